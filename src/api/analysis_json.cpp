@@ -1,0 +1,115 @@
+#include "api/analysis_json.hpp"
+
+#include <cmath>
+#include <optional>
+
+namespace rallyuxr::api {
+namespace {
+
+namespace json = boost::json;
+using stats::Interval;
+
+json::value number(double x) {
+  if (!std::isfinite(x)) return nullptr;
+  return x;
+}
+
+json::value number(const std::optional<double>& x) {
+  if (!x) return nullptr;
+  return number(*x);
+}
+
+json::value interval(const std::optional<Interval>& i) {
+  if (!i || !std::isfinite(i->lower) || !std::isfinite(i->upper)) return nullptr;
+  return json::object{{"lower", i->lower}, {"upper", i->upper}};
+}
+
+json::value parallel_trends(const std::optional<stats::ParallelTrends>& pt) {
+  if (!pt) return nullptr;
+  return json::object{{"slope", number(pt->slope)}, {"pValue", number(pt->p_value)}, {"violated", pt->violated}};
+}
+
+}  // namespace
+
+json::object metric_result_to_json(const stats::MetricResult& r) {
+  json::object o;
+  o["treatmentMean"] = number(r.treatment_mean);
+  o["controlMean"] = number(r.control_mean);
+  o["absoluteDifference"] = number(r.absolute_difference);
+  o["relativeDifference"] = number(r.relative_difference);
+  o["pValue"] = number(r.p_value);
+  o["confidenceLevel"] = number(r.confidence_level);
+  o["confidenceInterval"] = interval(r.confidence_interval);
+  o["sampleSizeControl"] = r.sample_size_control;
+  o["sampleSizeTreatment"] = r.sample_size_treatment;
+  o["effectSize"] = number(r.effect_size);
+  o["method"] = r.method;
+  o["preTreatmentMean"] = number(r.pre_treatment_mean);
+  o["preControlMean"] = number(r.pre_control_mean);
+  o["standardError"] = number(r.standard_error);
+  o["degreesOfFreedom"] = number(r.degrees_of_freedom);
+  o["tStatistic"] = number(r.t_statistic);
+  o["relativeConfidenceInterval"] = interval(r.relative_confidence_interval);
+  o["adjustedPValue"] = number(r.adjusted_p_value);
+  o["significant"] = r.significant;
+  o["probabilityOfImprovement"] = number(r.probability_of_improvement);
+  o["minimumDetectableEffect"] = number(r.minimum_detectable_effect);
+  o["postHours"] = r.post_hours;
+  o["preHours"] = r.pre_hours;
+  o["excludedHours"] = r.excluded_hours;
+  o["parallelTrends"] = parallel_trends(r.parallel_trends);
+  json::array w;
+  w.reserve(r.warnings.size());
+  for (const auto& s : r.warnings) w.emplace_back(s);
+  o["warnings"] = std::move(w);
+  return o;
+}
+
+json::object economic_impact_to_json(const stats::EconomicImpact& e) {
+  json::object o;
+  o["totalImpact"] = number(e.total_impact);
+  o["annualizedImpact"] = number(e.annualized_impact);
+  o["roiPercentage"] = number(e.roi_percentage);
+  json::object breakdown;
+  for (const auto& [id, m] : e.metric_breakdown) {
+    json::object b;
+    b["dollarImpact"] = number(m.dollar_impact);
+    b["metricValueUsed"] = number(m.metric_value_used);
+    b["metricChange"] = number(m.metric_change);
+    b["dailyDollarImpact"] = number(m.daily_dollar_impact);
+    b["dollarImpactInterval"] = interval(m.dollar_impact_interval);
+    b["unitSize"] = number(m.unit_size);
+    b["improvementDirection"] = domain::to_string(m.improvement_direction);
+    breakdown[id] = std::move(b);
+  }
+  o["metricBreakdown"] = std::move(breakdown);
+  o["totalImpactInterval"] = interval(e.total_impact_interval);
+  o["probabilityOfPositiveImpact"] = number(e.probability_of_positive_impact);
+  o["significantImpact"] = number(e.significant_impact);
+  o["durationDays"] = number(e.duration_days);
+  return o;
+}
+
+json::object srm_to_json(const stats::Srm& s) {
+  json::object o;
+  o["chiSquare"] = number(s.chi_square);
+  o["pValue"] = number(s.p_value);
+  o["detected"] = s.detected;
+  o["expectedTreatmentShare"] = number(s.expected_treatment_share);
+  o["observedTreatmentShare"] = number(s.observed_treatment_share);
+  return o;
+}
+
+json::object analysis_output_to_json(const stats::AnalysisOutput& out) {
+  json::object o;
+  json::object did;
+  for (const auto& [id, r] : out.did_results) did[id] = metric_result_to_json(r);
+  o["didResults"] = std::move(did);
+  o["economicImpact"] = economic_impact_to_json(out.economic_impact);
+  o["srm"] = srm_to_json(out.srm);
+  o["correction"] = domain::to_string(out.correction);
+  o["alpha"] = number(out.alpha);
+  return o;
+}
+
+}  // namespace rallyuxr::api

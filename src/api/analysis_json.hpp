@@ -1,0 +1,24 @@
+// JSON form of stats::AnalysisOutput: the analysis part of the contract's ExperimentAnalysis
+// (shared/spec/api-contracts.md) with the additions of shared/spec/statistics.md, in camelCase.
+// std::nullopt and any non-finite double become JSON null; no NaN or Infinity is ever emitted.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include "stats/analysis.hpp"
+
+namespace rallyuxr::api {
+
+// One metric's didResults entry.
+boost::json::object metric_result_to_json(const rallyuxr::stats::MetricResult& r);
+
+// The economicImpact object.
+boost::json::object economic_impact_to_json(const rallyuxr::stats::EconomicImpact& e);
+
+// The srm object.
+boost::json::object srm_to_json(const rallyuxr::stats::Srm& s);
+
+// {didResults, economicImpact, srm, correction, alpha}.
+boost::json::object analysis_output_to_json(const rallyuxr::stats::AnalysisOutput& out);
+
+}  // namespace rallyuxr::api

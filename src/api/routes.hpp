@@ -1,0 +1,18 @@
+// Registers every endpoint of the contract (and our additions) on a router. Handlers parse,
+// call the store, serialize; store outages become SERVICE_UNAVAILABLE here.
+#pragma once
+
+#include "api/context.hpp"
+#include "http/types.hpp"
+
+namespace rallyuxr::api {
+
+void register_experiment_routes(http::Router& router, Context& ctx);
+void register_metric_value_routes(http::Router& router, Context& ctx);
+void register_system_routes(http::Router& router, Context& ctx);
+void register_routes(http::Router& router, Context& ctx);
+
+// Wraps a handler so that StoreUnavailable answers 503 with the error envelope.
+http::Handler guarded(http::Handler h);
+
+}  // namespace rallyuxr::api

@@ -1,0 +1,274 @@
+#include "api/validation.hpp"
+
+#include <cmath>
+#include <algorithm>
+#include <cstdio>
+
+#include "api/json_io.hpp"
+#include "domain/time.hpp"
+
+namespace rallyuxr::api {
+std::string fmt_number(double v);
+namespace {
+
+const std::set<std::string> kCategories = {"conversion", "revenue", "engagement", "retention", "other"};
+
+bool valid_metric_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+  return true;
+}
+
+std::optional<domain::UnixSeconds> read_date(FieldReader& r, const char* key) {
+  auto s = r.string(key, true, 1, 64);
+  if (!s) return std::nullopt;
+  auto t = domain::parse_iso8601(*s);
+  if (!t) r.issue(key, "Invalid date: use YYYY-MM-DD or an ISO-8601 datetime with a zone");
+  return t;
+}
+
+std::optional<domain::ValidationRules> read_rules(FieldReader& r) {
+  const json::object* o = r.object("validationRules", false);
+  if (!o) return std::nullopt;
+  FieldReader rr(*o, r.path("validationRules"));
+  domain::ValidationRules rules;
+  rules.min_value = rr.number("minValue", false);
+  rules.max_value = rr.number("maxValue", false);
+  if (auto d = rr.integer("decimalPlaces", false, 0, 10)) rules.decimal_places = static_cast<int>(*d);
+  if (rules.min_value && rules.max_value && *rules.min_value > *rules.max_value)
+    rr.issue("minValue", "Must not be greater than maxValue");
+  for (auto& i : rr.issues()) r.issues().push_back(i);
+  return rules;
+}
+
+void check_against_rules(FieldReader& r, double value, const std::optional<domain::ValidationRules>& rules) {
+  if (!rules) return;
+  if (rules->min_value && value < *rules->min_value)
+    r.issue("dollarsPerUnit", "Must be at least " + fmt_number(*rules->min_value));
+  if (rules->max_value && value > *rules->max_value)
+    r.issue("dollarsPerUnit", "Must be at most " + fmt_number(*rules->max_value));
+  if (rules->decimal_places) {
+    double scaled = value * std::pow(10.0, *rules->decimal_places);
+    if (std::fabs(scaled - std::round(scaled)) > 1e-6 * std::max(1.0, std::fabs(scaled)))
+      r.issue("dollarsPerUnit", "Must have at most " + std::to_string(*rules->decimal_places) + " decimal places");
+  }
+}
+
+}  // namespace
+
+double default_unit_size(const std::string& unit) { return unit == "%" ? 0.01 : 1.0; }
+
+domain::Experiment parse_create_experiment(const json::object& body, const std::set<std::string>& known) {
+  FieldReader r(body);
+  domain::Experiment e;
+  if (auto name = r.string("name", true, 1, 200)) {
+    if (name->find_first_not_of(" \t\r\n") == std::string::npos)
+      r.issue("name", "Must not be blank");
+    else
+      e.name = *name;
+  }
+  if (auto d = r.string("description", true, 0, 1000)) e.description = *d;
+  if (const json::array* metrics = r.array("metrics", true)) {
+    if (metrics->empty()) r.issue("metrics", "Select at least one metric");
+    if (metrics->size() > 10) r.issue("metrics", "At most 10 metrics");
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < metrics->size(); ++i) {
+      std::string key = "metrics." + std::to_string(i);
+      const auto& v = (*metrics)[i];
+      if (!v.is_string()) {
+        r.issues().push_back({key, "Expected string"});
+        continue;
+      }
+      std::string id(v.get_string());
+      if (!known.count(id)) {
+        r.issues().push_back({key, "Unknown metric '" + id + "'"});
+      } else if (!seen.insert(id).second) {
+        r.issues().push_back({key, "Metric '" + id + "' is listed twice"});
+      } else {
+        e.metrics.push_back(id);
+      }
+    }
+  }
+  auto start = read_date(r, "startDate");
+  auto end = read_date(r, "endDate");
+  if (start && end) {
+    if (*end <= *start)
+      r.issue("endDate", "Must be after startDate");
+    else if (*end - *start > kMaxPeriodSeconds)
+      r.issue("endDate", "The period can be at most 366 days");
+    e.start_date = *start;
+    e.end_date = *end;
+  }
+  if (auto o = r.string("expectedOutcome", true, 1, 20)) {
+    if (auto v = domain::parse_expected_outcome(*o))
+      e.expected_outcome = *v;
+    else
+      r.issue("expectedOutcome", "Expected 'positive', 'negative' or 'neutral'");
+  }
+  if (auto cost = r.number("implementationCost", false)) {
+    if (*cost < 0)
+      r.issue("implementationCost", "Must be 0 or more");
+    else
+      e.implementation_cost = *cost;
+  }
+  if (auto cl = r.number("confidenceLevel", false)) {
+    if (*cl < 80 || *cl > 99.9)
+      r.issue("confidenceLevel", "Must be between 80 and 99.9");
+    else
+      e.confidence_level = *cl;
+  }
+  if (auto ts = r.number("trafficSplit", false)) {
+    if (*ts < 0.01 || *ts > 0.99)
+      r.issue("trafficSplit", "Must be between 0.01 and 0.99");
+    else
+      e.traffic_split = *ts;
+  }
+  if (auto ds = r.string("dataSource", false, 1, 20)) {
+    if (auto v = domain::parse_data_source(*ds))
+      e.data_source = *v;
+    else
+      r.issue("dataSource", "Expected 'simulated' or 'imported'");
+  }
+  if (const json::object* sim = r.object("simulation", false)) {
+    if (e.data_source == domain::DataSource::kImported)
+      r.issue("simulation", "Only simulated experiments take simulation settings");
+    FieldReader sr(*sim, "simulation");
+    domain::SimulationConfig cfg;
+    auto it = sim->find("seed");
+    if (it != sim->end() && !it->value().is_null()) {
+      if (it->value().is_uint64())
+        cfg.seed = it->value().get_uint64();
+      else if (it->value().is_int64() && it->value().get_int64() >= 0)
+        cfg.seed = static_cast<std::uint64_t>(it->value().get_int64());
+      else
+        sr.issue("seed", "Expected a non-negative integer");
+    }
+    if (auto d = sr.integer("prePeriodDays", false, 0, 30)) cfg.pre_period_days = static_cast<int>(*d);
+    if (auto t = sr.number("dailyTraffic", false)) {
+      if (*t < 24 || *t > 10'000'000)
+        sr.issue("dailyTraffic", "Must be between 24 and 10000000 users per day");
+      else
+        cfg.daily_traffic = *t;
+    }
+    if (const json::object* lifts = sr.object("trueLift", false)) {
+      for (const auto& kv : *lifts) {
+        std::string key = "trueLift." + std::string(kv.key());
+        std::string id(kv.key());
+        double v = 0;
+        if (kv.value().is_double()) v = kv.value().get_double();
+        else if (kv.value().is_int64()) v = static_cast<double>(kv.value().get_int64());
+        else if (kv.value().is_uint64()) v = static_cast<double>(kv.value().get_uint64());
+        else {
+          sr.issue(key, "Expected number");
+          continue;
+        }
+        if (!std::isfinite(v) || v <= -1 || v > 10) {
+          sr.issue(key, "A relative lift must be greater than -1 and at most 10");
+          continue;
+        }
+        if (std::find(e.metrics.begin(), e.metrics.end(), id) == e.metrics.end()) {
+          sr.issue(key, "Metric '" + id + "' is not one of the experiment's metrics");
+          continue;
+        }
+        cfg.true_lift[id] = v;
+      }
+    }
+    for (auto& i : sr.issues()) r.issues().push_back(i);
+    e.simulation = cfg;
+  }
+  r.throw_if_any("Invalid experiment");
+  return e;
+}
+
+domain::MetricValue parse_metric_value_create(const json::object& body) {
+  FieldReader r(body);
+  domain::MetricValue m;
+  if (auto id = r.string("metricId", true, 1, 64)) {
+    if (!valid_metric_id(*id))
+      r.issue("metricId", "Use lower-case letters and underscores only");
+    else
+      m.metric_id = *id;
+  }
+  if (auto n = r.string("name", true, 1, 100)) m.name = *n;
+  if (auto d = r.number("dollarsPerUnit", true)) {
+    if (*d <= 0)
+      r.issue("dollarsPerUnit", "Must be greater than 0");
+    else
+      m.dollars_per_unit = *d;
+  }
+  if (auto u = r.string("unit", true, 1, 20)) m.unit = *u;
+  if (auto d = r.string("description", true, 10, 500)) m.description = *d;
+  if (auto c = r.string("category", true, 1, 20)) {
+    if (!kCategories.count(*c))
+      r.issue("category", "Expected one of conversion, revenue, engagement, retention, other");
+    else
+      m.category = *c;
+  }
+  if (auto dir = r.string("improvementDirection", false, 1, 20)) {
+    if (auto v = domain::parse_direction(*dir))
+      m.improvement_direction = *v;
+    else
+      r.issue("improvementDirection", "Expected 'increase' or 'decrease'");
+  }
+  m.unit_size = default_unit_size(m.unit);
+  if (auto us = r.number("unitSize", false)) {
+    if (*us <= 0)
+      r.issue("unitSize", "Must be greater than 0");
+    else
+      m.unit_size = *us;
+  }
+  m.validation_rules = read_rules(r);
+  if (m.dollars_per_unit > 0) check_against_rules(r, m.dollars_per_unit, m.validation_rules);
+  if (auto by = r.string("updatedBy", false, 1, 200)) m.updated_by = *by;
+  r.throw_if_any("Invalid metric value");
+  m.version = 1;
+  return m;
+}
+
+store::MetricValueUpdate parse_metric_value_update(const json::object& body, const domain::MetricValue& current) {
+  FieldReader r(body);
+  store::MetricValueUpdate u;
+  if (auto d = r.number("dollarsPerUnit", true)) {
+    if (*d <= 0)
+      r.issue("dollarsPerUnit", "Must be greater than 0");
+    else
+      u.dollars_per_unit = *d;
+  }
+  if (auto d = r.string("description", false, 10, 500)) u.description = *d;
+  if (auto n = r.string("name", false, 1, 100)) u.name = *n;
+  if (auto un = r.string("unit", false, 1, 20)) u.unit = *un;
+  if (auto c = r.string("category", false, 1, 20)) {
+    if (!kCategories.count(*c))
+      r.issue("category", "Expected one of conversion, revenue, engagement, retention, other");
+    else
+      u.category = *c;
+  }
+  if (auto dir = r.string("improvementDirection", false, 1, 20)) {
+    if (auto v = domain::parse_direction(*dir))
+      u.improvement_direction = *v;
+    else
+      r.issue("improvementDirection", "Expected 'increase' or 'decrease'");
+  }
+  if (auto us = r.number("unitSize", false)) {
+    if (*us <= 0)
+      r.issue("unitSize", "Must be greater than 0");
+    else
+      u.unit_size = *us;
+  }
+  u.validation_rules = read_rules(r);
+  if (auto reason = r.string("changeReason", false, 0, 500)) u.change_reason = *reason;
+  if (auto by = r.string("updatedBy", false, 1, 200)) u.updated_by = *by;
+  if (u.dollars_per_unit > 0)
+    check_against_rules(r, u.dollars_per_unit, u.validation_rules ? u.validation_rules : current.validation_rules);
+  r.throw_if_any("Invalid metric value update");
+  return u;
+}
+
+std::string fmt_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
+}  // namespace rallyuxr::api

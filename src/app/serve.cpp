@@ -1,0 +1,112 @@
+#include "app/serve.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+
+#include "api/routes.hpp"
+#include "app/catalogue.hpp"
+#include "domain/ids.hpp"
+#include "domain/time.hpp"
+#include "http/server.hpp"
+#include "jobs/worker_pool.hpp"
+#include "store/store_util.hpp"
+
+namespace rallyuxr::app {
+namespace {
+
+// Creates one experiment per dashboard template, ending at the last midnight, so that a first
+// start shows finished results.
+void create_demo_experiments(store::Store& store) {
+  auto page = store.list_experiments(store::ExperimentListQuery{std::nullopt, std::nullopt, 1, 0});
+  if (page.total > 0) return;
+  auto archived = store.list_experiments(
+      store::ExperimentListQuery{domain::ExperimentStatus::kArchived, std::nullopt, 1, 0});
+  if (archived.total > 0) return;
+  auto now = domain::now_seconds();
+  auto midnight = now - now % domain::kSecondsPerDay;
+  int i = 0;
+  for (const auto& t : demo_templates()) {
+    domain::Experiment e;
+    e.id = domain::new_uuid_v7();
+    e.name = t.name;
+    e.description = t.description;
+    e.metrics = t.metrics;
+    e.expected_outcome = t.outcome;
+    e.end_date = midnight - (i * 3) * domain::kSecondsPerDay;
+    e.start_date = e.end_date - 14 * domain::kSecondsPerDay;
+    if (t.implementation_cost > 0) e.implementation_cost = t.implementation_cost;
+    e.created_at = e.updated_at = now;
+    std::string payload = "{\"eventType\":\"EXPERIMENT_CREATED\",\"experimentId\":" + store::json_quote(e.id) +
+                          ",\"timestamp\":" + store::json_quote(domain::format_iso8601(now)) +
+                          ",\"requestId\":\"demo\"}";
+    store.create_experiment(e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", payload, now},
+                            store::NewJob{store::JobKind::kGenerateResults, payload});
+    ++i;
+  }
+  spdlog::info("demo: created {} experiments from the dashboard's templates", i);
+}
+
+}  // namespace
+
+int run_serve(const ServeConfig& cfg) {
+  if (cfg.log_format == "json") spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%v})", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+
+  int pool = cfg.pool_size > 0 ? cfg.pool_size : cfg.threads + cfg.workers + 2;
+  std::unique_ptr<store::Store> store;
+  try {
+    store = store::make_store(cfg.database, pool);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot open the database {}: {}", cfg.database, e.what());
+    return 1;
+  }
+  if (store->seed_metric_values(default_catalogue(domain::now_seconds())))
+    spdlog::info("seeded the default metric catalogue");
+
+  jobs::WorkerOptions wo;
+  wo.workers = cfg.workers;
+  wo.max_attempts = cfg.max_attempts;
+  wo.retry_base_seconds = cfg.retry_base_ms / 1000.0;
+  wo.processors.inject_failures_matching = cfg.inject_job_failures;
+  jobs::WorkerPool workers(*store, wo);
+  store->set_job_listener([&workers] { workers.notify(); });
+
+  api::Context ctx{*store, {}, {}, {}, {}};
+  ctx.max_import_bytes = cfg.max_import_bytes;
+  ctx.workers = cfg.workers;
+  ctx.worker_health.live_workers = [&workers] { return workers.live_workers(); };
+  ctx.openapi_json = openapi_json();
+
+  http::Router router;
+  api::register_routes(router, ctx);
+
+  http::ServerOptions so;
+  so.host = cfg.host;
+  so.port = static_cast<unsigned short>(cfg.port);
+  so.threads = cfg.threads;
+  so.api_base = cfg.api_base;
+  so.max_body_bytes = cfg.max_body_bytes;
+  so.web_root = cfg.web_root;
+  so.json_access_log = cfg.log_format == "json";
+  http::Server server(so, router);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  workers.start();
+  if (cfg.demo) create_demo_experiments(*store);
+  server.on_signal([](int sig) { spdlog::info("received signal {}, shutting down", sig); });
+  std::string host = cfg.host.find(':') != std::string::npos ? "[" + cfg.host + "]" : cfg.host;
+  spdlog::info("rallyuxr {} ready: API at http://{}:{}{} , dashboard at http://{}:{}/ (database {})",
+               RALLYUXR_VERSION, host, server.port(), cfg.api_base, host, server.port(), cfg.database);
+  server.run();
+  workers.stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace rallyuxr::app

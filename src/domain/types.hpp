@@ -1,0 +1,115 @@
+// Plain domain types shared by every module. No I/O, no Boost.Asio/Beast, no JSON.
+// Value types only; safe to copy between threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rallyuxr::domain {
+
+// Seconds since the Unix epoch, UTC. Hourly points sit on whole hours.
+using UnixSeconds = std::int64_t;
+inline constexpr UnixSeconds kSecondsPerHour = 3600;
+inline constexpr UnixSeconds kSecondsPerDay = 86400;
+
+enum class Direction { kIncrease, kDecrease };
+enum class Correction { kHolm, kFdrBh };
+enum class ExpectedOutcome { kPositive, kNegative, kNeutral };
+enum class ExperimentStatus { kDraft, kRunning, kComplete, kArchived };
+enum class DataSource { kSimulated, kImported };
+
+// One hour of one metric: the contract's timeSeries element.
+struct HourlyPoint {
+  UnixSeconds timestamp = 0;
+  double treatment_value = 0;
+  double control_value = 0;
+  std::int64_t treatment_sample_size = 0;
+  std::int64_t control_sample_size = 0;
+};
+
+// Every hour of one metric, pre period and post period together, sorted by timestamp.
+struct MetricSeries {
+  std::string metric_id;
+  std::vector<HourlyPoint> points;
+};
+
+// How a metric is priced: the parts of a MetricValue the economic impact needs.
+struct MetricPricing {
+  double dollars_per_unit = 0;  // dollars per day for a sustained one-unit change
+  double unit_size = 1;         // stored value of one priced unit (0.01 for '%')
+  Direction direction = Direction::kIncrease;
+};
+
+struct ValidationRules {
+  std::optional<double> min_value;
+  std::optional<double> max_value;
+  std::optional<int> decimal_places;
+};
+
+struct MetricValue {
+  std::string metric_id;
+  std::string name;
+  std::string description;
+  std::string unit;
+  std::string category;
+  double dollars_per_unit = 0;
+  Direction improvement_direction = Direction::kIncrease;
+  double unit_size = 1;
+  UnixSeconds last_updated = 0;
+  std::optional<std::string> updated_by;
+  std::int64_t version = 1;
+  std::optional<ValidationRules> validation_rules;
+
+  MetricPricing pricing() const { return {dollars_per_unit, unit_size, improvement_direction}; }
+};
+
+struct MetricValueHistoryEntry {
+  std::int64_t version = 1;
+  double dollars_per_unit = 0;
+  UnixSeconds updated_at = 0;
+  std::optional<std::string> updated_by;
+  std::optional<std::string> change_reason;
+};
+
+// Optional knobs of the results generator, given on create.
+struct SimulationConfig {
+  std::optional<std::uint64_t> seed;
+  int pre_period_days = 7;
+  std::optional<double> daily_traffic;
+  std::map<std::string, double> true_lift;  // relative lift per metric id
+};
+
+struct Experiment {
+  std::string id;
+  std::string name;
+  std::string description;
+  ExperimentStatus status = ExperimentStatus::kDraft;
+  std::vector<std::string> metrics;
+  UnixSeconds start_date = 0;
+  UnixSeconds end_date = 0;
+  ExpectedOutcome expected_outcome = ExpectedOutcome::kNeutral;
+  UnixSeconds created_at = 0;
+  UnixSeconds updated_at = 0;
+  std::optional<std::string> created_by;
+  std::optional<double> implementation_cost;
+  double confidence_level = 95;
+  double traffic_split = 0.5;
+  DataSource data_source = DataSource::kSimulated;
+  std::optional<SimulationConfig> simulation;
+};
+
+const char* to_string(Direction d);
+const char* to_string(Correction c);
+const char* to_string(ExpectedOutcome o);
+const char* to_string(ExperimentStatus s);
+const char* to_string(DataSource s);
+std::optional<Direction> parse_direction(std::string_view s);
+std::optional<Correction> parse_correction(std::string_view s);
+std::optional<ExpectedOutcome> parse_expected_outcome(std::string_view s);
+std::optional<ExperimentStatus> parse_experiment_status(std::string_view s);
+std::optional<DataSource> parse_data_source(std::string_view s);
+
+}  // namespace rallyuxr::domain

@@ -1,0 +1,69 @@
+// Plain request/response types and the router: what handlers see of HTTP. No Beast or Asio here,
+// so api/ compiles without them. Router is immutable after start and then thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rallyuxr::http {
+
+struct Request {
+  std::string method;                            // "GET", "POST", ...
+  std::string path;                              // decoded path, without the API base
+  std::multimap<std::string, std::string> query; // decoded query parameters
+  std::map<std::string, std::string> headers;    // lower-case names
+  std::string body;
+  std::string request_id;
+  std::vector<std::string> params;               // values of {placeholders} in route order
+
+  std::string header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  std::optional<std::string> query_param(const std::string& name) const {
+    auto it = query.find(name);
+    if (it == query.end()) return std::nullopt;
+    return it->second;
+  }
+  // The media type of the body, lower-case, without parameters ("application/json").
+  std::string media_type() const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+  std::string method;
+  std::string pattern;  // "/experiments/{id}/results"
+  Handler handler;
+  std::size_t max_body_bytes = 0;  // 0: the server's default limit
+};
+
+class Router {
+ public:
+  void add(std::string method, std::string pattern, Handler handler, std::size_t max_body_bytes = 0);
+
+  struct Match {
+    const Route* route = nullptr;            // set when method and path match
+    std::vector<std::string> params;
+    std::vector<std::string> allowed;        // methods of the path, when only the method is wrong
+  };
+  Match match(std::string_view method, std::string_view path) const;
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  std::vector<Route> routes_;
+};
+
+}  // namespace rallyuxr::http

@@ -1,0 +1,215 @@
+#include "jobs/processors.hpp"
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <stdexcept>
+
+#include "api/analysis_json.hpp"
+#include "api/json_text.hpp"
+#include "domain/ids.hpp"
+#include "domain/time.hpp"
+#include "simulate/generator.hpp"
+
+namespace rallyuxr::jobs {
+namespace json = boost::json;
+namespace {
+
+domain::Experiment load(store::Store& store, const std::string& id) {
+  auto e = store.get_experiment(id);
+  if (!e) throw std::runtime_error("experiment " + id + " does not exist");
+  return *e;
+}
+
+void maybe_inject(const domain::Experiment& e, const ProcessorOptions& opt) {
+  if (!opt.inject_failures_matching.empty() && e.name.find(opt.inject_failures_matching) != std::string::npos)
+    throw std::runtime_error("injected failure (--inject-job-failures)");
+}
+
+json::object parse_object(const std::string& text) {
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+json::object snapshot_of(const domain::MetricValue& m) {
+  json::object s;
+  s["dollarsPerUnit"] = m.dollars_per_unit;
+  s["description"] = m.description;
+  s["unit"] = m.unit;
+  s["name"] = m.name;
+  s["version"] = m.version;
+  s["unitSize"] = m.unit_size;
+  s["improvementDirection"] = domain::to_string(m.improvement_direction);
+  return s;
+}
+
+json::object period_of(const domain::Experiment& e) {
+  json::object p;
+  p["startDate"] = domain::format_iso8601(e.start_date);
+  p["endDate"] = domain::format_iso8601(e.end_date);
+  p["durationDays"] = static_cast<double>(e.end_date - e.start_date) / domain::kSecondsPerDay;
+  return p;
+}
+
+}  // namespace
+
+stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
+                                         const std::vector<domain::MetricSeries>& series,
+                                         const std::vector<domain::MetricValue>& catalogue) {
+  stats::AnalysisInput in;
+  in.start_date = e.start_date;
+  in.end_date = e.end_date;
+  in.confidence_level = e.confidence_level;
+  in.expected_treatment_share = e.traffic_split;
+  in.implementation_cost = e.implementation_cost;
+  std::map<std::string, const domain::MetricSeries*> by_id;
+  for (const auto& s : series) by_id[s.metric_id] = &s;
+  for (const auto& id : e.metrics) {
+    auto it = by_id.find(id);
+    in.metrics.push_back(it == by_id.end() ? domain::MetricSeries{id, {}} : *it->second);
+  }
+  for (const auto& m : catalogue)
+    if (by_id.count(m.metric_id) || std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) != e.metrics.end())
+      in.pricing[m.metric_id] = m.pricing();
+  return in;
+}
+
+void run_generate_results(store::Store& store, const store::Job& job, const ProcessorOptions& opt) {
+  auto e = load(store, job.experiment_id);
+  maybe_inject(e, opt);
+  if (e.data_source != domain::DataSource::kSimulated || e.status == domain::ExperimentStatus::kArchived) {
+    store.complete_job(job.job_id, std::nullopt);
+    return;
+  }
+  if (e.status == domain::ExperimentStatus::kDraft)
+    store.set_experiment_status(e.id, domain::ExperimentStatus::kRunning, domain::now_seconds());
+
+  std::map<std::string, domain::MetricValue> catalogue;
+  for (auto& m : store.list_metric_values()) catalogue[m.metric_id] = m;
+  simulate::GeneratorInput in;
+  in.start_date = e.start_date;
+  in.end_date = e.end_date;
+  in.traffic_split = e.traffic_split;
+  in.expected_outcome = e.expected_outcome;
+  for (const auto& id : e.metrics) {
+    auto it = catalogue.find(id);
+    simulate::GeneratorMetric gm{id, it == catalogue.end() ? std::string() : it->second.unit,
+                                 it == catalogue.end() ? domain::Direction::kIncrease : it->second.improvement_direction};
+    in.metrics.push_back(gm);
+  }
+  // The same experiment always gets the same data, so a re-run of this job changes nothing.
+  in.seed = domain::stable_hash(e.id);
+  if (e.simulation) {
+    if (e.simulation->seed) in.seed = *e.simulation->seed;
+    in.pre_period_days = e.simulation->pre_period_days;
+    in.daily_traffic = e.simulation->daily_traffic;
+    in.true_lift = e.simulation->true_lift;
+  }
+  auto series = simulate::generate(in);
+
+  std::int64_t points = 0;
+  for (const auto& s : series) points += static_cast<std::int64_t>(s.points.size());
+  json::object response;  // the contract's Results Generator Response
+  response["success"] = true;
+  response["experimentId"] = e.id;
+  response["resultsGenerated"] = points;
+  json::array processed;
+  for (const auto& id : e.metrics) processed.emplace_back(id);
+  response["metricsProcessed"] = std::move(processed);
+  json::object range;
+  range["startDate"] = domain::format_iso8601(e.start_date - in.pre_period_days * domain::kSecondsPerDay);
+  range["endDate"] = domain::format_iso8601(e.end_date);
+  range["granularity"] = "hourly";
+  response["timeRange"] = std::move(range);
+
+  store::Store::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.mode = store::WriteMode::kReplace;
+  w.metrics = std::move(series);
+  w.now = domain::now_seconds();
+  w.completing_job = job.job_id;
+  w.job_result = api::to_json_text(response);
+  store.write_results(w);
+}
+
+void run_analysis(store::Store& store, const store::Job& job, const ProcessorOptions& opt) {
+  auto payload = parse_object(job.payload);
+  std::string analysis_id = payload.contains("analysisId") && payload["analysisId"].is_string()
+                                ? std::string(payload["analysisId"].get_string())
+                                : domain::new_uuid_v7();
+  auto e = load(store, job.experiment_id);
+  maybe_inject(e, opt);
+  auto results = store.get_results(e.id);
+  if (!results) throw std::runtime_error("experiment has no results to analyse");
+  auto catalogue = store.list_metric_values();
+
+  auto in = make_analysis_input(e, results->metrics, catalogue);
+  if (auto it = payload.find("correction"); it != payload.end() && it->value().is_string())
+    in.correction = domain::parse_correction(it->value().get_string()).value_or(domain::Correction::kHolm);
+  if (auto it = payload.find("confidenceLevel"); it != payload.end() && it->value().is_number())
+    in.confidence_level = it->value().to_number<double>();
+  auto out = stats::analyze(in);
+
+  auto now = domain::now_seconds();
+  json::object doc = api::analysis_output_to_json(out);
+  doc["experimentId"] = e.id;
+  doc["analysisId"] = analysis_id;
+  doc["analysisTimestamp"] = domain::format_iso8601(now);
+  doc["status"] = "complete";
+  doc["version"] = kAnalysisVersion;
+  doc["resultsVersion"] = results->version;
+  doc["confidenceLevel"] = in.confidence_level;
+  json::object snapshot;
+  for (const auto& m : catalogue)
+    if (in.pricing.count(m.metric_id)) snapshot[m.metric_id] = snapshot_of(m);
+  doc["metricValuesSnapshot"] = std::move(snapshot);
+  doc["experimentPeriod"] = period_of(e);
+
+  // Complete once the data reach the end of the period (always, for simulated data).
+  std::optional<domain::ExperimentStatus> status;
+  if (e.status != domain::ExperimentStatus::kArchived) {
+    bool covers = true;
+    for (const auto& s : in.metrics)
+      if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) covers = false;
+    status = covers ? domain::ExperimentStatus::kComplete : domain::ExperimentStatus::kRunning;
+  }
+  store::Store::AnalysisFinish f;
+  f.analysis_id = analysis_id;
+  f.job_id = job.job_id;
+  f.ok = true;
+  f.document = api::to_json_text(doc);
+  f.total_impact = out.economic_impact.total_impact;
+  f.experiment_status = status;
+  f.now = now;
+  store.finish_analysis(f);
+}
+
+void record_final_failure(store::Store& store, const store::Job& job, const std::string& error) {
+  auto payload = parse_object(job.payload);
+  std::string analysis_id = job.kind == store::JobKind::kAnalyze && payload.contains("analysisId") &&
+                                    payload["analysisId"].is_string()
+                                ? std::string(payload["analysisId"].get_string())
+                                : domain::new_uuid_v7();
+  auto now = domain::now_seconds();
+  json::object doc;
+  doc["experimentId"] = job.experiment_id;
+  doc["analysisId"] = analysis_id;
+  doc["analysisTimestamp"] = domain::format_iso8601(now);
+  doc["status"] = "failed";
+  doc["version"] = kAnalysisVersion;
+  doc["error"] = (job.kind == store::JobKind::kAnalyze ? "Analysis failed: " : "Results generation failed: ") + error;
+  doc["failedJob"] = job.job_id;
+  doc["attempts"] = job.attempts;
+  if (auto e = store.get_experiment(job.experiment_id)) doc["experimentPeriod"] = period_of(*e);
+  store::Store::AnalysisFinish f;
+  f.analysis_id = analysis_id;
+  f.job_id = job.job_id;
+  f.ok = false;
+  f.document = api::to_json_text(doc);
+  f.now = now;
+  store.finish_analysis(f);
+}
+
+}  // namespace rallyuxr::jobs

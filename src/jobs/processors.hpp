@@ -1,0 +1,32 @@
+// The two pipeline processors: the results generator (EXPERIMENT_CREATED -> hourly data) and the
+// analysis processor (results INSERT/MODIFY -> ExperimentAnalysis). Each runs one leased job and
+// either finishes it (its writes and the job's completion in one transaction) or throws, and the
+// worker retries. Idempotent: running a job twice leaves the same data. Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "stats/analysis.hpp"
+#include "store/store.hpp"
+
+namespace rallyuxr::jobs {
+
+inline constexpr const char* kAnalysisVersion = "did-1.0.0";
+
+struct ProcessorOptions {
+  // Testing aid: jobs of experiments whose name contains this text fail on purpose (empty: off).
+  std::string inject_failures_matching;
+};
+
+void run_generate_results(store::Store& store, const store::Job& job, const ProcessorOptions& opt);
+void run_analysis(store::Store& store, const store::Job& job, const ProcessorOptions& opt);
+
+// Marks a job failed for good and records a failed analysis carrying the error.
+void record_final_failure(store::Store& store, const store::Job& job, const std::string& error);
+
+// The analysis input for an experiment's results and the catalogue (shared with `rallyuxr analyze`).
+stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
+                                         const std::vector<domain::MetricSeries>& series,
+                                         const std::vector<domain::MetricValue>& catalogue);
+
+}  // namespace rallyuxr::jobs

@@ -1,0 +1,54 @@
+// rallyuxr: parse the command line and run the chosen command.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/serve.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App cli{"rallyuxr: what is this UX change worth in dollars, and how sure are we?\n"
+               "Serves the REST API and dashboard; runs the results generator and the\n"
+               "difference-in-differences analysis on a durable job queue."};
+  cli.set_version_flag("--version", std::string("rallyuxr ") + RALLYUXR_VERSION);
+  cli.require_subcommand(1);
+
+  rallyuxr::app::ServeConfig serve;
+  auto* s = cli.add_subcommand("serve", "Run the HTTP API, the dashboard and the pipeline workers");
+  s->add_option("--host", serve.host, "Address to listen on")->envname("RALLYUXR_HOST")->capture_default_str();
+  s->add_option("--port", serve.port, "Port to listen on (0: any free port)")
+      ->envname("RALLYUXR_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
+  s->add_option("--database", serve.database, "Database URL: sqlite:PATH")
+      ->envname("RALLYUXR_DATABASE")->capture_default_str();
+  s->add_option("--api-base", serve.api_base, "Path prefix of the REST API")
+      ->envname("RALLYUXR_API_BASE")->capture_default_str();
+  s->add_option("--threads", serve.threads, "HTTP I/O threads")
+      ->envname("RALLYUXR_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
+  s->add_option("--workers", serve.workers, "Pipeline worker threads (0: this node runs no jobs)")
+      ->envname("RALLYUXR_WORKERS")->check(CLI::Range(0, 64))->capture_default_str();
+  s->add_option("--max-attempts", serve.max_attempts, "Attempts per job before it is marked failed")
+      ->envname("RALLYUXR_MAX_ATTEMPTS")->check(CLI::Range(1, 100))->capture_default_str();
+  s->add_option("--retry-base-ms", serve.retry_base_ms, "First retry delay; doubles each attempt")
+      ->envname("RALLYUXR_RETRY_BASE_MS")->check(CLI::Range(1, 600000))->capture_default_str();
+  s->add_option("--pool-size", serve.pool_size, "Database connections (0: threads + workers + 2)")
+      ->envname("RALLYUXR_POOL_SIZE")->check(CLI::Range(0, 512))->capture_default_str();
+  s->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body (413 above)")
+      ->envname("RALLYUXR_MAX_BODY_BYTES")->capture_default_str();
+  s->add_option("--max-import-bytes", serve.max_import_bytes, "Largest results upload (413 above)")
+      ->envname("RALLYUXR_MAX_IMPORT_BYTES")->capture_default_str();
+  s->add_option("--web-root", serve.web_root, "Directory of the built dashboard")
+      ->envname("RALLYUXR_WEB_ROOT")->capture_default_str();
+  s->add_flag("--demo", serve.demo, "Create demo experiments from the templates when the database is empty")
+      ->envname("RALLYUXR_DEMO");
+  s->add_option("--log-format", serve.log_format, "text or json")
+      ->envname("RALLYUXR_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  s->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error")
+      ->envname("RALLYUXR_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  s->add_option("--inject-job-failures", serve.inject_job_failures,
+                "Testing aid: jobs of experiments whose name contains TEXT fail")
+      ->envname("RALLYUXR_INJECT_JOB_FAILURES");
+
+  CLI11_PARSE(cli, argc, argv);
+  if (s->parsed()) return rallyuxr::app::run_serve(serve);
+  return 0;
+}

@@ -1,0 +1,32 @@
+#include <stdexcept>
+
+#include "store/store.hpp"
+
+namespace rallyuxr::store {
+namespace sqlite {
+std::unique_ptr<Store> make_sqlite_store(const std::string& path, int pool_size);
+}
+#if 0 // RALLYUXR_HAVE_POSTGRES: the backend arrives with the PostgreSQL issue
+namespace postgres {
+std::unique_ptr<Store> make_postgres_store(const std::string& url, int pool_size);
+}
+#endif
+
+std::unique_ptr<Store> make_store(const std::string& url, int pool_size) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    std::string path = url.substr(7);
+    if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite://path also accepted
+    if (path.empty()) throw std::invalid_argument("database URL sqlite: needs a file path");
+    return sqlite::make_sqlite_store(path, pool_size);
+  }
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
+#if 0 // RALLYUXR_HAVE_POSTGRES: the backend arrives with the PostgreSQL issue
+    return postgres::make_postgres_store(url, pool_size);
+#else
+    throw std::invalid_argument("this build has no PostgreSQL support");
+#endif
+  }
+  throw std::invalid_argument("unknown database URL scheme (use sqlite:PATH or postgresql://...): " + url);
+}
+
+}  // namespace rallyuxr::store

@@ -1,0 +1,132 @@
+#include "store/store_util.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <memory>
+#include <stdexcept>
+
+namespace rallyuxr::store {
+
+
+const char* to_string(JobKind k) { return k == JobKind::kAnalyze ? "analyze" : "generate_results"; }
+
+const char* to_string(JobStatus s) {
+  switch (s) {
+    case JobStatus::kQueued: return "queued";
+    case JobStatus::kRunning: return "running";
+    case JobStatus::kDone: return "done";
+    case JobStatus::kFailed: return "failed";
+  }
+  return "queued";
+}
+
+JobKind parse_job_kind(const std::string& s) {
+  return s == "analyze" ? JobKind::kAnalyze : JobKind::kGenerateResults;
+}
+
+JobStatus parse_job_status(const std::string& s) {
+  if (s == "running") return JobStatus::kRunning;
+  if (s == "done") return JobStatus::kDone;
+  if (s == "failed") return JobStatus::kFailed;
+  return JobStatus::kQueued;
+}
+
+std::string encode_lifts(const std::map<std::string, double>& lifts) {
+  std::string out;
+  for (const auto& [id, lift] : lifts) {
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}:{}", id, lift);  // fmt prints the shortest exact representation
+  }
+  return out;
+}
+
+std::map<std::string, double> decode_lifts(const std::string& text) {
+  std::map<std::string, double> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    auto item = text.substr(pos, end - pos);
+    auto colon = item.find(':');
+    if (colon != std::string::npos) out[item.substr(0, colon)] = std::stod(item.substr(colon + 1));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20)
+          out += fmt::format("\\u{:04x}", c);
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
+                                 const std::string& event_name) {
+  return fmt::format(
+      R"({{"eventName":{},"dynamodb":{{"Keys":{{"experimentId":{{"S":{}}},"metricTimepoint":{{"S":"v{}"}}}},)"
+      R"("NewImage":{{"experimentId":{{"S":{}}},"resultsVersion":{{"N":"{}"}}}}}},"eventSourceARN":"rallyuxr:experiment_results"}})",
+      json_quote(event_name), json_quote(experiment_id), results_version, json_quote(experiment_id),
+      results_version);
+}
+
+std::string analysis_job_payload(const std::string& experiment_id, std::int64_t results_version,
+                                 const std::string& event_name, const std::string& analysis_id,
+                                 const std::string& extra_json) {
+  return fmt::format(R"({{"streamEvent":{},"analysisId":{},"resultsVersion":{}{}{}}})",
+                     stream_event_payload(experiment_id, results_version, event_name),
+                     json_quote(analysis_id), results_version, extra_json.empty() ? "" : ",",
+                     extra_json);
+}
+
+std::string metric_change_payload(const std::string& experiment_id, const std::string& metric_id,
+                                  std::int64_t metric_version) {
+  return fmt::format(R"({{"experimentId":{},"reason":"METRIC_VALUE_UPDATED","metricId":{},"metricVersion":{}}})",
+                     json_quote(experiment_id), json_quote(metric_id), metric_version);
+}
+
+domain::MetricValue apply_update(const domain::MetricValue& current, const MetricValueUpdate& u,
+                                 domain::UnixSeconds now) {
+  domain::MetricValue m = current;
+  m.dollars_per_unit = u.dollars_per_unit;
+  if (u.description) m.description = *u.description;
+  if (u.name) m.name = *u.name;
+  if (u.unit) m.unit = *u.unit;
+  if (u.category) m.category = *u.category;
+  if (u.improvement_direction) m.improvement_direction = *u.improvement_direction;
+  if (u.unit_size) m.unit_size = *u.unit_size;
+  if (u.validation_rules) m.validation_rules = u.validation_rules;
+  m.updated_by = u.updated_by;
+  m.last_updated = now;
+  m.version = current.version + 1;
+  return m;
+}
+
+std::string failed_error_text(const std::string& document) {
+  // Documents of failed analyses are {"status":"failed","error":"...",...}; keep the raw text
+  // short and free of JSON parsing here.
+  auto pos = document.find("\"error\":\"");
+  if (pos == std::string::npos) return "analysis failed";
+  pos += 9;
+  std::string out;
+  for (std::size_t i = pos; i < document.size() && document[i] != '"'; ++i) {
+    if (document[i] == '\\' && i + 1 < document.size()) ++i;
+    out += document[i];
+  }
+  return out;
+}
+
+}  // namespace rallyuxr::store
