@@ -139,7 +139,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(impl_.options.max_header_bytes));
-    parser_->body_limit(impl_.options.max_body_bytes);
+    // The route decides the body limit once the header is in (see on_header); until then no
+    // limit, so that Beast does not reject a large import by its Content-Length alone.
+    parser_->body_limit(boost::none);
     stream_.expires_after(first_ ? impl_.options.read_timeout : impl_.options.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -154,14 +156,15 @@ class Session : public std::enable_shared_from_this<Session> {
     auto q = target.find('?');
     std::string path = target.substr(0, q);
     const auto& base = impl_.options.api_base;
+    std::size_t limit = impl_.options.max_body_bytes;
     if (path.rfind(base, 0) == 0) {
-      std::size_t limit = 0;
-      if (is_import_limit_route(impl_.router, std::string(h.method_string()), path.substr(base.size()), limit))
-        parser_->body_limit(limit);
+      std::size_t route_limit = 0;
+      if (is_import_limit_route(impl_.router, std::string(h.method_string()), path.substr(base.size()), route_limit))
+        limit = route_limit;
     }
-    if (parser_->content_length() && *parser_->content_length() > (parser_->is_done() ? 0 : 0)) {
-      // Beast checks the limit itself once it reads; nothing to do here.
-    }
+    if (parser_->content_length() && *parser_->content_length() > limit)
+      return fail_fast(413, "PAYLOAD_TOO_LARGE", "Request body is larger than the limit");
+    parser_->body_limit(limit);
     stream_.expires_after(impl_.options.read_timeout);
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }
@@ -230,26 +233,50 @@ class Session : public std::enable_shared_from_this<Session> {
     write(std::move(res));
   }
 
-  void write(std::shared_ptr<bhttp::response<bhttp::string_body>> res) {
+  void write(std::shared_ptr<bhttp::response<bhttp::string_body>> res, bool drain = false) {
     bool close_after = !res->keep_alive();
     stream_.expires_after(impl_.options.read_timeout);
     bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, close_after](beast::error_code ec, std::size_t) {
-                         if (ec || close_after) return self->close();
+                       [self = shared_from_this(), res, close_after, drain](beast::error_code ec, std::size_t) {
+                         if (ec) return self->close();
+                         if (drain) return self->drain();
+                         if (close_after) return self->close();
                          self->read_header();
                        });
   }
 
+  // After an early error response (413, 431, ...) the client may still be sending: read and drop
+  // what it sends for a short while, so that it reads our answer instead of a connection reset.
+  void drain() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    drain_buffer_.resize(64 * 1024);
+    stream_.expires_after(std::chrono::seconds(5));
+    stream_.async_read_some(net::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > 64u * 1024 * 1024) return self->stream_.socket().close(ec);
+                              self->drain();
+                            });
+  }
+
   void fail_fast(int status, const char* code, const char* message) {
-    Response r = error_response(status, code, message, domain::new_uuid_v7());
+    std::string request_id;
+    if (parser_ && status != 431) {
+      auto it = parser_->get().find("X-Request-Id");
+      if (it != parser_->get().end()) request_id = std::string(it->value());
+    }
+    if (!sane_request_id(request_id)) request_id = domain::new_uuid_v7();
+    Response r = error_response(status, code, message, request_id);
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
     res->set(bhttp::field::content_type, "application/json");
+    res->set("X-Request-Id", request_id);
     res->set(bhttp::field::access_control_allow_origin, "*");
     res->body() = r.body;
     res->keep_alive(false);
     res->prepare_payload();
-    spdlog::info("- - {} (rejected before routing)", status);
-    write(std::move(res));
+    spdlog::info("- - {} (rejected before routing) id={}", status, request_id);
+    write(std::move(res), true);
   }
 
   void close() {
@@ -262,6 +289,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl& impl_;
   bool first_ = true;
+  std::vector<char> drain_buffer_;
+  std::size_t drained_ = 0;
 };
 
 }  // namespace

@@ -52,10 +52,6 @@ double t_sf(double x, double df) {
   if (!valid_df(df) || std::isnan(x)) return kNaN;
   return bm::cdf(bm::complement(StudentT(df), x));
 }
-double t_cdf(double x, double df) {
-  if (!valid_df(df) || std::isnan(x)) return kNaN;
-  return bm::cdf(StudentT(df), x);
-}
 // The upper quantile: x with S_t(x; df) = tail.
 double t_upper_quantile(double tail, double df) {
   if (!valid_df(df) || !(tail > 0 && tail < 1)) return kNaN;
@@ -86,6 +82,12 @@ std::string plural(std::int64_t n, const char* one, const char* many) {
   return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
+// Sample sizes are positive; a sum that would overflow stays at the maximum.
+std::int64_t saturating_add(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? std::numeric_limits<std::int64_t>::max() : r;
+}
+
 bool usable(const domain::HourlyPoint& p) {
   return p.treatment_sample_size > 0 && p.control_sample_size > 0 && std::isfinite(p.treatment_value) &&
          std::isfinite(p.control_value);
@@ -105,14 +107,16 @@ class TwoPass {
   void add1(double x) {
     ++n_;
     sum_ += x;
-    if (x < min_) min_ = x;
-    if (x > max_) max_ = x;
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
   }
   void finish1() { mean_ = n_ > 0 ? sum_ / static_cast<double>(n_) : kNaN; }
   void add2(double x) {
     const double dev = x - mean_;
     ss_ += dev * dev;
   }
+  // The sum of squared deviations, when computed outside add2.
+  void add_ss(double ss) { ss_ += ss; }
   double mean() const { return mean_; }
   std::int64_t n() const { return n_; }
   bool constant() const { return n_ > 0 && min_ == max_; }
@@ -194,7 +198,8 @@ Estimate estimate(const Sample& post, const Sample& pre, double alpha) {
     e.issue = Estimate::Issue::kNonFinite;
     return e;
   }
-  e.p = opt(2 * t_sf(std::fabs(t), df));
+  const double tail = t_sf(std::fabs(t), df);  // S_t(|t|; df), computed directly
+  e.p = opt(2 * tail);
   const double q = t_upper_quantile(alpha / 2, df);
   if (std::isfinite(q)) {
     const double lo = delta - q * se;
@@ -202,8 +207,11 @@ Estimate estimate(const Sample& post, const Sample& pre, double alpha) {
     if (std::isfinite(lo) && std::isfinite(hi)) e.ci = Interval{lo, hi};
     e.mde = opt((q + t_quantile(kPower, df)) * se);
   }
-  e.prob_up = opt(t_cdf(t, df));
-  e.prob_down = opt(t_sf(t, df));
+  if (std::isfinite(tail)) {
+    // Of F_t(t) and 1 - F_t(t), the smaller is the tail itself, the larger 1 - tail.
+    e.prob_up = t >= 0 ? 1 - tail : tail;
+    e.prob_down = t >= 0 ? tail : 1 - tail;
+  }
   if (!e.p || !e.ci) e.issue = Estimate::Issue::kNonFinite;
   return e;
 }
@@ -212,8 +220,8 @@ Estimate estimate(const Sample& post, const Sample& pre, double alpha) {
 struct MetricSums {
   TwoPass post_t, post_c, post_d;
   TwoPass pre_t, pre_c, pre_d, pre_x;
-  std::int64_t size_t = 0;
-  std::int64_t size_c = 0;
+  std::int64_t size_treat = 0;
+  std::int64_t size_ctrl = 0;
   std::int64_t excluded = 0;
   // Centred cross-products of the pre-period regression of d on days.
   double sxx = 0;
@@ -222,56 +230,86 @@ struct MetricSums {
 };
 
 MetricSums accumulate(const domain::MetricSeries& series, domain::UnixSeconds start, domain::UnixSeconds end) {
-  MetricSums s;
+  // Local accumulators (kept in registers by the compiler), copied out at the end.
+  TwoPass post_t, post_c, post_d, pre_t, pre_c, pre_d, pre_x;
+  std::int64_t size_treat = 0;
+  std::int64_t size_ctrl = 0;
+  std::int64_t excluded = 0;
   bool have_origin = false;
   domain::UnixSeconds origin = 0;
+  constexpr double kDay = static_cast<double>(domain::kSecondsPerDay);
   for (const auto& p : series.points) {
     if (p.timestamp >= end) continue;
     if (!usable(p)) {
-      ++s.excluded;
+      ++excluded;
       continue;
     }
     const double d = p.treatment_value - p.control_value;
     if (p.timestamp >= start) {
-      s.post_t.add1(p.treatment_value);
-      s.post_c.add1(p.control_value);
-      s.post_d.add1(d);
-      s.size_t += p.treatment_sample_size;
-      s.size_c += p.control_sample_size;
+      post_t.add1(p.treatment_value);
+      post_c.add1(p.control_value);
+      post_d.add1(d);
+      size_treat = saturating_add(size_treat, p.treatment_sample_size);
+      size_ctrl = saturating_add(size_ctrl, p.control_sample_size);
     } else {
       if (!have_origin) {
         origin = p.timestamp;
         have_origin = true;
       }
-      s.pre_t.add1(p.treatment_value);
-      s.pre_c.add1(p.control_value);
-      s.pre_d.add1(d);
-      s.pre_x.add1(static_cast<double>(p.timestamp - origin) / static_cast<double>(domain::kSecondsPerDay));
+      pre_t.add1(p.treatment_value);
+      pre_c.add1(p.control_value);
+      pre_d.add1(d);
+      pre_x.add1((static_cast<double>(p.timestamp) - static_cast<double>(origin)) / kDay);
     }
   }
-  for (TwoPass* tp : {&s.post_t, &s.post_c, &s.post_d, &s.pre_t, &s.pre_c, &s.pre_d, &s.pre_x}) tp->finish1();
-  const bool need_post = s.post_d.n() >= 2;
-  const bool need_pre = s.pre_d.n() >= 2;
-  if (!need_post && !need_pre) return s;
-  for (const auto& p : series.points) {
-    if (p.timestamp >= end || !usable(p)) continue;
-    const double d = p.treatment_value - p.control_value;
-    if (p.timestamp >= start) {
-      if (!need_post) continue;
-      s.post_t.add2(p.treatment_value);
-      s.post_c.add2(p.control_value);
-      s.post_d.add2(d);
-    } else {
-      if (!need_pre) continue;
-      s.pre_d.add2(d);
-      const double x = static_cast<double>(p.timestamp - origin) / static_cast<double>(domain::kSecondsPerDay);
-      const double dx = x - s.pre_x.mean();
-      const double dd = d - s.pre_d.mean();
-      s.sxx += dx * dx;
-      s.sxd += dx * dd;
-      s.sdd += dd * dd;
+  post_t.finish1();
+  post_c.finish1();
+  post_d.finish1();
+  pre_t.finish1();
+  pre_c.finish1();
+  pre_d.finish1();
+  pre_x.finish1();
+  const bool need_post = post_d.n() >= 2;
+  const bool need_pre = pre_d.n() >= 2;
+  double sxx = 0;
+  double sxd = 0;
+  double sdd = 0;
+  if (need_post || need_pre) {
+    const double mean_x = pre_x.mean();
+    const double mean_d0 = pre_d.mean();
+    for (const auto& p : series.points) {
+      if (p.timestamp >= end || !usable(p)) continue;
+      const double d = p.treatment_value - p.control_value;
+      if (p.timestamp >= start) {
+        if (!need_post) continue;
+        post_t.add2(p.treatment_value);
+        post_c.add2(p.control_value);
+        post_d.add2(d);
+      } else {
+        if (!need_pre) continue;
+        const double dx = (static_cast<double>(p.timestamp) - static_cast<double>(origin)) / kDay - mean_x;
+        const double dd = d - mean_d0;
+        sxx += dx * dx;
+        sxd += dx * dd;
+        sdd += dd * dd;
+      }
     }
+    pre_d.add_ss(sdd);
   }
+  MetricSums s;
+  s.post_t = post_t;
+  s.post_c = post_c;
+  s.post_d = post_d;
+  s.pre_t = pre_t;
+  s.pre_c = pre_c;
+  s.pre_d = pre_d;
+  s.pre_x = pre_x;
+  s.size_treat = size_treat;
+  s.size_ctrl = size_ctrl;
+  s.excluded = excluded;
+  s.sxx = sxx;
+  s.sxd = sxd;
+  s.sdd = sdd;
   return s;
 }
 
@@ -364,8 +402,8 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
   r.post_hours = post_d.n;
   r.pre_hours = pre_d.n;
   r.excluded_hours = s.excluded;
-  r.sample_size_treatment = s.size_t;
-  r.sample_size_control = s.size_c;
+  r.sample_size_treatment = s.size_treat;
+  r.sample_size_control = s.size_ctrl;
 
   if (s.excluded > 0) {
     r.warnings.push_back(plural(s.excluded, "hour was", "hours were") +
@@ -477,8 +515,8 @@ Srm sample_ratio_mismatch(const std::vector<domain::MetricSeries>& metrics, cons
   std::int64_t nc = 0;
   for (const auto& p : metrics.front().points) {
     if (p.timestamp < in.start_date || p.timestamp >= in.end_date || !usable(p)) continue;
-    nt += p.treatment_sample_size;
-    nc += p.control_sample_size;
+    nt = saturating_add(nt, p.treatment_sample_size);
+    nc = saturating_add(nc, p.control_sample_size);
   }
   const double total = static_cast<double>(nt) + static_cast<double>(nc);
   if (!(total > 0)) return srm;
@@ -506,49 +544,41 @@ Estimate total_dollar_estimate(const std::vector<MetricWork>& priced, const Anal
     const auto& pr = *priced[j].pricing;
     coef[j] = direction_sign(pr.direction) * (pr.dollars_per_unit / pr.unit_size);
   }
-  // z values in time order, with their period; hours present and usable in every priced series.
+  // z_t, one metric at a time (a merge of sorted timestamps): the first priced metric lays out
+  // its hours, each further one adds its term to the hours it shares and drops the others.
+  struct Hour {
+    domain::UnixSeconds ts;
+    double z;
+    bool ok;
+  };
+  std::vector<Hour> hours;
+  for (std::size_t j = 0; j < m; ++j) {
+    const auto& pts = priced[j].series->points;
+    const double c = coef[j];
+    if (j == 0) {
+      hours.reserve(pts.size());
+      for (const auto& pt : pts) {
+        if (pt.timestamp >= in.end_date) continue;
+        const bool ok = usable(pt);
+        hours.push_back({pt.timestamp, ok ? 0.0 + c * (pt.treatment_value - pt.control_value) : 0.0, ok});
+      }
+      continue;
+    }
+    std::size_t k = 0;
+    for (auto& h : hours) {
+      while (k < pts.size() && pts[k].timestamp < h.ts) ++k;
+      if (k >= pts.size() || pts[k].timestamp != h.ts || !usable(pts[k])) {
+        h.ok = false;
+      } else if (h.ok) {
+        h.z += c * (pts[k].treatment_value - pts[k].control_value);
+      }
+      if (k < pts.size() && pts[k].timestamp == h.ts) ++k;
+    }
+  }
   std::vector<std::pair<double, bool>> z;  // (z_t, is_post)
-  std::size_t reserve = priced.empty() ? 0 : priced.front().series->points.size();
-  z.reserve(reserve);
-  std::vector<std::size_t> idx(m, 0);
-  for (;;) {
-    // The latest current timestamp among the series; advance the others to it.
-    domain::UnixSeconds target = std::numeric_limits<domain::UnixSeconds>::min();
-    bool done = false;
-    for (std::size_t j = 0; j < m; ++j) {
-      const auto& pts = priced[j].series->points;
-      if (idx[j] >= pts.size()) {
-        done = true;
-        break;
-      }
-      target = std::max(target, pts[idx[j]].timestamp);
-    }
-    if (done || target >= in.end_date) break;
-    bool aligned = true;
-    for (std::size_t j = 0; j < m && aligned; ++j) {
-      const auto& pts = priced[j].series->points;
-      while (idx[j] < pts.size() && pts[idx[j]].timestamp < target) ++idx[j];
-      if (idx[j] >= pts.size()) {
-        done = true;
-        aligned = false;
-      } else if (pts[idx[j]].timestamp != target) {
-        aligned = false;
-      }
-    }
-    if (done) break;
-    if (!aligned) continue;
-    bool all_usable = true;
-    double zt = 0;
-    for (std::size_t j = 0; j < m; ++j) {
-      const auto& pt = priced[j].series->points[idx[j]];
-      if (!usable(pt)) {
-        all_usable = false;
-      } else {
-        zt += coef[j] * (pt.treatment_value - pt.control_value);
-      }
-      ++idx[j];
-    }
-    if (all_usable) z.emplace_back(zt, target >= in.start_date);
+  z.reserve(hours.size());
+  for (const auto& h : hours) {
+    if (h.ok) z.emplace_back(h.z, h.ts >= in.start_date);
   }
   TwoPass post;
   TwoPass pre;
@@ -576,7 +606,8 @@ AnalysisOutput analyze(const AnalysisInput& input) {
   out.alpha = alpha;
   const double duration_days =
       input.end_date > input.start_date
-          ? static_cast<double>(input.end_date - input.start_date) / static_cast<double>(domain::kSecondsPerDay)
+          ? (static_cast<double>(input.end_date) - static_cast<double>(input.start_date)) /
+                static_cast<double>(domain::kSecondsPerDay)
           : 0.0;
   out.duration_days = duration_days;
   out.economic_impact.duration_days = duration_days;

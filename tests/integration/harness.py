@@ -1,0 +1,160 @@
+"""Starts the real rallyuxr binary on a free loopback port with a temporary database, and talks
+to it over real sockets. Standard library only."""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("RALLYUXR_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build", "src", "rallyuxr")
+DATABASE = os.environ.get("RALLYUXR_TEST_DATABASE")  # e.g. a postgresql:// URL; default: SQLite
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def data(self):
+        return self.json()["data"]
+
+    @property
+    def error(self):
+        return self.json()["error"]
+
+
+class Server:
+    """One rallyuxr process. Use as a context manager, or start()/stop() for restarts."""
+
+    def __init__(self, *extra_args, db_dir=None, database=None, port=None):
+        self.tmp = None
+        if db_dir is None:
+            self.tmp = tempfile.TemporaryDirectory(prefix="rallyuxr-it-")
+            db_dir = self.tmp.name
+        self.db_dir = db_dir
+        self.database = database or DATABASE or f"sqlite:{db_dir}/test.db"
+        self.extra = list(extra_args)
+        self.port = port or free_port()
+        self.proc = None
+        self.log_path = os.path.join(db_dir, f"server-{self.port}.log")
+
+    def start(self, timeout=20):
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--port", str(self.port), "--database", self.database,
+             "--web-root", os.path.join(self.db_dir, "no-web"), *self.extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
+            try:
+                if self.request("GET", "/api/health").status in (200, 503):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("server did not become ready: " + self.read_log()[-2000:])
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode if self.proc else None
+        self.proc = None
+        if getattr(self, "log", None):
+            self.log.close()
+        return code
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self.tmp:
+            self.tmp.cleanup()
+
+    # ---- HTTP
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            hdrs = dict(headers or {})
+            if body is not None and not isinstance(body, (bytes, str)):
+                body = json.dumps(body)
+                hdrs.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=body, headers=hdrs)
+            r = conn.getresponse()
+            return Response(r.status, r.getheaders(), r.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    # ---- helpers
+    def create_experiment(self, **overrides):
+        body = {
+            "name": "Button Color A/B Test",
+            "description": "Testing red vs blue CTA button",
+            "metrics": ["conversion_rate", "click_through_rate"],
+            "startDate": "2025-01-15",
+            "endDate": "2025-01-29",
+            "expectedOutcome": "positive",
+        }
+        body.update(overrides)
+        r = self.post("/api/experiments", body)
+        if r.status != 201:
+            raise AssertionError(f"create failed: {r.status} {r.body[:500]}")
+        return r.data["experimentId"]
+
+    def wait_status(self, exp_id, statuses=("complete",), timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            e = self.get(f"/api/experiments/{exp_id}").data["experiment"]
+            if e["status"] in statuses:
+                return e
+            time.sleep(0.02)
+        raise AssertionError(f"experiment {exp_id} did not reach {statuses}: {e['status']}")
+
+    def wait_idle(self, timeout=60):
+        """Waits until the queue has nothing queued or running."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            q = self.get("/api/health").data.get("queue", {})
+            if q.get("queued") == 0 and q.get("running") == 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError("queue did not drain")
