@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "app/analyze.hpp"
 #include "app/serve.hpp"
 
 int main(int argc, char** argv) {
@@ -48,7 +49,25 @@ int main(int argc, char** argv) {
                 "Testing aid: jobs of experiments whose name contains TEXT fail")
       ->envname("RALLYUXR_INJECT_JOB_FAILURES");
 
+  rallyuxr::app::AnalyzeConfig analyze;
+  auto* a = cli.add_subcommand("analyze", "Analyse a results file (JSON or CSV, the import formats) offline and\n"
+                                          "print the analysis JSON on stdout; no database needed");
+  a->add_option("file", analyze.file, "Results file; - reads standard input")->required();
+  a->add_option("--start", analyze.start, "Start of the experiment (hours before it are the pre period)")->required();
+  a->add_option("--end", analyze.end, "End of the experiment (exclusive)")->required();
+  a->add_option("--confidence", analyze.confidence, "Confidence level in percent")
+      ->check(CLI::Range(80.0, 99.9))->capture_default_str();
+  a->add_option("--correction", analyze.correction, "Multiple-testing correction: holm or fdr_bh")
+      ->check(CLI::IsMember({"holm", "fdr_bh"}))->capture_default_str();
+  a->add_option("--traffic-split", analyze.traffic_split, "Expected treatment share for the SRM check")
+      ->check(CLI::Range(0.01, 0.99))->capture_default_str();
+  a->add_option("--implementation-cost", analyze.implementation_cost, "Dollars, for the ROI")
+      ->check(CLI::NonNegativeNumber);
+  a->add_option("--metric-values", analyze.metric_values_file,
+                "The GET /metric-values JSON for the economic impact (default: the built-in catalogue)");
+
   CLI11_PARSE(cli, argc, argv);
   if (s->parsed()) return rallyuxr::app::run_serve(serve);
+  if (a->parsed()) return rallyuxr::app::run_analyze(analyze);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "api/json_parse.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
@@ -140,7 +141,7 @@ json::object event_to_json(const store::Event& e) {
   o["eventType"] = e.event_type;
   o["createdAt"] = format_iso8601(e.created_at);
   boost::system::error_code ec;
-  auto payload = json::parse(e.payload, ec);
+  auto payload = parse_json_exact(e.payload, ec);
   o["payload"] = ec ? json::value(nullptr) : payload;
   return o;
 }
@@ -156,7 +157,7 @@ json::object job_to_json(const store::Job& j) {
   o["updatedAt"] = format_iso8601(j.updated_at);
   if (j.result) {
     boost::system::error_code ec;
-    auto r = json::parse(*j.result, ec);
+    auto r = parse_json_exact(*j.result, ec);
     o["result"] = ec ? json::value(nullptr) : r;
   }
   return o;
@@ -164,7 +165,7 @@ json::object job_to_json(const store::Job& j) {
 
 json::value analysis_to_json(const store::StoredAnalysis& a) {
   boost::system::error_code ec;
-  auto doc = json::parse(a.document, ec);
+  auto doc = parse_json_exact(a.document, ec);
   json::object o = (!ec && doc.is_object()) ? doc.as_object() : json::object();
   o["analysisId"] = a.analysis_id;
   o["experimentId"] = a.experiment_id;
@@ -182,9 +183,7 @@ json::object parse_json_body(const http::Request& req) {
   if (req.body.empty())
     throw domain::ApiError(domain::ErrorCode::kMalformed, "Request body is empty; a JSON object is expected");
   boost::system::error_code ec;
-  json::parse_options opts;
-  opts.max_depth = 64;
-  json::value v = json::parse(req.body, ec, {}, opts);
+  json::value v = parse_json_exact(req.body, ec, 64);
   if (ec)
     throw domain::ApiError(domain::ErrorCode::kMalformed, "Malformed JSON body: " + ec.message());
   if (!v.is_object())

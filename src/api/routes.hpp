@@ -10,6 +10,7 @@ namespace rallyuxr::api {
 void register_experiment_routes(http::Router& router, Context& ctx);
 void register_metric_value_routes(http::Router& router, Context& ctx);
 void register_system_routes(http::Router& router, Context& ctx);
+void register_results_routes(http::Router& router, Context& ctx);
 void register_routes(http::Router& router, Context& ctx);
 
 // Wraps a handler so that StoreUnavailable answers 503 with the error envelope.

@@ -9,20 +9,27 @@
 namespace rallyuxr::domain {
 
 std::string new_uuid_v7() {
+  // Time-ordered across the whole process (RFC 9562, method 3): a 12-bit counter in rand_a counts
+  // up within one millisecond; when it runs out, the timestamp is advanced by one.
+  static std::mutex mu;
+  static std::uint64_t last_ms = 0;
+  static std::uint64_t seq = 0;
   thread_local std::mt19937_64 rng{std::random_device{}() ^
                                    (static_cast<std::uint64_t>(std::random_device{}()) << 32)};
-  // Monotonic within a thread: if the clock does not move, the random part counts up.
-  thread_local std::uint64_t last_ms = 0;
-  thread_local std::uint64_t seq = 0;
-  auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                           std::chrono::system_clock::now().time_since_epoch())
-                                           .count());
-  if (ms <= last_ms) {
+  auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+  std::uint64_t ms;
+  {
+    std::lock_guard lock(mu);
+    if (now_ms > last_ms) {
+      last_ms = now_ms;
+      seq = rng() & 0x1ff;  // start low in the counter's range, leaving room to count up
+    } else if (++seq > 0xfff) {
+      ++last_ms;
+      seq = 0;
+    }
     ms = last_ms;
-    ++seq;
-  } else {
-    last_ms = ms;
-    seq = rng() & 0x3ff;
   }
   std::uint64_t rand_a = seq & 0xfff;
   std::uint64_t rand_b = rng() & 0x3fffffffffffffffULL;
@@ -52,10 +59,10 @@ bool looks_like_uuid(std::string_view s) {
 }
 
 std::uint64_t stable_hash(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
+  std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a 64-bit offset basis
   for (unsigned char c : s) {
     h ^= c;
-    h *= 1099511628211ULL;
+    h *= 0x100000001b3ULL;  // FNV-1a 64-bit prime
   }
   return h;
 }

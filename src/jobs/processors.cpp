@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "api/analysis_json.hpp"
+#include "api/json_parse.hpp"
 #include "api/json_text.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
@@ -28,7 +29,7 @@ void maybe_inject(const domain::Experiment& e, const ProcessorOptions& opt) {
 
 json::object parse_object(const std::string& text) {
   boost::system::error_code ec;
-  auto v = json::parse(text, ec);
+  auto v = api::parse_json_exact(text, ec);
   if (ec || !v.is_object()) return {};
   return v.as_object();
 }

@@ -297,7 +297,7 @@ TEST_P(ReferenceFixture, JsonHasNoNonFiniteNumber) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stats, ReferenceFixture, ::testing::ValuesIn(fixture_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+                         [](const ::testing::TestParamInfo<std::string>& param_info) { return param_info.param; });
 
 TEST(StatsFixtures, AllCasesArePresent) {
   const auto names = fixture_names();

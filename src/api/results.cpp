@@ -1,0 +1,117 @@
+// Results import (PUT replaces, POST merges; JSON or CSV) and the CSV exports.
+#include "api/json_io.hpp"
+#include "api/results_io.hpp"
+#include "api/routes.hpp"
+#include "domain/ids.hpp"
+#include "domain/time.hpp"
+
+namespace rallyuxr::api {
+namespace {
+
+using domain::ApiError;
+using domain::ErrorCode;
+
+inline constexpr domain::UnixSeconds kMaxPreDays = 30;
+
+domain::Experiment load_experiment(Context& ctx, const std::string& id) {
+  if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  auto e = ctx.store.get_experiment(id);
+  if (!e) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  return *e;
+}
+
+http::Response upload(Context& ctx, const http::Request& req, store::WriteMode mode) {
+  auto e = load_experiment(ctx, req.params[0]);
+  if (e.data_source != domain::DataSource::kImported)
+    throw ApiError(ErrorCode::kConflict, "This experiment's data is simulated; create it with dataSource 'imported' to upload data");
+  if (e.status == domain::ExperimentStatus::kArchived)
+    throw ApiError(ErrorCode::kConflict, "The experiment is archived");
+
+  UploadRules rules;
+  rules.earliest = e.start_date - kMaxPreDays * domain::kSecondsPerDay;
+  rules.end = e.end_date;
+  rules.metrics.insert(e.metrics.begin(), e.metrics.end());
+
+  ParsedUpload parsed;
+  auto media = req.media_type();
+  if (media == "text/csv") {
+    parsed = parse_results_csv(req.body, rules);
+  } else if (media == "application/json") {
+    auto body = parse_json_body(req);
+    parsed = parse_results_json(body, rules);
+  } else {
+    throw ApiError(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json or text/csv");
+  }
+  if (!parsed.issues.empty())
+    throw ApiError(ErrorCode::kValidation,
+                   "The upload was rejected; nothing was stored (" + std::to_string(parsed.issues.size()) +
+                       (parsed.issues.size() >= kMaxReportedIssues ? "+" : "") + " problems)",
+                   std::move(parsed.issues));
+
+  json::object counts;
+  std::int64_t points = 0;
+  for (const auto& m : parsed.metrics) {
+    counts[m.metric_id] = static_cast<std::int64_t>(m.points.size());
+    points += static_cast<std::int64_t>(m.points.size());
+  }
+  store::Store::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.mode = mode;
+  w.metrics = std::move(parsed.metrics);
+  w.now = domain::now_seconds();
+  w.request_id = req.request_id;
+  if (e.status == domain::ExperimentStatus::kDraft) w.set_status = domain::ExperimentStatus::kRunning;
+  auto version = ctx.store.write_results(w);
+  auto info = ctx.store.results_info(e.id);
+
+  json::object data;
+  data["experimentId"] = e.id;
+  data["mode"] = mode == store::WriteMode::kReplace ? "replace" : "merge";
+  data["rowsReceived"] = static_cast<std::int64_t>(parsed.rows);
+  data["pointsStored"] = points;
+  data["pointsByMetric"] = std::move(counts);
+  data["totalPoints"] = info ? info->points : points;
+  data["resultsVersion"] = version;
+  data["status"] = "analysis queued";
+  return ok(std::move(data));
+}
+
+http::Response put_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kReplace); }
+http::Response post_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kMerge); }
+
+http::Response csv_response(std::string body, const std::string& filename) {
+  http::Response r;
+  r.content_type = "text/csv; charset=utf-8";
+  r.body = std::move(body);
+  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  return r;
+}
+
+http::Response results_csv(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto r = ctx.store.get_results(e.id);
+  if (!r) throw ApiError(ErrorCode::kNotFound, "The experiment has no results yet");
+  return csv_response(results_to_csv(r->metrics, e.start_date), "experiment-" + e.id + "-results.csv");
+}
+
+http::Response analysis_csv(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto a = ctx.store.latest_complete_analysis(e.id);
+  if (!a) throw ApiError(ErrorCode::kNotFound, "The experiment has no complete analysis yet");
+  auto doc = analysis_to_json(*a);
+  return csv_response(analysis_to_csv(doc.as_object()), "experiment-" + e.id + "-analysis.csv");
+}
+
+}  // namespace
+
+void register_results_routes(http::Router& router, Context& ctx) {
+  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
+    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
+  };
+  router.add("PUT", "/experiments/{id}/results", bind(put_results), ctx.max_import_bytes);
+  router.add("POST", "/experiments/{id}/results", bind(post_results), ctx.max_import_bytes);
+  router.add("GET", "/experiments/{id}/results.csv", bind(results_csv));
+  router.add("GET", "/experiments/{id}/analysis.csv", bind(analysis_csv));
+}
+
+}  // namespace rallyuxr::api

@@ -1,0 +1,461 @@
+#include "api/results_io.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <unordered_set>
+
+#include "api/json_text.hpp"
+#include "domain/time.hpp"
+
+namespace rallyuxr::api {
+namespace json = boost::json;
+namespace {
+
+bool valid_metric_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
+// Collects points per metric and the upload-wide checks (window, on the hour, duplicates).
+class Collector {
+ public:
+  Collector(const UploadRules& rules, ParsedUpload& out) : rules_(rules), out_(out) {}
+
+  void issue(std::string path, std::string message) {
+    if (out_.issues.size() < kMaxReportedIssues)
+      out_.issues.push_back({std::move(path), std::move(message)});
+    else
+      truncated_ = true;
+  }
+
+  bool check_metric(const std::string& path, std::string_view id) {
+    if (!valid_metric_id(id)) {
+      issue(path, "Invalid metric id '" + std::string(id) + "'");
+      return false;
+    }
+    if (!rules_.metrics.empty() && !rules_.metrics.count(std::string(id))) {
+      issue(path, "Metric '" + std::string(id) + "' is not tracked by this experiment");
+      return false;
+    }
+    return true;
+  }
+
+  bool check_timestamp(const std::string& path, std::string_view text, domain::UnixSeconds& t) {
+    auto parsed = domain::parse_iso8601_datetime(text);
+    if (!parsed) {
+      issue(path, "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
+      return false;
+    }
+    t = *parsed;
+    if (t % domain::kSecondsPerHour != 0) {
+      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
+      return false;
+    }
+    if (rules_.earliest && t < *rules_.earliest) {
+      issue(path, "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
+      return false;
+    }
+    if (rules_.end && t >= *rules_.end) {
+      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
+      return false;
+    }
+    return true;
+  }
+
+  void add(const std::string& path, const std::string& metric, const domain::HourlyPoint& p) {
+    auto [it, inserted] = series_.try_emplace(metric);
+    if (inserted) order_.push_back(metric);
+    auto& series = it->second;
+    if (!seen_[metric].insert(p.timestamp).second) {
+      issue(path, "Duplicate hour " + domain::format_iso8601(p.timestamp) + " for metric '" + metric + "'");
+      return;
+    }
+    series.push_back(p);
+  }
+
+  void finish() {
+    if (truncated_) out_.issues.push_back({"", "More problems were found; only the first 100 are listed"});
+    if (!out_.issues.empty()) return;
+    for (const auto& id : order_) {  // first appearance order: the file's metric order
+      auto& points = series_[id];
+      std::sort(points.begin(), points.end(),
+                [](const domain::HourlyPoint& a, const domain::HourlyPoint& b) { return a.timestamp < b.timestamp; });
+      out_.metrics.push_back(domain::MetricSeries{id, std::move(points)});
+    }
+  }
+
+ private:
+  const UploadRules& rules_;
+  ParsedUpload& out_;
+  std::map<std::string, std::vector<domain::HourlyPoint>> series_;
+  std::vector<std::string> order_;
+  std::map<std::string, std::unordered_set<domain::UnixSeconds>> seen_;
+  bool truncated_ = false;
+};
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+// Splits one CSV record (no embedded newlines) into fields; double quotes are honoured.
+bool split_csv(std::string_view line, std::vector<std::string>& fields) {
+  fields.clear();
+  std::string cur;
+  bool quoted = false, was_quoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          cur += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        cur += c;
+      }
+    } else if (c == '"' && trim(cur).empty()) {
+      quoted = was_quoted = true;
+      cur.clear();
+    } else if (c == ',') {
+      fields.push_back(was_quoted ? cur : std::string(trim(cur)));
+      cur.clear();
+      was_quoted = false;
+    } else {
+      cur += c;
+    }
+  }
+  if (quoted) return false;
+  fields.push_back(was_quoted ? cur : std::string(trim(cur)));
+  return true;
+}
+
+bool parse_double(std::string_view s, double& v) {
+  if (s.empty()) return false;
+  if (s.front() == '+') s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  return ec == std::errc() && p == s.data() + s.size() && std::isfinite(v);
+}
+
+bool parse_count(std::string_view s, std::int64_t& v) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc() && p == s.data() + s.size()) return v >= 0;
+  double d;  // "120.0" is an integer too
+  if (!parse_double(s, d) || d < 0 || d != std::floor(d) || d > 9e15) return false;
+  v = static_cast<std::int64_t>(d);
+  return true;
+}
+
+}  // namespace
+
+ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) {
+  ParsedUpload out;
+  Collector col(rules, out);
+  if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
+      static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF)
+    text.remove_prefix(3);
+  std::vector<std::string> fields;
+  std::size_t pos = 0, line_no = 0;
+  int idx[6] = {-1, -1, -1, -1, -1, -1};
+  static const char* kColumns[6] = {"metricId", "timestamp", "treatmentValue", "controlValue",
+                                    "treatmentSampleSize", "controlSampleSize"};
+  std::size_t columns = 0;
+  while (pos <= text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line_no == 1) {
+      if (!split_csv(line, fields)) {
+        col.issue("line 1", "Malformed header");
+        break;
+      }
+      columns = fields.size();
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        for (int c = 0; c < 6; ++c)
+          if (fields[i] == kColumns[c]) idx[c] = static_cast<int>(i);
+      for (int c = 0; c < 6; ++c)
+        if (idx[c] < 0) col.issue("line 1", std::string("Missing column '") + kColumns[c] + "'; expected header " + kResultsCsvHeader);
+      if (!out.issues.empty()) break;
+      continue;
+    }
+    if (trim(line).empty()) continue;
+    ++out.rows;
+    std::string where = "line " + std::to_string(line_no);
+    if (!split_csv(line, fields)) {
+      col.issue(where, "Unterminated quoted field");
+      continue;
+    }
+    if (fields.size() != columns) {
+      col.issue(where, "Expected " + std::to_string(columns) + " fields, found " + std::to_string(fields.size()));
+      continue;
+    }
+    const std::string& metric = fields[idx[0]];
+    domain::HourlyPoint p;
+    bool good = col.check_metric(where + ": metricId", metric);
+    good = col.check_timestamp(where + ": timestamp", fields[idx[1]], p.timestamp) && good;
+    if (!parse_double(fields[idx[2]], p.treatment_value)) {
+      col.issue(where + ": treatmentValue", "Must be a finite number");
+      good = false;
+    }
+    if (!parse_double(fields[idx[3]], p.control_value)) {
+      col.issue(where + ": controlValue", "Must be a finite number");
+      good = false;
+    }
+    if (!parse_count(fields[idx[4]], p.treatment_sample_size)) {
+      col.issue(where + ": treatmentSampleSize", "Must be a non-negative integer");
+      good = false;
+    }
+    if (!parse_count(fields[idx[5]], p.control_sample_size)) {
+      col.issue(where + ": controlSampleSize", "Must be a non-negative integer");
+      good = false;
+    }
+    if (good) col.add(where, metric, p);
+  }
+  if (line_no <= 1 && out.issues.empty()) col.issue("line 1", std::string("Empty upload; expected header ") + kResultsCsvHeader);
+  col.finish();
+  return out;
+}
+
+ParsedUpload parse_results_json(const json::object& body, const UploadRules& rules) {
+  ParsedUpload out;
+  Collector col(rules, out);
+  auto mit = body.find("metrics");
+  if (mit == body.end() || !mit->value().is_object()) {
+    col.issue("metrics", "Required: an object of metric id -> {timeSeries: [...]}");
+    col.finish();
+    return out;
+  }
+  for (const auto& kv : mit->value().get_object()) {
+    std::string id(kv.key());
+    std::string base = "metrics." + id;
+    if (!col.check_metric(base, id)) continue;
+    if (!kv.value().is_object()) {
+      col.issue(base, "Expected an object with timeSeries");
+      continue;
+    }
+    const auto& m = kv.value().get_object();
+    auto tit = m.find("timeSeries");
+    if (tit == m.end() || !tit->value().is_array()) {
+      col.issue(base + ".timeSeries", "Required: an array of hourly points");
+      continue;
+    }
+    const auto& arr = tit->value().get_array();
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      ++out.rows;
+      std::string where = base + ".timeSeries." + std::to_string(i);
+      if (!arr[i].is_object()) {
+        col.issue(where, "Expected an object");
+        continue;
+      }
+      const auto& pt = arr[i].get_object();
+      domain::HourlyPoint p;
+      bool good = true;
+      auto ts = pt.find("timestamp");
+      if (ts == pt.end() || !ts->value().is_string()) {
+        col.issue(where + ".timestamp", "Required: an ISO-8601 string");
+        good = false;
+      } else {
+        good = col.check_timestamp(where + ".timestamp", ts->value().get_string(), p.timestamp);
+      }
+      auto number = [&](const char* key, double& v) {
+        auto it = pt.find(key);
+        if (it != pt.end() && it->value().is_number()) {
+          v = it->value().to_number<double>();
+          if (std::isfinite(v)) return true;
+        }
+        col.issue(where + "." + key, "Must be a finite number");
+        return false;
+      };
+      auto count = [&](const char* key, std::int64_t& v) {
+        auto it = pt.find(key);
+        if (it != pt.end()) {
+          const auto& x = it->value();
+          if (x.is_int64() && x.get_int64() >= 0) {
+            v = x.get_int64();
+            return true;
+          }
+          if (x.is_uint64() && x.get_uint64() <= 9'000'000'000'000'000ULL) {
+            v = static_cast<std::int64_t>(x.get_uint64());
+            return true;
+          }
+          if (x.is_double() && x.get_double() >= 0 && x.get_double() == std::floor(x.get_double()) &&
+              x.get_double() < 9e15) {
+            v = static_cast<std::int64_t>(x.get_double());
+            return true;
+          }
+        }
+        col.issue(where + "." + key, "Must be a non-negative integer");
+        return false;
+      };
+      good = number("treatmentValue", p.treatment_value) && good;
+      good = number("controlValue", p.control_value) && good;
+      good = count("treatmentSampleSize", p.treatment_sample_size) && good;
+      good = count("controlSampleSize", p.control_sample_size) && good;
+      if (good) col.add(where, id, p);
+    }
+  }
+  if (out.rows == 0 && out.issues.empty()) col.issue("metrics", "The upload holds no hourly points");
+  col.finish();
+  return out;
+}
+
+std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date) {
+  std::string out;
+  std::size_t n = 0;
+  for (const auto& m : metrics) n += m.points.size();
+  out.reserve(64 + n * 90);
+  out += kResultsCsvHeader;
+  out += ",period\n";
+  char buf[32];
+  for (const auto& m : metrics) {
+    for (const auto& p : m.points) {
+      out += m.metric_id;
+      out += ',';
+      out += domain::format_iso8601(p.timestamp);
+      out += ',';
+      append_json_number(out, p.treatment_value);
+      out += ',';
+      append_json_number(out, p.control_value);
+      out += ',';
+      auto r1 = std::to_chars(buf, buf + sizeof buf, p.treatment_sample_size);
+      out.append(buf, r1.ptr);
+      out += ',';
+      auto r2 = std::to_chars(buf, buf + sizeof buf, p.control_sample_size);
+      out.append(buf, r2.ptr);
+      out += p.timestamp < start_date ? ",pre\n" : ",post\n";
+    }
+  }
+  return out;
+}
+
+namespace {
+
+void csv_cell(std::string& out, const json::value* v) {
+  if (!v || v->is_null()) return;
+  if (v->is_string()) {
+    std::string_view s = v->get_string();
+    if (s.find_first_of(",\"\n") == std::string_view::npos) {
+      out += s;
+    } else {
+      out += '"';
+      for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+      }
+      out += '"';
+    }
+    return;
+  }
+  if (v->is_bool()) {
+    out += v->get_bool() ? "true" : "false";
+    return;
+  }
+  append_json_text(out, *v);
+}
+
+const json::value* at(const json::object* o, std::initializer_list<const char*> path) {
+  const json::value* v = nullptr;
+  for (const char* key : path) {
+    if (!o) return nullptr;
+    auto it = o->find(key);
+    if (it == o->end()) return nullptr;
+    v = &it->value();
+    o = v->is_object() ? &v->get_object() : nullptr;
+  }
+  return v;
+}
+
+}  // namespace
+
+std::string analysis_to_csv(const json::object& analysis) {
+  struct Column {
+    const char* name;
+    bool breakdown;  // from economicImpact.metricBreakdown[id] instead of didResults[id]
+    const char* key;
+    const char* subkey;  // nullptr: the value at key itself
+  };
+  static const std::vector<Column> kColumns = {
+      {"method", false, "method", nullptr},
+      {"treatmentMean", false, "treatmentMean", nullptr},
+      {"controlMean", false, "controlMean", nullptr},
+      {"preTreatmentMean", false, "preTreatmentMean", nullptr},
+      {"preControlMean", false, "preControlMean", nullptr},
+      {"absoluteDifference", false, "absoluteDifference", nullptr},
+      {"relativeDifference", false, "relativeDifference", nullptr},
+      {"confidenceLevel", false, "confidenceLevel", nullptr},
+      {"confidenceIntervalLower", false, "confidenceInterval", "lower"},
+      {"confidenceIntervalUpper", false, "confidenceInterval", "upper"},
+      {"relativeConfidenceIntervalLower", false, "relativeConfidenceInterval", "lower"},
+      {"relativeConfidenceIntervalUpper", false, "relativeConfidenceInterval", "upper"},
+      {"standardError", false, "standardError", nullptr},
+      {"degreesOfFreedom", false, "degreesOfFreedom", nullptr},
+      {"tStatistic", false, "tStatistic", nullptr},
+      {"pValue", false, "pValue", nullptr},
+      {"adjustedPValue", false, "adjustedPValue", nullptr},
+      {"significant", false, "significant", nullptr},
+      {"effectSize", false, "effectSize", nullptr},
+      {"probabilityOfImprovement", false, "probabilityOfImprovement", nullptr},
+      {"minimumDetectableEffect", false, "minimumDetectableEffect", nullptr},
+      {"sampleSizeTreatment", false, "sampleSizeTreatment", nullptr},
+      {"sampleSizeControl", false, "sampleSizeControl", nullptr},
+      {"postHours", false, "postHours", nullptr},
+      {"preHours", false, "preHours", nullptr},
+      {"excludedHours", false, "excludedHours", nullptr},
+      {"parallelTrendsSlope", false, "parallelTrends", "slope"},
+      {"parallelTrendsPValue", false, "parallelTrends", "pValue"},
+      {"parallelTrendsViolated", false, "parallelTrends", "violated"},
+      {"dollarsPerUnit", true, "metricValueUsed", nullptr},
+      {"unitSize", true, "unitSize", nullptr},
+      {"improvementDirection", true, "improvementDirection", nullptr},
+      {"metricChange", true, "metricChange", nullptr},
+      {"dailyDollarImpact", true, "dailyDollarImpact", nullptr},
+      {"dollarImpact", true, "dollarImpact", nullptr},
+      {"dollarImpactLower", true, "dollarImpactInterval", "lower"},
+      {"dollarImpactUpper", true, "dollarImpactInterval", "upper"},
+  };
+  std::string out = "metricId";
+  for (const auto& c : kColumns) {
+    out += ',';
+    out += c.name;
+  }
+  out += ",warnings\n";
+  const json::value* did = at(&analysis, {"didResults"});
+  const json::value* breakdown = at(&analysis, {"economicImpact", "metricBreakdown"});
+  if (!did || !did->is_object()) return out;
+  for (const auto& kv : did->get_object()) {
+    const json::object* d = kv.value().is_object() ? &kv.value().get_object() : nullptr;
+    const json::object* b = nullptr;
+    if (breakdown && breakdown->is_object()) {
+      auto it = breakdown->get_object().find(kv.key());
+      if (it != breakdown->get_object().end() && it->value().is_object()) b = &it->value().get_object();
+    }
+    out += kv.key();
+    for (const auto& c : kColumns) {
+      out += ',';
+      const json::object* src = c.breakdown ? b : d;
+      csv_cell(out, c.subkey ? at(src, {c.key, c.subkey}) : at(src, {c.key}));
+    }
+    out += ',';
+    std::string warnings;
+    if (const json::value* w = at(d, {"warnings"}); w && w->is_array())
+      for (const auto& x : w->get_array())
+        if (x.is_string()) warnings += (warnings.empty() ? "" : "; ") + std::string(x.get_string());
+    json::value wv(warnings);
+    csv_cell(out, warnings.empty() ? nullptr : &wv);
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace rallyuxr::api

@@ -1,0 +1,52 @@
+// Results in and out: the import formats (JSON in the contract's ExperimentResult.metrics shape,
+// and CSV) parsed and validated whole, and the CSV exports. Pure; thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/types.hpp"
+
+namespace rallyuxr::api {
+
+inline constexpr const char* kResultsCsvHeader =
+    "metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize";
+inline constexpr std::size_t kMaxReportedIssues = 100;
+
+struct UploadRules {
+  // Hours must lie in [earliest, end); unset: no window check (offline analysis).
+  std::optional<domain::UnixSeconds> earliest;
+  std::optional<domain::UnixSeconds> end;
+  // Metric ids an upload may carry; empty: any id of lower-case letters and underscores.
+  std::set<std::string> metrics;
+};
+
+struct ParsedUpload {
+  std::vector<domain::MetricSeries> metrics;  // sorted by timestamp within each metric
+  std::vector<domain::FieldIssue> issues;     // at most kMaxReportedIssues (then a last "..." issue)
+  std::size_t rows = 0;
+};
+
+// CSV with the header above (an extra `period` column, as the export writes, is accepted and
+// ignored). Issue paths are "line N" (the header is line 1), or "line N: column".
+ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules);
+
+// {"metrics": {id: {"timeSeries": [{timestamp, treatmentValue, ...}, ...]}}}; issue paths are
+// JSON paths such as "metrics.conversion_rate.timeSeries.12.timestamp".
+ParsedUpload parse_results_json(const boost::json::object& body, const UploadRules& rules);
+
+// Every hourly point, in the import format plus a `period` column (pre/post), numbers in their
+// shortest exact form so that export -> import round-trips exactly.
+std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date);
+
+// One row per metric with every figure of a stored analysis document (didResults and the
+// economic impact's metricBreakdown).
+std::string analysis_to_csv(const boost::json::object& analysis);
+
+}  // namespace rallyuxr::api

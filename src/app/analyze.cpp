@@ -1,0 +1,180 @@
+#include "app/analyze.hpp"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "api/analysis_json.hpp"
+#include "api/json_parse.hpp"
+#include "api/json_text.hpp"
+#include "api/results_io.hpp"
+#include "app/catalogue.hpp"
+#include "domain/time.hpp"
+#include "jobs/processors.hpp"
+
+namespace rallyuxr::app {
+namespace json = boost::json;
+namespace {
+
+bool read_all(const std::string& path, std::string& out) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    out = ss.str();
+    return true;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  out = ss.str();
+  return true;
+}
+
+// Accepts the GET /metric-values envelope, its data object, or a bare array of metric values.
+std::vector<domain::MetricValue> parse_metric_values(const json::value& v, std::string& error) {
+  const json::value* arr = &v;
+  if (v.is_object()) {
+    const auto& o = v.get_object();
+    if (auto d = o.find("data"); d != o.end()) arr = &d->value();
+    if (arr->is_object()) {
+      auto m = arr->get_object().find("metrics");
+      if (m == arr->get_object().end()) {
+        error = "no 'metrics' array";
+        return {};
+      }
+      arr = &m->value();
+    }
+  }
+  if (!arr->is_array()) {
+    error = "expected the GET /metric-values JSON";
+    return {};
+  }
+  std::vector<domain::MetricValue> out;
+  for (const auto& item : arr->get_array()) {
+    if (!item.is_object()) continue;
+    const auto& o = item.get_object();
+    domain::MetricValue m;
+    auto str = [&](const char* k) -> std::string {
+      auto it = o.find(k);
+      return it != o.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
+    };
+    auto num = [&](const char* k) -> std::optional<double> {
+      auto it = o.find(k);
+      if (it != o.end() && it->value().is_number()) return it->value().to_number<double>();
+      return std::nullopt;
+    };
+    m.metric_id = str("metricId");
+    m.name = str("name");
+    m.description = str("description");
+    m.unit = str("unit");
+    m.category = str("category");
+    auto d = num("dollarsPerUnit");
+    if (m.metric_id.empty() || !d) {
+      error = "every metric value needs metricId and dollarsPerUnit";
+      return {};
+    }
+    m.dollars_per_unit = *d;
+    m.improvement_direction = domain::parse_direction(str("improvementDirection")).value_or(domain::Direction::kIncrease);
+    m.unit_size = num("unitSize").value_or(m.unit == "%" ? 0.01 : 1.0);
+    m.version = static_cast<std::int64_t>(num("version").value_or(1));
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_analyze(const AnalyzeConfig& cfg) {
+  auto fail = [](const std::string& msg) {
+    std::cerr << "rallyuxr analyze: " << msg << "\n";
+    return 1;
+  };
+  auto start = domain::parse_iso8601(cfg.start);
+  auto end = domain::parse_iso8601(cfg.end);
+  if (!start) return fail("--start must be YYYY-MM-DD or an ISO-8601 datetime with a zone");
+  if (!end) return fail("--end must be YYYY-MM-DD or an ISO-8601 datetime with a zone");
+  if (*end <= *start) return fail("--end must be after --start");
+  auto correction = domain::parse_correction(cfg.correction);
+  if (!correction) return fail("--correction must be holm or fdr_bh");
+
+  std::string text;
+  if (!read_all(cfg.file, text)) return fail("cannot read " + cfg.file);
+  api::UploadRules rules;  // offline: any hour, any metric id
+  api::ParsedUpload parsed;
+  std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  if (first != std::string::npos && text[first] == '{') {
+    boost::system::error_code ec;
+    auto v = api::parse_json_exact(text, ec);
+    if (ec) return fail(cfg.file + ": malformed JSON: " + ec.message());
+    if (!v.is_object()) return fail(cfg.file + ": expected a JSON object");
+    // Accept the GET /results envelope too: {success, data: {results: {metrics}}}.
+    const json::object* obj = &v.get_object();
+    if (auto d = obj->find("data"); d != obj->end() && d->value().is_object()) {
+      auto r = d->value().get_object().find("results");
+      if (r != d->value().get_object().end() && r->value().is_object()) obj = &r->value().get_object();
+    }
+    parsed = api::parse_results_json(*obj, rules);
+  } else {
+    parsed = api::parse_results_csv(text, rules);
+  }
+  if (!parsed.issues.empty()) {
+    std::cerr << "rallyuxr analyze: " << cfg.file << " was rejected:\n";
+    for (const auto& i : parsed.issues) std::cerr << "  " << (i.path.empty() ? "" : i.path + ": ") << i.message << "\n";
+    return 1;
+  }
+
+  std::vector<domain::MetricValue> catalogue;
+  if (cfg.metric_values_file.empty()) {
+    catalogue = default_catalogue(domain::now_seconds());
+  } else {
+    std::string mv;
+    if (!read_all(cfg.metric_values_file, mv)) return fail("cannot read " + cfg.metric_values_file);
+    boost::system::error_code ec;
+    auto v = api::parse_json_exact(mv, ec);
+    if (ec) return fail(cfg.metric_values_file + ": malformed JSON: " + ec.message());
+    std::string error;
+    catalogue = parse_metric_values(v, error);
+    if (!error.empty()) return fail(cfg.metric_values_file + ": " + error);
+  }
+
+  domain::Experiment e;
+  e.start_date = *start;
+  e.end_date = *end;
+  e.confidence_level = cfg.confidence;
+  e.traffic_split = cfg.traffic_split;
+  e.implementation_cost = cfg.implementation_cost;
+  for (const auto& m : parsed.metrics) e.metrics.push_back(m.metric_id);
+  auto in = jobs::make_analysis_input(e, parsed.metrics, catalogue);
+  in.correction = *correction;
+  auto out = stats::analyze(in);
+
+  json::object doc = api::analysis_output_to_json(out);
+  doc["status"] = "complete";
+  doc["version"] = jobs::kAnalysisVersion;
+  doc["analysisTimestamp"] = domain::format_iso8601(domain::now_seconds());
+  doc["confidenceLevel"] = cfg.confidence;
+  json::object period;
+  period["startDate"] = domain::format_iso8601(*start);
+  period["endDate"] = domain::format_iso8601(*end);
+  period["durationDays"] = static_cast<double>(*end - *start) / domain::kSecondsPerDay;
+  doc["experimentPeriod"] = std::move(period);
+  json::object snapshot;
+  for (const auto& m : catalogue) {
+    if (!in.pricing.count(m.metric_id)) continue;
+    json::object s;
+    s["dollarsPerUnit"] = m.dollars_per_unit;
+    s["description"] = m.description;
+    s["unit"] = m.unit;
+    s["unitSize"] = m.unit_size;
+    s["improvementDirection"] = domain::to_string(m.improvement_direction);
+    snapshot[m.metric_id] = std::move(s);
+  }
+  doc["metricValuesSnapshot"] = std::move(snapshot);
+  std::cout << api::to_json_text(doc) << "\n";
+  return 0;
+}
+
+}  // namespace rallyuxr::app

@@ -1,0 +1,24 @@
+// `rallyuxr analyze FILE`: the analysis processor's code path on a results file, no database.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace rallyuxr::app {
+
+struct AnalyzeConfig {
+  std::string file;                 // results, JSON or CSV ("-": standard input, JSON or CSV)
+  std::string start;                // ISO-8601
+  std::string end;
+  double confidence = 95;
+  std::string correction = "holm";
+  double traffic_split = 0.5;
+  std::optional<double> implementation_cost;
+  std::string metric_values_file;   // GET /metric-values JSON; empty: the default catalogue
+  bool pretty = false;
+};
+
+// Prints the analysis JSON on stdout; errors on stderr. Returns the exit code.
+int run_analyze(const AnalyzeConfig& config);
+
+}  // namespace rallyuxr::app
