@@ -1,6 +1,7 @@
 // rallyuxr: parse the command line and run the chosen command.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "app/analyze.hpp"
@@ -45,6 +46,26 @@ int main(int argc, char** argv) {
   s->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error")
       ->envname("RALLYUXR_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  s->add_option("--api-token", serve.api_token,
+                "Require Authorization: Bearer TOKEN on every request that changes data (16+ characters)")
+      ->envname("RALLYUXR_API_TOKEN");
+  s->add_option("--read-token", serve.read_token, "Require a token on reads too (this one, or the API token)")
+      ->envname("RALLYUXR_READ_TOKEN");
+  s->add_flag("--allow-unauthenticated", serve.allow_unauthenticated,
+              "Allow listening on a non-loopback address without --api-token")
+      ->envname("RALLYUXR_ALLOW_UNAUTHENTICATED");
+  s->add_option("--max-connections", serve.max_connections, "Open connections at most; more get 503")
+      ->envname("RALLYUXR_MAX_CONNECTIONS")->check(CLI::Range(1, 100000))->capture_default_str();
+  s->add_option("--read-timeout", serve.read_timeout_seconds, "Seconds a client has to send a whole request")
+      ->envname("RALLYUXR_READ_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  s->add_option("--idle-timeout", serve.idle_timeout_seconds, "Seconds an idle keep-alive connection stays open")
+      ->envname("RALLYUXR_IDLE_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
+  s->add_option("--shutdown-grace", serve.shutdown_grace_seconds,
+                "Seconds in-flight requests get to finish on SIGTERM")
+      ->envname("RALLYUXR_SHUTDOWN_GRACE")->check(CLI::Range(0, 600))->capture_default_str();
+  s->add_option("--lease-seconds", serve.lease_seconds,
+                "How long a worker holds a job before another node may take it over")
+      ->envname("RALLYUXR_LEASE_SECONDS")->check(CLI::Range(1.0, 3600.0))->capture_default_str();
   s->add_option("--inject-job-failures", serve.inject_job_failures,
                 "Testing aid: jobs of experiments whose name contains TEXT fail")
       ->envname("RALLYUXR_INJECT_JOB_FAILURES");
@@ -67,6 +88,9 @@ int main(int argc, char** argv) {
                 "The GET /metric-values JSON for the economic impact (default: the built-in catalogue)");
 
   CLI11_PARSE(cli, argc, argv);
+  // RALLYUXR_DATABASE_URL is accepted too (the name PaaS platforms use).
+  if (s->parsed() && s->get_option("--database")->count() == 0 && !std::getenv("RALLYUXR_DATABASE"))
+    if (const char* url = std::getenv("RALLYUXR_DATABASE_URL")) serve.database = url;
   if (s->parsed()) return rallyuxr::app::run_serve(serve);
   if (a->parsed()) return rallyuxr::app::run_analyze(analyze);
   return 0;

@@ -17,7 +17,7 @@ using domain::ErrorCode;
 
 std::optional<std::int64_t> parse_int(const std::string& s) {
   std::int64_t v = 0;
-  if (s.empty() || s.size() > 18) return std::nullopt;
+  if (s.empty() || s.size() > 19) return std::nullopt;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
@@ -71,6 +71,8 @@ http::Response create(Context& ctx, const http::Request& req) {
 http::Response list(Context& ctx, const http::Request& req) {
   store::ExperimentListQuery q;
   std::vector<domain::FieldIssue> issues;
+  for (const char* name : {"limit", "offset", "status", "q"})
+    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
   if (auto limit = req.query_param("limit")) {
     auto v = parse_int(*limit);
     if (!v || *v < 1 || *v > 100)

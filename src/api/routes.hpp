@@ -2,6 +2,8 @@
 // call the store, serialize; store outages become SERVICE_UNAVAILABLE here.
 #pragma once
 
+#include <cstdint>
+
 #include "api/context.hpp"
 #include "http/types.hpp"
 
@@ -12,6 +14,9 @@ void register_metric_value_routes(http::Router& router, Context& ctx);
 void register_system_routes(http::Router& router, Context& ctx);
 void register_results_routes(http::Router& router, Context& ctx);
 void register_routes(http::Router& router, Context& ctx);
+
+// How many requests found the database unavailable since start.
+std::uint64_t database_errors();
 
 // Wraps a handler so that StoreUnavailable answers 503 with the error envelope.
 http::Handler guarded(http::Handler h);

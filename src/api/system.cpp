@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 namespace rallyuxr::api {
 namespace {
 
@@ -59,13 +61,18 @@ http::Response health(Context& ctx, const http::Request& req) {
   return ok(std::move(data));
 }
 
+std::atomic<std::uint64_t> g_database_errors{0};
+
 }  // namespace
+
+std::uint64_t database_errors() { return g_database_errors.load(); }
 
 http::Handler guarded(http::Handler h) {
   return [h = std::move(h)](const http::Request& req) -> http::Response {
     try {
       return h(req);
     } catch (const store::StoreUnavailable& e) {
+      ++g_database_errors;
       spdlog::error("request {}: database unavailable: {}", req.request_id, e.what());
       throw domain::ApiError(domain::ErrorCode::kUnavailable, "The database is temporarily unavailable; try again shortly");
     }

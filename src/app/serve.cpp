@@ -48,12 +48,57 @@ void create_demo_experiments(store::Store& store) {
   spdlog::info("demo: created {} experiments from the dashboard's templates", i);
 }
 
+std::string pipeline_metrics(store::Store& store, jobs::WorkerPool& workers) {
+  std::string out;
+  auto gauge = [&out](const char* name, const char* help, const std::string& value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " + value + "\n";
+  };
+  try {
+    auto q = store.queue_stats(static_cast<double>(domain::now_seconds()));
+    gauge("rallyuxr_jobs_queued", "Jobs waiting in the queue.", std::to_string(q.queued));
+    gauge("rallyuxr_jobs_running", "Jobs leased by a worker now.", std::to_string(q.running));
+    gauge("rallyuxr_jobs_failed", "Jobs that failed for good (after every attempt).", std::to_string(q.failed));
+    gauge("rallyuxr_oldest_queued_job_age_seconds", "Age of the oldest queued job (0: none).",
+          std::to_string(q.oldest_queued_age_seconds.value_or(0)));
+    gauge("rallyuxr_database_up", "1 when the last database round trip worked.", "1");
+  } catch (const std::exception&) {
+    gauge("rallyuxr_database_up", "1 when the last database round trip worked.", "0");
+  }
+  gauge("rallyuxr_workers_live", "Worker threads running.", std::to_string(workers.live_workers()));
+  out += "# HELP rallyuxr_job_attempts_failed_total Job attempts that failed (retried or not).\n"
+         "# TYPE rallyuxr_job_attempts_failed_total counter\n"
+         "rallyuxr_job_attempts_failed_total " + std::to_string(workers.failed_attempts()) + "\n";
+  out += "# HELP rallyuxr_database_errors_total Requests that found the database unavailable.\n"
+         "# TYPE rallyuxr_database_errors_total counter\n"
+         "rallyuxr_database_errors_total " + std::to_string(api::database_errors()) + "\n";
+  return out;
+}
+
 }  // namespace
+
+std::string check_serve_config(const ServeConfig& cfg) {
+  bool loopback = cfg.host == "127.0.0.1" || cfg.host == "::1" || cfg.host == "localhost" ||
+                  cfg.host.rfind("127.", 0) == 0;
+  if (!loopback && cfg.api_token.empty() && !cfg.allow_unauthenticated)
+    return "refusing to listen on " + cfg.host +
+           " without an access token: anyone who can reach it could change data. Set --api-token "
+           "(or RALLYUXR_API_TOKEN), or pass --allow-unauthenticated if a proxy in front of it "
+           "authenticates requests.";
+  if (!cfg.api_token.empty() && cfg.api_token.size() < 16)
+    return "--api-token must be at least 16 characters";
+  if (!cfg.read_token.empty() && cfg.read_token.size() < 16)
+    return "--read-token must be at least 16 characters";
+  return {};
+}
 
 int run_serve(const ServeConfig& cfg) {
   if (cfg.log_format == "json") spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%v})", spdlog::pattern_time_type::utc);
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
 
+  if (auto problem = check_serve_config(cfg); !problem.empty()) {
+    spdlog::critical("{}", problem);
+    return 2;
+  }
   int pool = cfg.pool_size > 0 ? cfg.pool_size : cfg.threads + cfg.workers + 2;
   std::unique_ptr<store::Store> store;
   try {
@@ -70,6 +115,7 @@ int run_serve(const ServeConfig& cfg) {
   wo.max_attempts = cfg.max_attempts;
   wo.retry_base_seconds = cfg.retry_base_ms / 1000.0;
   wo.processors.inject_failures_matching = cfg.inject_job_failures;
+  wo.lease_seconds = cfg.lease_seconds;
   jobs::WorkerPool workers(*store, wo);
   store->set_job_listener([&workers] { workers.notify(); });
 
@@ -90,6 +136,15 @@ int run_serve(const ServeConfig& cfg) {
   so.max_body_bytes = cfg.max_body_bytes;
   so.web_root = cfg.web_root;
   so.json_access_log = cfg.log_format == "json";
+  so.api_token = cfg.api_token;
+  so.read_token = cfg.read_token;
+  so.max_connections = static_cast<std::size_t>(cfg.max_connections);
+  so.read_timeout = std::chrono::seconds(cfg.read_timeout_seconds);
+  so.idle_timeout = std::chrono::seconds(cfg.idle_timeout_seconds);
+  so.shutdown_grace = std::chrono::seconds(cfg.shutdown_grace_seconds);
+  http::Metrics metrics;
+  metrics.set_extra([&store = *store, &workers] { return pipeline_metrics(store, workers); });
+  so.metrics = &metrics;
   http::Server server(so, router);
   try {
     server.start();

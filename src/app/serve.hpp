@@ -24,7 +24,18 @@ struct ServeConfig {
   std::string log_format = "text";
   std::string log_level = "info";
   std::string inject_job_failures;
+  std::string api_token;           // required on every request that changes data
+  std::string read_token;          // required on reads too, when set
+  bool allow_unauthenticated = false;
+  int max_connections = 1024;
+  int read_timeout_seconds = 30;
+  int idle_timeout_seconds = 60;
+  int shutdown_grace_seconds = 10;
+  double lease_seconds = 60;
 };
+
+// Why a configuration cannot start, or empty when it can.
+std::string check_serve_config(const ServeConfig& config);
 
 // Returns the process exit code.
 int run_serve(const ServeConfig& config);

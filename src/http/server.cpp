@@ -9,6 +9,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <mutex>
+#include <optional>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -76,6 +79,22 @@ bool is_import_limit_route(const Router& router, const std::string& method, cons
   return false;
 }
 
+// Compares in time that depends only on the length of the expected token.
+bool token_matches(std::string_view given, std::string_view expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  return diff == 0;
+}
+
+std::string bearer_token(const Request& req) {
+  std::string h = req.header("authorization");
+  if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) return h.substr(7);
+  return {};
+}
+
+bool is_write_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH"; }
+
 }  // namespace
 
 Response error_response(int status, const std::string& code, const std::string& message,
@@ -102,9 +121,15 @@ struct Server::Impl {
   std::atomic<std::size_t> connections{0};
   std::atomic<bool> stopping{false};
   std::function<void(int)> signal_handler;
+  std::mutex sessions_mu;
+  std::vector<std::weak_ptr<void>> sessions;  // Session objects, for a graceful stop
+  std::function<void(const std::shared_ptr<void>&)> close_if_idle;
+  std::unique_ptr<net::steady_timer> drain_timer;
+  std::function<void()> drain_check;
 
   void accept();
-  Response dispatch(Request& req);
+  Response dispatch(Request& req, std::string& route_label);
+  std::optional<Response> authorize(const Request& req);
   Response serve_static(const Request& req, const std::string& raw_path);
 };
 
@@ -119,6 +144,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start() {
     net::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read_header, shared_from_this()));
+  }
+
+  // On shutdown: a connection waiting for its next request is closed; one in the middle of a
+  // request finishes it and then closes (keep-alive is off once stopping).
+  void close_if_idle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->stream_.socket().close();
+    });
   }
 
   void reject_busy() {
@@ -148,6 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_header(beast::error_code ec, std::size_t) {
+    busy_ = true;
     if (ec == bhttp::error::header_limit) return fail_fast(431, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request headers are too large");
     if (ec) return close();
     first_ = false;
@@ -197,13 +231,14 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = breq.version();
 
     Response r;
+    std::string route_label = "unmatched";
     auto url = boost::urls::parse_origin_form(target);
     if (!url) {
       r = error_response(400, "VALIDATION_ERROR", "Malformed request target", req.request_id);
     } else {
       req.path = url->path();
       for (auto p : url->params()) req.query.emplace(p.key, p.value);
-      r = impl_.dispatch(req);
+      r = impl_.dispatch(req, route_label);
     }
 
     auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version);
@@ -223,13 +258,14 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       res->prepare_payload();
     }
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (impl_.options.metrics) impl_.options.metrics->observe(route_label, req.method, r.status, seconds);
     if (impl_.options.json_access_log)
-      spdlog::info(R"({{"type":"access","requestId":{},"method":{},"path":{},"status":{},"durationMs":{:.3f}}})",
-                   store::json_quote(req.request_id), store::json_quote(req.method),
-                   store::json_quote(raw_path), r.status, ms);
+      spdlog::info(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
+                   store::json_quote(req.request_id), store::json_quote(req.method), store::json_quote(route_label),
+                   store::json_quote(raw_path), r.status, seconds * 1000);
     else
-      spdlog::info("{} {} {} {:.3f}ms id={}", req.method, raw_path, r.status, ms, req.request_id);
+      spdlog::info("{} {} {} {:.3f}ms id={}", req.method, raw_path, r.status, seconds * 1000, req.request_id);
     write(std::move(res));
   }
 
@@ -238,9 +274,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(impl_.options.read_timeout);
     bhttp::async_write(stream_, *res,
                        [self = shared_from_this(), res, close_after, drain](beast::error_code ec, std::size_t) {
+                         self->busy_ = false;
                          if (ec) return self->close();
                          if (drain) return self->drain();
-                         if (close_after) return self->close();
+                         if (close_after || self->impl_.stopping) return self->close();
                          self->read_header();
                        });
   }
@@ -289,16 +326,38 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl& impl_;
   bool first_ = true;
+  bool busy_ = false;  // between a request's header and the end of its response
   std::vector<char> drain_buffer_;
   std::size_t drained_ = 0;
 };
 
 }  // namespace
 
-Response Server::Impl::dispatch(Request& req) {
+std::optional<Response> Server::Impl::authorize(const Request& req) {
+  bool write = is_write_method(req.method);
+  if (write ? options.api_token.empty() : options.read_token.empty()) return std::nullopt;
+  std::string given = bearer_token(req);
+  bool ok = false;
+  if (write) {
+    ok = token_matches(given, options.api_token);
+  } else {
+    ok = (!options.read_token.empty() && token_matches(given, options.read_token)) ||
+         (!options.api_token.empty() && token_matches(given, options.api_token));
+  }
+  if (ok) return std::nullopt;
+  auto r = error_response(401, "UNAUTHORIZED",
+                          given.empty() ? "This request needs an access token: Authorization: Bearer TOKEN"
+                                        : "The access token is not valid for this request",
+                          req.request_id);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"rallyuxr\"");
+  return r;
+}
+
+Response Server::Impl::dispatch(Request& req, std::string& route_label) {
   const auto& base = options.api_base;
   bool api = req.path == base || req.path.rfind(base + "/", 0) == 0;
   if (req.method == "OPTIONS") {
+    route_label = "preflight";
     Response r;
     r.status = 204;
     r.content_type.clear();
@@ -307,7 +366,23 @@ Response Server::Impl::dispatch(Request& req) {
                  {"Access-Control-Max-Age", "86400"}};
     return r;
   }
-  if (!api) return serve_static(req, req.path);
+  if (req.path == "/metrics" && options.metrics && (req.method == "GET" || req.method == "HEAD")) {
+    route_label = "/metrics";
+    if (!options.read_token.empty() || !options.api_token.empty()) {
+      // Metrics name routes and volumes: readable with a token only when tokens are in use.
+      Request probe = req;
+      probe.method = "GET";
+      if (auto denied = authorize(probe)) return *denied;
+    }
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = options.metrics->render(connections.load());
+    return r;
+  }
+  if (!api) {
+    route_label = "static";
+    return serve_static(req, req.path);
+  }
   req.path = req.path.substr(base.size());
   if (req.path.empty()) req.path = "/";
   auto m = router.match(req.method, req.path);
@@ -325,6 +400,10 @@ Response Server::Impl::dispatch(Request& req) {
     return error_response(404, "NOT_FOUND", "No such endpoint: " + req.path, req.request_id);
   }
   req.params = m.params;
+  route_label = m.route->pattern;
+  if (m.route->pattern != "/health") {  // health stays open for load balancers
+    if (auto denied = authorize(req)) return *denied;
+  }
   try {
     return m.route->handler(req);
   } catch (const domain::ApiError& e) {
@@ -376,10 +455,19 @@ void Server::Impl::accept() {
       spdlog::warn("accept failed: {}", ec.message());
     } else {
       auto session = std::make_shared<Session>(std::move(socket), *this);
-      if (connections > options.max_connections)
+      if (connections > options.max_connections) {
+        if (options.metrics) options.metrics->connection_rejected();
+        spdlog::warn("connection cap reached ({} open): refusing a connection", connections.load() - 1);
         session->reject_busy();
-      else
+      } else {
+        {
+          std::lock_guard lock(sessions_mu);
+          if (sessions.size() > 4 * options.max_connections)  // forget the ones that are gone
+            std::erase_if(sessions, [](const std::weak_ptr<void>& w) { return w.expired(); });
+          sessions.push_back(session);
+        }
         session->start();
+      }
     }
     if (!stopping) accept();
   });
@@ -423,11 +511,33 @@ void Server::run() {
 
 void Server::stop() {
   net::post(impl_->ioc, [this] {
-    impl_->stopping = true;
+    if (impl_->stopping.exchange(true)) return;
     beast::error_code ec;
     impl_->acceptor.close(ec);
     impl_->signals.cancel(ec);
-    impl_->ioc.stop();
+    std::vector<std::shared_ptr<void>> live;
+    {
+      std::lock_guard lock(impl_->sessions_mu);
+      for (auto& w : impl_->sessions)
+        if (auto sp = w.lock()) live.push_back(std::move(sp));
+      impl_->sessions.clear();
+    }
+    for (auto& sp : live) std::static_pointer_cast<Session>(sp)->close_if_idle();
+    live.clear();
+    // Wait for in-flight requests, up to the grace period, then stop the I/O threads.
+    auto deadline = std::chrono::steady_clock::now() + impl_->options.shutdown_grace;
+    impl_->drain_timer = std::make_unique<net::steady_timer>(impl_->ioc);
+    impl_->drain_check = [this, deadline] {
+      if (impl_->connections.load() == 0 || std::chrono::steady_clock::now() >= deadline) {
+        if (impl_->connections.load() > 0)
+          spdlog::warn("shutdown: {} connections still open after the grace period", impl_->connections.load());
+        impl_->ioc.stop();
+        return;
+      }
+      impl_->drain_timer->expires_after(std::chrono::milliseconds(10));
+      impl_->drain_timer->async_wait([this](beast::error_code) { impl_->drain_check(); });
+    };
+    impl_->drain_check();
   });
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "http/metrics.hpp"
 #include "http/types.hpp"
 
 namespace rallyuxr::http {
@@ -25,6 +26,12 @@ struct ServerOptions {
   std::size_t max_connections = 1024;           // further connections get 503 and are closed
   std::string web_root;                          // built dashboard; empty: no static files
   bool json_access_log = false;
+  // Access tokens (empty: not required). A write token guards every request that changes data;
+  // a read token, when set, guards reads too (the write token is accepted for reads as well).
+  std::string api_token;
+  std::string read_token;
+  std::chrono::seconds shutdown_grace{10};       // in-flight requests get this long on SIGTERM
+  Metrics* metrics = nullptr;                    // GET /metrics when set
 };
 
 // Renders the contract's error envelope; shared by the server and handlers.
@@ -44,7 +51,8 @@ class Server {
   unsigned short port() const;
   // Runs the io threads until stop(); blocks.
   void run();
-  // Stops accepting and closes connections; safe from a signal-handling thread.
+  // Stops accepting, lets in-flight requests finish (up to the grace period), closes idle
+  // keep-alive connections, then returns from run(). Safe from any thread.
   void stop();
   // Runs `fn` when SIGINT or SIGTERM arrives (on an io thread).
   void on_signal(std::function<void(int)> fn);

@@ -80,6 +80,7 @@ void WorkerPool::run_one(const store::Job& job) {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     spdlog::debug("job {} {} for {} done in {:.1f} ms", store::to_string(job.kind), job.job_id, job.experiment_id, ms);
   } catch (const std::exception& e) {
+    ++failed_attempts_;
     std::string error = e.what();
     try {
       if (job.attempts >= options_.max_attempts) {

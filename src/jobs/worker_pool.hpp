@@ -36,6 +36,7 @@ class WorkerPool {
   void stop();
   void notify();
   int live_workers() const { return live_.load(); }
+  std::uint64_t failed_attempts() const { return failed_attempts_.load(); }
 
  private:
   void loop(int index);
@@ -49,6 +50,7 @@ class WorkerPool {
   std::uint64_t signals_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int> live_{0};
+  std::atomic<std::uint64_t> failed_attempts_{0};
   std::string node_id_;
 };
 

@@ -1,0 +1,72 @@
+#include "http/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace rallyuxr::http {
+namespace {
+
+std::string escape_label(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
+  std::lock_guard lock(mu_);
+  auto& s = series_[{route, method, status}];
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++s.buckets[i];
+  ++s.count;
+  s.sum += seconds;
+}
+
+void Metrics::connection_rejected() {
+  std::lock_guard lock(mu_);
+  ++rejected_connections_;
+}
+
+std::string Metrics::render(std::size_t open_connections) const {
+  std::string out;
+  {
+    std::lock_guard lock(mu_);
+    out += "# HELP rallyuxr_http_requests_total HTTP requests answered, by route pattern, method and status.\n";
+    out += "# TYPE rallyuxr_http_requests_total counter\n";
+    for (const auto& [key, s] : series_) {
+      const auto& [route, method, status] = key;
+      out += fmt::format("rallyuxr_http_requests_total{{route=\"{}\",method=\"{}\",status=\"{}\"}} {}\n",
+                         escape_label(route), escape_label(method), status, s.count);
+    }
+    out += "# HELP rallyuxr_http_request_duration_seconds Time from a whole request to its response being built.\n";
+    out += "# TYPE rallyuxr_http_request_duration_seconds histogram\n";
+    for (const auto& [key, s] : series_) {
+      const auto& [route, method, status] = key;
+      std::string labels = fmt::format("route=\"{}\",method=\"{}\",status=\"{}\"", escape_label(route),
+                                       escape_label(method), status);
+      for (std::size_t i = 0; i < kBuckets.size(); ++i)
+        out += fmt::format("rallyuxr_http_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels,
+                           kBuckets[i], s.buckets[i]);
+      out += fmt::format("rallyuxr_http_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels, s.count);
+      out += fmt::format("rallyuxr_http_request_duration_seconds_sum{{{}}} {}\n", labels, s.sum);
+      out += fmt::format("rallyuxr_http_request_duration_seconds_count{{{}}} {}\n", labels, s.count);
+    }
+    out += "# HELP rallyuxr_http_connections_rejected_total Connections refused because the connection cap was reached.\n";
+    out += "# TYPE rallyuxr_http_connections_rejected_total counter\n";
+    out += fmt::format("rallyuxr_http_connections_rejected_total {}\n", rejected_connections_);
+  }
+  out += "# HELP rallyuxr_http_open_connections Connections open now.\n";
+  out += "# TYPE rallyuxr_http_open_connections gauge\n";
+  out += fmt::format("rallyuxr_http_open_connections {}\n", open_connections);
+  if (extra_) out += extra_();
+  return out;
+}
+
+}  // namespace rallyuxr::http

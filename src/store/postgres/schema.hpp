@@ -1,0 +1,202 @@
+// PostgreSQL schema migrations, applied in order at start; each runs once (schema_migrations).
+// The same tables as the SQLite backend (sqlite/schema.hpp), in PostgreSQL types: timestamps are
+// BIGINT unix seconds, job times DOUBLE PRECISION seconds. Migrations run in one transaction under
+// a transaction-scoped advisory lock, so that nodes starting together migrate once.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace rallyuxr::store::postgres {
+
+// pg_advisory_xact_lock keys: "rallyuxr" in ASCII, and one more for seeding the catalogue.
+inline constexpr std::int64_t kMigrationLockKey = 0x72616c6c79757872;
+inline constexpr std::int64_t kSeedLockKey = kMigrationLockKey + 1;
+
+// The experiment counters are split into this many rows per status (by experiment seq), so that
+// concurrent inserts and status changes on different nodes rarely wait for the same counter row.
+inline constexpr int kCounterShards = 16;
+
+inline constexpr const char* kCreateMigrationsTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
+
+inline constexpr std::array<const char*, 1> kMigrations = {
+    // 1: the whole initial schema.
+    R"SQL(
+CREATE TABLE experiments (
+  seq                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id                  TEXT NOT NULL UNIQUE,
+  name                TEXT NOT NULL,
+  description         TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  start_date          BIGINT NOT NULL,
+  end_date            BIGINT NOT NULL,
+  expected_outcome    TEXT NOT NULL,
+  created_at          BIGINT NOT NULL,
+  updated_at          BIGINT NOT NULL,
+  created_by          TEXT,
+  implementation_cost DOUBLE PRECISION,
+  confidence_level    DOUBLE PRECISION NOT NULL,
+  traffic_split       DOUBLE PRECISION NOT NULL,
+  data_source         TEXT NOT NULL,
+  sim_present         INTEGER NOT NULL DEFAULT 0,
+  sim_seed            BIGINT,
+  sim_pre_days        INTEGER,
+  sim_daily_traffic   DOUBLE PRECISION,
+  sim_true_lift       TEXT,
+  economic_impact     DOUBLE PRECISION
+);
+CREATE INDEX experiments_by_status ON experiments(status, seq);
+
+CREATE TABLE experiment_metrics (
+  experiment_id TEXT NOT NULL REFERENCES experiments(id),
+  position      INTEGER NOT NULL,
+  metric_id     TEXT NOT NULL,
+  PRIMARY KEY (experiment_id, position)
+);
+CREATE INDEX experiment_metrics_by_metric ON experiment_metrics(metric_id);
+
+-- Counters per status, kept by a trigger so that the summary never scans the experiments; 16 rows
+-- per status (shard = seq % 16) so that writers on several nodes spread over rows. The trigger
+-- takes the two rows of a status change in name order.
+CREATE TABLE experiment_counts (
+  status TEXT NOT NULL,
+  shard  INTEGER NOT NULL,
+  n      BIGINT NOT NULL DEFAULT 0,
+  impact DOUBLE PRECISION NOT NULL DEFAULT 0,
+  PRIMARY KEY (status, shard)
+);
+INSERT INTO experiment_counts (status, shard)
+  SELECT s, g FROM unnest(ARRAY['draft','running','complete','archived']) AS s, generate_series(0, 15) AS g;
+
+CREATE FUNCTION experiments_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  k INTEGER;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    k := NEW.seq % 16;
+    UPDATE experiment_counts SET n = n + 1, impact = impact + coalesce(NEW.economic_impact, 0)
+     WHERE status = NEW.status AND shard = k;
+    RETURN NULL;
+  END IF;
+  k := OLD.seq % 16;
+  IF OLD.status = NEW.status THEN
+    UPDATE experiment_counts
+       SET impact = impact - coalesce(OLD.economic_impact, 0) + coalesce(NEW.economic_impact, 0)
+     WHERE status = NEW.status AND shard = k;
+  ELSIF OLD.status < NEW.status THEN
+    UPDATE experiment_counts SET n = n - 1, impact = impact - coalesce(OLD.economic_impact, 0)
+     WHERE status = OLD.status AND shard = k;
+    UPDATE experiment_counts SET n = n + 1, impact = impact + coalesce(NEW.economic_impact, 0)
+     WHERE status = NEW.status AND shard = k;
+  ELSE
+    UPDATE experiment_counts SET n = n + 1, impact = impact + coalesce(NEW.economic_impact, 0)
+     WHERE status = NEW.status AND shard = k;
+    UPDATE experiment_counts SET n = n - 1, impact = impact - coalesce(OLD.economic_impact, 0)
+     WHERE status = OLD.status AND shard = k;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER experiments_count_insert AFTER INSERT ON experiments
+  FOR EACH ROW EXECUTE FUNCTION experiments_count();
+CREATE TRIGGER experiments_count_update AFTER UPDATE OF status, economic_impact ON experiments
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                     OR OLD.economic_impact IS DISTINCT FROM NEW.economic_impact)
+  EXECUTE FUNCTION experiments_count();
+
+CREATE TABLE metric_values (
+  metric_id             TEXT PRIMARY KEY,
+  name                  TEXT NOT NULL,
+  description           TEXT NOT NULL,
+  unit                  TEXT NOT NULL,
+  category              TEXT NOT NULL,
+  dollars_per_unit      DOUBLE PRECISION NOT NULL,
+  improvement_direction TEXT NOT NULL,
+  unit_size             DOUBLE PRECISION NOT NULL,
+  last_updated          BIGINT NOT NULL,
+  updated_by            TEXT,
+  version               BIGINT NOT NULL,
+  has_rules             INTEGER NOT NULL DEFAULT 0,
+  min_value             DOUBLE PRECISION,
+  max_value             DOUBLE PRECISION,
+  decimal_places        INTEGER
+);
+
+CREATE TABLE metric_value_history (
+  metric_id        TEXT NOT NULL,
+  version          BIGINT NOT NULL,
+  dollars_per_unit DOUBLE PRECISION NOT NULL,
+  updated_at       BIGINT NOT NULL,
+  updated_by       TEXT,
+  change_reason    TEXT,
+  PRIMARY KEY (metric_id, version)
+);
+
+-- One row per experiment, metric and hour.
+CREATE TABLE result_points (
+  experiment_id TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  ts            BIGINT NOT NULL,
+  tv            DOUBLE PRECISION NOT NULL,
+  cv            DOUBLE PRECISION NOT NULL,
+  tn            BIGINT NOT NULL,
+  cn            BIGINT NOT NULL,
+  PRIMARY KEY (experiment_id, metric_id, ts)
+);
+
+CREATE TABLE results_meta (
+  experiment_id TEXT PRIMARY KEY,
+  version       BIGINT NOT NULL,
+  generated_at  BIGINT NOT NULL
+);
+
+CREATE TABLE events (
+  seq           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  event_id      TEXT NOT NULL UNIQUE,
+  experiment_id TEXT NOT NULL,
+  event_type    TEXT NOT NULL,
+  payload       TEXT NOT NULL,
+  created_at    BIGINT NOT NULL
+);
+CREATE INDEX events_by_experiment ON events(experiment_id, seq);
+
+CREATE TABLE jobs (
+  seq           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  job_id        TEXT NOT NULL UNIQUE,
+  experiment_id TEXT NOT NULL,
+  kind          TEXT NOT NULL,
+  status        TEXT NOT NULL,
+  payload       TEXT NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  last_error    TEXT,
+  result        TEXT,
+  created_at    BIGINT NOT NULL,
+  updated_at    BIGINT NOT NULL,
+  run_after     DOUBLE PRECISION NOT NULL,
+  lease_owner   TEXT,
+  lease_until   DOUBLE PRECISION
+);
+CREATE INDEX jobs_runnable ON jobs(status, run_after, seq);
+CREATE INDEX jobs_by_experiment ON jobs(experiment_id, seq);
+-- The open jobs in queue order: what lease_job scans, however many done jobs pile up.
+CREATE INDEX jobs_open ON jobs(seq) WHERE status IN ('queued', 'running');
+
+CREATE TABLE analyses (
+  seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  analysis_id     TEXT NOT NULL UNIQUE,
+  experiment_id   TEXT NOT NULL,
+  status          TEXT NOT NULL,
+  results_version BIGINT NOT NULL,
+  document        TEXT NOT NULL,
+  total_impact    DOUBLE PRECISION,
+  created_at      BIGINT NOT NULL,
+  updated_at      BIGINT NOT NULL
+);
+CREATE INDEX analyses_by_experiment ON analyses(experiment_id, seq);
+)SQL",
+};
+
+static_assert(kCounterShards == 16, "the trigger in migration 1 hard-codes 16 shards");
+
+}  // namespace rallyuxr::store::postgres
