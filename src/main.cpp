@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/analyze.hpp"
+#include "app/seed.hpp"
 #include "app/serve.hpp"
 
 int main(int argc, char** argv) {
@@ -87,11 +88,24 @@ int main(int argc, char** argv) {
   a->add_option("--metric-values", analyze.metric_values_file,
                 "The GET /metric-values JSON for the economic impact (default: the built-in catalogue)");
 
+  rallyuxr::app::SeedConfig seed;
+  auto* sd = cli.add_subcommand("seed", "Bulk-load realistic completed experiments (for load tests)");
+  sd->add_option("--database", seed.database, "Database URL")->envname("RALLYUXR_DATABASE")->capture_default_str();
+  sd->add_option("--experiments", seed.experiments, "How many experiments")
+      ->check(CLI::Range(1, 10000000))->capture_default_str();
+  sd->add_option("--with-results", seed.with_results,
+                 "How many of them carry full hourly data; the others reuse those analyses")
+      ->check(CLI::Range(1, 1000000))->capture_default_str();
+  sd->add_option("--workers", seed.workers, "Pipeline workers for the ones with data")
+      ->check(CLI::Range(1, 64))->capture_default_str();
+  sd->add_option("--seed", seed.seed, "Random seed")->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
   // RALLYUXR_DATABASE_URL is accepted too (the name PaaS platforms use).
   if (s->parsed() && s->get_option("--database")->count() == 0 && !std::getenv("RALLYUXR_DATABASE"))
     if (const char* url = std::getenv("RALLYUXR_DATABASE_URL")) serve.database = url;
   if (s->parsed()) return rallyuxr::app::run_serve(serve);
   if (a->parsed()) return rallyuxr::app::run_analyze(analyze);
+  if (sd->parsed()) return rallyuxr::app::run_seed(seed);
   return 0;
 }

@@ -97,13 +97,15 @@ json::object results_to_json(const domain::Experiment& e, const store::StoredRes
       pt["treatmentSampleSize"] = p.treatment_sample_size;
       pt["controlSampleSize"] = p.control_sample_size;
       ts.emplace_back(std::move(pt));
-      if (p.timestamp >= e.start_date && p.timestamp < e.end_date) {
+      bool usable = p.treatment_sample_size > 0 && p.control_sample_size > 0 &&
+                    std::isfinite(p.treatment_value) && std::isfinite(p.control_value);
+      if (usable && p.timestamp >= e.start_date && p.timestamp < e.end_date) {
         tsum += p.treatment_value;
         csum += p.control_value;
         tn += p.treatment_sample_size;
         cn += p.control_sample_size;
         ++post;
-      } else if (p.timestamp < e.start_date) {
+      } else if (usable && p.timestamp < e.start_date) {
         ++pre;
       }
     }

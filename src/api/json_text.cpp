@@ -13,6 +13,16 @@ void append_json_number(std::string& out, double d) {
     return;
   }
   char buf[32];
+  // Whole numbers print as integers (100000, not 1e+05); others in their shortest exact form.
+  if (d == std::trunc(d) && std::fabs(d) < 1e15) {
+    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(d));
+    if (d == 0 && std::signbit(d)) {
+      out += "0";
+      return;
+    }
+    out.append(buf, p);
+    return;
+  }
   auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
   out.append(buf, p);
 }

@@ -42,11 +42,11 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   } else {
     throw ApiError(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json or text/csv");
   }
-  if (!parsed.issues.empty())
-    throw ApiError(ErrorCode::kValidation,
-                   "The upload was rejected; nothing was stored (" + std::to_string(parsed.issues.size()) +
-                       (parsed.issues.size() >= kMaxReportedIssues ? "+" : "") + " problems)",
-                   std::move(parsed.issues));
+  if (!parsed.issues.empty()) {
+    std::string message = "The upload was rejected; nothing was stored (" + std::to_string(parsed.issues.size()) +
+                          (parsed.issues.size() > kMaxReportedIssues ? "+" : "") + " problems)";
+    throw ApiError(ErrorCode::kValidation, message, std::move(parsed.issues));
+  }
 
   json::object counts;
   std::int64_t points = 0;

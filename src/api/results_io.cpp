@@ -51,7 +51,13 @@ class Collector {
       return false;
     }
     t = *parsed;
-    if (t % domain::kSecondsPerHour != 0) {
+    // Fractional seconds are dropped by the parser: a non-zero fraction is not on the hour.
+    auto dot = text.find('.');
+    bool fraction = dot != std::string_view::npos &&
+                    text.substr(dot + 1).find_first_not_of("0Zz+-:0123456789") == std::string_view::npos &&
+                    text.substr(dot + 1, text.substr(dot + 1).find_first_not_of("0123456789"))
+                            .find_first_not_of('0') != std::string_view::npos;
+    if (fraction || t % domain::kSecondsPerHour != 0) {
       issue(path, "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
       return false;
     }
@@ -164,6 +170,11 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
     text.remove_prefix(3);
   std::vector<std::string> fields;
   std::size_t pos = 0, line_no = 0;
+  if (trim(text).find_first_not_of("\r\n") == std::string_view::npos) {
+    col.issue("line 1", std::string("Empty upload; expected the header ") + kResultsCsvHeader);
+    col.finish();
+    return out;
+  }
   int idx[6] = {-1, -1, -1, -1, -1, -1};
   static const char* kColumns[6] = {"metricId", "timestamp", "treatmentValue", "controlValue",
                                     "treatmentSampleSize", "controlSampleSize"};

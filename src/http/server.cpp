@@ -361,7 +361,7 @@ Response Server::Impl::dispatch(Request& req, std::string& route_label) {
     Response r;
     r.status = 204;
     r.content_type.clear();
-    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
+    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS"},
                  {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
                  {"Access-Control-Max-Age", "86400"}};
     return r;

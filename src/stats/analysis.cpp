@@ -602,7 +602,8 @@ AnalysisOutput analyze(const AnalysisInput& input) {
                     " is not between 0 and 100, so 95 was used.";
     confidence_level = 95;
   }
-  const double alpha = 1 - confidence_level / 100;
+  // (100 - level) / 100 rather than 1 - level / 100: the same alpha, but 95 gives exactly 0.05.
+  const double alpha = (100 - confidence_level) / 100;
   out.alpha = alpha;
   const double duration_days =
       input.end_date > input.start_date

@@ -6,7 +6,7 @@ namespace rallyuxr::store {
 namespace sqlite {
 std::unique_ptr<Store> make_sqlite_store(const std::string& path, int pool_size);
 }
-#if 0 // RALLYUXR_HAVE_POSTGRES: the backend arrives with the PostgreSQL issue
+#ifdef RALLYUXR_HAVE_POSTGRES
 namespace postgres {
 std::unique_ptr<Store> make_postgres_store(const std::string& url, int pool_size);
 }
@@ -20,7 +20,7 @@ std::unique_ptr<Store> make_store(const std::string& url, int pool_size) {
     return sqlite::make_sqlite_store(path, pool_size);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
-#if 0 // RALLYUXR_HAVE_POSTGRES: the backend arrives with the PostgreSQL issue
+#ifdef RALLYUXR_HAVE_POSTGRES
     return postgres::make_postgres_store(url, pool_size);
 #else
     throw std::invalid_argument("this build has no PostgreSQL support");

@@ -109,7 +109,7 @@ domain::MetricValue apply_update(const domain::MetricValue& current, const Metri
   if (u.improvement_direction) m.improvement_direction = *u.improvement_direction;
   if (u.unit_size) m.unit_size = *u.unit_size;
   if (u.validation_rules) m.validation_rules = u.validation_rules;
-  m.updated_by = u.updated_by;
+  m.updated_by = u.updated_by;  // who made this version; none when the request named nobody
   m.last_updated = now;
   m.version = current.version + 1;
   return m;

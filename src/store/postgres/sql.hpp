@@ -1,0 +1,229 @@
+// Every statement of the PostgreSQL backend, as named constants (each is PQprepare'd once per
+// connection under its name). Text ordering uses COLLATE "C" so that lists come back in the same
+// (bytewise) order as from SQLite whatever the database's collation.
+#pragma once
+
+#include "store/postgres/connection.hpp"
+
+namespace rallyuxr::store::postgres::sql {
+
+#define RALLYUXR_EXPERIMENT_COLUMNS                                                               \
+  "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, " \
+  "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "   \
+  "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq"
+#define RALLYUXR_METRIC_COLUMNS                                                                  \
+  "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "      \
+  "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places"
+#define RALLYUXR_JOB_COLUMNS                                                                     \
+  "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "     \
+  "updated_at, run_after"
+#define RALLYUXR_ANALYSIS_COLUMNS                                                                \
+  "analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "   \
+  "updated_at"
+
+inline constexpr Sql kPing{"ping", "SELECT 1"};
+// $1: the notifying store's tag, so that its own listener can skip what it already signalled.
+inline constexpr Sql kNotifyJobs{"notify_jobs", "SELECT pg_notify('rallyuxr_jobs', $1::text)"};
+inline constexpr Sql kAdvisoryXactLock{"advisory_xact_lock", "SELECT pg_advisory_xact_lock($1::bigint)"};
+inline constexpr Sql kMigrationsApplied{"migrations_applied",
+                                        "SELECT coalesce(max(version), 0) FROM schema_migrations"};
+inline constexpr Sql kInsertMigration{"insert_migration",
+                                      "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)"};
+
+// ---- experiments
+inline constexpr Sql kInsertExperiment{
+    "insert_experiment",
+    "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
+    "created_at, updated_at, created_by, implementation_cost, confidence_level, traffic_split, "
+    "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift) "
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"};
+// $2: the metric ids in order, as a text[] literal.
+inline constexpr Sql kInsertExperimentMetrics{
+    "insert_experiment_metrics",
+    "INSERT INTO experiment_metrics (experiment_id, position, metric_id) "
+    "SELECT $1::text, u.p - 1, u.m FROM unnest($2::text[]) WITH ORDINALITY AS u(m, p)"};
+inline constexpr Sql kSelectExperimentMetrics{
+    "select_experiment_metrics",
+    "SELECT metric_id FROM experiment_metrics WHERE experiment_id = $1 ORDER BY position"};
+// The metrics of several experiments at once ($1: text[] of ids).
+inline constexpr Sql kSelectMetricsOf{
+    "select_metrics_of",
+    "SELECT experiment_id, metric_id FROM experiment_metrics WHERE experiment_id = ANY($1::text[]) "
+    "ORDER BY experiment_id, position"};
+inline constexpr Sql kSelectExperiment{
+    "select_experiment", "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1"};
+inline constexpr Sql kLockExperiment{"lock_experiment",
+                                     "SELECT 1 FROM experiments WHERE id = $1 FOR UPDATE"};
+inline constexpr Sql kUpdateExperimentStatus{
+    "update_experiment_status", "UPDATE experiments SET status = $2, updated_at = $3 WHERE id = $1"};
+inline constexpr Sql kListActive{
+    "list_active",
+    "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE status <> 'archived' "
+    "AND ($3::text IS NULL OR strpos(lower(name), lower($3::text)) > 0) "
+    "ORDER BY seq DESC LIMIT $1 OFFSET $2"};
+inline constexpr Sql kListByStatus{
+    "list_by_status",
+    "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE status = $4 "
+    "AND ($3::text IS NULL OR strpos(lower(name), lower($3::text)) > 0) "
+    "ORDER BY seq DESC LIMIT $1 OFFSET $2"};
+inline constexpr Sql kCountActiveNamed{
+    "count_active_named",
+    "SELECT count(*) FROM experiments WHERE status <> 'archived' AND strpos(lower(name), lower($1::text)) > 0"};
+inline constexpr Sql kCountStatusNamed{
+    "count_status_named",
+    "SELECT count(*) FROM experiments WHERE status = $2 AND strpos(lower(name), lower($1::text)) > 0"};
+inline constexpr Sql kCounts{
+    "counts", "SELECT status, sum(n)::bigint, sum(impact) FROM experiment_counts GROUP BY status"};
+inline constexpr Sql kSetEconomicImpact{
+    "set_economic_impact", "UPDATE experiments SET economic_impact = $2, updated_at = $3 WHERE id = $1"};
+
+// ---- metric values
+inline constexpr Sql kListMetrics{
+    "list_metrics",
+    "SELECT " RALLYUXR_METRIC_COLUMNS " FROM metric_values ORDER BY metric_id COLLATE \"C\""};
+inline constexpr Sql kGetMetric{"get_metric",
+                                "SELECT " RALLYUXR_METRIC_COLUMNS " FROM metric_values WHERE metric_id = $1"};
+// The row lock that serializes concurrent updates of one metric across every node.
+inline constexpr Sql kGetMetricForUpdate{
+    "get_metric_for_update",
+    "SELECT " RALLYUXR_METRIC_COLUMNS " FROM metric_values WHERE metric_id = $1 FOR UPDATE"};
+inline constexpr Sql kCountMetrics{"count_metrics", "SELECT count(*) FROM metric_values"};
+inline constexpr Sql kInsertMetric{
+    "insert_metric",
+    "INSERT INTO metric_values (" RALLYUXR_METRIC_COLUMNS ") "
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (metric_id) DO NOTHING"};
+inline constexpr Sql kUpdateMetric{
+    "update_metric",
+    "UPDATE metric_values SET name=$2, description=$3, unit=$4, category=$5, dollars_per_unit=$6, "
+    "improvement_direction=$7, unit_size=$8, last_updated=$9, updated_by=$10, version=$11, "
+    "has_rules=$12, min_value=$13, max_value=$14, decimal_places=$15 WHERE metric_id=$1"};
+inline constexpr Sql kInsertHistory{
+    "insert_history",
+    "INSERT INTO metric_value_history (metric_id, version, dollars_per_unit, updated_at, updated_by, "
+    "change_reason) VALUES ($1,$2,$3,$4,$5,$6)"};
+inline constexpr Sql kSelectHistory{
+    "select_history",
+    "SELECT version, dollars_per_unit, updated_at, updated_by, change_reason "
+    "FROM metric_value_history WHERE metric_id = $1 ORDER BY version DESC"};
+// Draft or running experiments tracking the metric, with their results version (NULL: none yet).
+inline constexpr Sql kImpactedExperiments{
+    "impacted_experiments",
+    "SELECT e.id, r.version FROM experiments e LEFT JOIN results_meta r ON r.experiment_id = e.id "
+    "WHERE e.status IN ('draft','running') AND EXISTS (SELECT 1 FROM experiment_metrics m "
+    "WHERE m.experiment_id = e.id AND m.metric_id = $1) ORDER BY e.seq"};
+
+// ---- results
+inline constexpr Sql kDeletePoints{"delete_points", "DELETE FROM result_points WHERE experiment_id = $1"};
+// $2..$7: parallel arrays (metric ids, hours, treatment/control values, treatment/control sizes).
+inline constexpr Sql kUpsertPoints{
+    "upsert_points",
+    "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) "
+    "SELECT $1::text, u.m, u.t, u.a, u.b, u.x, u.y FROM unnest($2::text[], $3::bigint[], $4::float8[], "
+    "$5::float8[], $6::bigint[], $7::bigint[]) AS u(m, t, a, b, x, y) "
+    "ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
+    "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn"};
+inline constexpr Sql kSelectPoints{
+    "select_points",
+    "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = $1 "
+    "ORDER BY metric_id COLLATE \"C\", ts"};
+inline constexpr Sql kSelectResultsMeta{
+    "select_results_meta", "SELECT version, generated_at FROM results_meta WHERE experiment_id = $1"};
+// Bumps (or starts at 1) the results version, holding the row lock until commit: concurrent
+// writers of one experiment's results queue here.
+inline constexpr Sql kUpsertResultsMeta{
+    "upsert_results_meta",
+    "INSERT INTO results_meta (experiment_id, version, generated_at) VALUES ($1, 1, $2) "
+    "ON CONFLICT (experiment_id) DO UPDATE SET version = results_meta.version + 1, "
+    "generated_at = excluded.generated_at RETURNING version"};
+inline constexpr Sql kPointStats{
+    "point_stats",
+    "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = $1 GROUP BY metric_id"};
+inline constexpr Sql kParticipants{
+    "participants",
+    "SELECT coalesce(sum(tn + cn), 0)::bigint FROM result_points WHERE experiment_id = $1 "
+    "AND metric_id = $2 AND ts >= $3 AND ts < $4"};
+
+// ---- events
+inline constexpr Sql kInsertEvent{
+    "insert_event",
+    "INSERT INTO events (event_id, experiment_id, event_type, payload, created_at) VALUES ($1,$2,$3,$4,$5)"};
+inline constexpr Sql kSelectEvents{
+    "select_events",
+    "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "
+    "WHERE experiment_id = $1 ORDER BY seq"};
+
+// ---- jobs
+inline constexpr Sql kInsertJob{
+    "insert_job",
+    "INSERT INTO jobs (job_id, experiment_id, kind, status, payload, attempts, created_at, updated_at, "
+    "run_after) VALUES ($1,$2,$3,'queued',$4,0,$5,$5,$6)"};
+// The oldest runnable job (queued and due, or running with an expired lease), skipping rows that
+// another node's transaction is leasing at this moment.
+inline constexpr Sql kLeaseJob{
+    "lease_job",
+    "WITH next AS (SELECT seq FROM jobs WHERE status IN ('queued','running') AND "
+    "((status = 'queued' AND run_after <= $1) OR (status = 'running' AND lease_until < $1)) "
+    "ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) "
+    "UPDATE jobs j SET status = 'running', attempts = j.attempts + 1, lease_owner = $2, "
+    "lease_until = $3, updated_at = $4 FROM next WHERE j.seq = next.seq RETURNING " RALLYUXR_JOB_COLUMNS};
+inline constexpr Sql kSelectJob{"select_job",
+                                "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE job_id = $1"};
+inline constexpr Sql kLockJobStatus{"lock_job_status",
+                                    "SELECT status FROM jobs WHERE job_id = $1 FOR UPDATE"};
+inline constexpr Sql kSelectJobs{
+    "select_jobs", "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE experiment_id = $1 ORDER BY seq"};
+// One statement (one transaction) that requeues and notifies the listeners.
+inline constexpr Sql kRetryJob{
+    "retry_job",
+    "WITH u AS (UPDATE jobs SET status = 'queued', last_error = $2, run_after = $3, lease_owner = NULL, "
+    "lease_until = NULL, updated_at = $4 WHERE job_id = $1 RETURNING 1) "
+    "SELECT pg_notify('rallyuxr_jobs', $5::text) FROM u"};
+inline constexpr Sql kFailJob{
+    "fail_job",
+    "UPDATE jobs SET status = 'failed', last_error = $2, lease_owner = NULL, lease_until = NULL, "
+    "updated_at = $3 WHERE job_id = $1"};
+inline constexpr Sql kCompleteJob{
+    "complete_job",
+    "UPDATE jobs SET status = 'done', result = coalesce($2, result), lease_owner = NULL, "
+    "lease_until = NULL, updated_at = $3 WHERE job_id = $1"};
+inline constexpr Sql kNextDue{
+    "next_due",
+    "SELECT (SELECT min(run_after) FROM jobs WHERE status = 'queued'), "
+    "(SELECT min(lease_until) FROM jobs WHERE status = 'running')"};
+inline constexpr Sql kQueueStats{
+    "queue_stats",
+    "SELECT status, count(*), min(created_at) FROM jobs WHERE status IN ('queued','running','failed') "
+    "GROUP BY status"};
+
+// ---- analyses
+inline constexpr Sql kInsertAnalysis{
+    "insert_analysis",
+    "INSERT INTO analyses (analysis_id, experiment_id, status, results_version, document, "
+    "total_impact, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$7)"};
+inline constexpr Sql kFinishAnalysis{
+    "finish_analysis",
+    "UPDATE analyses SET status = $2, document = $3, total_impact = $4, updated_at = $5 "
+    "WHERE analysis_id = $1"};
+inline constexpr Sql kGetAnalysis{
+    "get_analysis", "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE analysis_id = $1"};
+inline constexpr Sql kLatestComplete{
+    "latest_complete",
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = $1 AND status = 'complete' "
+    "ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kLatestAny{
+    "latest_any",
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = $1 ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kListAnalyses{
+    "list_analyses",
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = $1 ORDER BY seq DESC"};
+inline constexpr Sql kNewestCompleteImpact{
+    "newest_complete_impact",
+    "SELECT total_impact FROM analyses WHERE experiment_id = $1 AND status = 'complete' "
+    "ORDER BY seq DESC LIMIT 1"};
+
+#undef RALLYUXR_EXPERIMENT_COLUMNS
+#undef RALLYUXR_METRIC_COLUMNS
+#undef RALLYUXR_JOB_COLUMNS
+#undef RALLYUXR_ANALYSIS_COLUMNS
+
+}  // namespace rallyuxr::store::postgres::sql
