@@ -19,7 +19,7 @@ std::string new_uuid_v7() {
   auto now_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                std::chrono::system_clock::now().time_since_epoch())
                                                .count());
-  std::uint64_t ms;
+  std::uint64_t ms, counter;
   {
     std::lock_guard lock(mu);
     if (now_ms > last_ms) {
@@ -30,8 +30,9 @@ std::string new_uuid_v7() {
       seq = 0;
     }
     ms = last_ms;
+    counter = seq;
   }
-  std::uint64_t rand_a = seq & 0xfff;
+  std::uint64_t rand_a = counter & 0xfff;
   std::uint64_t rand_b = rng() & 0x3fffffffffffffffULL;
   std::uint64_t hi = (ms << 16) | (0x7ULL << 12) | rand_a;
   std::uint64_t lo = (0x2ULL << 62) | rand_b;

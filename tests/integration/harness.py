@@ -1,17 +1,68 @@
 """Starts the real rallyuxr binary on a free loopback port with a temporary database, and talks
 to it over real sockets. Standard library only."""
+import glob
 import http.client
 import json
 import os
+import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 BIN = os.environ.get("RALLYUXR_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build", "src", "rallyuxr")
 DATABASE = os.environ.get("RALLYUXR_TEST_DATABASE")  # e.g. a postgresql:// URL; default: SQLite
+
+# ---- PostgreSQL: a server started by scripts/pg-test-server.sh (the ctest fixture `postgres`).
+# RALLYUXR_TEST_DATABASE names its maintenance database; every Server() without an explicit
+# `database=` gets a fresh database of its own there, so test classes never see each other's data.
+PG_DIR = os.environ.get("RALLYUXR_TEST_PG_DIR")  # the fixture's state directory (fault tests)
+PG_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "pg-test-server.sh")
+# Nodes that die mid-job lose their leases after this long (the default, 60 s, is for production).
+PG_LEASE_SECONDS = "5"
+
+
+def is_postgres(url):
+    return bool(url) and url.startswith(("postgresql://", "postgres://"))
+
+
+def psql_path():
+    path = shutil.which("psql")
+    if not path:
+        candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))
+        path = candidates[-1] if candidates else None
+    if not path:
+        raise RuntimeError("psql not found (Debian package postgresql-client)")
+    return path
+
+
+def psql(url, sql, timeout=60):
+    """Runs one SQL command; returns its unaligned output."""
+    r = subprocess.run([psql_path(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"psql failed: {r.stderr.strip()}")
+    return r.stdout.strip()
+
+
+def create_database(base_url=None):
+    """CREATE DATABASE rallyuxr_it_<random> on the server of `base_url`; returns its URL."""
+    base_url = base_url or DATABASE
+    name = "rallyuxr_it_" + secrets.token_hex(6)
+    psql(base_url, f"CREATE DATABASE {name}")
+    parts = urllib.parse.urlsplit(base_url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def pg_server(action):
+    """`halt` or `resume` the fixture's PostgreSQL server (same data, same port)."""
+    if not PG_DIR:
+        raise RuntimeError("RALLYUXR_TEST_PG_DIR is not set")
+    subprocess.run(["bash", PG_SCRIPT, action, PG_DIR], check=True, timeout=120)
 
 
 def free_port():
@@ -47,8 +98,12 @@ class Server:
             self.tmp = tempfile.TemporaryDirectory(prefix="rallyuxr-it-")
             db_dir = self.tmp.name
         self.db_dir = db_dir
-        self.database = database or DATABASE or f"sqlite:{db_dir}/test.db"
         self.extra = list(extra_args)
+        if database is None and is_postgres(DATABASE):
+            database = create_database(DATABASE)
+        self.database = database or DATABASE or f"sqlite:{db_dir}/test.db"
+        if is_postgres(self.database) and not any(a.startswith("--lease-seconds") for a in self.extra):
+            self.extra += ["--lease-seconds", PG_LEASE_SECONDS]
         self.port = port or free_port()
         self.proc = None
         self.log_path = os.path.join(db_dir, f"server-{self.port}.log")

@@ -583,8 +583,8 @@ TEST(ParseMetricValueCreate, ValidationRulesAreReadAndChecked) {
 
 TEST(ParseMetricValueCreate, BadValidationRules) {
   EXPECT_THAT(metric_error_paths(metric_with("validationRules", "[1]")), ElementsAre("validationRules"));
-  EXPECT_THAT(metric_error_paths(metric_with("validationRules", R"({"minValue": 10, "maxValue": 5})")),
-              ElementsAre("validationRules.minValue"));
+  EXPECT_THAT(metric_error_paths(metric_with("validationRules", R"({"minValue": 2000, "maxValue": 1500})")),
+              UnorderedElementsAre("validationRules.minValue", "dollarsPerUnit"));  // 1200.5 < 2000 too
   EXPECT_THAT(metric_error_paths(metric_with("validationRules", R"({"minValue": "1"})")),
               ElementsAre("validationRules.minValue"));
   EXPECT_THAT(metric_error_paths(metric_with("validationRules", R"({"maxValue": true})")),
@@ -843,6 +843,24 @@ TEST(ParseJsonBody, NonObjectIs400) {
   } catch (const ApiError& e) {
     EXPECT_STREQ(e.what(), "Request body must be a JSON object");
   }
+}
+
+TEST(ParseJsonBody, NumbersAreCorrectlyRounded) {
+  // Decimal text becomes the nearest double (as strtod gives), integers stay integers, and numbers
+  // beyond the range of a double are an error rather than infinity.
+  for (const char* text : {"0.1", "48353.12914611297", "0.30000000000000004", "2.2250738585072011e-308",
+                           "1.7976931348623157e308", "123456789.12345678", "9007199254740993.0",
+                           "0.000001234567890123456789", "4.9e-324", "-0.0"}) {
+    auto o = parse_json_body(request("application/json", std::string(R"({"x":)") + text + "}"));
+    ASSERT_TRUE(o.at("x").is_double()) << text;
+    EXPECT_EQ(o.at("x").get_double(), std::strtod(text, nullptr)) << text;
+  }
+  auto o = parse_json_body(request("application/json", R"({"i":9007199254740993,"u":18446744073709551615,"n":-5})"));
+  EXPECT_EQ(o.at("i").as_int64(), 9007199254740993);
+  EXPECT_EQ(o.at("u").as_uint64(), 18446744073709551615ULL);
+  EXPECT_EQ(o.at("n").as_int64(), -5);
+  EXPECT_EQ(error_code_of(request("application/json", R"({"x":1e400})")), ErrorCode::kMalformed);
+  EXPECT_EQ(error_code_of(request("application/json", R"({"x":-1e400})")), ErrorCode::kMalformed);
 }
 
 TEST(ParseJsonBody, NestingIsLimited) {
