@@ -1,33 +1,36 @@
-# The two set-up commands: `make run` and `make test`. Every target installs what is missing first.
+# The two set-up commands are `make run` and `make test`; every target installs what is missing first
+# (scripts/install-deps.sh, Debian packages only).
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 DB ?= data/rallyuxr.db
+PORT ?= 8080
 
-.PHONY: all deps deps-web build web run test test-unit test-integration test-e2e clean
+.PHONY: all deps build web run test test-unit test-integration test-e2e bench fuzz clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
-deps-web:
-	@scripts/install-deps.sh web
-
-$(BUILD_DIR)/build.ninja: CMakeLists.txt
+$(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
-web: deps-web
+# The dashboard: npm ci from the committed lock file, then tsc + vite build into web/dist.
+web:
+	@scripts/install-deps.sh web
 	@scripts/build-web.sh
 
 run: build web
 	@mkdir -p $(dir $(DB))
-	$(BUILD_DIR)/src/rallyuxr serve --database sqlite:$(DB) --web-root web/dist --demo
+	$(BUILD_DIR)/src/rallyuxr serve --port $(PORT) --database sqlite:$(DB) --web-root web/dist --demo
 
-test: deps deps-web build web
+# Everything: unit, integration (SQLite and a throwaway PostgreSQL), end-to-end in Chromium.
+test: build web
+	@scripts/install-deps.sh e2e postgres
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
 test-unit: build
@@ -37,7 +40,8 @@ test-integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
 
 test-e2e: build web
+	@scripts/install-deps.sh e2e
 	cd $(BUILD_DIR) && ctest --output-on-failure -L e2e
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) build-*

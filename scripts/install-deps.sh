@@ -15,7 +15,8 @@ PKGS=(
 # Extra groups, asked for by the Makefile targets that need them.
 for extra in "$@"; do
   case "$extra" in
-    web)      PKGS+=(nodejs npm chromium) ;;
+    web)      PKGS+=(nodejs npm) ;;
+    e2e)      PKGS+=(nodejs npm chromium) ;;
     postgres) PKGS+=(postgresql) ;;
     bench)    PKGS+=(wrk) ;;
     fuzz)     PKGS+=(clang libclang-rt-14-dev) ;;
