@@ -70,14 +70,19 @@ struct ExactHandler {
     double exact = d;
     auto [p, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
     number.clear();
-    if (err == std::errc::result_out_of_range || !std::isfinite(exact)) {
-      // Beyond the range of a double: an error rather than a silent infinity or zero.
-      if (err == std::errc::result_out_of_range || !std::isfinite(d)) {
+    if (err == std::errc::result_out_of_range) {
+      // Too small for a double (1e-400): Boost's value, zero or subnormal, is the nearest.
+      // Too large (1e400): an error rather than a silent infinity.
+      if (!std::isfinite(d)) {
         ec = json::error::exponent_overflow;
         return false;
       }
+      exact = d;
+    } else if (err != std::errc() || !std::isfinite(exact)) {
+      ec = json::error::exponent_overflow;
+      return false;
     }
-    st.push_double(err == std::errc() ? exact : d);
+    st.push_double(exact);
     return true;
   }
   bool on_bool(bool b, json::error_code&) {

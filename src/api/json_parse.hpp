@@ -12,7 +12,8 @@
 namespace rallyuxr::api {
 
 // Parses one JSON document. On error returns null and sets `ec`. Numbers too large for a double
-// are an error, as are documents nested deeper than `max_depth`.
+// are an error (too small ones become the nearest double, 0 or subnormal), as are documents
+// nested deeper than `max_depth`.
 boost::json::value parse_json_exact(std::string_view text, boost::system::error_code& ec,
                                     std::size_t max_depth = 64);
 

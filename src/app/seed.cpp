@@ -82,6 +82,7 @@ int run_seed(const SeedConfig& cfg) {
     if (auto a = store->latest_complete_analysis(id)) analyses.push_back(*a);
   if (analyses.empty()) {
     spdlog::critical("seed: the pipeline produced no analysis");
+    store.reset();  // before the workers its notification thread may still call
     return 1;
   }
 
@@ -116,6 +117,7 @@ int run_seed(const SeedConfig& cfg) {
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   spdlog::info("seed: {} completed experiments ({} with hourly data) in {:.1f}s", cfg.experiments, with_results, secs);
+  store.reset();  // before the workers its notification thread may still call
   return 0;
 }
 

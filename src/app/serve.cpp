@@ -160,6 +160,7 @@ int run_serve(const ServeConfig& cfg) {
                RALLYUXR_VERSION, host, server.port(), cfg.api_base, host, server.port(), cfg.database);
   server.run();
   workers.stop();
+  store.reset();  // joins any notification thread of the store before the workers go away
   spdlog::info("stopped cleanly");
   return 0;
 }

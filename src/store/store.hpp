@@ -128,8 +128,9 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Called after the commit of every transaction that queued a job, from the committing thread,
-  // so that idle workers wake at once. Set once, before the store is shared.
+  // Called after the commit of every transaction that queued a job (from the committing thread,
+  // or from a backend's own notification thread, e.g. PostgreSQL's LISTEN), so that idle workers
+  // wake at once. Set once, before the store is shared; what it captures must outlive the store.
   void set_job_listener(std::function<void()> listener) { job_listener_ = std::move(listener); }
 
   // Health: a real round trip to the database.
@@ -217,7 +218,8 @@ class Store {
   virtual void fail_job(const std::string& job_id, const std::string& error) = 0;
   virtual void complete_job(const std::string& job_id, const std::optional<std::string>& result) = 0;
   virtual std::optional<Job> get_job(const std::string& job_id) = 0;
-  // Seconds until the next queued job is due (0 if one is due now), nullopt when none is queued.
+  // Seconds until a job may next be leased: the next queued job's due time or the earliest
+  // running lease's expiry (0 if one is due now); nullopt when no job is queued or running.
   virtual std::optional<double> next_job_due_in(double now) = 0;
   virtual std::vector<Event> list_events(const std::string& exp_id) = 0;
   virtual std::vector<Job> list_jobs(const std::string& exp_id) = 0;

@@ -242,7 +242,7 @@ class PostgresStore final : public Store {
     }
     pool_ = std::make_unique<Pool>(options, pool_size, kPoolWait);
     listener_ = std::make_unique<JobListener>(pool_->options(), tag_, [this] { notify_job_queued(); });
-    spdlog::info("PostgreSQL store at {} (pool of {} connections)", redact_url(url), pool_->size());
+    spdlog::debug("PostgreSQL store at {} (pool of {} connections)", redact_url(url), pool_->size());
   }
 
   ~PostgresStore() override { listener_.reset(); }

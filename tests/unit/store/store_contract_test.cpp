@@ -1,0 +1,1406 @@
+// The store contract (store/store.hpp): one suite of behaviour that every backend must show, run
+// against each backend URL. SQLite always runs, on a fresh database file per test; PostgreSQL runs
+// when RALLYUXR_TEST_POSTGRES_URL names a database the suite may wipe (its `public` schema is
+// dropped and recreated before each test).
+#include "store/store.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "domain/ids.hpp"
+#include "domain/types.hpp"
+
+#if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
+#include <libpq-fe.h>
+#define RALLYUXR_TEST_CAN_RESET_POSTGRES 1
+#endif
+
+namespace rallyuxr::store {
+namespace {
+
+namespace json = boost::json;
+using domain::ExperimentStatus;
+using domain::UnixSeconds;
+using ::testing::ElementsAre;
+
+constexpr UnixSeconds kT0 = 1736899200;  // 2025-01-15T00:00:00Z
+constexpr UnixSeconds kHour = domain::kSecondsPerHour;
+constexpr UnixSeconds kDay = domain::kSecondsPerDay;
+
+// ---------------------------------------------------------------------------- backends
+
+struct Backend {
+  std::string name;
+  std::string postgres_url;  // empty: SQLite on a fresh file
+};
+
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+std::vector<Backend> backends() {
+  std::vector<Backend> out{{"sqlite", ""}};
+  if (const char* pg = std::getenv("RALLYUXR_TEST_POSTGRES_URL"); pg && *pg) out.push_back({"postgres", pg});
+  return out;
+}
+
+void reset_postgres(const std::string& url) {
+#ifdef RALLYUXR_TEST_CAN_RESET_POSTGRES
+  PGconn* conn = PQconnectdb(url.c_str());
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = PQerrorMessage(conn);
+    PQfinish(conn);
+    throw std::runtime_error("cannot connect to RALLYUXR_TEST_POSTGRES_URL: " + msg);
+  }
+  PGresult* r = PQexec(conn, "SET client_min_messages = warning; DROP SCHEMA IF EXISTS public CASCADE; "
+                             "CREATE SCHEMA public;");
+  bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  std::string msg = PQerrorMessage(conn);
+  PQclear(r);
+  PQfinish(conn);
+  if (!ok) throw std::runtime_error("cannot reset the PostgreSQL test database: " + msg);
+#else
+  (void)url;  // without libpq make_store cannot open it either, and says so
+#endif
+}
+
+// ---------------------------------------------------------------------------- test data
+
+domain::MetricValue metric(const std::string& id, double dollars, UnixSeconds at = kT0) {
+  domain::MetricValue m;
+  m.metric_id = id;
+  m.name = "Metric " + id;
+  m.description = "Dollars per day for one unit of " + id;
+  m.unit = "%";
+  m.category = "conversion";
+  m.dollars_per_unit = dollars;
+  m.improvement_direction = domain::Direction::kIncrease;
+  m.unit_size = 0.01;
+  m.last_updated = at;
+  m.version = 1;
+  return m;
+}
+
+domain::Experiment experiment(const std::string& name, std::vector<std::string> metrics = {"conversion_rate"},
+                              ExperimentStatus status = ExperimentStatus::kDraft, UnixSeconds created = kT0) {
+  domain::Experiment e;
+  e.id = domain::new_uuid_v7();
+  e.name = name;
+  e.description = "About " + name;
+  e.status = status;
+  e.metrics = std::move(metrics);
+  e.start_date = kT0;
+  e.end_date = kT0 + 14 * kDay;
+  e.expected_outcome = domain::ExpectedOutcome::kPositive;
+  e.created_at = created;
+  e.updated_at = created;
+  return e;
+}
+
+domain::MetricSeries series(const std::string& metric_id, UnixSeconds first, int hours, double base) {
+  domain::MetricSeries s{metric_id, {}};
+  for (int i = 0; i < hours; ++i)
+    s.points.push_back(domain::HourlyPoint{first + i * kHour, base + 0.001 * i, base - 0.0005 * i, 100 + i, 90 + i});
+  return s;
+}
+
+json::object parse_object(const std::string& text) { return json::parse(text).as_object(); }
+
+std::vector<std::string> event_types(const std::vector<Event>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events) out.push_back(e.event_type);
+  return out;
+}
+
+std::vector<std::string> names(const ExperimentPage& page) {
+  std::vector<std::string> out;
+  for (const auto& r : page.experiments) out.push_back(r.experiment.name);
+  return out;
+}
+
+const std::vector<domain::HourlyPoint>* points_of(const StoredResults& r, const std::string& metric_id) {
+  for (const auto& m : r.metrics)
+    if (m.metric_id == metric_id) return &m.points;
+  return nullptr;
+}
+
+void expect_same_points(const std::vector<domain::HourlyPoint>& a, const std::vector<domain::HourlyPoint>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].timestamp, b[i].timestamp) << i;
+    EXPECT_EQ(a[i].treatment_value, b[i].treatment_value) << i;
+    EXPECT_EQ(a[i].control_value, b[i].control_value) << i;
+    EXPECT_EQ(a[i].treatment_sample_size, b[i].treatment_sample_size) << i;
+    EXPECT_EQ(a[i].control_sample_size, b[i].control_sample_size) << i;
+  }
+}
+
+void expect_same_experiment(const domain::Experiment& a, const domain::Experiment& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.metrics, b.metrics);
+  EXPECT_EQ(a.start_date, b.start_date);
+  EXPECT_EQ(a.end_date, b.end_date);
+  EXPECT_EQ(a.expected_outcome, b.expected_outcome);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.updated_at, b.updated_at);
+  EXPECT_EQ(a.created_by, b.created_by);
+  EXPECT_EQ(a.implementation_cost, b.implementation_cost);
+  EXPECT_EQ(a.confidence_level, b.confidence_level);
+  EXPECT_EQ(a.traffic_split, b.traffic_split);
+  EXPECT_EQ(a.data_source, b.data_source);
+  ASSERT_EQ(a.simulation.has_value(), b.simulation.has_value());
+  if (a.simulation) {
+    EXPECT_EQ(a.simulation->seed, b.simulation->seed);
+    EXPECT_EQ(a.simulation->pre_period_days, b.simulation->pre_period_days);
+    EXPECT_EQ(a.simulation->daily_traffic, b.simulation->daily_traffic);
+    EXPECT_EQ(a.simulation->true_lift, b.simulation->true_lift);
+  }
+}
+
+void expect_same_metric(const domain::MetricValue& a, const domain::MetricValue& b) {
+  EXPECT_EQ(a.metric_id, b.metric_id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.unit, b.unit);
+  EXPECT_EQ(a.category, b.category);
+  EXPECT_EQ(a.dollars_per_unit, b.dollars_per_unit);
+  EXPECT_EQ(a.improvement_direction, b.improvement_direction);
+  EXPECT_EQ(a.unit_size, b.unit_size);
+  EXPECT_EQ(a.last_updated, b.last_updated);
+  EXPECT_EQ(a.updated_by, b.updated_by);
+  EXPECT_EQ(a.version, b.version);
+  ASSERT_EQ(a.validation_rules.has_value(), b.validation_rules.has_value());
+  if (a.validation_rules) {
+    EXPECT_EQ(a.validation_rules->min_value, b.validation_rules->min_value);
+    EXPECT_EQ(a.validation_rules->max_value, b.validation_rules->max_value);
+    EXPECT_EQ(a.validation_rules->decimal_places, b.validation_rules->decimal_places);
+  }
+}
+
+// ---------------------------------------------------------------------------- fixture
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    if (GetParam().postgres_url.empty()) {
+      dir_ = std::filesystem::temp_directory_path() / ("rallyuxr-store-test-" + domain::new_uuid_v7());
+      url_ = "sqlite:" + (dir_ / "x.db").string();
+    } else {
+      url_ = GetParam().postgres_url;
+      reset_postgres(url_);
+    }
+    store_ = make_store(url_, 4);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  void reopen() {
+    store_.reset();
+    store_ = make_store(url_, 4);
+  }
+
+  Store& s() { return *store_; }
+
+  // Creates the experiment with its EXPERIMENT_CREATED event and, optionally, a generate job.
+  void create(const domain::Experiment& e, bool with_job = false) {
+    Event created{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED",
+                  R"({"eventType":"EXPERIMENT_CREATED","experimentId":")" + e.id + "\"}", e.created_at};
+    std::optional<NewJob> job;
+    if (with_job) job = NewJob{JobKind::kGenerateResults, R"({"experimentId":")" + e.id + "\"}"};
+    s().create_experiment(e, created, job);
+  }
+
+  std::int64_t write(const std::string& exp_id, WriteMode mode, std::vector<domain::MetricSeries> metrics,
+                     UnixSeconds now) {
+    Store::ResultsWrite w;
+    w.experiment_id = exp_id;
+    w.mode = mode;
+    w.metrics = std::move(metrics);
+    w.now = now;
+    w.request_id = "req-" + std::to_string(now);
+    return s().write_results(w);
+  }
+
+  // The analyze job that fills `analysis_id`.
+  std::optional<Job> analyze_job_for(const std::string& exp_id, const std::string& analysis_id) {
+    for (const auto& j : s().list_jobs(exp_id)) {
+      if (j.kind != JobKind::kAnalyze) continue;
+      auto payload = parse_object(j.payload);
+      if (payload.contains("analysisId") && payload.at("analysisId").as_string() == analysis_id) return j;
+    }
+    return std::nullopt;
+  }
+
+  // Writes results and completes the analysis they queue with `impact`; returns the analysis id.
+  std::string analysed(const std::string& exp_id, double impact, UnixSeconds now,
+                       std::optional<ExperimentStatus> status = ExperimentStatus::kComplete) {
+    write(exp_id, WriteMode::kReplace, {series("conversion_rate", kT0, 3, 0.03)}, now);
+    auto a = s().latest_analysis(exp_id);
+    EXPECT_TRUE(a.has_value());
+    if (!a) return {};
+    auto job = analyze_job_for(exp_id, a->analysis_id);
+    EXPECT_TRUE(job.has_value());
+    Store::AnalysisFinish f;
+    f.analysis_id = a->analysis_id;
+    f.job_id = job ? job->job_id : "";
+    f.ok = true;
+    f.document = R"({"status":"complete","economicImpact":{"totalImpact":)" + std::to_string(impact) + "}}";
+    f.total_impact = impact;
+    f.experiment_status = status;
+    f.now = now;
+    s().finish_analysis(f);
+    return a->analysis_id;
+  }
+
+  std::filesystem::path dir_;
+  std::string url_;
+  std::unique_ptr<Store> store_;
+};
+
+// ---------------------------------------------------------------------------- basics
+
+TEST_P(StoreContract, Pings) { EXPECT_TRUE(s().ping()); }
+
+TEST_P(StoreContract, SeedMetricValuesOnlySeedsAnEmptyCatalogue) {
+  EXPECT_TRUE(s().list_metric_values().empty());
+  auto a = metric("aov", 12.5), b = metric("bounce_rate", 300);
+  b.improvement_direction = domain::Direction::kDecrease;
+  EXPECT_TRUE(s().seed_metric_values({b, a}));
+  auto listed = s().list_metric_values();
+  ASSERT_EQ(listed.size(), 2u);
+  expect_same_metric(listed[0], a);  // listed by id
+  expect_same_metric(listed[1], b);
+  auto history = s().metric_value_history("aov");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].version, 1);
+  EXPECT_EQ(history[0].dollars_per_unit, 12.5);
+  EXPECT_EQ(history[0].updated_at, kT0);
+
+  // A second seed, even of other metrics, changes nothing.
+  auto c = metric("aov", 999);
+  EXPECT_FALSE(s().seed_metric_values({c, metric("ctr", 1)}));
+  listed = s().list_metric_values();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].dollars_per_unit, 12.5);
+  EXPECT_FALSE(s().get_metric_value("ctr").has_value());
+  EXPECT_EQ(s().metric_value_history("aov").size(), 1u);
+}
+
+TEST_P(StoreContract, SeedDoesNothingWhenTheCatalogueHasAnyMetric) {
+  ASSERT_TRUE(s().create_metric_value(metric("custom_metric", 5)));
+  EXPECT_FALSE(s().seed_metric_values({metric("aov", 1), metric("ctr", 2)}));
+  auto listed = s().list_metric_values();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].metric_id, "custom_metric");
+}
+
+TEST_P(StoreContract, MakeStoreRejectsBadUrls) {
+  EXPECT_THROW(make_store("mysql://localhost/db", 1), std::invalid_argument);
+  EXPECT_THROW(make_store("sqlite:", 1), std::invalid_argument);
+  EXPECT_THROW(make_store("", 1), std::invalid_argument);
+}
+
+// ---------------------------------------------------------------------------- experiments
+
+TEST_P(StoreContract, CreateAndGetExperimentKeepsEveryField) {
+  auto e = experiment("Full", {"revenue_per_user", "conversion_rate", "bounce_rate"}, ExperimentStatus::kRunning,
+                      kT0 - 100);
+  e.updated_at = kT0 - 50;
+  e.created_by = "alice";
+  e.implementation_cost = 2500.75;
+  e.confidence_level = 90;
+  e.traffic_split = 0.3;
+  e.expected_outcome = domain::ExpectedOutcome::kNegative;
+  domain::SimulationConfig sim;
+  sim.seed = 18446744073709551615ULL;  // the largest seed validation accepts
+  sim.pre_period_days = 10;
+  sim.daily_traffic = 12345.5;
+  sim.true_lift = {{"conversion_rate", 0.05}, {"revenue_per_user", -0.1234567890123}};
+  e.simulation = sim;
+  create(e);
+
+  auto got = s().get_experiment(e.id);
+  ASSERT_TRUE(got.has_value());
+  expect_same_experiment(*got, e);
+
+  auto plain = experiment("Plain", {"aov"});
+  plain.data_source = domain::DataSource::kImported;
+  plain.expected_outcome = domain::ExpectedOutcome::kNeutral;
+  create(plain);
+  got = s().get_experiment(plain.id);
+  ASSERT_TRUE(got.has_value());
+  expect_same_experiment(*got, plain);
+  EXPECT_FALSE(got->simulation.has_value());
+  EXPECT_FALSE(got->implementation_cost.has_value());
+  EXPECT_FALSE(got->created_by.has_value());
+
+  EXPECT_FALSE(s().get_experiment("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").has_value());
+}
+
+TEST_P(StoreContract, CreateExperimentRecordsItsEventAndOptionalJob) {
+  auto with_job = experiment("With job");
+  create(with_job, true);
+  auto events = s().list_events(with_job.id);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_type, "EXPERIMENT_CREATED");
+  EXPECT_EQ(events[0].experiment_id, with_job.id);
+  EXPECT_EQ(events[0].created_at, kT0);
+  EXPECT_EQ(parse_object(events[0].payload).at("experimentId").as_string(), with_job.id);
+  EXPECT_TRUE(domain::looks_like_uuid(events[0].event_id));
+  auto jobs = s().list_jobs(with_job.id);
+  ASSERT_EQ(jobs.size(), 1u);
+  EXPECT_EQ(jobs[0].kind, JobKind::kGenerateResults);
+  EXPECT_EQ(jobs[0].status, JobStatus::kQueued);
+  EXPECT_EQ(jobs[0].experiment_id, with_job.id);
+  EXPECT_EQ(jobs[0].payload, R"({"experimentId":")" + with_job.id + "\"}");
+  EXPECT_EQ(jobs[0].attempts, 0);
+  EXPECT_FALSE(jobs[0].last_error.has_value());
+  EXPECT_FALSE(jobs[0].result.has_value());
+  EXPECT_EQ(jobs[0].created_at, kT0);
+  auto fetched = s().get_job(jobs[0].job_id);
+  ASSERT_TRUE(fetched.has_value());
+  EXPECT_EQ(fetched->payload, jobs[0].payload);
+
+  auto without = experiment("Without job");
+  create(without, false);
+  EXPECT_EQ(s().list_events(without.id).size(), 1u);
+  EXPECT_TRUE(s().list_jobs(without.id).empty());
+  EXPECT_FALSE(s().get_job("no-such-job").has_value());
+}
+
+TEST_P(StoreContract, SetExperimentStatus) {
+  auto e = experiment("Status");
+  create(e);
+  EXPECT_TRUE(s().set_experiment_status(e.id, ExperimentStatus::kRunning, kT0 + 60));
+  auto got = s().get_experiment(e.id);
+  EXPECT_EQ(got->status, ExperimentStatus::kRunning);
+  EXPECT_EQ(got->updated_at, kT0 + 60);
+  EXPECT_EQ(got->created_at, kT0);
+  EXPECT_FALSE(s().set_experiment_status("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ExperimentStatus::kRunning, kT0));
+}
+
+TEST_P(StoreContract, ListIsNewestFirstWithLimitAndOffset) {
+  for (int i = 0; i < 5; ++i) create(experiment("Exp " + std::to_string(i), {"aov"}, ExperimentStatus::kDraft, kT0 + i));
+  ExperimentListQuery q;
+  auto page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Exp 4", "Exp 3", "Exp 2", "Exp 1", "Exp 0"));
+  EXPECT_EQ(page.total, 5);
+  EXPECT_EQ(page.experiments[0].experiment.metrics, std::vector<std::string>{"aov"});
+
+  q.limit = 2;
+  q.offset = 1;
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Exp 3", "Exp 2"));
+  EXPECT_EQ(page.total, 5);
+
+  q.offset = 4;
+  EXPECT_THAT(names(s().list_experiments(q)), ElementsAre("Exp 0"));
+  q.offset = 5;
+  page = s().list_experiments(q);
+  EXPECT_TRUE(page.experiments.empty());
+  EXPECT_EQ(page.total, 5);
+}
+
+TEST_P(StoreContract, ListFiltersByStatusAndHidesArchivedByDefault) {
+  create(experiment("Draft", {"aov"}, ExperimentStatus::kDraft, kT0 + 1));
+  create(experiment("Running", {"aov"}, ExperimentStatus::kRunning, kT0 + 2));
+  create(experiment("Complete", {"aov"}, ExperimentStatus::kComplete, kT0 + 3));
+  create(experiment("Archived", {"aov"}, ExperimentStatus::kArchived, kT0 + 4));
+  auto later = experiment("Later archived", {"aov"}, ExperimentStatus::kDraft, kT0 + 5);
+  create(later);
+  ASSERT_TRUE(s().set_experiment_status(later.id, ExperimentStatus::kArchived, kT0 + 6));
+
+  ExperimentListQuery q;
+  auto page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Complete", "Running", "Draft"));
+  EXPECT_EQ(page.total, 3);
+
+  q.status = ExperimentStatus::kArchived;
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Later archived", "Archived"));
+  EXPECT_EQ(page.total, 2);
+  q.status = ExperimentStatus::kRunning;
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Running"));
+  EXPECT_EQ(page.total, 1);
+  EXPECT_EQ(page.experiments[0].experiment.status, ExperimentStatus::kRunning);
+  q.status = ExperimentStatus::kComplete;
+  q.limit = 1;
+  q.offset = 1;
+  page = s().list_experiments(q);
+  EXPECT_TRUE(page.experiments.empty());
+  EXPECT_EQ(page.total, 1);
+}
+
+TEST_P(StoreContract, ListNameContainsIsCaseInsensitiveAndLiteral) {
+  create(experiment("Checkout Button", {"aov"}, ExperimentStatus::kDraft, kT0 + 1));
+  create(experiment("checkout flow", {"aov"}, ExperimentStatus::kRunning, kT0 + 2));
+  create(experiment("Pricing page", {"aov"}, ExperimentStatus::kDraft, kT0 + 3));
+  create(experiment("Old CHECKOUT test", {"aov"}, ExperimentStatus::kArchived, kT0 + 4));
+  create(experiment("50% off banner", {"aov"}, ExperimentStatus::kDraft, kT0 + 5));
+  create(experiment("snake_case name", {"aov"}, ExperimentStatus::kDraft, kT0 + 6));
+
+  ExperimentListQuery q;
+  q.name_contains = "CHECKOUT";
+  auto page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("checkout flow", "Checkout Button"));
+  EXPECT_EQ(page.total, 2);
+
+  q.limit = 1;
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("checkout flow"));
+  EXPECT_EQ(page.total, 2);
+
+  q.limit = 20;
+  q.status = ExperimentStatus::kArchived;
+  q.name_contains = "checkout";
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Old CHECKOUT test"));
+  EXPECT_EQ(page.total, 1);
+  q.status = ExperimentStatus::kDraft;
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("Checkout Button"));
+  EXPECT_EQ(page.total, 1);
+
+  // Pattern characters are matched literally.
+  q.status.reset();
+  q.name_contains = "%";
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("50% off banner"));
+  EXPECT_EQ(page.total, 1);
+  q.name_contains = "_";
+  page = s().list_experiments(q);
+  EXPECT_THAT(names(page), ElementsAre("snake_case name"));
+  EXPECT_EQ(page.total, 1);
+
+  q.name_contains = "zzz";
+  page = s().list_experiments(q);
+  EXPECT_TRUE(page.experiments.empty());
+  EXPECT_EQ(page.total, 0);
+}
+
+TEST_P(StoreContract, SummaryCountsAllButArchived) {
+  auto empty = s().summary();
+  EXPECT_EQ(empty.total_experiments, 0);
+  EXPECT_EQ(empty.completed_experiments, 0);
+  EXPECT_EQ(empty.total_economic_impact, 0);
+
+  create(experiment("d", {"aov"}, ExperimentStatus::kDraft));
+  create(experiment("r", {"aov"}, ExperimentStatus::kRunning));
+  create(experiment("c1", {"aov"}, ExperimentStatus::kComplete));
+  auto c2 = experiment("c2", {"aov"}, ExperimentStatus::kComplete);
+  create(c2);
+  create(experiment("a", {"aov"}, ExperimentStatus::kArchived));
+  auto sum = s().summary();
+  EXPECT_EQ(sum.total_experiments, 4);
+  EXPECT_EQ(sum.completed_experiments, 2);
+  EXPECT_EQ(sum.total_economic_impact, 0);
+
+  ASSERT_TRUE(s().set_experiment_status(c2.id, ExperimentStatus::kArchived, kT0 + 1));
+  sum = s().summary();
+  EXPECT_EQ(sum.total_experiments, 3);
+  EXPECT_EQ(sum.completed_experiments, 1);
+}
+
+TEST_P(StoreContract, EconomicImpactComesFromTheNewestCompleteAnalysis) {
+  auto a = experiment("A", {"conversion_rate"}, ExperimentStatus::kRunning, kT0 + 1);
+  auto b = experiment("B", {"conversion_rate"}, ExperimentStatus::kRunning, kT0 + 2);
+  auto c = experiment("C", {"conversion_rate"}, ExperimentStatus::kRunning, kT0 + 3);
+  auto d = experiment("D", {"conversion_rate"}, ExperimentStatus::kDraft, kT0 + 4);
+  for (const auto& e : {a, b, c, d}) create(e);
+
+  analysed(a.id, 1000.5, kT0 + 10);
+  analysed(b.id, -200.25, kT0 + 11);
+  analysed(c.id, 5000, kT0 + 12);
+  auto sum = s().summary();
+  EXPECT_EQ(sum.total_experiments, 4);
+  EXPECT_EQ(sum.completed_experiments, 3);
+  EXPECT_DOUBLE_EQ(sum.total_economic_impact, 5800.25);
+
+  // Archived experiments do not count.
+  ASSERT_TRUE(s().set_experiment_status(c.id, ExperimentStatus::kArchived, kT0 + 13));
+  sum = s().summary();
+  EXPECT_EQ(sum.total_experiments, 3);
+  EXPECT_EQ(sum.completed_experiments, 2);
+  EXPECT_DOUBLE_EQ(sum.total_economic_impact, 800.25);
+
+  auto page = s().list_experiments({});
+  std::map<std::string, std::optional<double>> impact;
+  for (const auto& row : page.experiments) impact[row.experiment.name] = row.economic_impact;
+  EXPECT_EQ(impact.at("A"), std::optional<double>(1000.5));
+  EXPECT_EQ(impact.at("B"), std::optional<double>(-200.25));
+  EXPECT_EQ(impact.at("D"), std::nullopt);
+  EXPECT_EQ(s().get_experiment(a.id)->status, ExperimentStatus::kComplete);
+
+  // A newer complete analysis replaces the impact; a failed one leaves it.
+  analysed(a.id, 300, kT0 + 20);
+  EXPECT_DOUBLE_EQ(s().summary().total_economic_impact, 99.75);
+  write(a.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.02)}, kT0 + 30);
+  auto pending = s().latest_analysis(a.id);
+  ASSERT_TRUE(pending.has_value());
+  auto job = analyze_job_for(a.id, pending->analysis_id);
+  ASSERT_TRUE(job.has_value());
+  s().finish_analysis({pending->analysis_id, job->job_id, false, R"({"status":"failed","error":"boom"})",
+                       std::nullopt, std::nullopt, kT0 + 31});
+  sum = s().summary();
+  EXPECT_DOUBLE_EQ(sum.total_economic_impact, 99.75);
+  ExperimentListQuery q;
+  q.name_contains = "A";
+  q.status = ExperimentStatus::kComplete;
+  page = s().list_experiments(q);
+  ASSERT_EQ(page.experiments.size(), 1u);
+  EXPECT_EQ(page.experiments[0].economic_impact, std::optional<double>(300));
+}
+
+// ---------------------------------------------------------------------------- metric values
+
+TEST_P(StoreContract, MetricValueCreateAndConflict) {
+  auto m = metric("signup_rate", 1200.5, kT0 + 5);
+  m.improvement_direction = domain::Direction::kDecrease;
+  m.unit = "seconds";
+  m.unit_size = 60;
+  m.category = "engagement";
+  m.updated_by = "ops";
+  m.validation_rules = domain::ValidationRules{1.0, 5000.0, 2};
+  EXPECT_TRUE(s().create_metric_value(m));
+  auto got = s().get_metric_value("signup_rate");
+  ASSERT_TRUE(got.has_value());
+  expect_same_metric(*got, m);
+
+  auto other = metric("signup_rate", 7);
+  EXPECT_FALSE(s().create_metric_value(other));
+  got = s().get_metric_value("signup_rate");
+  ASSERT_TRUE(got.has_value());
+  expect_same_metric(*got, m);
+  auto history = s().metric_value_history("signup_rate");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].version, 1);
+  EXPECT_EQ(history[0].dollars_per_unit, 1200.5);
+  EXPECT_EQ(history[0].updated_at, kT0 + 5);
+  EXPECT_EQ(history[0].updated_by, std::optional<std::string>("ops"));
+  EXPECT_FALSE(history[0].change_reason.has_value());
+
+  // Partial rules and no rules survive as they were.
+  auto partial = metric("partial_rules", 3);
+  partial.validation_rules = domain::ValidationRules{std::nullopt, 10.0, std::nullopt};
+  ASSERT_TRUE(s().create_metric_value(partial));
+  expect_same_metric(*s().get_metric_value("partial_rules"), partial);
+  auto none = metric("no_rules", 4);
+  ASSERT_TRUE(s().create_metric_value(none));
+  EXPECT_FALSE(s().get_metric_value("no_rules")->validation_rules.has_value());
+
+  EXPECT_FALSE(s().get_metric_value("missing").has_value());
+  EXPECT_TRUE(s().metric_value_history("missing").empty());
+  EXPECT_EQ(s().list_metric_values().size(), 3u);
+}
+
+TEST_P(StoreContract, MetricValueUpdateBumpsVersionAndRecordsHistory) {
+  ASSERT_TRUE(s().create_metric_value(metric("aov", 10)));
+  MetricValueUpdate u1;
+  u1.dollars_per_unit = 12;
+  u1.change_reason = "Q1 review";
+  u1.updated_by = "alice";
+  auto r1 = s().update_metric_value("aov", u1, kT0 + 100);
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->metric.version, 2);
+  EXPECT_EQ(r1->metric.dollars_per_unit, 12);
+  EXPECT_EQ(r1->previous_value, 10);
+  EXPECT_EQ(r1->metric.last_updated, kT0 + 100);
+  EXPECT_EQ(r1->metric.updated_by, std::optional<std::string>("alice"));
+  EXPECT_EQ(r1->metric.description, "Dollars per day for one unit of aov");
+  EXPECT_EQ(r1->impacted_experiments, 0);
+
+  MetricValueUpdate u2;
+  u2.dollars_per_unit = 15;
+  u2.description = "A new description of the value";
+  u2.category = "revenue";
+  u2.unit = "$";
+  u2.unit_size = 1;
+  u2.improvement_direction = domain::Direction::kDecrease;
+  u2.validation_rules = domain::ValidationRules{1.0, 100.0, 2};
+  auto r2 = s().update_metric_value("aov", u2, kT0 + 200);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->metric.version, 3);
+  EXPECT_EQ(r2->previous_value, 12);
+
+  auto got = s().get_metric_value("aov");
+  ASSERT_TRUE(got.has_value());
+  expect_same_metric(*got, r2->metric);
+  EXPECT_EQ(got->version, 3);
+  EXPECT_EQ(got->dollars_per_unit, 15);
+  EXPECT_EQ(got->description, "A new description of the value");
+  EXPECT_EQ(got->category, "revenue");
+  EXPECT_EQ(got->unit, "$");
+  EXPECT_EQ(got->unit_size, 1);
+  EXPECT_EQ(got->improvement_direction, domain::Direction::kDecrease);
+  EXPECT_EQ(got->name, "Metric aov");
+  EXPECT_FALSE(got->updated_by.has_value());  // who made this version: nobody was named
+
+  auto history = s().metric_value_history("aov");
+  ASSERT_EQ(history.size(), 3u);
+  EXPECT_EQ(history[0].version, 3);
+  EXPECT_EQ(history[0].dollars_per_unit, 15);
+  EXPECT_EQ(history[0].updated_at, kT0 + 200);
+  EXPECT_FALSE(history[0].change_reason.has_value());
+  EXPECT_FALSE(history[0].updated_by.has_value());
+  EXPECT_EQ(history[1].version, 2);
+  EXPECT_EQ(history[1].dollars_per_unit, 12);
+  EXPECT_EQ(history[1].updated_at, kT0 + 100);
+  EXPECT_EQ(history[1].change_reason, std::optional<std::string>("Q1 review"));
+  EXPECT_EQ(history[1].updated_by, std::optional<std::string>("alice"));
+  EXPECT_EQ(history[2].version, 1);
+  EXPECT_EQ(history[2].dollars_per_unit, 10);
+
+  // An update without rules keeps the current ones.
+  MetricValueUpdate u3;
+  u3.dollars_per_unit = 16;
+  auto r3 = s().update_metric_value("aov", u3, kT0 + 300);
+  ASSERT_TRUE(r3.has_value());
+  ASSERT_TRUE(s().get_metric_value("aov")->validation_rules.has_value());
+  EXPECT_EQ(s().get_metric_value("aov")->validation_rules->max_value, std::optional<double>(100));
+  EXPECT_EQ(s().get_metric_value("aov")->validation_rules->decimal_places, std::optional<int>(2));
+
+  EXPECT_FALSE(s().update_metric_value("missing", u1, kT0).has_value());
+  EXPECT_FALSE(s().get_metric_value("missing").has_value());
+}
+
+TEST_P(StoreContract, MetricValueUpdateCountsAndReanalysesImpactedExperiments) {
+  ASSERT_TRUE(s().create_metric_value(metric("conversion_rate", 100)));
+  ASSERT_TRUE(s().create_metric_value(metric("aov", 5)));
+  auto draft_no_results = experiment("A", {"aov", "conversion_rate"}, ExperimentStatus::kDraft, kT0 + 1);
+  auto running = experiment("B", {"conversion_rate"}, ExperimentStatus::kRunning, kT0 + 2);
+  auto complete = experiment("C", {"conversion_rate"}, ExperimentStatus::kComplete, kT0 + 3);
+  auto archived = experiment("D", {"conversion_rate"}, ExperimentStatus::kArchived, kT0 + 4);
+  auto other_metric = experiment("E", {"aov"}, ExperimentStatus::kDraft, kT0 + 5);
+  auto draft_results = experiment("F", {"conversion_rate"}, ExperimentStatus::kDraft, kT0 + 6);
+  for (const auto& e : {draft_no_results, running, complete, archived, other_metric, draft_results}) create(e);
+  for (const auto& e : {running, complete, archived, other_metric, draft_results})
+    write(e.id, WriteMode::kReplace, {series(e.metrics[0], kT0, 2, 0.1)}, kT0 + 10);
+
+  MetricValueUpdate u;
+  u.dollars_per_unit = 120;
+  auto r = s().update_metric_value("conversion_rate", u, kT0 + 20);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->impacted_experiments, 3);  // A, B and F: draft or running, tracking the metric
+  EXPECT_EQ(r->metric.version, 2);
+
+  // Those with results are analysed again, with the new value; the rest keep their one job.
+  for (const auto& e : {running, draft_results}) {
+    auto jobs = s().list_jobs(e.id);
+    ASSERT_EQ(jobs.size(), 2u) << e.name;
+    EXPECT_EQ(jobs[1].kind, JobKind::kAnalyze);
+    EXPECT_EQ(jobs[1].status, JobStatus::kQueued);
+    auto analyses = s().list_analyses(e.id);
+    ASSERT_EQ(analyses.size(), 2u) << e.name;
+    EXPECT_EQ(analyses[0].status, "processing");
+    EXPECT_EQ(analyses[0].results_version, 1);
+    auto payload = parse_object(jobs[1].payload);
+    EXPECT_EQ(payload.at("analysisId").as_string(), analyses[0].analysis_id);
+    auto events = s().list_events(e.id);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.back().event_type, "ANALYSIS_REQUESTED");
+    auto ev = parse_object(events.back().payload);
+    EXPECT_EQ(ev.at("metricId").as_string(), "conversion_rate");
+    EXPECT_EQ(ev.at("metricVersion").to_number<std::int64_t>(), 2);
+    EXPECT_EQ(events.back().created_at, kT0 + 20);
+  }
+  for (const auto& e : {complete, archived, other_metric}) {
+    EXPECT_EQ(s().list_jobs(e.id).size(), 1u) << e.name;
+    EXPECT_EQ(s().list_analyses(e.id).size(), 1u) << e.name;
+  }
+  EXPECT_TRUE(s().list_jobs(draft_no_results.id).empty());
+  EXPECT_TRUE(s().list_analyses(draft_no_results.id).empty());
+
+  // A metric tracked by nobody active impacts nothing.
+  ASSERT_TRUE(s().create_metric_value(metric("nps", 1)));
+  u.dollars_per_unit = 2;
+  EXPECT_EQ(s().update_metric_value("nps", u, kT0 + 30)->impacted_experiments, 0);
+}
+
+// ---------------------------------------------------------------------------- results
+
+TEST_P(StoreContract, WriteResultsReplaceReplacesEverything) {
+  auto e = experiment("Replace", {"conversion_rate", "aov"});
+  create(e);
+  EXPECT_FALSE(s().get_results(e.id).has_value());
+
+  auto conv = series("conversion_rate", kT0 - 2 * kHour, 4, 0.0325);
+  auto aov = series("aov", kT0, 3, 54.75);
+  auto conv_reversed = conv;
+  std::reverse(conv_reversed.points.begin(), conv_reversed.points.end());
+  EXPECT_EQ(write(e.id, WriteMode::kReplace, {aov, conv_reversed}, kT0 + 10), 1);
+
+  auto r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, 1);
+  EXPECT_EQ(r->generated_at, kT0 + 10);
+  ASSERT_EQ(r->metrics.size(), 2u);
+  EXPECT_EQ(r->metrics[0].metric_id, "conversion_rate");  // the experiment's order
+  EXPECT_EQ(r->metrics[1].metric_id, "aov");
+  expect_same_points(r->metrics[0].points, conv.points);  // sorted by hour
+  expect_same_points(r->metrics[1].points, aov.points);
+
+  auto conv2 = series("conversion_rate", kT0 + 5 * kHour, 2, 0.04);
+  EXPECT_EQ(write(e.id, WriteMode::kReplace, {conv2}, kT0 + 20), 2);
+  r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, 2);
+  EXPECT_EQ(r->generated_at, kT0 + 20);
+  ASSERT_NE(points_of(*r, "conversion_rate"), nullptr);
+  expect_same_points(*points_of(*r, "conversion_rate"), conv2.points);
+  auto* aov_points = points_of(*r, "aov");
+  EXPECT_TRUE(aov_points == nullptr || aov_points->empty());
+}
+
+TEST_P(StoreContract, WriteResultsMergeReplacesSameHourAndAddsNew) {
+  auto e = experiment("Merge", {"conversion_rate", "aov"});
+  create(e);
+  auto conv = series("conversion_rate", kT0, 3, 0.03);
+  auto aov = series("aov", kT0, 2, 50);
+  ASSERT_EQ(write(e.id, WriteMode::kReplace, {conv, aov}, kT0 + 10), 1);
+
+  domain::MetricSeries patch{"conversion_rate",
+                             {{kT0 + 3 * kHour, 0.5, 0.4, 7, 8}, {kT0 + 2 * kHour, 0.25, 0.125, 1000, 2000}}};
+  EXPECT_EQ(write(e.id, WriteMode::kMerge, {patch}, kT0 + 20), 2);
+
+  auto r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, 2);
+  std::vector<domain::HourlyPoint> expected = {conv.points[0], conv.points[1],
+                                               {kT0 + 2 * kHour, 0.25, 0.125, 1000, 2000},
+                                               {kT0 + 3 * kHour, 0.5, 0.4, 7, 8}};
+  ASSERT_NE(points_of(*r, "conversion_rate"), nullptr);
+  expect_same_points(*points_of(*r, "conversion_rate"), expected);
+  ASSERT_NE(points_of(*r, "aov"), nullptr);
+  expect_same_points(*points_of(*r, "aov"), aov.points);  // untouched
+
+  // A merge into nothing is a first write.
+  auto fresh = experiment("Merge first", {"aov"});
+  create(fresh);
+  EXPECT_EQ(write(fresh.id, WriteMode::kMerge, {aov}, kT0 + 30), 1);
+  EXPECT_THAT(event_types(s().list_events(fresh.id)), ElementsAre("EXPERIMENT_CREATED", "RESULTS_INSERT"));
+  expect_same_points(*points_of(*s().get_results(fresh.id), "aov"), aov.points);
+}
+
+TEST_P(StoreContract, EachWriteRecordsOneEventAndQueuesOneAnalysis) {
+  auto e = experiment("Pipeline", {"conversion_rate"});
+  create(e, true);
+  const auto conv = series("conversion_rate", kT0, 3, 0.03);
+
+  for (int n = 1; n <= 3; ++n) {
+    auto mode = n == 2 ? WriteMode::kMerge : WriteMode::kReplace;
+    UnixSeconds now = kT0 + 10 * n;
+    ASSERT_EQ(write(e.id, mode, {conv}, now), n);
+
+    auto events = s().list_events(e.id);
+    ASSERT_EQ(events.size(), static_cast<std::size_t>(n + 1));
+    const auto& ev = events.back();
+    EXPECT_EQ(ev.event_type, n == 1 ? "RESULTS_INSERT" : "RESULTS_MODIFY");
+    EXPECT_EQ(ev.created_at, now);
+    auto stream = parse_object(ev.payload);
+    EXPECT_EQ(stream.at("eventName").as_string(), n == 1 ? "INSERT" : "MODIFY");
+    EXPECT_EQ(stream.at("dynamodb").at("Keys").at("experimentId").at("S").as_string(), e.id);
+
+    auto jobs = s().list_jobs(e.id);
+    ASSERT_EQ(jobs.size(), static_cast<std::size_t>(n + 1));  // the generate job plus one per write
+    EXPECT_EQ(jobs[0].kind, JobKind::kGenerateResults);
+    const auto& job = jobs.back();
+    EXPECT_EQ(job.kind, JobKind::kAnalyze);
+    EXPECT_EQ(job.status, JobStatus::kQueued);
+
+    auto analyses = s().list_analyses(e.id);  // newest first
+    ASSERT_EQ(analyses.size(), static_cast<std::size_t>(n));
+    EXPECT_EQ(analyses[0].status, "processing");
+    EXPECT_EQ(analyses[0].results_version, n);
+    EXPECT_EQ(analyses[0].experiment_id, e.id);
+    EXPECT_EQ(analyses[0].created_at, now);
+    EXPECT_FALSE(analyses[0].total_impact.has_value());
+
+    auto payload = parse_object(job.payload);
+    EXPECT_EQ(payload.at("analysisId").as_string(), analyses[0].analysis_id);
+    EXPECT_EQ(payload.at("resultsVersion").to_number<std::int64_t>(), n);
+    EXPECT_EQ(payload.at("streamEvent").at("eventName").as_string(), n == 1 ? "INSERT" : "MODIFY");
+  }
+  EXPECT_THAT(event_types(s().list_events(e.id)),
+              ElementsAre("EXPERIMENT_CREATED", "RESULTS_INSERT", "RESULTS_MODIFY", "RESULTS_MODIFY"));
+  auto latest = s().latest_analysis(e.id);
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->results_version, 3);
+  EXPECT_FALSE(s().latest_complete_analysis(e.id).has_value());
+}
+
+TEST_P(StoreContract, WriteResultsCanCompleteItsJobAndSetTheStatus) {
+  auto e = experiment("Generated");
+  create(e, true);
+  auto job = s().lease_job("w1", kT0 + 1, 60);
+  ASSERT_TRUE(job.has_value());
+  ASSERT_EQ(job->kind, JobKind::kGenerateResults);
+
+  Store::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.metrics = {series("conversion_rate", kT0, 2, 0.1)};
+  w.now = kT0 + 5;
+  w.completing_job = job->job_id;
+  w.job_result = R"({"success":true,"resultsGenerated":2})";
+  w.set_status = ExperimentStatus::kRunning;
+  EXPECT_EQ(s().write_results(w), 1);
+
+  auto done = s().get_job(job->job_id);
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->status, JobStatus::kDone);
+  EXPECT_EQ(done->result, std::optional<std::string>(R"({"success":true,"resultsGenerated":2})"));
+  auto got = s().get_experiment(e.id);
+  EXPECT_EQ(got->status, ExperimentStatus::kRunning);
+  EXPECT_EQ(got->updated_at, kT0 + 5);
+  // Only the analyze job is left to lease.
+  auto next = s().lease_job("w1", kT0 + 6, 60);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->kind, JobKind::kAnalyze);
+  EXPECT_FALSE(s().lease_job("w1", kT0 + 6, 60).has_value());
+}
+
+TEST_P(StoreContract, ResultsInfo) {
+  auto e = experiment("Info", {"conversion_rate", "aov"});
+  e.end_date = kT0 + 2 * kDay;
+  create(e);
+  EXPECT_FALSE(s().results_info(e.id).has_value());
+  auto conv = series("conversion_rate", kT0 - 2 * kHour, 6, 0.03);  // 2 pre-period hours, 4 after start
+  auto aov = series("aov", kT0 - 2 * kHour, 4, 50);
+  write(e.id, WriteMode::kReplace, {conv, aov}, kT0 + 10);
+  auto info = s().results_info(e.id);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->version, 1);
+  EXPECT_EQ(info->points, 10);
+  EXPECT_EQ(info->last_timestamp, std::optional<UnixSeconds>(kT0 + kHour));  // aov ends first
+  // First metric, post period only: hours 2..5 with tn = 100 + i and cn = 90 + i.
+  EXPECT_EQ(info->participants, (102 + 92) + (103 + 93) + (104 + 94) + (105 + 95));
+}
+
+// ---------------------------------------------------------------------------- jobs
+
+TEST_P(StoreContract, LeaseJobIsFifoAndLeasesOnce) {
+  std::vector<std::string> job_ids;
+  for (int i = 0; i < 3; ++i) {
+    auto e = experiment("Job " + std::to_string(i), {"aov"}, ExperimentStatus::kDraft, kT0 + i);
+    create(e, true);
+    job_ids.push_back(s().list_jobs(e.id).at(0).job_id);
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto job = s().lease_job("worker-1", kT0 + 100, 30);
+    ASSERT_TRUE(job.has_value()) << i;
+    EXPECT_EQ(job->job_id, job_ids[i]);
+    EXPECT_EQ(job->status, JobStatus::kRunning);
+    EXPECT_EQ(job->attempts, 1);
+    EXPECT_EQ(job->kind, JobKind::kGenerateResults);
+    EXPECT_EQ(parse_object(job->payload).at("experimentId").as_string().size(), 36u);
+  }
+  EXPECT_FALSE(s().lease_job("worker-2", kT0 + 101, 30).has_value());
+  auto first = s().get_job(job_ids[0]);
+  EXPECT_EQ(first->status, JobStatus::kRunning);
+  EXPECT_EQ(first->attempts, 1);
+  auto stats = s().queue_stats(kT0 + 101);
+  EXPECT_EQ(stats.queued, 0);
+  EXPECT_EQ(stats.running, 3);
+  EXPECT_EQ(stats.failed, 0);
+  EXPECT_FALSE(stats.oldest_queued_age_seconds.has_value());
+}
+
+TEST_P(StoreContract, AnExpiredLeaseCanBeLeasedAgain) {
+  auto e = experiment("Lease");
+  create(e, true);
+  const double t = kT0 + 1000;
+  auto first = s().lease_job("worker-1", t, 30);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_FALSE(s().lease_job("worker-2", t + 10, 30).has_value());
+  EXPECT_FALSE(s().lease_job("worker-2", t + 29, 30).has_value());
+  auto again = s().lease_job("worker-2", t + 31, 30);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->job_id, first->job_id);
+  EXPECT_EQ(again->attempts, 2);
+  EXPECT_EQ(again->status, JobStatus::kRunning);
+  EXPECT_FALSE(s().lease_job("worker-1", t + 40, 30).has_value());  // the new lease runs to t + 61
+}
+
+TEST_P(StoreContract, RetryJobIsNotLeasedBeforeRunAfter) {
+  auto a = experiment("Retry A", {"aov"}, ExperimentStatus::kDraft, kT0 + 1);
+  auto b = experiment("Retry B", {"aov"}, ExperimentStatus::kDraft, kT0 + 2);
+  create(a, true);
+  const double t = kT0 + 1000;
+  auto job = s().lease_job("w", t, 30);
+  ASSERT_TRUE(job.has_value());
+  s().retry_job(job->job_id, "boom", t + 100);
+
+  auto queued = s().get_job(job->job_id);
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(queued->status, JobStatus::kQueued);
+  EXPECT_EQ(queued->last_error, std::optional<std::string>("boom"));
+  EXPECT_DOUBLE_EQ(queued->run_after, t + 100);
+  EXPECT_EQ(queued->attempts, 1);
+
+  EXPECT_FALSE(s().lease_job("w", t + 50, 30).has_value());
+  EXPECT_FALSE(s().lease_job("w", t + 99.75, 30).has_value());  // run_after is not rounded down
+  auto due = s().next_job_due_in(t + 50);
+  ASSERT_TRUE(due.has_value());
+  EXPECT_NEAR(*due, 50, 1e-6);
+
+  // A later job that is due goes first.
+  create(b, true);
+  auto other = s().lease_job("w", t + 60, 30);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(other->experiment_id, b.id);
+
+  auto retried = s().lease_job("w", t + 100, 30);
+  ASSERT_TRUE(retried.has_value());
+  EXPECT_EQ(retried->job_id, job->job_id);
+  EXPECT_EQ(retried->attempts, 2);
+  EXPECT_EQ(retried->last_error, std::optional<std::string>("boom"));
+}
+
+TEST_P(StoreContract, NextJobDueIn) {
+  EXPECT_FALSE(s().next_job_due_in(kT0).has_value());
+  auto e = experiment("Due");
+  create(e, true);
+  auto due = s().next_job_due_in(kT0 + 5);
+  ASSERT_TRUE(due.has_value());
+  EXPECT_EQ(*due, 0);
+  auto job = s().lease_job("w", kT0 + 5, 30);
+  ASSERT_TRUE(job.has_value());
+  s().complete_job(job->job_id, std::nullopt);
+  EXPECT_FALSE(s().next_job_due_in(kT0 + 6).has_value());
+}
+
+TEST_P(StoreContract, CompleteAndFailJobs) {
+  auto a = experiment("Jobs A", {"aov"}, ExperimentStatus::kDraft, kT0 + 1);
+  auto b = experiment("Jobs B", {"aov"}, ExperimentStatus::kDraft, kT0 + 2);
+  auto c = experiment("Jobs C", {"aov"}, ExperimentStatus::kDraft, kT0 + 5);
+  create(a, true);
+  create(b, true);
+  auto ja = s().lease_job("w", kT0 + 10, 30);
+  auto jb = s().lease_job("w", kT0 + 10, 30);
+  ASSERT_TRUE(ja && jb);
+  s().complete_job(ja->job_id, R"({"success":true})");
+  s().fail_job(jb->job_id, "bad input");
+
+  auto done = s().get_job(ja->job_id);
+  EXPECT_EQ(done->status, JobStatus::kDone);
+  EXPECT_EQ(done->result, std::optional<std::string>(R"({"success":true})"));
+  EXPECT_EQ(done->attempts, 1);
+  auto failed = s().get_job(jb->job_id);
+  EXPECT_EQ(failed->status, JobStatus::kFailed);
+  EXPECT_EQ(failed->last_error, std::optional<std::string>("bad input"));
+  // Neither is leased again, even long after their leases would have run out.
+  EXPECT_FALSE(s().lease_job("w", kT0 + 10000, 30).has_value());
+
+  create(c, true);
+  auto stats = s().queue_stats(kT0 + 65);
+  EXPECT_EQ(stats.queued, 1);
+  EXPECT_EQ(stats.running, 0);
+  EXPECT_EQ(stats.failed, 1);
+  ASSERT_TRUE(stats.oldest_queued_age_seconds.has_value());
+  EXPECT_DOUBLE_EQ(*stats.oldest_queued_age_seconds, 60);
+
+  auto jc = s().lease_job("w", kT0 + 70, 30);
+  ASSERT_TRUE(jc.has_value());
+  s().complete_job(jc->job_id, std::nullopt);
+  EXPECT_EQ(s().get_job(jc->job_id)->status, JobStatus::kDone);
+  EXPECT_FALSE(s().get_job(jc->job_id)->result.has_value());
+}
+
+// ---------------------------------------------------------------------------- analyses
+
+TEST_P(StoreContract, FinishAnalysisOkAndFailed) {
+  auto e = experiment("Analysed", {"conversion_rate"}, ExperimentStatus::kRunning);
+  create(e);
+  EXPECT_FALSE(s().latest_analysis(e.id).has_value());
+  EXPECT_FALSE(s().latest_complete_analysis(e.id).has_value());
+  EXPECT_FALSE(s().get_analysis("missing").has_value());
+
+  write(e.id, WriteMode::kReplace, {series("conversion_rate", kT0, 3, 0.03)}, kT0 + 1);
+  auto a1 = s().latest_analysis(e.id);
+  ASSERT_TRUE(a1.has_value());
+  EXPECT_EQ(a1->status, "processing");
+  auto j1 = s().lease_job("w", kT0 + 2, 60);
+  ASSERT_TRUE(j1.has_value());
+  EXPECT_EQ(parse_object(j1->payload).at("analysisId").as_string(), a1->analysis_id);
+
+  const std::string doc1 = R"({"status":"complete","didResults":{"conversion_rate":{"pValue":0.01}}})";
+  s().finish_analysis({a1->analysis_id, j1->job_id, true, doc1, 42.5, ExperimentStatus::kComplete, kT0 + 10});
+  auto got = s().get_analysis(a1->analysis_id);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status, "complete");
+  EXPECT_EQ(got->document, doc1);
+  EXPECT_EQ(got->total_impact, std::optional<double>(42.5));
+  EXPECT_EQ(got->results_version, 1);
+  EXPECT_EQ(got->experiment_id, e.id);
+  EXPECT_EQ(got->created_at, kT0 + 1);
+  EXPECT_EQ(got->updated_at, kT0 + 10);
+  EXPECT_EQ(s().get_job(j1->job_id)->status, JobStatus::kDone);
+  EXPECT_EQ(s().get_experiment(e.id)->status, ExperimentStatus::kComplete);
+  EXPECT_EQ(s().latest_complete_analysis(e.id)->analysis_id, a1->analysis_id);
+  EXPECT_EQ(s().latest_analysis(e.id)->analysis_id, a1->analysis_id);
+
+  // A newer analysis in progress, then failed: the latest shows it, the latest complete does not.
+  write(e.id, WriteMode::kMerge, {series("conversion_rate", kT0 + 3 * kHour, 1, 0.03)}, kT0 + 20);
+  auto a2 = s().latest_analysis(e.id);
+  ASSERT_TRUE(a2.has_value());
+  EXPECT_NE(a2->analysis_id, a1->analysis_id);
+  EXPECT_EQ(a2->status, "processing");
+  EXPECT_EQ(a2->results_version, 2);
+  EXPECT_EQ(s().latest_complete_analysis(e.id)->analysis_id, a1->analysis_id);
+
+  auto j2 = s().lease_job("w", kT0 + 21, 60);
+  ASSERT_TRUE(j2.has_value());
+  const std::string doc2 = R"({"status":"failed","error":"Not enough data"})";
+  s().finish_analysis({a2->analysis_id, j2->job_id, false, doc2, std::nullopt, std::nullopt, kT0 + 30});
+  auto failed = s().get_analysis(a2->analysis_id);
+  EXPECT_EQ(failed->status, "failed");
+  EXPECT_EQ(failed->document, doc2);
+  EXPECT_FALSE(failed->total_impact.has_value());
+  auto failed_job = s().get_job(j2->job_id);
+  EXPECT_EQ(failed_job->status, JobStatus::kFailed);
+  EXPECT_EQ(failed_job->last_error, std::optional<std::string>("Not enough data"));
+  EXPECT_EQ(s().latest_analysis(e.id)->analysis_id, a2->analysis_id);
+  EXPECT_EQ(s().latest_analysis(e.id)->status, "failed");
+  EXPECT_EQ(s().latest_complete_analysis(e.id)->analysis_id, a1->analysis_id);
+  EXPECT_EQ(s().get_experiment(e.id)->status, ExperimentStatus::kComplete);
+
+  auto all = s().list_analyses(e.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].analysis_id, a2->analysis_id);
+  EXPECT_EQ(all[1].analysis_id, a1->analysis_id);
+}
+
+TEST_P(StoreContract, AnOlderAnalysisFinishingLateDoesNotReplaceANewerOne) {
+  auto e = experiment("Race", {"conversion_rate"}, ExperimentStatus::kRunning);
+  create(e);
+  write(e.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.03)}, kT0 + 1);
+  write(e.id, WriteMode::kMerge, {series("conversion_rate", kT0 + 2 * kHour, 1, 0.03)}, kT0 + 2);
+  auto analyses = s().list_analyses(e.id);
+  ASSERT_EQ(analyses.size(), 2u);
+  const auto newer = analyses[0], older = analyses[1];
+  ASSERT_EQ(newer.results_version, 2);
+  ASSERT_EQ(older.results_version, 1);
+  auto newer_job = analyze_job_for(e.id, newer.analysis_id);
+  auto older_job = analyze_job_for(e.id, older.analysis_id);
+  ASSERT_TRUE(newer_job && older_job);
+
+  s().finish_analysis({newer.analysis_id, newer_job->job_id, true, R"({"v":2})", 200, ExperimentStatus::kComplete,
+                       kT0 + 10});
+  s().finish_analysis({older.analysis_id, older_job->job_id, true, R"({"v":1})", 100, ExperimentStatus::kComplete,
+                       kT0 + 11});
+  EXPECT_EQ(s().latest_complete_analysis(e.id)->analysis_id, newer.analysis_id);
+  EXPECT_EQ(s().latest_analysis(e.id)->analysis_id, newer.analysis_id);
+  EXPECT_EQ(s().get_analysis(older.analysis_id)->status, "complete");
+  EXPECT_DOUBLE_EQ(s().summary().total_economic_impact, 200);
+  auto page = s().list_experiments({});
+  ASSERT_EQ(page.experiments.size(), 1u);
+  EXPECT_EQ(page.experiments[0].economic_impact, std::optional<double>(200));
+}
+
+TEST_P(StoreContract, RequestAnalysisNeedsResults) {
+  auto e = experiment("Requested", {"conversion_rate"});
+  create(e);
+  EXPECT_FALSE(s().request_analysis(e.id, "", kT0 + 1).has_value());
+  EXPECT_EQ(s().list_events(e.id).size(), 1u);
+  EXPECT_TRUE(s().list_jobs(e.id).empty());
+  EXPECT_TRUE(s().list_analyses(e.id).empty());
+  EXPECT_FALSE(s().request_analysis("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "", kT0 + 1).has_value());
+
+  write(e.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.03)}, kT0 + 2);
+  auto id = s().request_analysis(e.id, R"("correction":"fdr_bh")", kT0 + 5);
+  ASSERT_TRUE(id.has_value());
+  auto a = s().get_analysis(*id);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, "processing");
+  EXPECT_EQ(a->results_version, 1);
+  EXPECT_EQ(a->experiment_id, e.id);
+  EXPECT_EQ(s().latest_analysis(e.id)->analysis_id, *id);
+  EXPECT_THAT(event_types(s().list_events(e.id)),
+              ElementsAre("EXPERIMENT_CREATED", "RESULTS_INSERT", "ANALYSIS_REQUESTED"));
+  auto job = analyze_job_for(e.id, *id);
+  ASSERT_TRUE(job.has_value());
+  auto payload = parse_object(job->payload);
+  EXPECT_EQ(payload.at("correction").as_string(), "fdr_bh");
+  EXPECT_EQ(payload.at("resultsVersion").to_number<std::int64_t>(), 1);
+  EXPECT_EQ(s().list_jobs(e.id).size(), 2u);
+
+  auto plain = s().request_analysis(e.id, "", kT0 + 6);
+  ASSERT_TRUE(plain.has_value());
+  auto plain_job = analyze_job_for(e.id, *plain);
+  ASSERT_TRUE(plain_job.has_value());
+  EXPECT_FALSE(parse_object(plain_job->payload).contains("correction"));
+}
+
+// ---------------------------------------------------------------------------- listener, durability
+
+TEST_P(StoreContract, JobListenerIsCalledAfterCommitsThatQueueJobs) {
+  // Only calls on this thread count: the contract's calls come from the committing thread. A
+  // backend may also call from threads of its own (PostgreSQL wakes workers when other nodes queue
+  // jobs), so the state lives as long as the store and other threads only count.
+  struct Seen {
+    std::mutex mu;
+    int calls = 0;                      // on this thread
+    std::vector<std::int64_t> queued;   // queued jobs another connection sees from inside each call
+    std::atomic<int> other_threads{0};
+  };
+  auto seen = std::make_shared<Seen>();
+  Store* store = store_.get();
+  const auto test_thread = std::this_thread::get_id();
+  s().set_job_listener([seen, store, test_thread] {
+    if (std::this_thread::get_id() != test_thread) {
+      ++seen->other_threads;
+      return;
+    }
+    auto q = store->queue_stats(kT0 + 1e6).queued;
+    std::lock_guard lock(seen->mu);
+    ++seen->calls;
+    seen->queued.push_back(q);
+  });
+  auto calls = [&] {
+    std::lock_guard lock(seen->mu);
+    return seen->calls;
+  };
+  ASSERT_TRUE(s().create_metric_value(metric("conversion_rate", 10)));
+  ASSERT_TRUE(s().create_metric_value(metric("nps", 10)));
+
+  auto a = experiment("Listened", {"conversion_rate"}, ExperimentStatus::kDraft, kT0 + 1);
+  auto b = experiment("Quiet", {"conversion_rate"}, ExperimentStatus::kComplete, kT0 + 2);
+  create(a, true);
+  EXPECT_EQ(calls(), 1);
+  create(b, false);
+  EXPECT_EQ(calls(), 1);
+  write(a.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.03)}, kT0 + 3);
+  EXPECT_EQ(calls(), 2);
+  ASSERT_TRUE(s().request_analysis(a.id, "", kT0 + 4).has_value());
+  EXPECT_EQ(calls(), 3);
+  EXPECT_FALSE(s().request_analysis(b.id, "", kT0 + 4).has_value());
+  EXPECT_EQ(calls(), 3);
+  MetricValueUpdate u;
+  u.dollars_per_unit = 11;
+  ASSERT_TRUE(s().update_metric_value("conversion_rate", u, kT0 + 5).has_value());  // re-analyses a
+  EXPECT_EQ(calls(), 4);
+  ASSERT_TRUE(s().update_metric_value("nps", u, kT0 + 6).has_value());  // nobody tracks it
+  EXPECT_EQ(calls(), 4);
+  auto job = s().lease_job("w", kT0 + 7, 30);
+  ASSERT_TRUE(job.has_value());
+  s().complete_job(job->job_id, std::nullopt);
+  EXPECT_EQ(calls(), 4);
+
+  // Each call saw its own transaction's job: the listener runs after the commit.
+  std::lock_guard lock(seen->mu);
+  EXPECT_THAT(seen->queued, ElementsAre(1, 2, 3, 4));
+}
+
+TEST_P(StoreContract, DataSurvivesReopening) {
+  ASSERT_TRUE(s().seed_metric_values({metric("conversion_rate", 100), metric("aov", 5)}));
+  auto e = experiment("Durable", {"conversion_rate", "aov"}, ExperimentStatus::kRunning);
+  domain::SimulationConfig sim;
+  sim.seed = 7;
+  sim.true_lift = {{"conversion_rate", 0.05}};
+  e.simulation = sim;
+  e.implementation_cost = 1000;
+  create(e, true);
+  auto conv = series("conversion_rate", kT0 - kHour, 5, 0.03);
+  auto aov = series("aov", kT0, 2, 50);
+  write(e.id, WriteMode::kReplace, {conv, aov}, kT0 + 10);
+  auto gen = s().lease_job("w", kT0 + 11, 60);
+  ASSERT_TRUE(gen.has_value());
+  s().complete_job(gen->job_id, R"({"success":true})");
+  auto analysis_id = analysed(e.id, 123.5, kT0 + 20);
+  MetricValueUpdate u;
+  u.dollars_per_unit = 110;
+  u.change_reason = "re-priced";
+  ASSERT_TRUE(s().update_metric_value("aov", u, kT0 + 30).has_value());
+
+  const auto events_before = s().list_events(e.id);
+  const auto jobs_before = s().list_jobs(e.id);
+  reopen();
+
+  auto got = s().get_experiment(e.id);
+  ASSERT_TRUE(got.has_value());
+  e.status = ExperimentStatus::kComplete;
+  e.updated_at = kT0 + 20;
+  expect_same_experiment(*got, e);
+  auto r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, 2);
+  expect_same_points(*points_of(*r, "conversion_rate"), series("conversion_rate", kT0, 3, 0.03).points);
+  auto m = s().get_metric_value("aov");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->version, 2);
+  EXPECT_EQ(m->dollars_per_unit, 110);
+  auto history = s().metric_value_history("aov");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].change_reason, std::optional<std::string>("re-priced"));
+  EXPECT_EQ(event_types(s().list_events(e.id)), event_types(events_before));
+  auto jobs_after = s().list_jobs(e.id);
+  ASSERT_EQ(jobs_after.size(), jobs_before.size());
+  for (std::size_t i = 0; i < jobs_after.size(); ++i) {
+    EXPECT_EQ(jobs_after[i].job_id, jobs_before[i].job_id);
+    EXPECT_EQ(jobs_after[i].status, jobs_before[i].status);
+    EXPECT_EQ(jobs_after[i].result, jobs_before[i].result);
+  }
+  auto complete = s().latest_complete_analysis(e.id);
+  ASSERT_TRUE(complete.has_value());
+  EXPECT_EQ(complete->analysis_id, analysis_id);
+  EXPECT_EQ(complete->total_impact, std::optional<double>(123.5));
+  auto sum = s().summary();
+  EXPECT_EQ(sum.total_experiments, 1);
+  EXPECT_EQ(sum.completed_experiments, 1);
+  EXPECT_DOUBLE_EQ(sum.total_economic_impact, 123.5);
+  EXPECT_FALSE(s().seed_metric_values({metric("ctr", 1)}));
+  EXPECT_EQ(s().list_metric_values().size(), 2u);
+}
+
+// ---------------------------------------------------------------------------- concurrency
+
+TEST_P(StoreContract, ConcurrentMetricValueUpdatesAreSerialized) {
+  ASSERT_TRUE(s().create_metric_value(metric("aov", 1)));
+  constexpr int kThreads = 8, kUpdates = 25;
+  std::vector<std::vector<MetricValueUpdated>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kUpdates; ++i) {
+        MetricValueUpdate u;
+        u.dollars_per_unit = 1000.0 * (t + 1) + i;
+        u.change_reason = "thread " + std::to_string(t) + " update " + std::to_string(i);
+        auto r = s().update_metric_value("aov", u, kT0 + i);
+        if (r) results[t].push_back(*r);
+      }
+    });
+  for (auto& th : threads) th.join();
+
+  auto m = s().get_metric_value("aov");
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->version, 1 + kThreads * kUpdates);
+  auto history = s().metric_value_history("aov");
+  ASSERT_EQ(history.size(), static_cast<std::size_t>(1 + kThreads * kUpdates));
+  std::map<std::int64_t, double> dollars_at;  // version -> dollars
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].version, static_cast<std::int64_t>(history.size() - i)) << i;  // newest first
+    dollars_at[history[i].version] = history[i].dollars_per_unit;
+  }
+  EXPECT_EQ(history[0].dollars_per_unit, m->dollars_per_unit);
+
+  // Every update saw a version of its own and, as its previous value, the one just before it.
+  std::set<std::int64_t> versions;
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(results[t].size(), static_cast<std::size_t>(kUpdates)) << t;
+    std::int64_t last = 0;
+    for (int i = 0; i < kUpdates; ++i) {
+      const auto& r = results[t][i];
+      EXPECT_GT(r.metric.version, last);  // a thread's own updates are ordered
+      last = r.metric.version;
+      versions.insert(r.metric.version);
+      EXPECT_EQ(r.metric.dollars_per_unit, 1000.0 * (t + 1) + i);
+      EXPECT_EQ(dollars_at[r.metric.version], r.metric.dollars_per_unit);
+      EXPECT_EQ(dollars_at[r.metric.version - 1], r.previous_value);
+    }
+  }
+  EXPECT_EQ(versions.size(), static_cast<std::size_t>(kThreads * kUpdates));
+  EXPECT_EQ(*versions.begin(), 2);
+  EXPECT_EQ(*versions.rbegin(), 1 + kThreads * kUpdates);
+}
+
+TEST_P(StoreContract, ConcurrentLeasingLeasesEveryJobOnce) {
+  constexpr int kJobs = 200, kThreads = 4;
+  for (int i = 0; i < kJobs; ++i) {
+    auto e = experiment("Queue " + std::to_string(i), {"aov"}, ExperimentStatus::kDraft, kT0 + i);
+    create(e, true);
+  }
+  EXPECT_EQ(s().queue_stats(kT0 + kJobs).queued, kJobs);
+
+  std::vector<std::vector<std::string>> leased(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      std::string worker = "worker-" + std::to_string(t);
+      while (auto job = s().lease_job(worker, kT0 + 1000, 3600)) leased[t].push_back(job->job_id);
+    });
+  for (auto& th : threads) th.join();
+
+  std::map<std::string, int> times;
+  std::size_t total = 0;
+  for (const auto& v : leased) {
+    total += v.size();
+    for (const auto& id : v) ++times[id];
+  }
+  EXPECT_EQ(total, static_cast<std::size_t>(kJobs));
+  EXPECT_EQ(times.size(), static_cast<std::size_t>(kJobs));
+  for (const auto& [id, n] : times) {
+    EXPECT_EQ(n, 1) << id;
+    auto job = s().get_job(id);
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->status, JobStatus::kRunning);
+    EXPECT_EQ(job->attempts, 1);
+  }
+  auto stats = s().queue_stats(kT0 + 1000);
+  EXPECT_EQ(stats.queued, 0);
+  EXPECT_EQ(stats.running, kJobs);
+}
+
+TEST_P(StoreContract, ConcurrentResultWritesGetDistinctVersions) {
+  auto e = experiment("Busy", {"conversion_rate"});
+  create(e);
+  constexpr int kThreads = 4, kWrites = 10;
+  std::vector<std::vector<std::int64_t>> versions(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        auto hour = kT0 + (t * kWrites + i) * kHour;
+        versions[t].push_back(
+            write(e.id, WriteMode::kMerge, {series("conversion_rate", hour, 1, 0.01 * t)}, kT0 + i));
+      }
+    });
+  for (auto& th : threads) th.join();
+
+  std::set<std::int64_t> all;
+  for (const auto& v : versions) all.insert(v.begin(), v.end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kThreads * kWrites));
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kThreads * kWrites);
+  auto r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, kThreads * kWrites);
+  EXPECT_EQ(points_of(*r, "conversion_rate")->size(), static_cast<std::size_t>(kThreads * kWrites));
+  auto types = event_types(s().list_events(e.id));
+  EXPECT_EQ(std::count(types.begin(), types.end(), "RESULTS_INSERT"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "RESULTS_MODIFY"), kThreads * kWrites - 1);
+  EXPECT_EQ(s().list_jobs(e.id).size(), static_cast<std::size_t>(kThreads * kWrites));
+  std::set<std::int64_t> analysed_versions;
+  for (const auto& a : s().list_analyses(e.id)) analysed_versions.insert(a.results_version);
+  EXPECT_EQ(analysed_versions, all);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
+                         [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace rallyuxr::store
