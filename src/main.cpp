@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
   s->add_option("--host", serve.host, "Address to listen on")->envname("RALLYUXR_HOST")->capture_default_str();
   s->add_option("--port", serve.port, "Port to listen on (0: any free port)")
       ->envname("RALLYUXR_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
-  s->add_option("--database", serve.database, "Database URL: sqlite:PATH")
+  s->add_option("--database", serve.database, "Database URL: sqlite:PATH or postgresql://user:pass@host:port/db (also RALLYUXR_DATABASE_URL)")
       ->envname("RALLYUXR_DATABASE")->capture_default_str();
   s->add_option("--api-base", serve.api_base, "Path prefix of the REST API")
       ->envname("RALLYUXR_API_BASE")->capture_default_str();

@@ -25,7 +25,7 @@ int run_seed(const SeedConfig& cfg) {
   try {
     store = store::make_store(cfg.database, cfg.workers + 2);
   } catch (const std::exception& e) {
-    spdlog::critical("cannot open the database {}: {}", cfg.database, e.what());
+    spdlog::critical("cannot open the database {}: {}", store::redact_database_url(cfg.database), e.what());
     return 1;
   }
   store->seed_metric_values(default_catalogue(domain::now_seconds()));

@@ -104,7 +104,7 @@ int run_serve(const ServeConfig& cfg) {
   try {
     store = store::make_store(cfg.database, pool);
   } catch (const std::exception& e) {
-    spdlog::critical("cannot open the database {}: {}", cfg.database, e.what());
+    spdlog::critical("cannot open the database {}: {}", store::redact_database_url(cfg.database), e.what());
     return 1;
   }
   if (store->seed_metric_values(default_catalogue(domain::now_seconds())))
@@ -157,7 +157,8 @@ int run_serve(const ServeConfig& cfg) {
   server.on_signal([](int sig) { spdlog::info("received signal {}, shutting down", sig); });
   std::string host = cfg.host.find(':') != std::string::npos ? "[" + cfg.host + "]" : cfg.host;
   spdlog::info("rallyuxr {} ready: API at http://{}:{}{} , dashboard at http://{}:{}/ (database {})",
-               RALLYUXR_VERSION, host, server.port(), cfg.api_base, host, server.port(), cfg.database);
+               RALLYUXR_VERSION, host, server.port(), cfg.api_base, host, server.port(),
+               store::redact_database_url(cfg.database));
   server.run();
   workers.stop();
   store.reset();  // joins any notification thread of the store before the workers go away

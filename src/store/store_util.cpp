@@ -115,6 +115,16 @@ domain::MetricValue apply_update(const domain::MetricValue& current, const Metri
   return m;
 }
 
+std::string redact_database_url(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto at = url.find('@', scheme + 3);
+  if (at == std::string::npos) return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
 std::string failed_error_text(const std::string& document) {
   // Documents of failed analyses are {"status":"failed","error":"...",...}; keep the raw text
   // short and free of JSON parsing here.

@@ -33,6 +33,9 @@ std::string metric_change_payload(const std::string& experiment_id, const std::s
 domain::MetricValue apply_update(const domain::MetricValue& current, const MetricValueUpdate& u,
                                  domain::UnixSeconds now);
 
+// The database URL fit for logs: a password (postgresql://user:SECRET@host) becomes "***".
+std::string redact_database_url(const std::string& url);
+
 // The `error` field of a failed analysis document, for the job's last_error.
 std::string failed_error_text(const std::string& document);
 

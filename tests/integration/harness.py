@@ -20,7 +20,6 @@ DATABASE = os.environ.get("RALLYUXR_TEST_DATABASE")  # e.g. a postgresql:// URL;
 # ---- PostgreSQL: a server started by scripts/pg-test-server.sh (the ctest fixture `postgres`).
 # RALLYUXR_TEST_DATABASE names its maintenance database; every Server() without an explicit
 # `database=` gets a fresh database of its own there, so test classes never see each other's data.
-PG_DIR = os.environ.get("RALLYUXR_TEST_PG_DIR")  # the fixture's state directory (fault tests)
 PG_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts", "pg-test-server.sh")
 # Nodes that die mid-job lose their leases after this long (the default, 60 s, is for production).
 PG_LEASE_SECONDS = "5"
@@ -58,11 +57,35 @@ def create_database(base_url=None):
     return urllib.parse.urlunsplit(parts._replace(path="/" + name))
 
 
-def pg_server(action):
-    """`halt` or `resume` the fixture's PostgreSQL server (same data, same port)."""
-    if not PG_DIR:
-        raise RuntimeError("RALLYUXR_TEST_PG_DIR is not set")
-    subprocess.run(["bash", PG_SCRIPT, action, PG_DIR], check=True, timeout=120)
+class ThrowawayPostgres:
+    """A PostgreSQL server of a test's own (scripts/pg-test-server.sh), for tests that stop and
+    start the server and so must not share the suite's."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="rallyuxr-pg-state-")
+        self.url = None
+
+    def _run(self, action):
+        subprocess.run(["bash", PG_SCRIPT, action, self.dir], check=True, timeout=120,
+                       stdout=subprocess.DEVNULL)
+
+    def start(self):
+        self._run("start")
+        with open(os.path.join(self.dir, "url")) as f:
+            self.url = f.read().strip()
+        return self
+
+    def halt(self):
+        """Stops the server (pg_ctl stop -m fast), keeping its data."""
+        self._run("halt")
+
+    def resume(self):
+        """Starts it again: same data directory, same port."""
+        self._run("resume")
+
+    def stop(self):
+        """Stops it for good and removes its data."""
+        self._run("stop")
 
 
 def free_port():
