@@ -6,7 +6,9 @@ JOBS ?= $(shell nproc)
 DB ?= data/rallyuxr.db
 PORT ?= 8080
 
-.PHONY: all deps build web run test test-unit test-integration test-e2e bench fuzz clean
+FUZZ_SECONDS ?= 300
+
+.PHONY: all deps build web run test test-unit test-integration test-e2e test-sanitizers test-fuzz bench fuzz clean
 
 all: build
 
@@ -28,10 +30,32 @@ run: build web
 	@mkdir -p $(dir $(DB))
 	$(BUILD_DIR)/src/rallyuxr serve --port $(PORT) --database sqlite:$(DB) --web-root web/dist --demo
 
-# Everything: unit, integration (SQLite and a throwaway PostgreSQL), end-to-end in Chromium.
+# Everything: the unit and integration suites under ASan+UBSan (build-asan/), the fuzz targets on
+# their seed corpus, then every ctest suite (unit, integration on SQLite and on a throwaway
+# PostgreSQL, end-to-end in Chromium), whose summary line closes the run.
 test: build web
-	@scripts/install-deps.sh e2e postgres
+	@scripts/install-deps.sh e2e postgres fuzz
+	@scripts/test-sanitizers.sh
+	@scripts/run-fuzz.sh --smoke
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
+
+test-sanitizers:
+	@scripts/test-sanitizers.sh
+
+test-fuzz:
+	@scripts/run-fuzz.sh --smoke
+
+# libFuzzer, FUZZ_SECONDS per target (clang from Debian).
+fuzz:
+	@scripts/run-fuzz.sh $(FUZZ_SECONDS)
+
+# Micro-benchmarks (Google Benchmark) and the HTTP load test (wrk); figures in docs/performance.md.
+bench: deps
+	@scripts/install-deps.sh bench
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON
+	cmake --build build-bench -j $(JOBS)
+	build-bench/bench/rallyuxr_bench
+	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L unit

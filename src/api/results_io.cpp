@@ -233,7 +233,8 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
     }
     if (good) col.add(where, metric, p);
   }
-  if (line_no <= 1 && out.issues.empty()) col.issue("line 1", std::string("Empty upload; expected header ") + kResultsCsvHeader);
+  if (out.rows == 0 && out.issues.empty())
+    col.issue("line 2", "The upload holds no hourly points (only a header)");
   col.finish();
   return out;
 }

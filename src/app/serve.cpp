@@ -86,6 +86,8 @@ std::string check_serve_config(const ServeConfig& cfg) {
            "authenticates requests.";
   if (!cfg.api_token.empty() && cfg.api_token.size() < 16)
     return "--api-token must be at least 16 characters";
+  if (!cfg.read_token.empty() && cfg.api_token.empty())
+    return "--read-token protects reads only; set --api-token too, or writes would stay open";
   if (!cfg.read_token.empty() && cfg.read_token.size() < 16)
     return "--read-token must be at least 16 characters";
   return {};

@@ -69,7 +69,12 @@ std::optional<UnixSeconds> parse(std::string_view t, bool allow_plain_date) {
   }
   auto base = civil(to_int(y), to_int(mo), to_int(d), to_int(hh), to_int(mm), ss);
   if (!base) return std::nullopt;
-  return *base - offset;
+  // A zone offset may carry 0000-01-01 or 9999-12-31 out of the years that can be written back.
+  constexpr UnixSeconds kFirst = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr UnixSeconds kLast = 253402300799;   // 9999-12-31T23:59:59Z
+  UnixSeconds utc = *base - offset;
+  if (utc < kFirst || utc > kLast) return std::nullopt;
+  return utc;
 }
 
 }  // namespace

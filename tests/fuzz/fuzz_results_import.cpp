@@ -1,0 +1,150 @@
+// Results uploads (PUT/POST /api/experiments/{id}/results): the bytes are read as CSV
+// (parse_results_csv) and as JSON (parse_json_exact + parse_results_json), each once without
+// rules (offline analysis) and once with an experiment's window and metric set, as the handler
+// builds them. These parsers report problems as issues and never throw: any exception is a crash.
+// Properties checked for every accepted upload:
+//  - at most kMaxReportedIssues issues (+1 "more problems" line);
+//  - every point on the hour, inside the window, of an allowed metric, finite values,
+//    non-negative sample sizes, sorted without duplicate hours; every row became a point;
+//  - an upload with no issues has at least one point (an empty replace would wipe the results);
+//  - export -> import round-trips exactly: results_to_csv's output parses back to the same
+//    points, and so does the same data written as a JSON upload.
+#include <boost/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "api/json_parse.hpp"
+#include "api/json_text.hpp"
+#include "api/results_io.hpp"
+#include "domain/time.hpp"
+#include "fuzz_check.hpp"
+
+namespace json = boost::json;
+using namespace rallyuxr;
+
+namespace {
+
+constexpr domain::UnixSeconds kStart = 1736899200;  // 2025-01-15T00:00:00Z
+constexpr domain::UnixSeconds kEnd = 1738108800;    // 2025-01-29T00:00:00Z
+
+const api::UploadRules& no_rules() {
+  static const api::UploadRules r;
+  return r;
+}
+
+const api::UploadRules& experiment_rules() {
+  static const api::UploadRules r = [] {
+    api::UploadRules x;
+    x.earliest = kStart - 30 * domain::kSecondsPerDay;
+    x.end = kEnd;
+    x.metrics = {"conversion_rate", "click_through_rate", "revenue_per_user"};
+    return x;
+  }();
+  return r;
+}
+
+std::string describe(const api::ParsedUpload& p) {
+  std::string s = "rows=" + std::to_string(p.rows) + " metrics=" + std::to_string(p.metrics.size()) +
+                  " issues=" + std::to_string(p.issues.size());
+  for (std::size_t i = 0; i < p.issues.size() && i < 3; ++i) s += "\n  " + p.issues[i].path + ": " + p.issues[i].message;
+  return s;
+}
+
+bool same_points(const std::vector<domain::MetricSeries>& a, const std::vector<domain::MetricSeries>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].metric_id != b[i].metric_id || a[i].points.size() != b[i].points.size()) return false;
+    for (std::size_t j = 0; j < a[i].points.size(); ++j) {
+      const auto &x = a[i].points[j], &y = b[i].points[j];
+      if (x.timestamp != y.timestamp || x.treatment_value != y.treatment_value ||
+          x.control_value != y.control_value || x.treatment_sample_size != y.treatment_sample_size ||
+          x.control_sample_size != y.control_sample_size)
+        return false;
+    }
+  }
+  return true;
+}
+
+std::string to_json_upload(const std::vector<domain::MetricSeries>& metrics) {
+  json::object ms;
+  for (const auto& m : metrics) {
+    json::array series;
+    for (const auto& p : m.points) {
+      json::object o;
+      o["timestamp"] = domain::format_iso8601(p.timestamp);
+      o["treatmentValue"] = p.treatment_value;
+      o["controlValue"] = p.control_value;
+      o["treatmentSampleSize"] = p.treatment_sample_size;
+      o["controlSampleSize"] = p.control_sample_size;
+      series.push_back(std::move(o));
+    }
+    json::object entry;
+    entry["timeSeries"] = std::move(series);
+    ms[m.metric_id] = std::move(entry);
+  }
+  json::object body;
+  body["metrics"] = std::move(ms);
+  return api::to_json_text(body);
+}
+
+void check_upload(const api::ParsedUpload& p, const api::UploadRules& rules, const char* format) {
+  std::string where = std::string(format) + ": " + describe(p);
+  FUZZ_CHECK(p.issues.size() <= api::kMaxReportedIssues + 1, "too many issues: " + where);
+  if (!p.issues.empty()) {
+    FUZZ_CHECK(p.metrics.empty(), "points returned despite issues: " + where);
+    return;
+  }
+  FUZZ_CHECK(p.rows > 0 && !p.metrics.empty(), "an upload without points was accepted: " + where);
+  std::size_t points = 0;
+  for (const auto& m : p.metrics) {
+    FUZZ_CHECK(!m.metric_id.empty() && m.metric_id.size() <= 64, "bad metric id: " + where);
+    if (!rules.metrics.empty()) FUZZ_CHECK(rules.metrics.count(m.metric_id), "foreign metric: " + where);
+    FUZZ_CHECK(!m.points.empty(), "metric without points: " + where);
+    for (std::size_t i = 0; i < m.points.size(); ++i) {
+      const auto& x = m.points[i];
+      FUZZ_CHECK(x.timestamp % domain::kSecondsPerHour == 0, "not on the hour: " + where);
+      if (rules.earliest) FUZZ_CHECK(x.timestamp >= *rules.earliest, "before the window: " + where);
+      if (rules.end) FUZZ_CHECK(x.timestamp < *rules.end, "after the window: " + where);
+      if (i) FUZZ_CHECK(m.points[i - 1].timestamp < x.timestamp, "unsorted or duplicate hour: " + where);
+      FUZZ_CHECK(std::isfinite(x.treatment_value) && std::isfinite(x.control_value), "non-finite value: " + where);
+      FUZZ_CHECK(x.treatment_sample_size >= 0 && x.control_sample_size >= 0, "negative sample size: " + where);
+    }
+    points += m.points.size();
+  }
+  FUZZ_CHECK(points == p.rows, "rows and points differ: " + where);
+
+  // Export -> import, CSV.
+  std::string csv = api::results_to_csv(p.metrics, kStart);
+  auto back = api::parse_results_csv(csv, rules);
+  FUZZ_CHECK(back.issues.empty() && same_points(back.metrics, p.metrics),
+             "results_to_csv output does not import back the same: " + describe(back) + "\n" + csv.substr(0, 600));
+  // The same data as a JSON upload.
+  std::string text = to_json_upload(p.metrics);
+  boost::system::error_code ec;
+  json::value v = api::parse_json_exact(text, ec, 64);
+  FUZZ_CHECK(!ec && v.is_object(), "JSON upload text does not parse: " + text.substr(0, 600));
+  auto viaj = api::parse_results_json(v.get_object(), rules);
+  // JSON objects keep one entry per metric id in first-appearance order, as the CSV collector does.
+  FUZZ_CHECK(viaj.issues.empty() && same_points(viaj.metrics, p.metrics),
+             "the same points as a JSON upload import differently: " + describe(viaj) + "\n" + text.substr(0, 600));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  check_upload(api::parse_results_csv(text, no_rules()), no_rules(), "csv");
+  check_upload(api::parse_results_csv(text, experiment_rules()), experiment_rules(), "csv+rules");
+
+  boost::system::error_code ec;
+  json::value v = api::parse_json_exact(text, ec, 64);
+  if (!ec && v.is_object()) {
+    check_upload(api::parse_results_json(v.get_object(), no_rules()), no_rules(), "json");
+    check_upload(api::parse_results_json(v.get_object(), experiment_rules()), experiment_rules(), "json+rules");
+  }
+  return 0;
+}
