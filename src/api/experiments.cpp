@@ -23,13 +23,6 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
   return v;
 }
 
-domain::Experiment load_experiment(Context& ctx, const std::string& id) {
-  if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
-  auto e = ctx.store.get_experiment(id);
-  if (!e) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
-  return *e;
-}
-
 std::string created_event_payload(const domain::Experiment& e, const std::string& request_id) {
   json::object msg;
   msg["eventType"] = "EXPERIMENT_CREATED";
@@ -231,6 +224,13 @@ http::Response archive(Context& ctx, const http::Request& req) {
 }
 
 }  // namespace
+
+domain::Experiment load_experiment(Context& ctx, const std::string& id) {
+  if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  auto e = ctx.store.get_experiment(id);
+  if (!e) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  return *e;
+}
 
 void register_experiment_routes(http::Router& router, Context& ctx) {
   auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {

@@ -13,13 +13,6 @@ using domain::ErrorCode;
 
 inline constexpr domain::UnixSeconds kMaxPreDays = 30;
 
-domain::Experiment load_experiment(Context& ctx, const std::string& id) {
-  if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
-  auto e = ctx.store.get_experiment(id);
-  if (!e) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
-  return *e;
-}
-
 http::Response upload(Context& ctx, const http::Request& req, store::WriteMode mode) {
   auto e = load_experiment(ctx, req.params[0]);
   if (e.data_source != domain::DataSource::kImported)

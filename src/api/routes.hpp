@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "api/context.hpp"
+#include "domain/types.hpp"
 #include "http/types.hpp"
 
 namespace rallyuxr::api {
@@ -14,6 +15,9 @@ void register_metric_value_routes(http::Router& router, Context& ctx);
 void register_system_routes(http::Router& router, Context& ctx);
 void register_results_routes(http::Router& router, Context& ctx);
 void register_routes(http::Router& router, Context& ctx);
+
+// The experiment with this id; NOT_FOUND (also for ids that are not UUIDs).
+domain::Experiment load_experiment(Context& ctx, const std::string& id);
 
 // How many requests found the database unavailable since start.
 std::uint64_t database_errors();
