@@ -8,12 +8,16 @@ PORT ?= 8080
 
 FUZZ_SECONDS ?= 300
 
-.PHONY: all deps build web run test test-unit test-integration test-e2e test-sanitizers test-fuzz bench fuzz clean
+.PHONY: all deps deps-test build web run test test-unit test-integration test-e2e test-sanitizers test-fuzz bench fuzz clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
+
+# Before the build is configured, so that CMake finds node for the end-to-end test.
+deps-test:
+	@scripts/install-deps.sh web e2e postgres fuzz
 
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
@@ -33,8 +37,7 @@ run: build web
 # Everything: the unit and integration suites under ASan+UBSan (build-asan/), the fuzz targets on
 # their seed corpus, then every ctest suite (unit, integration on SQLite and on a throwaway
 # PostgreSQL, end-to-end in Chromium), whose summary line closes the run.
-test: build web
-	@scripts/install-deps.sh e2e postgres fuzz
+test: deps-test build web
 	@scripts/test-sanitizers.sh
 	@scripts/run-fuzz.sh --smoke
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
@@ -63,8 +66,7 @@ test-unit: build
 test-integration: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
 
-test-e2e: build web
-	@scripts/install-deps.sh e2e
+test-e2e: deps-test build web
 	cd $(BUILD_DIR) && ctest --output-on-failure -L e2e
 
 clean:
