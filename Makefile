@@ -55,19 +55,8 @@ fuzz:
 # Micro-benchmarks (Google Benchmark) and the HTTP load test (wrk); figures in docs/performance.md.
 bench: deps
 	@scripts/install-deps.sh bench
-	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON
-	cmake --build build-bench -j $(JOBS)
-	build-bench/bench/rallyuxr_bench
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
+	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench rallyuxr_check_text_writers
+	build-bench/bench/rallyuxr_check_text_writers
+	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
-
-test-unit: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -L unit
-
-test-integration: build
-	cd $(BUILD_DIR) && ctest --output-on-failure -L integration
-
-test-e2e: deps-test build web
-	cd $(BUILD_DIR) && ctest --output-on-failure -L e2e
-
-clean:
-	rm -rf $(BUILD_DIR) build-*

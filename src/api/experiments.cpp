@@ -99,11 +99,12 @@ http::Response list(Context& ctx, const http::Request& req) {
 
   auto page = ctx.store.list_experiments(q);
   auto sum = ctx.store.summary();
-  json::array experiments;
-  for (const auto& row : page.experiments) {
-    auto o = experiment_to_json(row.experiment);
-    o["economicImpact"] = number_or_null(row.economic_impact);
-    experiments.emplace_back(std::move(o));
+  // Written as text directly (the same bytes as the DOM; docs/performance.md).
+  std::string out(kOkOpen);
+  out += "{\"experiments\":[";
+  for (std::size_t i = 0; i < page.experiments.size(); ++i) {
+    if (i) out += ',';
+    append_experiment_json(out, page.experiments[i].experiment, page.experiments[i].economic_impact);
   }
   json::object pagination;
   pagination["total"] = page.total;
@@ -114,11 +115,12 @@ http::Response list(Context& ctx, const http::Request& req) {
   summary["totalExperiments"] = sum.total_experiments;
   summary["completedExperiments"] = sum.completed_experiments;
   summary["totalEconomicImpact"] = sum.total_economic_impact;
-  json::object data;
-  data["experiments"] = std::move(experiments);
-  data["pagination"] = std::move(pagination);
-  data["summary"] = std::move(summary);
-  return ok(std::move(data));
+  out += "],\"pagination\":";
+  append_json_text(out, pagination);
+  out += ",\"summary\":";
+  append_json_text(out, summary);
+  out += '}';
+  return ok_text(std::move(out));
 }
 
 http::Response details(Context& ctx, const http::Request& req) {
@@ -144,11 +146,19 @@ http::Response results(Context& ctx, const http::Request& req) {
     auto latest = ctx.store.latest_analysis(e.id);
     if (latest && latest->status == "failed") a = latest;
   }
-  json::object data;
-  data["experiment"] = experiment_to_json(e);
-  data["results"] = r ? json::value(results_to_json(e, *r)) : json::value(nullptr);
-  data["analysis"] = a ? analysis_to_json(*a) : json::value(nullptr);
-  return ok(std::move(data));
+  // Written as text directly (the same bytes as the DOM; docs/performance.md).
+  std::string out(kOkOpen);
+  out += "{\"experiment\":";
+  append_experiment_json(out, e);
+  out += ",\"results\":";
+  if (r)
+    append_results_json(out, e, *r);
+  else
+    out += "null";
+  out += ",\"analysis\":";
+  append_json_text(out, a ? analysis_to_json(*a) : json::value(nullptr));
+  out += '}';
+  return ok_text(std::move(out));
 }
 
 http::Response events(Context& ctx, const http::Request& req) {

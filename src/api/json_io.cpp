@@ -1,13 +1,122 @@
 #include "api/json_io.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "api/json_parse.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
+namespace {
 
-using domain::format_iso8601;
+using namespace std::string_view_literals;
+
+// domain::format_iso8601's text ("2025-01-15T00:00:00Z") without snprintf or an allocation: the
+// results document holds one per hour and metric. Writes 20 characters; years outside 0..9999
+// (never seen in practice) go through the general formatter, which writes them the same way.
+constexpr std::size_t kIsoLength = 20;
+
+void put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+bool fast_iso8601(char* buf, domain::UnixSeconds t) {
+  // Days since 1970-01-01 and second of the day, floored.
+  std::int64_t days = t / domain::kSecondsPerDay;
+  std::int64_t secs = t % domain::kSecondsPerDay;
+  if (secs < 0) {
+    secs += domain::kSecondsPerDay;
+    --days;
+  }
+  // civil_from_days (H. Hinnant, public domain), as date::year_month_day computes it.
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  if (y < 0 || y > 9999) return false;
+  const auto yy = static_cast<unsigned>(y);
+  put2(buf, yy / 100);
+  put2(buf + 2, yy % 100);
+  buf[4] = '-';
+  put2(buf + 5, m);
+  buf[7] = '-';
+  put2(buf + 8, d);
+  buf[10] = 'T';
+  const auto s = static_cast<unsigned>(secs);
+  put2(buf + 11, s / 3600);
+  buf[13] = ':';
+  put2(buf + 14, s / 60 % 60);
+  buf[16] = ':';
+  put2(buf + 17, s % 60);
+  buf[19] = 'Z';
+  return true;
+}
+
+std::string format_iso8601(domain::UnixSeconds t) {
+  char buf[kIsoLength];
+  if (fast_iso8601(buf, t)) return std::string(buf, kIsoLength);
+  return domain::format_iso8601(t);
+}
+
+// A timestamp as a JSON string.
+void append_iso8601(std::string& out, domain::UnixSeconds t) {
+  char buf[kIsoLength + 2];
+  if (fast_iso8601(buf + 1, t)) {
+    buf[0] = '"';
+    buf[kIsoLength + 1] = '"';
+    out.append(buf, sizeof buf);
+  } else {
+    append_json_string(out, domain::format_iso8601(t));
+  }
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
+// An hour the summary counts, as the analysis does: both groups observed, both values finite.
+bool usable_hour(const domain::HourlyPoint& p) {
+  return p.treatment_sample_size > 0 && p.control_sample_size > 0 && std::isfinite(p.treatment_value) &&
+         std::isfinite(p.control_value);
+}
+
+// Copies `s` to w; returns the end.
+char* put(char* w, std::string_view s) {
+  std::memcpy(w, s.data(), s.size());
+  return w + s.size();
+}
+
+// The longest text of one hour: the keys (about 100 characters), a timestamp, two numbers and two
+// 64-bit integers.
+constexpr std::size_t kMaxPointText = 128 + kIsoLength + 2 + 2 * kMaxJsonNumber + 2 * 20;
+
+// number_or_null as text.
+void append_number_or_null(std::string& out, std::optional<double> v) {
+  if (!v) {
+    out += "null";
+    return;
+  }
+  append_json_number(out, *v);  // null when not finite
+}
+
+}  // namespace
 
 json::value number_or_null(std::optional<double> v) {
   if (!v || !std::isfinite(*v)) return nullptr;
@@ -91,14 +200,17 @@ json::object results_to_json(const domain::Experiment& e, const store::StoredRes
     for (const auto& p : series.points) {
       json::object pt;
       pt.reserve(5);
-      pt["timestamp"] = format_iso8601(p.timestamp);
-      pt["treatmentValue"] = number_or_null(p.treatment_value);
-      pt["controlValue"] = number_or_null(p.control_value);
-      pt["treatmentSampleSize"] = p.treatment_sample_size;
-      pt["controlSampleSize"] = p.control_sample_size;
+      char iso[kIsoLength];
+      if (fast_iso8601(iso, p.timestamp))
+        pt.emplace("timestamp", json::string_view(iso, kIsoLength));
+      else
+        pt.emplace("timestamp", domain::format_iso8601(p.timestamp));
+      pt.emplace("treatmentValue", number_or_null(p.treatment_value));
+      pt.emplace("controlValue", number_or_null(p.control_value));
+      pt.emplace("treatmentSampleSize", p.treatment_sample_size);
+      pt.emplace("controlSampleSize", p.control_sample_size);
       ts.emplace_back(std::move(pt));
-      bool usable = p.treatment_sample_size > 0 && p.control_sample_size > 0 &&
-                    std::isfinite(p.treatment_value) && std::isfinite(p.control_value);
+      bool usable = usable_hour(p);
       if (usable && p.timestamp >= e.start_date && p.timestamp < e.end_date) {
         tsum += p.treatment_value;
         csum += p.control_value;
@@ -135,6 +247,188 @@ json::object results_to_json(const domain::Experiment& e, const store::StoredRes
   o["experimentPeriod"] = std::move(period);
   o["version"] = r.version;
   return o;
+}
+
+void append_experiment_json(std::string& out, const domain::Experiment& e,
+                            const std::optional<std::optional<double>>& economic_impact) {
+  out.reserve(out.size() + 512);  // geometric growth: amortized, and usually one allocation a page
+  out += "{\"id\":"sv;
+  append_json_string(out, e.id);
+  out += ",\"name\":"sv;
+  append_json_string(out, e.name);
+  out += ",\"description\":"sv;
+  append_json_string(out, e.description);
+  out += ",\"status\":"sv;
+  append_json_string(out, domain::to_string(e.status));
+  out += ",\"metrics\":["sv;
+  for (std::size_t i = 0; i < e.metrics.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, e.metrics[i]);
+  }
+  out += "],\"startDate\":"sv;
+  append_iso8601(out, e.start_date);
+  out += ",\"endDate\":"sv;
+  append_iso8601(out, e.end_date);
+  out += ",\"expectedOutcome\":"sv;
+  append_json_string(out, domain::to_string(e.expected_outcome));
+  out += ",\"createdAt\":"sv;
+  append_iso8601(out, e.created_at);
+  out += ",\"updatedAt\":"sv;
+  append_iso8601(out, e.updated_at);
+  if (e.created_by) {
+    out += ",\"createdBy\":"sv;
+    append_json_string(out, *e.created_by);
+  }
+  out += ",\"implementationCost\":"sv;
+  append_number_or_null(out, e.implementation_cost);
+  out += ",\"confidenceLevel\":"sv;
+  append_json_number(out, e.confidence_level);
+  out += ",\"trafficSplit\":"sv;
+  append_json_number(out, e.traffic_split);
+  out += ",\"dataSource\":"sv;
+  append_json_string(out, domain::to_string(e.data_source));
+  out += ",\"durationDays\":"sv;
+  append_json_number(out, static_cast<double>(e.end_date - e.start_date) / domain::kSecondsPerDay);
+  if (e.simulation) {
+    out += ",\"simulation\":{"sv;
+    if (e.simulation->seed) {
+      out += "\"seed\":"sv;
+      append_uint(out, *e.simulation->seed);
+      out += ',';
+    }
+    out += "\"prePeriodDays\":"sv;
+    append_int(out, e.simulation->pre_period_days);
+    out += ",\"dailyTraffic\":"sv;
+    append_number_or_null(out, e.simulation->daily_traffic);
+    out += ",\"trueLift\":{"sv;
+    bool first = true;
+    for (const auto& [k, v] : e.simulation->true_lift) {
+      if (!first) out += ',';
+      first = false;
+      append_json_string(out, k);
+      out += ':';
+      append_json_number(out, v);
+    }
+    out += "}}"sv;
+  }
+  if (economic_impact) {
+    out += ",\"economicImpact\":"sv;
+    append_number_or_null(out, *economic_impact);
+  }
+  out += '}';
+}
+
+void append_results_json(std::string& out, const domain::Experiment& e, const store::StoredResults& r) {
+  // About 150 bytes an hour; one allocation for the whole document.
+  std::size_t points = 0;
+  for (const auto& series : r.metrics) points += series.points.size();
+  out.reserve(out.size() + 512 + points * 160);
+
+  // As results_to_json's metrics[id] = ...: a repeated id keeps its first place, with the last
+  // series' content.
+  std::vector<std::size_t> last(r.metrics.size());
+  std::vector<bool> first(r.metrics.size(), true);
+  for (std::size_t i = 0; i < r.metrics.size(); ++i) {
+    last[i] = i;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (first[j] && r.metrics[j].metric_id == r.metrics[i].metric_id) {
+        last[j] = i;
+        first[i] = false;
+        break;
+      }
+    }
+  }
+
+  std::int64_t total_hours = 0, pre_hours = 0;
+  out += "{\"experimentId\":"sv;
+  append_json_string(out, e.id);
+  out += ",\"metrics\":{"sv;
+  bool first_metric = true;
+  for (std::size_t i = 0; i < r.metrics.size(); ++i) {
+    const auto& counted = r.metrics[i];
+    std::int64_t pre = 0;
+    for (const auto& p : counted.points)
+      if (usable_hour(p) && p.timestamp < e.start_date) ++pre;
+    total_hours = std::max<std::int64_t>(total_hours, static_cast<std::int64_t>(counted.points.size()));
+    pre_hours = std::max(pre_hours, pre);
+    if (!first[i]) continue;
+    const auto& series = r.metrics[last[i]];
+    if (!first_metric) out += ',';
+    first_metric = false;
+    append_json_string(out, series.metric_id);
+    out += ":{\"timeSeries\":["sv;
+    double tsum = 0, csum = 0;
+    std::int64_t tn = 0, cn = 0, post = 0;
+    pre = 0;
+    bool first_point = true;
+    for (const auto& p : series.points) {
+      // One hour is written into a buffer and appended once (the appends were a third of the time).
+      char buf[kMaxPointText];
+      char* w = put(buf, first_point ? "{\"timestamp\":"sv : ",{\"timestamp\":"sv);
+      first_point = false;
+      if (fast_iso8601(w + 1, p.timestamp)) {
+        w[0] = '"';
+        w[kIsoLength + 1] = '"';
+        w += kIsoLength + 2;
+      } else {
+        out.append(buf, w);
+        w = buf;
+        append_iso8601(out, p.timestamp);
+      }
+      w = put(w, ",\"treatmentValue\":"sv);
+      w = write_json_number(w, p.treatment_value);
+      w = put(w, ",\"controlValue\":"sv);
+      w = write_json_number(w, p.control_value);
+      w = put(w, ",\"treatmentSampleSize\":"sv);
+      w = std::to_chars(w, w + 20, p.treatment_sample_size).ptr;
+      w = put(w, ",\"controlSampleSize\":"sv);
+      w = std::to_chars(w, w + 20, p.control_sample_size).ptr;
+      *w++ = '}';
+      out.append(buf, w);
+      bool usable = usable_hour(p);
+      if (usable && p.timestamp >= e.start_date && p.timestamp < e.end_date) {
+        tsum += p.treatment_value;
+        csum += p.control_value;
+        tn += p.treatment_sample_size;
+        cn += p.control_sample_size;
+        ++post;
+      } else if (usable && p.timestamp < e.start_date) {
+        ++pre;
+      }
+    }
+    out += "],\"summary\":{\"treatmentMean\":"sv;
+    if (post)
+      append_json_number(out, tsum / post);
+    else
+      out += "null"sv;
+    out += ",\"controlMean\":"sv;
+    if (post)
+      append_json_number(out, csum / post);
+    else
+      out += "null"sv;
+    out += ",\"totalTreatmentSamples\":"sv;
+    append_int(out, tn);
+    out += ",\"totalControlSamples\":"sv;
+    append_int(out, cn);
+    out += ",\"postHours\":"sv;
+    append_int(out, post);
+    out += ",\"preHours\":"sv;
+    append_int(out, pre);
+    out += "}}"sv;
+  }
+  out += "},\"generatedAt\":"sv;
+  append_iso8601(out, r.generated_at);
+  out += ",\"experimentPeriod\":{\"startDate\":"sv;
+  append_iso8601(out, e.start_date);
+  out += ",\"endDate\":"sv;
+  append_iso8601(out, e.end_date);
+  out += ",\"totalHours\":"sv;
+  append_int(out, total_hours);
+  out += ",\"preHours\":"sv;
+  append_int(out, pre_hours);
+  out += "},\"version\":"sv;
+  append_int(out, r.version);
+  out += '}';
 }
 
 json::object event_to_json(const store::Event& e) {
@@ -200,6 +494,14 @@ http::Response ok(json::value data, int status) {
   http::Response r;
   r.status = status;
   r.body = to_json_text(o);
+  return r;
+}
+
+http::Response ok_text(std::string body, int status) {
+  http::Response r;
+  r.status = status;
+  body += '}';
+  r.body = std::move(body);
   return r;
 }
 

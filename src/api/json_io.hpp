@@ -37,6 +37,19 @@ json::object parse_json_body(const http::Request& req);
 
 // {"success":true,"data":...}
 http::Response ok(json::value data, int status = 200);
+// The same envelope written as text, without a DOM: start the body with kOkOpen, append the
+// data's JSON text (the append_* writers below, append_json_text), and pass the body to ok_text,
+// which closes it.
+inline constexpr std::string_view kOkOpen = "{\"success\":true,\"data\":";
+http::Response ok_text(std::string body, int status = 200);
+
+// Direct JSON text writers: each appends exactly the text to_json_text gives for the DOM function
+// of the same name, without building the DOM (several times faster on large documents; see
+// docs/performance.md). `economic_impact`, when given, is appended as the object's last member
+// "economicImpact" (a number, or null), as the list and details endpoints add it.
+void append_experiment_json(std::string& out, const domain::Experiment& e,
+                            const std::optional<std::optional<double>>& economic_impact = std::nullopt);
+void append_results_json(std::string& out, const domain::Experiment& e, const store::StoredResults& r);
 
 // Collects issues while reading fields of an object.
 class FieldReader {

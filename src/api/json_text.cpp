@@ -4,27 +4,29 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace rallyuxr::api {
 
-void append_json_number(std::string& out, double d) {
+char* write_json_number(char* p, double d) {
   if (!std::isfinite(d)) {
-    out += "null";
-    return;
+    std::memcpy(p, "null", 4);
+    return p + 4;
   }
-  char buf[32];
   // Whole numbers print as integers (100000, not 1e+05); others in their shortest exact form.
   if (d == std::trunc(d) && std::fabs(d) < 1e15) {
-    auto [p, ec] = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(d));
     if (d == 0 && std::signbit(d)) {
-      out += "0";
-      return;
+      *p = '0';
+      return p + 1;
     }
-    out.append(buf, p);
-    return;
+    return std::to_chars(p, p + kMaxJsonNumber, static_cast<long long>(d)).ptr;
   }
-  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, p);
+  return std::to_chars(p, p + kMaxJsonNumber, d).ptr;
+}
+
+void append_json_number(std::string& out, double d) {
+  char buf[kMaxJsonNumber];
+  out.append(buf, write_json_number(buf, d));
 }
 
 void append_json_string(std::string& out, std::string_view s) {

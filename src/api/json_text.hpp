@@ -13,5 +13,8 @@ std::string to_json_text(const boost::json::value& v);
 void append_json_text(std::string& out, const boost::json::value& v);
 void append_json_string(std::string& out, std::string_view s);
 void append_json_number(std::string& out, double d);
+// Writes what append_json_number appends (at most kMaxJsonNumber characters) at p; returns the end.
+inline constexpr std::size_t kMaxJsonNumber = 32;
+char* write_json_number(char* p, double d);
 
 }  // namespace rallyuxr::api

@@ -106,6 +106,7 @@ int run_seed(const SeedConfig& cfg) {
         doc.replace(pos, from.size(), to);
     store::Store::AnalysisFinish f;
     f.analysis_id = analysis_id;
+    f.experiment_id = e.id;
     f.ok = true;
     f.document = doc;
     f.total_impact = source.total_impact;

@@ -194,12 +194,13 @@ class Store {
   // updates the experiment's economic impact and status, in one transaction.
   struct AnalysisFinish {
     std::string analysis_id;
-    std::string job_id;
+    std::string job_id;          // empty: no job (e.g. seeding)
     bool ok = true;
     std::string document;
     std::optional<double> total_impact;
     std::optional<domain::ExperimentStatus> experiment_status;
     domain::UnixSeconds now = 0;
+    std::string experiment_id;   // used when neither the analysis row nor the job names it
   };
   virtual void finish_analysis(const AnalysisFinish& f) = 0;
   virtual std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) = 0;

@@ -585,7 +585,7 @@ class PostgresStore final : public Store {
         auto r = c.exec(kSelectJob, Params().add(f.job_id));
         if (r.rows() > 0) job = read_job(Row(r, 0));
       }
-      std::string exp_id = a ? a->experiment_id : (job ? job->experiment_id : std::string());
+      std::string exp_id = a ? a->experiment_id : (job ? job->experiment_id : f.experiment_id);
       // Serializes finishes of one experiment's analyses, so that the newest complete one read
       // below is the newest committed one.
       if (!exp_id.empty()) c.exec(kLockExperiment, Params().add(exp_id));

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 1> kMigrations = {
+inline constexpr std::array<const char*, 2> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -146,6 +146,94 @@ CREATE TABLE analyses (
   updated_at      INTEGER NOT NULL
 );
 CREATE INDEX analyses_by_experiment ON analyses(experiment_id, seq);
+)SQL",
+
+    // 2: reads in constant time at any table size (docs/performance.md).
+    R"SQL(
+-- A skip index for GET /experiments?offset=N: how many experiments lie in each block of seq
+-- values, per status and ('*') for every status but archived, at two levels (level 0: blocks of
+-- 64 seqs, level 1: blocks of 4,096). A page at any offset reads a few dozen counters and skips
+-- fewer than 64 rows, instead of stepping over N rows. Kept by triggers, like experiment_counts.
+CREATE TABLE experiment_blocks (
+  level  INTEGER NOT NULL,
+  status TEXT NOT NULL,      -- a status, or '*': all but archived
+  block  INTEGER NOT NULL,   -- seq >> 6 (level 0) or seq >> 12 (level 1)
+  n      INTEGER NOT NULL,
+  PRIMARY KEY (level, status, block)
+) WITHOUT ROWID;
+INSERT INTO experiment_blocks (level, status, block, n)
+  SELECT 0, status, seq >> 6, count(*) FROM experiments GROUP BY 2, 3;
+INSERT INTO experiment_blocks (level, status, block, n)
+  SELECT 1, status, seq >> 12, count(*) FROM experiments GROUP BY 2, 3;
+INSERT INTO experiment_blocks (level, status, block, n)
+  SELECT 0, '*', seq >> 6, count(*) FROM experiments WHERE status <> 'archived' GROUP BY 3;
+INSERT INTO experiment_blocks (level, status, block, n)
+  SELECT 1, '*', seq >> 12, count(*) FROM experiments WHERE status <> 'archived' GROUP BY 3;
+CREATE TRIGGER experiments_blocks_insert AFTER INSERT ON experiments BEGIN
+  INSERT INTO experiment_blocks (level, status, block, n)
+    SELECT l.level, s.status, NEW.seq >> l.bits, 1
+      FROM (SELECT 0 AS level, 6 AS bits UNION ALL SELECT 1, 12) l,
+           (SELECT NEW.status AS status UNION ALL SELECT '*' WHERE NEW.status <> 'archived') s
+     WHERE true
+    ON CONFLICT (level, status, block) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER experiments_blocks_update AFTER UPDATE OF status ON experiments
+  WHEN OLD.status IS NOT NEW.status BEGIN
+  UPDATE experiment_blocks SET n = n - 1
+   WHERE (level = 0 AND block = OLD.seq >> 6 OR level = 1 AND block = OLD.seq >> 12)
+     AND (status = OLD.status OR status = '*' AND OLD.status <> 'archived');
+  INSERT INTO experiment_blocks (level, status, block, n)
+    SELECT l.level, s.status, NEW.seq >> l.bits, 1
+      FROM (SELECT 0 AS level, 6 AS bits UNION ALL SELECT 1, 12) l,
+           (SELECT NEW.status AS status UNION ALL SELECT '*' WHERE NEW.status <> 'archived') s
+     WHERE true
+    ON CONFLICT (level, status, block) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER experiments_blocks_delete AFTER DELETE ON experiments BEGIN
+  UPDATE experiment_blocks SET n = n - 1
+   WHERE (level = 0 AND block = OLD.seq >> 6 OR level = 1 AND block = OLD.seq >> 12)
+     AND (status = OLD.status OR status = '*' AND OLD.status <> 'archived');
+END;
+
+-- The experiment's metric ids in order, comma-separated (ids are [a-z_]), so that a page of the
+-- list needs no second query; experiment_metrics stays the source (and the index by metric).
+-- NULL (rows written by a binary without this column) means: read experiment_metrics.
+ALTER TABLE experiments ADD COLUMN metric_ids TEXT;
+UPDATE experiments SET metric_ids =
+    (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 0) ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 1), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 2), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 3), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 4), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 5), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 6), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 7), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 8), '') ||
+    coalesce(',' || (SELECT metric_id FROM experiment_metrics m WHERE m.experiment_id = experiments.id AND m.position = 9), '')
+  WHERE (SELECT count(*) <= 10 AND max(position) = count(*) - 1 AND max(instr(metric_id, ',')) = 0
+           FROM experiment_metrics m WHERE m.experiment_id = experiments.id);
+
+-- Figures of the stored results that GET /experiments/{id} shows, computed once per write instead
+-- of on every read; valid while stats_version = version (a binary without this migration that
+-- writes results leaves them stale, and readers then compute them as before).
+ALTER TABLE results_meta ADD COLUMN stats_version INTEGER;
+ALTER TABLE results_meta ADD COLUMN points INTEGER;
+ALTER TABLE results_meta ADD COLUMN participants INTEGER;
+ALTER TABLE results_meta ADD COLUMN last_ts INTEGER;
+UPDATE results_meta SET
+  stats_version = version,
+  points = (SELECT count(*) FROM result_points p WHERE p.experiment_id = results_meta.experiment_id),
+  last_ts = (SELECT max(ts) FROM result_points p WHERE p.experiment_id = results_meta.experiment_id
+              GROUP BY metric_id ORDER BY 1 LIMIT 1),
+  participants = coalesce((SELECT sum(p.tn + p.cn) FROM experiments e, result_points p
+                            WHERE e.id = results_meta.experiment_id AND p.experiment_id = e.id
+                              AND p.metric_id = (SELECT metric_id FROM experiment_metrics m
+                                                  WHERE m.experiment_id = e.id ORDER BY position LIMIT 1)
+                              AND p.ts >= e.start_date AND p.ts < e.end_date), 0);
+
+-- The job queue in seq order per status: leasing the oldest runnable job stops at the first one
+-- instead of sorting the whole backlog.
+CREATE INDEX jobs_by_status ON jobs(status, seq);
 )SQL",
 };
 

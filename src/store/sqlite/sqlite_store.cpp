@@ -2,8 +2,12 @@
 // BEGIN IMMEDIATE. SQL lives in named constants; every value is a bound parameter.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <list>
+#include <memory>
 #include <mutex>
+#include <unordered_map>
 
 #include "domain/ids.hpp"
 #include "store/sqlite/connection.hpp"
@@ -19,13 +23,13 @@ using domain::UnixSeconds;
 constexpr const char* kExperimentColumns =
     "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, "
     "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "
-    "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq";
+    "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids";
 
 constexpr const char* kInsertExperiment =
     "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
     "created_at, updated_at, created_by, implementation_cost, confidence_level, traffic_split, "
-    "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift) "
-    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)";
+    "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, metric_ids) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)";
 constexpr const char* kInsertExperimentMetric =
     "INSERT INTO experiment_metrics (experiment_id, position, metric_id) VALUES (?1,?2,?3)";
 constexpr const char* kSelectExperimentMetrics =
@@ -33,22 +37,48 @@ constexpr const char* kSelectExperimentMetrics =
 constexpr const char* kSelectExperiment =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids "
     "FROM experiments WHERE id = ?1";
 constexpr const char* kUpdateExperimentStatus =
     "UPDATE experiments SET status = ?2, updated_at = ?3 WHERE id = ?1";
 constexpr const char* kListActive =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids "
     "FROM experiments WHERE status <> 'archived' AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
     "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
 constexpr const char* kListByStatus =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids "
     "FROM experiments WHERE status = ?4 AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
     "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
+// Keyset pages (migration 2): the experiment_blocks counters locate the block holding the row at
+// the requested offset; the page then starts below that block's upper seq and skips < 64 rows.
+// ?1: a status, or '*' for every status but archived.
+constexpr const char* kBlocksLevel1 =
+    "SELECT block, n FROM experiment_blocks WHERE level = 1 AND status = ?1 ORDER BY block DESC";
+constexpr const char* kBlocksLevel0 =
+    "SELECT block, n FROM experiment_blocks WHERE level = 0 AND status = ?1 AND block >= ?2 AND block < ?3 "
+    "ORDER BY block DESC";
+constexpr int kBlockBits0 = 6;   // as in the migration: seq >> 6 and seq >> 12
+constexpr int kBlockBits1 = 12;
+constexpr const char* kListActiveBelow =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids "
+    "FROM experiments WHERE seq < ?2 AND status <> 'archived' ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
+constexpr const char* kListByStatusBelow =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids "
+    "FROM experiments WHERE seq < ?2 AND status = ?4 ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
+// The metrics of a whole page in one statement (?1: JSON array of experiment ids).
+constexpr const char* kSelectMetricsOfMany =
+    "SELECT experiment_id, position, metric_id FROM experiment_metrics "
+    "WHERE experiment_id IN (SELECT value FROM json_each(?1))";
+constexpr const char* kBeginRead = "BEGIN";
+constexpr const char* kCommitRead = "COMMIT";
 constexpr const char* kCountActiveNamed =
     "SELECT count(*) FROM experiments WHERE status <> 'archived' AND instr(lower(name), lower(?1)) > 0";
 constexpr const char* kCountStatusNamed =
@@ -94,6 +124,22 @@ constexpr const char* kUpsertPoint =
     "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) "
     "VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
     "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn";
+// The same upsert for kPointsPerInsert rows at once (?1 experiment, ?2 metric, then 5 per row):
+// a results write binds the ids and steps once per 64 hours instead of once per hour.
+constexpr int kPointsPerInsert = 64;
+const char* upsert_points_sql() {
+  static const std::string sql = [] {
+    std::string q = "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) VALUES ";
+    for (int i = 0; i < kPointsPerInsert; ++i) {
+      int b = 3 + 5 * i;
+      q += fmt::format("{}(?1,?2,?{},?{},?{},?{},?{})", i ? "," : "", b, b + 1, b + 2, b + 3, b + 4);
+    }
+    q += " ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
+         "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn";
+    return q;
+  }();
+  return sql.c_str();
+}
 constexpr const char* kSelectPoints =
     "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = ?1 "
     "ORDER BY metric_id, ts";
@@ -103,6 +149,14 @@ constexpr const char* kUpsertResultsMeta =
     "INSERT INTO results_meta (experiment_id, version, generated_at) VALUES (?1, 1, ?2) "
     "ON CONFLICT (experiment_id) DO UPDATE SET version = version + 1, generated_at = excluded.generated_at "
     "RETURNING version";
+constexpr const char* kSelectResultsStats =
+    "SELECT version, stats_version, points, participants, last_ts FROM results_meta WHERE experiment_id = ?1";
+constexpr const char* kUpdateResultsStats =
+    "UPDATE results_meta SET stats_version = version, points = ?2, participants = ?3, last_ts = ?4 "
+    "WHERE experiment_id = ?1";
+constexpr const char* kExperimentPeriod =
+    "SELECT e.start_date, e.end_date, (SELECT metric_id FROM experiment_metrics m "
+    "WHERE m.experiment_id = e.id ORDER BY position LIMIT 1) FROM experiments e WHERE e.id = ?1";
 constexpr const char* kPointStats =
     "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = ?1 GROUP BY metric_id";
 constexpr const char* kParticipants =
@@ -121,9 +175,15 @@ constexpr const char* kInsertJob =
 constexpr const char* kJobColumns =
     "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
     "updated_at, run_after";
-constexpr const char* kNextRunnable =
-    "SELECT job_id FROM jobs WHERE (status = 'queued' AND run_after <= ?1) "
-    "OR (status = 'running' AND lease_until < ?1) ORDER BY seq LIMIT 1";
+// The oldest runnable job: the oldest due queued job or the oldest running job whose lease has
+// expired, whichever came first. Two statements, each walking jobs_by_status (migration 2) in seq
+// order and stopping at the first match; the single OR query sorted every queued job on each
+// lease, which under a backlog made leasing (inside the write lock) the pipeline's bottleneck.
+// `+run_after` keeps the planner off jobs_runnable, whose order is not seq's.
+constexpr const char* kNextQueued =
+    "SELECT job_id, seq FROM jobs WHERE status = 'queued' AND +run_after <= ?1 ORDER BY seq LIMIT 1";
+constexpr const char* kNextExpired =
+    "SELECT job_id, seq FROM jobs WHERE status = 'running' AND +lease_until < ?1 ORDER BY seq LIMIT 1";
 constexpr const char* kLeaseJob =
     "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2, lease_until = ?3, "
     "updated_at = ?4 WHERE job_id = ?1 RETURNING job_id, experiment_id, kind, status, payload, "
@@ -178,8 +238,68 @@ constexpr const char* kNewestCompleteImpact =
     "SELECT total_impact FROM analyses WHERE experiment_id = ?1 AND status = 'complete' "
     "ORDER BY seq DESC LIMIT 1";
 
+// A read transaction (BEGIN DEFERRED): the statements inside see one snapshot.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& c) : c_(c) { c_.prepare(kBeginRead).run(); }
+  ~ReadTransaction() {
+    try {
+      c_.prepare(kCommitRead).run();
+    } catch (...) {
+    }
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Connection& c_;
+};
+
+// A write transaction of this process. Writers take turns on a mutex before BEGIN IMMEDIATE:
+// while another connection holds SQLite's write lock, its busy handler sleeps in steps of up to
+// 100 ms, so under load writers idled while the lock was free; the mutex hands it over at once
+// (docs/performance.md). Other processes on the same file still meet at the database's lock.
+class WriteTransaction {
+ public:
+  WriteTransaction(std::mutex& mu, Connection& c) : lock_(mu), tx_(c) {}
+  void commit() {
+    tx_.commit();
+    lock_.unlock();
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;  // held until tx_ commits or rolls back
+  Transaction tx_;
+};
+
 // ---- row mapping
-domain::Experiment read_experiment(Statement& s, Connection& c, std::optional<double>* impact) {
+// experiments.metric_ids: "a,b,c" (NULL: see experiment_metrics).
+std::optional<std::string> join_metric_ids(const std::vector<std::string>& ids) {
+  if (ids.empty() || ids.size() > 10) return std::nullopt;
+  std::string out;
+  for (const auto& id : ids) {
+    if (id.empty() || id.find(',') != std::string::npos) return std::nullopt;
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
+}
+
+std::vector<std::string> split_metric_ids(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.emplace_back(text, start, comma - start);
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The experiments row; its metrics come from metric_ids when set (*has_metrics), else the caller
+// reads experiment_metrics (load_metrics).
+domain::Experiment read_experiment_row(Statement& s, std::optional<double>* impact, bool* has_metrics = nullptr) {
   domain::Experiment e;
   e.id = s.text(0);
   e.name = s.text(1);
@@ -205,10 +325,103 @@ domain::Experiment read_experiment(Statement& s, Connection& c, std::optional<do
     e.simulation = sim;
   }
   if (impact) *impact = s.opt_real(19);
+  if (has_metrics) *has_metrics = !s.is_null(21);
+  if (!s.is_null(21)) e.metrics = split_metric_ids(s.text(21));
+  return e;
+}
+
+domain::Experiment read_experiment(Statement& s, Connection& c, std::optional<double>* impact) {
+  bool has_metrics = false;
+  domain::Experiment e = read_experiment_row(s, impact, &has_metrics);
+  if (has_metrics) return e;
   auto m = c.prepare(kSelectExperimentMetrics);
   m.bind(1, e.id);
   while (m.step()) e.metrics.push_back(m.text(0));
   return e;
+}
+
+// The metrics of the experiments of a page that have no metric_ids, with one statement.
+void load_metrics(Connection& c, std::vector<ExperimentRow>& rows, const std::vector<bool>& has_metrics) {
+  std::string ids = "[";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (has_metrics[i]) continue;
+    if (ids.size() > 1) ids += ',';
+    ids += json_quote(rows[i].experiment.id);
+  }
+  if (ids.size() == 1) return;
+  ids += ']';
+  std::vector<std::vector<std::pair<std::int64_t, std::string>>> found(rows.size());
+  auto s = c.prepare(kSelectMetricsOfMany);
+  s.bind(1, ids);
+  while (s.step()) {
+    std::string id = s.text(0);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (!has_metrics[i] && rows[i].experiment.id == id) {
+        found[i].emplace_back(s.int64(1), s.text(2));
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    std::sort(found[i].begin(), found[i].end());
+    for (auto& [position, metric] : found[i]) rows[i].experiment.metrics.push_back(std::move(metric));
+  }
+}
+
+// Where the page starting at `offset` (in seq DESC order, among the experiments with `status`, or
+// '*': every status but archived) begins: rows with seq < first, skipping `second` of them. {0, 0}
+// (an empty page) past the end; nullopt if the counters do not add up (the caller then steps
+// over the rows, as without the index).
+std::optional<std::pair<std::int64_t, std::int64_t>> locate_page(Connection& c, const std::string& status,
+                                                                 std::int64_t offset) {
+  std::int64_t remaining = offset;
+  std::optional<std::int64_t> top;
+  {
+    auto s = c.prepare(kBlocksLevel1);
+    s.bind(1, status);
+    while (s.step()) {
+      std::int64_t n = s.int64(1);
+      if (remaining < n) {
+        top = s.int64(0);
+        break;
+      }
+      remaining -= n;
+    }
+  }
+  if (!top) return std::pair<std::int64_t, std::int64_t>{0, 0};
+  constexpr int kShift = kBlockBits1 - kBlockBits0;
+  auto s = c.prepare(kBlocksLevel0);
+  s.bind(1, status).bind(2, *top << kShift).bind(3, (*top + 1) << kShift);
+  while (s.step()) {
+    std::int64_t n = s.int64(1);
+    if (remaining < n) return std::pair<std::int64_t, std::int64_t>{(s.int64(0) + 1) << kBlockBits0, remaining};
+    remaining -= n;
+  }
+  return std::nullopt;
+}
+
+// The figures of ResultsInfo from the points themselves (info.version already set).
+void compute_results_stats(Connection& c, const std::string& experiment_id, ResultsInfo& info) {
+  info.points = 0;
+  info.participants = 0;
+  std::optional<domain::UnixSeconds> min_last;
+  {
+    auto s = c.prepare(kPointStats);
+    s.bind(1, experiment_id);
+    while (s.step()) {
+      info.points += s.int64(1);
+      auto last = s.int64(2);
+      if (!min_last || last < *min_last) min_last = last;
+    }
+  }
+  info.last_timestamp = min_last;
+  auto e = c.prepare(kExperimentPeriod);
+  e.bind(1, experiment_id);
+  if (e.step() && !e.is_null(2)) {
+    auto s = c.prepare(kParticipants);
+    s.bind(1, experiment_id).bind(2, e.text(2)).bind(3, e.int64(0)).bind(4, e.int64(1));
+    if (s.step()) info.participants = s.int64(0);
+  }
 }
 
 domain::MetricValue read_metric(Statement& s) {
@@ -345,7 +558,7 @@ class SqliteStore final : public Store {
 
   bool seed_metric_values(const std::vector<domain::MetricValue>& catalogue) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     {
       auto s = c->prepare(kCountMetrics);
       s.step();
@@ -359,7 +572,7 @@ class SqliteStore final : public Store {
   void create_experiment(const domain::Experiment& e, const Event& created,
                          const std::optional<NewJob>& job) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     auto s = c->prepare(kInsertExperiment);
     s.bind(1, e.id).bind(2, e.name).bind(3, e.description).bind(4, domain::to_string(e.status));
     s.bind(5, e.start_date).bind(6, e.end_date).bind(7, domain::to_string(e.expected_outcome));
@@ -376,6 +589,7 @@ class SqliteStore final : public Store {
     } else {
       s.bind_null(17).bind_null(18).bind_null(19);
     }
+    s.bind(20, join_metric_ids(e.metrics));
     s.run();
     for (std::size_t i = 0; i < e.metrics.size(); ++i)
       c->prepare(kInsertExperimentMetric)
@@ -399,17 +613,36 @@ class SqliteStore final : public Store {
 
   ExperimentPage list_experiments(const ExperimentListQuery& q) override {
     auto c = pool_->acquire();
+    ReadTransaction rt(*c);  // the page and its total from one snapshot
     ExperimentPage page;
-    {
-      auto s = c->prepare(q.status ? kListByStatus : kListActive);
-      s.bind(1, static_cast<std::int64_t>(q.limit)).bind(2, q.offset).bind(3, q.name_contains);
-      if (q.status) s.bind(4, domain::to_string(*q.status));
+    std::vector<bool> has_metrics;
+    auto read_rows = [&page, &has_metrics](Statement& s) {
       while (s.step()) {
         ExperimentRow row;
-        row.experiment = read_experiment(s, *c, &row.economic_impact);
+        bool has = false;
+        row.experiment = read_experiment_row(s, &row.economic_impact, &has);
         page.experiments.push_back(std::move(row));
+        has_metrics.push_back(has);
       }
+    };
+    std::optional<std::string> status;
+    if (q.status) status = domain::to_string(*q.status);
+    std::optional<std::pair<std::int64_t, std::int64_t>> start;
+    if (!q.name_contains) start = locate_page(*c, status ? *status : std::string("*"), q.offset);
+    if (start) {
+      if (start->first > 0) {
+        auto s = c->prepare(q.status ? kListByStatusBelow : kListActiveBelow);
+        s.bind(1, static_cast<std::int64_t>(q.limit)).bind(2, start->first).bind(3, start->second);
+        if (status) s.bind(4, *status);
+        read_rows(s);
+      }
+    } else {  // a name filter: the rows are stepped over, as the filter must look at each
+      auto s = c->prepare(q.status ? kListByStatus : kListActive);
+      s.bind(1, static_cast<std::int64_t>(q.limit)).bind(2, q.offset).bind(3, q.name_contains);
+      if (status) s.bind(4, *status);
+      read_rows(s);
     }
+    load_metrics(*c, page.experiments, has_metrics);
     if (q.name_contains) {
       auto s = c->prepare(q.status ? kCountStatusNamed : kCountActiveNamed);
       s.bind(1, *q.name_contains);
@@ -443,7 +676,7 @@ class SqliteStore final : public Store {
   bool set_experiment_status(const std::string& id, domain::ExperimentStatus status,
                              UnixSeconds now) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     c->prepare(kUpdateExperimentStatus).bind(1, id).bind(2, domain::to_string(status)).bind(3, now).run();
     bool changed = c->changes() > 0;
     tx.commit();
@@ -468,7 +701,7 @@ class SqliteStore final : public Store {
 
   bool create_metric_value(const domain::MetricValue& m) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     if (!insert_metric(*c, m)) return false;
     tx.commit();
     return true;
@@ -478,7 +711,7 @@ class SqliteStore final : public Store {
                                                         const MetricValueUpdate& u,
                                                         UnixSeconds now) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     std::optional<domain::MetricValue> current;
     {
       auto s = c->prepare(kGetMetric);
@@ -546,7 +779,7 @@ class SqliteStore final : public Store {
 
   std::int64_t write_results(const ResultsWrite& w) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     bool existed = false;
     {
       auto s = c->prepare(kSelectResultsMeta);
@@ -555,7 +788,24 @@ class SqliteStore final : public Store {
     }
     if (w.mode == WriteMode::kReplace) c->prepare(kDeletePoints).bind(1, w.experiment_id).run();
     for (const auto& series : w.metrics) {
-      for (const auto& p : series.points) {
+      const auto& points = series.points;
+      std::size_t i = 0;
+      for (; i + kPointsPerInsert <= points.size(); i += kPointsPerInsert) {
+        auto s = c->prepare(upsert_points_sql());
+        s.bind(1, w.experiment_id).bind(2, series.metric_id);
+        for (int k = 0; k < kPointsPerInsert; ++k) {
+          const auto& p = points[i + static_cast<std::size_t>(k)];
+          int b = 3 + 5 * k;
+          s.bind(b, p.timestamp)
+              .bind(b + 1, p.treatment_value)
+              .bind(b + 2, p.control_value)
+              .bind(b + 3, p.treatment_sample_size)
+              .bind(b + 4, p.control_sample_size);
+        }
+        s.run();
+      }
+      for (; i < points.size(); ++i) {
+        const auto& p = points[i];
         c->prepare(kUpsertPoint)
             .bind(1, w.experiment_id)
             .bind(2, series.metric_id)
@@ -573,6 +823,16 @@ class SqliteStore final : public Store {
       s.bind(1, w.experiment_id).bind(2, w.now);
       if (s.step()) version = s.int64(0);
     }
+    {
+      ResultsInfo info;
+      compute_results_stats(*c, w.experiment_id, info);
+      c->prepare(kUpdateResultsStats)
+          .bind(1, w.experiment_id)
+          .bind(2, info.points)
+          .bind(3, info.participants)
+          .bind(4, info.last_timestamp)
+          .run();
+    }
     std::string event_name = existed ? "MODIFY" : "INSERT";
     insert_event(*c, Event{domain::new_uuid_v7(), w.experiment_id,
                            existed ? "RESULTS_MODIFY" : "RESULTS_INSERT",
@@ -587,12 +847,14 @@ class SqliteStore final : public Store {
     if (w.completing_job)
       c->prepare(kCompleteJob).bind(1, *w.completing_job).bind(2, w.job_result).bind(3, w.now).run();
     tx.commit();
+    forget_results(w.experiment_id);
     notify_job_queued();
     return version;
   }
 
   std::optional<StoredResults> get_results(const std::string& experiment_id) override {
     auto c = pool_->acquire();
+    ReadTransaction rt(*c);  // the version and the points from one snapshot
     StoredResults r;
     {
       auto s = c->prepare(kSelectResultsMeta);
@@ -601,6 +863,7 @@ class SqliteStore final : public Store {
       r.version = s.int64(0);
       r.generated_at = s.int64(1);
     }
+    if (auto hit = cached_results(experiment_id, r.version, r.generated_at)) return *hit;
     std::vector<std::string> order;
     {
       auto s = c->prepare(kSelectExperimentMetrics);
@@ -626,40 +889,25 @@ class SqliteStore final : public Store {
       }
       current->points.push_back(domain::HourlyPoint{s.int64(1), s.real(2), s.real(3), s.int64(4), s.int64(5)});
     }
+    cache_results(experiment_id, r);
     return r;
   }
 
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     auto c = pool_->acquire();
+    ReadTransaction rt(*c);
     ResultsInfo info;
-    {
-      auto s = c->prepare(kSelectResultsMeta);
-      s.bind(1, experiment_id);
-      if (!s.step()) return std::nullopt;
-      info.version = s.int64(0);
+    auto s = c->prepare(kSelectResultsStats);
+    s.bind(1, experiment_id);
+    if (!s.step()) return std::nullopt;
+    info.version = s.int64(0);
+    if (!s.is_null(1) && s.int64(1) == info.version) {  // kept by write_results
+      info.points = s.int64(2);
+      info.participants = s.int64(3);
+      if (!s.is_null(4)) info.last_timestamp = s.int64(4);
+      return info;
     }
-    std::optional<domain::UnixSeconds> min_last;
-    {
-      auto s = c->prepare(kPointStats);
-      s.bind(1, experiment_id);
-      while (s.step()) {
-        info.points += s.int64(1);
-        auto last = s.int64(2);
-        if (!min_last || last < *min_last) min_last = last;
-      }
-    }
-    info.last_timestamp = min_last;
-    std::optional<domain::Experiment> e;
-    {
-      auto s = c->prepare(kSelectExperiment);
-      s.bind(1, experiment_id);
-      if (s.step()) e = read_experiment(s, *c, nullptr);
-    }
-    if (e && !e->metrics.empty()) {
-      auto s = c->prepare(kParticipants);
-      s.bind(1, experiment_id).bind(2, e->metrics.front()).bind(3, e->start_date).bind(4, e->end_date);
-      if (s.step()) info.participants = s.int64(0);
-    }
+    compute_results_stats(*c, experiment_id, info);
     return info;
   }
 
@@ -667,7 +915,7 @@ class SqliteStore final : public Store {
                                               const std::string& payload_extra_json,
                                               UnixSeconds now) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     std::int64_t version = 0;
     {
       auto s = c->prepare(kSelectResultsMeta);
@@ -685,7 +933,7 @@ class SqliteStore final : public Store {
 
   void finish_analysis(const AnalysisFinish& f) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     std::optional<StoredAnalysis> a;
     {
       auto s = c->prepare(kGetAnalysis);
@@ -698,7 +946,7 @@ class SqliteStore final : public Store {
       s.bind(1, f.job_id);
       if (s.step()) job = read_job(s);
     }
-    std::string exp_id = a ? a->experiment_id : (job ? job->experiment_id : std::string());
+    std::string exp_id = a ? a->experiment_id : (job ? job->experiment_id : f.experiment_id);
     if (!a) {
       std::int64_t version = 0;
       auto s = c->prepare(kSelectResultsMeta);
@@ -766,14 +1014,23 @@ class SqliteStore final : public Store {
 
   std::optional<Job> lease_job(const std::string& worker_id, double now, double lease_seconds) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     std::string job_id;
+    std::int64_t job_seq = 0;
     {
-      auto s = c->prepare(kNextRunnable);
+      auto s = c->prepare(kNextQueued);
       s.bind(1, now);
-      if (!s.step()) return std::nullopt;
-      job_id = s.text(0);
+      if (s.step()) {
+        job_id = s.text(0);
+        job_seq = s.int64(1);
+      }
     }
+    {
+      auto s = c->prepare(kNextExpired);
+      s.bind(1, now);
+      if (s.step() && (job_id.empty() || s.int64(1) < job_seq)) job_id = s.text(0);
+    }
+    if (job_id.empty()) return std::nullopt;
     Job job;
     {
       auto s = c->prepare(kLeaseJob);
@@ -787,7 +1044,7 @@ class SqliteStore final : public Store {
 
   void retry_job(const std::string& job_id, const std::string& error, double retry_at) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     c->prepare(kRetryJob).bind(1, job_id).bind(2, error).bind(3, retry_at).bind(4, domain::now_seconds()).run();
     tx.commit();
     notify_job_queued();
@@ -795,14 +1052,14 @@ class SqliteStore final : public Store {
 
   void fail_job(const std::string& job_id, const std::string& error) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     c->prepare(kFailJob).bind(1, job_id).bind(2, error).bind(3, domain::now_seconds()).run();
     tx.commit();
   }
 
   void complete_job(const std::string& job_id, const std::optional<std::string>& result) override {
     auto c = pool_->acquire();
-    Transaction tx(*c);
+    WriteTransaction tx(write_mu_, *c);
     c->prepare(kCompleteJob).bind(1, job_id).bind(2, result).bind(3, domain::now_seconds()).run();
     tx.commit();
   }
@@ -913,7 +1170,66 @@ class SqliteStore final : public Store {
     return read_analysis(s);
   }
 
+  // ---- the results cache: the hourly rows of an experiment are read (dashboards, the analysis
+  // job) far more often than written, and reading them is most of GET .../results (see
+  // docs/performance.md). An entry is used only for the exact results version (and generation
+  // time) that the database shows in the same read transaction, so it is never stale, also when
+  // another process writes. Least recently used entries go beyond kResultsCacheBytes.
+  static constexpr std::size_t kResultsCacheBytes = 16u << 20;
+
+  struct CachedResults {
+    std::shared_ptr<const StoredResults> results;
+    std::size_t bytes = 0;
+    std::list<std::string>::iterator lru;
+  };
+
+  static std::size_t results_bytes(const StoredResults& r) {
+    std::size_t n = sizeof(StoredResults);
+    for (const auto& m : r.metrics) n += sizeof(m) + m.metric_id.size() + m.points.size() * sizeof(domain::HourlyPoint);
+    return n;
+  }
+
+  std::shared_ptr<const StoredResults> cached_results(const std::string& id, std::int64_t version,
+                                                      UnixSeconds generated_at) {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(id);
+    if (it == cache_.end()) return nullptr;
+    if (it->second.results->version != version || it->second.results->generated_at != generated_at) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second.results;
+  }
+
+  void cache_results(const std::string& id, const StoredResults& r) {
+    std::size_t bytes = results_bytes(r);
+    if (bytes > kResultsCacheBytes / 4) return;
+    auto copy = std::make_shared<const StoredResults>(r);
+    std::lock_guard lock(cache_mu_);
+    erase_cached(id);
+    lru_.push_front(id);
+    cache_.emplace(id, CachedResults{std::move(copy), bytes, lru_.begin()});
+    cache_bytes_ += bytes;
+    while (cache_bytes_ > kResultsCacheBytes && !lru_.empty()) erase_cached(lru_.back());
+  }
+
+  void forget_results(const std::string& id) {
+    std::lock_guard lock(cache_mu_);
+    erase_cached(id);
+  }
+
+  void erase_cached(const std::string& id) {  // with cache_mu_ held
+    auto it = cache_.find(id);
+    if (it == cache_.end()) return;
+    cache_bytes_ -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    cache_.erase(it);
+  }
+
   std::unique_ptr<Pool> pool_;
+  std::mutex write_mu_;  // see WriteTransaction
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedResults> cache_;
+  std::list<std::string> lru_;  // most recently used first
+  std::size_t cache_bytes_ = 0;
 };
 
 }  // namespace

@@ -1,0 +1,204 @@
+// The API's CPU work outside the database: the results document as JSON text (target: 500 MB/s),
+// the analysis document, request validation, and the CSV import parser on 87,600 rows.
+#include <benchmark/benchmark.h>
+
+#include <set>
+#include <string>
+
+#include "api/analysis_json.hpp"
+#include "api/json_io.hpp"
+#include "api/json_parse.hpp"
+#include "api/json_text.hpp"
+#include "api/results_io.hpp"
+#include "api/validation.hpp"
+#include "fixtures.hpp"
+
+namespace rallyuxr::bench {
+namespace {
+
+namespace json = boost::json;
+
+// The whole path of GET /experiments/{id}/results for the results part: DOM, then text.
+void BM_ResultsJson(benchmark::State& state) {
+  auto e = experiment(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  auto r = stored_results(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = api::to_json_text(api::results_to_json(e, r));
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+  state.counters["doc_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_ResultsJson)->Args({kMetrics, kPostDays})->Args({3, 14})->Unit(benchmark::kMillisecond);
+
+// The two halves of BM_ResultsJson, to see where the time goes.
+void BM_ResultsJson_BuildDom(benchmark::State& state) {
+  auto e = experiment();
+  auto r = stored_results();
+  for (auto _ : state) {
+    auto o = api::results_to_json(e, r);
+    benchmark::DoNotOptimize(o);
+  }
+}
+BENCHMARK(BM_ResultsJson_BuildDom)->Unit(benchmark::kMillisecond);
+
+void BM_ResultsJson_DomToText(benchmark::State& state) {
+  auto e = experiment();
+  json::value doc = api::results_to_json(e, stored_results());
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = api::to_json_text(doc);
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+}
+BENCHMARK(BM_ResultsJson_DomToText)->Unit(benchmark::kMillisecond);
+
+// The analysis document of that experiment (what the worker stores and the results endpoint sends).
+void BM_AnalysisJson(benchmark::State& state) {
+  auto out = stats::analyze(analysis_input());
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text = api::to_json_text(api::analysis_output_to_json(out));
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+  state.counters["doc_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_AnalysisJson)->Unit(benchmark::kMicrosecond);
+
+// Reading a stored analysis document back (GET .../results parses it before sending it on).
+void BM_AnalysisJsonParse(benchmark::State& state) {
+  std::string text = api::to_json_text(api::analysis_output_to_json(stats::analyze(analysis_input())));
+  for (auto _ : state) {
+    boost::system::error_code ec;
+    auto v = api::parse_json_exact(text, ec);
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_AnalysisJsonParse)->Unit(benchmark::kMicrosecond);
+
+// POST /experiments body: parse (exact numbers) and validate.
+constexpr const char* kCreateBody = R"({
+  "name": "Checkout Flow Optimization",
+  "description": "A one-page checkout instead of three steps, measured on conversion and order value.",
+  "metrics": ["conversion_rate", "cart_abandonment_rate", "average_order_value"],
+  "startDate": "2025-01-15",
+  "endDate": "2025-01-29T00:00:00Z",
+  "expectedOutcome": "positive",
+  "implementationCost": 60000,
+  "confidenceLevel": 95,
+  "trafficSplit": 0.5,
+  "dataSource": "simulated",
+  "simulation": {"seed": 12345, "prePeriodDays": 7, "dailyTraffic": 20000,
+                 "trueLift": {"conversion_rate": 0.05, "average_order_value": 0.02}}
+})";
+
+void BM_ValidateCreate(benchmark::State& state) {
+  std::set<std::string> known;
+  for (const auto& m : catalogue()) known.insert(m.metric_id);
+  std::string body = kCreateBody;
+  for (auto _ : state) {
+    boost::system::error_code ec;
+    auto v = api::parse_json_exact(body, ec, 64);
+    auto e = api::parse_create_experiment(v.as_object(), known);
+    benchmark::DoNotOptimize(e);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));
+}
+BENCHMARK(BM_ValidateCreate)->Unit(benchmark::kMicrosecond);
+
+// CSV import of 10 metrics x 8,760 hours (87,600 rows), as PUT .../results with text/csv.
+void BM_ParseResultsCsv(benchmark::State& state) {
+  auto e = experiment();
+  std::vector<domain::MetricSeries> post;
+  for (const auto& s : series()) {
+    domain::MetricSeries m{s.metric_id, {}};
+    for (const auto& p : s.points)
+      if (p.timestamp >= e.start_date) m.points.push_back(p);
+    post.push_back(std::move(m));
+  }
+  std::string csv = api::results_to_csv(post, e.start_date);
+  api::UploadRules rules;
+  rules.earliest = e.start_date - 30 * domain::kSecondsPerDay;
+  rules.end = e.end_date;
+  rules.metrics.insert(e.metrics.begin(), e.metrics.end());
+  std::size_t rows = 0;
+  for (auto _ : state) {
+    auto parsed = api::parse_results_csv(csv, rules);
+    if (!parsed.issues.empty()) state.SkipWithError(parsed.issues.front().message.c_str());
+    rows = parsed.rows;
+    benchmark::DoNotOptimize(parsed);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * csv.size()));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows));
+  state.counters["rows"] = static_cast<double>(rows);
+}
+BENCHMARK(BM_ParseResultsCsv)->Unit(benchmark::kMillisecond);
+
+// One page of GET /experiments (20 rows) as JSON, without the database.
+void BM_ExperimentPageJson(benchmark::State& state) {
+  auto e = experiment(3, 14);
+  for (auto _ : state) {
+    json::array arr;
+    for (int i = 0; i < 20; ++i) {
+      auto o = api::experiment_to_json(e);
+      o["economicImpact"] = 12345.678;
+      arr.emplace_back(std::move(o));
+    }
+    json::object data;
+    data["experiments"] = std::move(arr);
+    auto r = api::ok(std::move(data));
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ExperimentPageJson)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace rallyuxr::bench
+
+namespace rallyuxr::bench {
+namespace {
+
+// The direct text writers that replace the DOM on the hot endpoints (same bytes; see
+// check_text_writers.cpp).
+void BM_ResultsJsonText(benchmark::State& state) {
+  auto e = experiment(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  auto r = stored_results(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  if (std::string t; api::append_results_json(t, e, r), t != api::to_json_text(api::results_to_json(e, r)))
+    state.SkipWithError("text differs from the DOM's");
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text;
+    api::append_results_json(text, e, r);
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
+  state.counters["doc_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_ResultsJsonText)->Args({kMetrics, kPostDays})->Args({3, 14})->Unit(benchmark::kMillisecond);
+
+void BM_ExperimentPageText(benchmark::State& state) {
+  auto e = experiment(3, 14);
+  for (auto _ : state) {
+    std::string out(api::kOkOpen);
+    out += "{\"experiments\":[";
+    for (int i = 0; i < 20; ++i) {
+      if (i) out += ',';
+      api::append_experiment_json(out, e, std::optional<double>(12345.678));
+    }
+    out += "]}";
+    auto r = api::ok_text(std::move(out));
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_ExperimentPageText)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace rallyuxr::bench
