@@ -23,6 +23,7 @@
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/row_mapping.hpp"
 #include "store/postgres/job_listener.hpp"
 #include "store/postgres/schema.hpp"
 #include "store/postgres/sql.hpp"
@@ -43,32 +44,7 @@ constexpr const char* kReadSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ REA
 
 // ---- row mapping (column order as in sql.hpp)
 domain::Experiment read_experiment(const Row& s, std::optional<double>* impact) {
-  domain::Experiment e;
-  e.id = s.text(0);
-  e.name = s.text(1);
-  e.description = s.text(2);
-  e.status = domain::parse_experiment_status(s.text(3)).value_or(domain::ExperimentStatus::kDraft);
-  e.start_date = s.int64(4);
-  e.end_date = s.int64(5);
-  e.expected_outcome =
-      domain::parse_expected_outcome(s.text(6)).value_or(domain::ExpectedOutcome::kNeutral);
-  e.created_at = s.int64(7);
-  e.updated_at = s.int64(8);
-  e.created_by = s.opt_text(9);
-  e.implementation_cost = s.opt_real(10);
-  e.confidence_level = s.real(11);
-  e.traffic_split = s.real(12);
-  e.data_source = domain::parse_data_source(s.text(13)).value_or(domain::DataSource::kSimulated);
-  if (s.int64(14)) {
-    domain::SimulationConfig sim;
-    if (auto seed = s.opt_int64(15)) sim.seed = static_cast<std::uint64_t>(*seed);
-    sim.pre_period_days = static_cast<int>(s.opt_int64(16).value_or(7));
-    sim.daily_traffic = s.opt_real(17);
-    sim.true_lift = decode_lifts(s.text(18));
-    e.simulation = sim;
-  }
-  if (impact) *impact = s.opt_real(19);
-  return e;
+  return experiment_from_row(s, impact);
 }
 
 // Fills the metric lists of the given experiments (one round trip).
@@ -92,28 +68,7 @@ void load_metrics(Connection& c, std::vector<domain::Experiment*> experiments) {
   }
 }
 
-domain::MetricValue read_metric(const Row& s) {
-  domain::MetricValue m;
-  m.metric_id = s.text(0);
-  m.name = s.text(1);
-  m.description = s.text(2);
-  m.unit = s.text(3);
-  m.category = s.text(4);
-  m.dollars_per_unit = s.real(5);
-  m.improvement_direction = domain::parse_direction(s.text(6)).value_or(domain::Direction::kIncrease);
-  m.unit_size = s.real(7);
-  m.last_updated = s.int64(8);
-  m.updated_by = s.opt_text(9);
-  m.version = s.int64(10);
-  if (s.int64(11)) {
-    domain::ValidationRules r;
-    r.min_value = s.opt_real(12);
-    r.max_value = s.opt_real(13);
-    if (auto d = s.opt_int64(14)) r.decimal_places = static_cast<int>(*d);
-    m.validation_rules = r;
-  }
-  return m;
-}
+domain::MetricValue read_metric(const Row& s) { return metric_value_from_row(s); }
 
 Params metric_params(const domain::MetricValue& m) {
   Params p;
@@ -130,34 +85,9 @@ Params metric_params(const domain::MetricValue& m) {
   return p;
 }
 
-Job read_job(const Row& s) {
-  Job j;
-  j.job_id = s.text(0);
-  j.experiment_id = s.text(1);
-  j.kind = parse_job_kind(s.text(2));
-  j.status = parse_job_status(s.text(3));
-  j.payload = s.text(4);
-  j.attempts = static_cast<int>(s.int64(5));
-  j.last_error = s.opt_text(6);
-  j.result = s.opt_text(7);
-  j.created_at = s.int64(8);
-  j.updated_at = s.int64(9);
-  j.run_after = s.real(10);
-  return j;
-}
+Job read_job(const Row& s) { return job_from_row(s); }
 
-StoredAnalysis read_analysis(const Row& s) {
-  StoredAnalysis a;
-  a.analysis_id = s.text(0);
-  a.experiment_id = s.text(1);
-  a.status = s.text(2);
-  a.results_version = s.int64(3);
-  a.document = s.text(4);
-  a.total_impact = s.opt_real(5);
-  a.created_at = s.int64(6);
-  a.updated_at = s.int64(7);
-  return a;
-}
+StoredAnalysis read_analysis(const Row& s) { return analysis_from_row(s); }
 
 void insert_event(Connection& c, const Event& e) {
   c.exec(kInsertEvent,
