@@ -27,6 +27,7 @@ const char* to_string(ExperimentStatus s) {
 }
 
 const char* to_string(DataSource s) { return s == DataSource::kImported ? "imported" : "simulated"; }
+const char* to_string(AnalysisDesign d) { return d == AnalysisDesign::kPaired ? "paired" : "did"; }
 
 std::optional<Direction> parse_direction(std::string_view s) {
   if (s == "increase") return Direction::kIncrease;
@@ -58,6 +59,12 @@ std::optional<ExperimentStatus> parse_experiment_status(std::string_view s) {
 std::optional<DataSource> parse_data_source(std::string_view s) {
   if (s == "simulated") return DataSource::kSimulated;
   if (s == "imported") return DataSource::kImported;
+  return std::nullopt;
+}
+
+std::optional<AnalysisDesign> parse_analysis_design(std::string_view s) {
+  if (s == "did") return AnalysisDesign::kDid;
+  if (s == "paired") return AnalysisDesign::kPaired;
   return std::nullopt;
 }
 

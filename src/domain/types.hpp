@@ -20,6 +20,8 @@ enum class Correction { kHolm, kFdrBh };
 enum class ExpectedOutcome { kPositive, kNegative, kNeutral };
 enum class ExperimentStatus { kDraft, kRunning, kComplete, kArchived };
 enum class DataSource { kSimulated, kImported };
+// Pre-registered analysis design (statistics.md, method 2): difference-in-differences or paired.
+enum class AnalysisDesign { kDid, kPaired };
 
 // One hour of one metric: the contract's timeSeries element.
 struct HourlyPoint {
@@ -62,6 +64,9 @@ struct MetricValue {
   std::optional<std::string> updated_by;
   std::int64_t version = 1;
   std::optional<ValidationRules> validation_rules;
+  // Metrics that price the same money share a group; only the first of a group in an experiment's
+  // metric order counts toward its totals (statistics.md, economic impact).
+  std::optional<std::string> value_group;
 
   MetricPricing pricing() const { return {dollars_per_unit, unit_size, improvement_direction}; }
 };
@@ -99,6 +104,15 @@ struct Experiment {
   double traffic_split = 0.5;
   DataSource data_source = DataSource::kSimulated;
   std::optional<SimulationConfig> simulation;
+  AnalysisDesign analysis_design = AnalysisDesign::kDid;
+  std::vector<std::string> guardrail_metrics;  // a subset of `metrics` that must not get worse
+};
+
+// Distinct users per group over the post period, an optional part of a results upload; the
+// sample ratio mismatch check uses it when present (statistics.md).
+struct UniqueUsers {
+  std::int64_t treatment = 0;
+  std::int64_t control = 0;
 };
 
 const char* to_string(Direction d);
@@ -106,10 +120,12 @@ const char* to_string(Correction c);
 const char* to_string(ExpectedOutcome o);
 const char* to_string(ExperimentStatus s);
 const char* to_string(DataSource s);
+const char* to_string(AnalysisDesign d);
 std::optional<Direction> parse_direction(std::string_view s);
 std::optional<Correction> parse_correction(std::string_view s);
 std::optional<ExpectedOutcome> parse_expected_outcome(std::string_view s);
 std::optional<ExperimentStatus> parse_experiment_status(std::string_view s);
 std::optional<DataSource> parse_data_source(std::string_view s);
+std::optional<AnalysisDesign> parse_analysis_design(std::string_view s);
 
 }  // namespace rallyuxr::domain
