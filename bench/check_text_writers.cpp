@@ -1,4 +1,4 @@
-// Checks that the direct JSON text writers (api::append_experiment_json, api::append_results_json)
+// Checks that the direct JSON text writers (codec::append_experiment_json, codec::append_results_json)
 // give exactly the bytes of the DOM path (to_json_text of experiment_to_json / results_to_json),
 // on ordinary and awkward inputs. Run by ctest (bench.text_writers) and by `make bench`.
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <limits>
 #include <string>
 
-#include "api/json_io.hpp"
+#include "codec/json_io.hpp"
 #include "fixtures.hpp"
 
 namespace {
@@ -25,22 +25,22 @@ void expect_same(const std::string& what, const std::string& text, const std::st
 
 void check_experiment(const std::string& what, const domain::Experiment& e) {
   std::string t;
-  api::append_experiment_json(t, e);
-  expect_same(what, t, api::to_json_text(api::experiment_to_json(e)));
+  codec::append_experiment_json(t, e);
+  expect_same(what, t, codec::to_json_text(codec::experiment_to_json(e)));
   for (std::optional<double> impact : {std::optional<double>(), std::optional<double>(-1234.5678),
                                        std::optional<double>(std::numeric_limits<double>::infinity())}) {
-    auto o = api::experiment_to_json(e);
-    o["economicImpact"] = api::number_or_null(impact);
+    auto o = codec::experiment_to_json(e);
+    o["economicImpact"] = codec::number_or_null(impact);
     std::string t2;
-    api::append_experiment_json(t2, e, impact);
-    expect_same(what + " +economicImpact", t2, api::to_json_text(o));
+    codec::append_experiment_json(t2, e, impact);
+    expect_same(what + " +economicImpact", t2, codec::to_json_text(o));
   }
 }
 
 void check_results(const std::string& what, const domain::Experiment& e, const store::StoredResults& r) {
   std::string t = "prefix";
-  api::append_results_json(t, e, r);
-  expect_same(what, t, "prefix" + api::to_json_text(api::results_to_json(e, r)));
+  codec::append_results_json(t, e, r);
+  expect_same(what, t, "prefix" + codec::to_json_text(codec::results_to_json(e, r)));
 }
 
 }  // namespace

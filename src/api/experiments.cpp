@@ -2,7 +2,7 @@
 #include <charconv>
 #include <set>
 
-#include "api/json_io.hpp"
+#include "codec/json_io.hpp"
 #include "api/routes.hpp"
 #include "api/validation.hpp"
 #include "domain/ids.hpp"
@@ -10,6 +10,7 @@
 #include "store/store_util.hpp"
 
 namespace rallyuxr::api {
+using namespace codec;  // the JSON writers and readers, moved to src/codec/
 namespace {
 
 using domain::ApiError;

@@ -1,12 +1,13 @@
 // /metric-values: the versioned catalogue of what each metric is worth.
 #include <set>
 
-#include "api/json_io.hpp"
+#include "codec/json_io.hpp"
 #include "api/routes.hpp"
 #include "api/validation.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
+using namespace codec;  // the JSON writers and readers, moved to src/codec/
 namespace {
 
 using domain::ApiError;

@@ -1,11 +1,12 @@
 // Results import (PUT replaces, POST merges; JSON or CSV) and the CSV exports.
-#include "api/json_io.hpp"
-#include "api/results_io.hpp"
+#include "codec/json_io.hpp"
+#include "codec/results_io.hpp"
 #include "api/routes.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
+using namespace codec;  // the JSON writers and readers, moved to src/codec/
 namespace {
 
 using domain::ApiError;

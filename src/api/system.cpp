@@ -1,5 +1,5 @@
 // /health, /openapi.json and the route wiring.
-#include "api/json_io.hpp"
+#include "codec/json_io.hpp"
 #include "api/routes.hpp"
 #include "domain/time.hpp"
 #include "http/server.hpp"
@@ -9,6 +9,7 @@
 #include <atomic>
 
 namespace rallyuxr::api {
+using namespace codec;  // the JSON writers and readers, moved to src/codec/
 namespace {
 
 http::Response health(Context& ctx, const http::Request& req) {

@@ -4,10 +4,11 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "api/json_io.hpp"
+#include "codec/json_io.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
+using namespace codec;  // the JSON writers and readers, moved to src/codec/
 std::string fmt_number(double v);
 namespace {
 

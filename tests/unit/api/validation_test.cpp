@@ -16,12 +16,13 @@
 #include <string>
 #include <vector>
 
-#include "api/json_io.hpp"
-#include "api/json_text.hpp"
+#include "codec/json_io.hpp"
+#include "codec/json_text.hpp"
 #include "domain/error.hpp"
 #include "http/types.hpp"
 
 namespace rallyuxr::api {
+using namespace codec;  // the JSON readers, moved to src/codec/
 namespace {
 
 namespace json = boost::json;

@@ -1,4 +1,4 @@
-#include "api/json_io.hpp"
+#include "codec/json_io.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "api/json_parse.hpp"
+#include "codec/json_parse.hpp"
 #include "domain/time.hpp"
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 namespace {
 
 using namespace std::string_view_literals;
@@ -613,4 +613,4 @@ void FieldReader::throw_if_any(const std::string& message) {
   if (!issues_.empty()) throw domain::ApiError(domain::ErrorCode::kValidation, message, issues_);
 }
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -7,7 +7,7 @@
 
 #include <string>
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 std::string to_json_text(const boost::json::value& v);
 void append_json_text(std::string& out, const boost::json::value& v);
@@ -17,4 +17,4 @@ void append_json_number(std::string& out, double d);
 inline constexpr std::size_t kMaxJsonNumber = 32;
 char* write_json_number(char* p, double d);
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

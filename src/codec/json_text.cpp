@@ -1,4 +1,4 @@
-#include "api/json_text.hpp"
+#include "codec/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 char* write_json_number(char* p, double d) {
   if (!std::isfinite(d)) {
@@ -108,4 +108,4 @@ std::string to_json_text(const boost::json::value& v) {
   return out;
 }
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

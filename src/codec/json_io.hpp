@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "api/json_text.hpp"
+#include "codec/json_text.hpp"
 #include "domain/error.hpp"
 #include "domain/types.hpp"
 #include "http/types.hpp"
 #include "store/store.hpp"
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 namespace json = boost::json;
 
@@ -76,4 +76,4 @@ class FieldReader {
   std::vector<domain::FieldIssue> issues_;
 };
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec
