@@ -56,7 +56,5 @@ fuzz:
 bench: deps
 	@scripts/install-deps.sh bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench rallyuxr_check_text_writers
-	build-bench/bench/rallyuxr_check_text_writers
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh

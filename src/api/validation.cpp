@@ -4,11 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "codec/json_io.hpp"
+#include "api/request_body.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
-using namespace codec;  // the JSON writers and readers, moved to src/codec/
 std::string fmt_number(double v);
 namespace {
 
