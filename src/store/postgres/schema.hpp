@@ -220,7 +220,32 @@ CREATE TABLE metric_value_changes (
 -- from the rows whenever an experiment's status or impact changes; the portfolio total sums the
 -- blocks when it is read. (The running sums of experiment_counts met +inf once and stayed NaN.)
 -- The trigger locks the block row before it sums, so that the sum's fresh snapshot (READ
--- COMMITTED: one per statement) includes every change committed before it.
+-- COMMITTED: one per statement) includes every change committed before it. Sums run in numeric
+-- (float8 addition raises "value out of range" in PostgreSQL, which failed the whole write) and
+-- come back as float8, +-Infinity beyond its range.
+-- experiment_counts keeps its counts; its running impact sums are no longer kept.
+CREATE OR REPLACE FUNCTION experiments_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  k INTEGER;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    k := NEW.seq % 16;
+    UPDATE experiment_counts SET n = n + 1 WHERE status = NEW.status AND shard = k;
+    RETURN NULL;
+  END IF;
+  k := OLD.seq % 16;
+  IF OLD.status = NEW.status THEN
+    RETURN NULL;
+  ELSIF OLD.status < NEW.status THEN
+    UPDATE experiment_counts SET n = n - 1 WHERE status = OLD.status AND shard = k;
+    UPDATE experiment_counts SET n = n + 1 WHERE status = NEW.status AND shard = k;
+  ELSE
+    UPDATE experiment_counts SET n = n + 1 WHERE status = NEW.status AND shard = k;
+    UPDATE experiment_counts SET n = n - 1 WHERE status = OLD.status AND shard = k;
+  END IF;
+  RETURN NULL;
+END
+$$;
 CREATE TABLE experiment_impact_blocks (
   status TEXT NOT NULL,
   block  BIGINT NOT NULL,
@@ -228,7 +253,10 @@ CREATE TABLE experiment_impact_blocks (
   PRIMARY KEY (status, block)
 );
 INSERT INTO experiment_impact_blocks (status, block, impact)
-  SELECT status, seq >> 6, coalesce(sum(economic_impact), 0) FROM experiments GROUP BY 1, 2;
+  SELECT s2, b2, CASE WHEN t > 1.7976931348623157e308 THEN 'Infinity'::float8
+                      WHEN t < -1.7976931348623157e308 THEN '-Infinity'::float8 ELSE t::float8 END
+    FROM (SELECT status AS s2, seq >> 6 AS b2, coalesce(sum(economic_impact::numeric), 0) AS t
+            FROM experiments GROUP BY 1, 2) sums;
 CREATE FUNCTION experiments_impact_blocks() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   b BIGINT := NEW.seq >> 6;
@@ -239,8 +267,11 @@ BEGIN
       ON CONFLICT (status, block) DO NOTHING;
     PERFORM 1 FROM experiment_impact_blocks WHERE status = s AND block = b FOR UPDATE;
     UPDATE experiment_impact_blocks
-       SET impact = (SELECT coalesce(sum(economic_impact), 0) FROM experiments
-                      WHERE seq BETWEEN b << 6 AND (b << 6) + 63 AND status = s)
+       SET impact = (SELECT CASE WHEN t > 1.7976931348623157e308 THEN 'Infinity'::float8
+                                 WHEN t < -1.7976931348623157e308 THEN '-Infinity'::float8
+                                 ELSE t::float8 END
+                       FROM (SELECT coalesce(sum(economic_impact::numeric), 0) AS t FROM experiments
+                              WHERE seq BETWEEN b << 6 AND (b << 6) + 63 AND status = s) x)
      WHERE status = s AND block = b;
   END LOOP;
   RETURN NULL;

@@ -82,7 +82,11 @@ inline constexpr Sql kCounts{
     "counts", "SELECT status, sum(n)::bigint FROM experiment_counts GROUP BY status"};
 // The portfolio total, summed when read from the exactly recomputed block impacts (migration 2).
 inline constexpr Sql kTotalImpact{
-    "total_impact", "SELECT coalesce(sum(impact), 0) FROM experiment_impact_blocks WHERE status <> 'archived'"};
+    "total_impact",
+    "SELECT CASE WHEN t > 1.7976931348623157e308 THEN 'Infinity'::float8 "
+    "WHEN t < -1.7976931348623157e308 THEN '-Infinity'::float8 ELSE t::float8 END "
+    "FROM (SELECT coalesce(sum(impact::numeric), 0) AS t FROM experiment_impact_blocks "
+    "WHERE status <> 'archived') x"};
 inline constexpr Sql kSetEconomicImpact{
     "set_economic_impact", "UPDATE experiments SET economic_impact = $2, updated_at = $3 WHERE id = $1"};
 
