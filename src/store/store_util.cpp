@@ -98,21 +98,25 @@ std::string metric_change_payload(const std::string& experiment_id, const std::s
                      json_quote(experiment_id), json_quote(metric_id), metric_version);
 }
 
-domain::MetricValue apply_update(const domain::MetricValue& current, const MetricValueUpdate& u,
-                                 domain::UnixSeconds now) {
-  domain::MetricValue m = current;
-  m.dollars_per_unit = u.dollars_per_unit;
-  if (u.description) m.description = *u.description;
-  if (u.name) m.name = *u.name;
-  if (u.unit) m.unit = *u.unit;
-  if (u.category) m.category = *u.category;
-  if (u.improvement_direction) m.improvement_direction = *u.improvement_direction;
-  if (u.unit_size) m.unit_size = *u.unit_size;
-  if (u.validation_rules) m.validation_rules = u.validation_rules;
-  m.updated_by = u.updated_by;  // who made this version; none when the request named nobody
-  m.last_updated = now;
-  m.version = current.version + 1;
-  return m;
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
+}
+
+std::vector<std::string> split_ids(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.emplace_back(text, start, comma - start);
+    start = comma + 1;
+  }
+  return out;
 }
 
 std::string redact_database_url(const std::string& url) {

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "domain/time.hpp"
 #include "domain/types.hpp"
@@ -19,6 +20,10 @@ std::map<std::string, double> decode_lifts(const std::string& text);
 
 std::string json_quote(const std::string& s);
 
+// "a,b,c" <-> ids (ids never hold commas); "" is no ids.
+std::string join_ids(const std::vector<std::string>& ids);
+std::vector<std::string> split_ids(const std::string& text);
+
 // The contract's "DynamoDB Stream -> Analysis Processor" stream event for a results write.
 std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
                                  const std::string& event_name);
@@ -29,9 +34,6 @@ std::string analysis_job_payload(const std::string& experiment_id, std::int64_t 
                                  const std::string& extra_json);
 std::string metric_change_payload(const std::string& experiment_id, const std::string& metric_id,
                                   std::int64_t metric_version);
-
-domain::MetricValue apply_update(const domain::MetricValue& current, const MetricValueUpdate& u,
-                                 domain::UnixSeconds now);
 
 // The database URL fit for logs: a password (postgresql://user:SECRET@host) becomes "***".
 std::string redact_database_url(const std::string& url);
