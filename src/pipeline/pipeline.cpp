@@ -6,6 +6,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/lifecycle.hpp"
+#include "pipeline/payloads.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::pipeline {
@@ -114,7 +115,7 @@ std::string queue_analysis(Transaction& tx, const std::string& exp_id, std::int6
   a.created_at = a.updated_at = now;
   tx.insert_analysis(a);
   tx.insert_job(domain::new_uuid_v7(), exp_id, store::JobKind::kAnalyze,
-                store::analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
+                analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
   return a.analysis_id;
 }
 
@@ -143,7 +144,7 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
   info.version = version;
   std::string event_name = before ? "MODIFY" : "INSERT";
   tx.insert_event(store::Event{domain::new_uuid_v7(), exp_id, before ? "RESULTS_MODIFY" : "RESULTS_INSERT",
-                               store::stream_event_payload(exp_id, version, event_name), now});
+                               stream_event_payload(exp_id, version, event_name), now});
   queue_analysis(tx, exp_id, version, event_name, "", now);
   return info;
 }
@@ -206,7 +207,7 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
       ++impacted;
       if (!t.results_version) continue;  // its first analysis will read the new value anyway
       tx.insert_event(store::Event{domain::new_uuid_v7(), t.experiment_id, "ANALYSIS_REQUESTED",
-                                   store::metric_change_payload(t.experiment_id, id, m.version), now});
+                                   metric_change_payload(t.experiment_id, id, m.version), now});
       queue_analysis(tx, t.experiment_id, *t.results_version, "MODIFY", "", now);
     }
     tx.commit();
@@ -350,7 +351,7 @@ RequestOutcome request_analysis(store::Store& s, const std::string& experiment_i
       return out;
     }
     tx.insert_event(store::Event{domain::new_uuid_v7(), experiment_id, "ANALYSIS_REQUESTED",
-                                 store::stream_event_payload(experiment_id, meta->version, "MODIFY"), now});
+                                 stream_event_payload(experiment_id, meta->version, "MODIFY"), now});
     out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra_json, now);
     tx.commit();
     return out;
@@ -398,7 +399,7 @@ FinishOutcome finish_analysis(store::Store& s, const AnalysisFinish& f) {
       if (f.ok)
         tx.mark_job_done(f.job_id, std::nullopt, f.now);
       else
-        tx.mark_job_failed(f.job_id, store::failed_error_text(f.document), f.now);
+        tx.mark_job_failed(f.job_id, failed_error_text(f.document), f.now);
     }
     tx.commit();
     return out;

@@ -74,30 +74,6 @@ std::string json_quote(const std::string& s) {
   return out + "\"";
 }
 
-std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
-                                 const std::string& event_name) {
-  return fmt::format(
-      R"({{"eventName":{},"dynamodb":{{"Keys":{{"experimentId":{{"S":{}}},"metricTimepoint":{{"S":"v{}"}}}},)"
-      R"("NewImage":{{"experimentId":{{"S":{}}},"resultsVersion":{{"N":"{}"}}}}}},"eventSourceARN":"rallyuxr:experiment_results"}})",
-      json_quote(event_name), json_quote(experiment_id), results_version, json_quote(experiment_id),
-      results_version);
-}
-
-std::string analysis_job_payload(const std::string& experiment_id, std::int64_t results_version,
-                                 const std::string& event_name, const std::string& analysis_id,
-                                 const std::string& extra_json) {
-  return fmt::format(R"({{"streamEvent":{},"analysisId":{},"resultsVersion":{}{}{}}})",
-                     stream_event_payload(experiment_id, results_version, event_name),
-                     json_quote(analysis_id), results_version, extra_json.empty() ? "" : ",",
-                     extra_json);
-}
-
-std::string metric_change_payload(const std::string& experiment_id, const std::string& metric_id,
-                                  std::int64_t metric_version) {
-  return fmt::format(R"({{"experimentId":{},"reason":"METRIC_VALUE_UPDATED","metricId":{},"metricVersion":{}}})",
-                     json_quote(experiment_id), json_quote(metric_id), metric_version);
-}
-
 std::string join_ids(const std::vector<std::string>& ids) {
   std::string out;
   for (const auto& id : ids) {
@@ -127,20 +103,6 @@ std::string redact_database_url(const std::string& url) {
   auto colon = url.find(':', scheme + 3);
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
-std::string failed_error_text(const std::string& document) {
-  // Documents of failed analyses are {"status":"failed","error":"...",...}; keep the raw text
-  // short and free of JSON parsing here.
-  auto pos = document.find("\"error\":\"");
-  if (pos == std::string::npos) return "analysis failed";
-  pos += 9;
-  std::string out;
-  for (std::size_t i = pos; i < document.size() && document[i] != '"'; ++i) {
-    if (document[i] == '\\' && i + 1 < document.size()) ++i;
-    out += document[i];
-  }
-  return out;
 }
 
 }  // namespace rallyuxr::store
