@@ -174,13 +174,43 @@ http::Response events(Context& ctx, const http::Request& req) {
   return ok(std::move(data));
 }
 
+// Newest first, a page at a time (limit 1-100, default 20), so that a long history cannot make
+// one response grow without bound.
 http::Response analyses(Context& ctx, const http::Request& req) {
+  std::int64_t limit = 20, offset = 0;
+  std::vector<domain::FieldIssue> issues;
+  for (const char* name : {"limit", "offset"})
+    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
+  if (auto l = req.query_param("limit")) {
+    auto v = parse_int(*l);
+    if (!v || *v < 1 || *v > 100)
+      issues.push_back({"limit", "Must be an integer from 1 to 100"});
+    else
+      limit = *v;
+  }
+  if (auto o = req.query_param("offset")) {
+    auto v = parse_int(*o);
+    if (!v || *v < 0)
+      issues.push_back({"offset", "Must be an integer of 0 or more"});
+    else
+      offset = *v;
+  }
+  if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
   auto e = load_experiment(ctx, req.params[0]);
+  auto all = ctx.store.list_analyses(e.id);
+  auto total = static_cast<std::int64_t>(all.size());
   json::array out;
-  for (const auto& a : ctx.store.list_analyses(e.id)) out.emplace_back(analysis_to_json(a));
+  for (std::int64_t i = offset; i < total && i < offset + limit; ++i)
+    out.emplace_back(analysis_to_json(all[static_cast<std::size_t>(i)]));
   json::object data;
   data["experimentId"] = e.id;
   data["analyses"] = std::move(out);
+  json::object pagination;
+  pagination["total"] = total;
+  pagination["limit"] = limit;
+  pagination["offset"] = offset;
+  pagination["hasMore"] = offset + limit < total;
+  data["pagination"] = std::move(pagination);
   return ok(std::move(data));
 }
 

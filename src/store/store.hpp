@@ -124,6 +124,13 @@ struct MetricValueUpdated {
   std::int64_t impacted_experiments = 0;
 };
 
+// What the backend knows about its own health beyond a round trip (see Store::health).
+struct HealthReport {
+  enum class Level { kHealthy, kDegraded, kDown };
+  Level level = Level::kHealthy;
+  std::vector<std::string> reasons;  // why it is not healthy
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -135,6 +142,8 @@ class Store {
 
   // Health: a real round trip to the database.
   virtual bool ping() = 0;
+  // Problems seen since start (a damaged file, a deleted WAL, writes failing); no I/O.
+  virtual HealthReport health() { return {}; }
 
   // Seeds the catalogue when it is empty. Returns true when it seeded.
   virtual bool seed_metric_values(const std::vector<domain::MetricValue>& catalogue) = 0;

@@ -11,7 +11,9 @@
 
 #include "domain/ids.hpp"
 #include "store/sqlite/connection.hpp"
+#include "domain/deadline.hpp"
 #include "store/row_mapping.hpp"
+#include "store/sqlite/health_monitor.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/store_util.hpp"
 
@@ -260,16 +262,31 @@ class ReadTransaction {
 // while another connection holds SQLite's write lock, its busy handler sleeps in steps of up to
 // 100 ms, so under load writers idled while the lock was free; the mutex hands it over at once
 // (docs/performance.md). Other processes on the same file still meet at the database's lock.
+// Both waits (the mutex, then SQLite's busy handler) share one budget: 10 s, or less when the
+// request's deadline is nearer (domain/deadline.hpp); past it the write fails with StoreUnavailable.
 class WriteTransaction {
  public:
-  WriteTransaction(std::mutex& mu, Connection& c) : lock_(mu), tx_(c) {}
+  WriteTransaction(std::timed_mutex& mu, Connection& c) : lock_(acquire(mu)), tx_(begin_within_budget(c)) {
+    sqlite3_busy_timeout(c.handle(), 10000);
+  }
   void commit() {
     tx_.commit();
+    record_write_ok();
     lock_.unlock();
   }
 
  private:
-  std::unique_lock<std::mutex> lock_;  // held until tx_ commits or rolls back
+  static std::unique_lock<std::timed_mutex> acquire(std::timed_mutex& mu) {
+    std::unique_lock<std::timed_mutex> lock(mu, std::defer_lock);
+    if (!lock.try_lock_for(domain::wait_budget(std::chrono::seconds(10))))
+      throw StoreUnavailable("the database is busy: another write held it past the deadline");
+    return lock;
+  }
+  static Connection& begin_within_budget(Connection& c) {
+    sqlite3_busy_timeout(c.handle(), static_cast<int>(domain::wait_budget(std::chrono::seconds(10)).count()));
+    return c;
+  }
+  std::unique_lock<std::timed_mutex> lock_;  // held until tx_ commits or rolls back
   Transaction tx_;
 };
 
@@ -472,13 +489,17 @@ class SqliteStore final : public Store {
       auto parent = std::filesystem::path(path).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent);
     }
+    check_integrity(path);  // refuse a damaged file before touching it
     {
       Connection c(path);  // migrate on a connection of its own, before the pool opens
       migrate(c);
       c.exec(kRequeueOrphans);  // one node per SQLite file: a running job at start is orphaned
     }
     pool_ = std::make_unique<Pool>(path, pool_size);
+    monitor_ = std::make_unique<HealthMonitor>(path);
   }
+
+  HealthReport health() override { return monitor_->report(); }
 
   bool ping() override {
     auto c = pool_->acquire();
@@ -1155,7 +1176,8 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Pool> pool_;
-  std::mutex write_mu_;  // see WriteTransaction
+  std::timed_mutex write_mu_;  // see WriteTransaction
+  std::unique_ptr<HealthMonitor> monitor_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, CachedResults> cache_;
   std::list<std::string> lru_;  // most recently used first
