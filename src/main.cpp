@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
       ->envname("RALLYUXR_MAX_ATTEMPTS")->check(CLI::Range(1, 100))->capture_default_str();
   s->add_option("--retry-base-ms", serve.retry_base_ms, "First retry delay; doubles each attempt")
       ->envname("RALLYUXR_RETRY_BASE_MS")->check(CLI::Range(1, 600000))->capture_default_str();
-  s->add_option("--pool-size", serve.pool_size, "Database connections (0: request threads + workers + 2)")
+  s->add_option("--pool-size", serve.pool_size, "Database connections (0: 2 x request threads + workers + 2)")
       ->envname("RALLYUXR_POOL_SIZE")->check(CLI::Range(0, 512))->capture_default_str();
   s->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body (413 above)")
       ->envname("RALLYUXR_MAX_BODY_BYTES")->capture_default_str();
@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
                 "Seconds in-flight requests get to finish on SIGTERM")
       ->envname("RALLYUXR_SHUTDOWN_GRACE")->check(CLI::Range(0, 600))->capture_default_str();
   s->add_option("--request-threads", serve.request_threads,
-                "Threads that run handlers (and so every database call), apart from the I/O threads")
+                "Threads that run handlers (and so every database call) apart from the I/O threads; as many again for writes")
       ->envname("RALLYUXR_REQUEST_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
   s->add_option("--request-timeout", serve.request_timeout_seconds,
                 "Seconds a request may wait for a request thread and the database before it answers 503")

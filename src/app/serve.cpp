@@ -127,8 +127,9 @@ int run_serve(const ServeConfig& cfg) {
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   mallopt(M_TRIM_THRESHOLD, 1 << 20);
 #endif
-  // Handlers run on the request threads; the health lane (2 threads) needs its own connections.
-  int pool = cfg.pool_size > 0 ? cfg.pool_size : cfg.request_threads + cfg.workers + 2;
+  // Handlers run on the request threads (as many for reads as for writes); the health lane (2
+  // threads) needs connections of its own.
+  int pool = cfg.pool_size > 0 ? cfg.pool_size : 2 * cfg.request_threads + cfg.workers + 2;
   std::size_t capacity = connection_capacity(pool);
   std::size_t max_connections = static_cast<std::size_t>(cfg.max_connections);
   if (max_connections > capacity) {

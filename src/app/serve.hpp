@@ -17,7 +17,7 @@ struct ServeConfig {
   int workers = 2;
   int max_attempts = 5;
   int retry_base_ms = 200;
-  int pool_size = 0;  // 0: request_threads + workers + 2
+  int pool_size = 0;  // 0: 2 x request_threads + workers + 2
   std::size_t max_body_bytes = 1u << 20;
   std::size_t max_import_bytes = 32u << 20;
   std::string web_root = "web/dist";

@@ -169,10 +169,13 @@ std::size_t Middleware::body_limit(const std::string& method, const std::string&
 
 Middleware::Lane Middleware::lane(const std::string& method, const std::string& raw_path) const {
   if (method == "OPTIONS") return Lane::kInline;
-  if (raw_path == "/metrics") return Lane::kNormal;  // reads queue figures from the database
+  if (raw_path == "/metrics") return Lane::kRead;  // reads queue figures from the database
   if (!is_api_path(raw_path, options_.api_base)) return Lane::kInline;  // static files: memory only
   const Route* r = api_route(method, raw_path);
-  return r && r->priority ? Lane::kPriority : Lane::kNormal;
+  if (r && r->priority) return Lane::kPriority;
+  // Writes wait for the database's single write lock; reads never do (WAL): apart, a queue of
+  // writers cannot starve reads of threads.
+  return is_write_method(method) ? Lane::kWrite : Lane::kRead;
 }
 
 std::optional<Response> Middleware::check_header(const Request& req, const HeaderFacts& f) const {

@@ -33,7 +33,7 @@ class Middleware {
   // The body limit for a request (the route's, or the default).
   std::size_t body_limit(const std::string& method, const std::string& raw_path) const;
   // Whether a request runs on the priority lane (health) or needs no request thread at all.
-  enum class Lane { kInline, kPriority, kNormal };
+  enum class Lane { kInline, kPriority, kRead, kWrite };
   Lane lane(const std::string& method, const std::string& raw_path) const;
 
   // Routes and runs the request (req.path: decoded, with the API base). Never throws.

@@ -30,6 +30,7 @@ Server::Impl::Impl(ServerOptions o, const Router& r)
       signals(ioc),
       accept_pause(ioc),
       work(static_cast<std::size_t>(request_threads(options))),
+      write_work(static_cast<std::size_t>(request_threads(options))),
       priority_work(2) {}
 
 // Out of descriptors (EMFILE/ENFILE) or memory, accept() fails again at once: pause instead of
@@ -113,6 +114,7 @@ void Server::run() {
   for (auto& t : threads) t.join();
   // Handlers still running (past the grace period) finish before the caller tears the store down.
   impl_->work.join();
+  impl_->write_work.join();
   impl_->priority_work.join();
 }
 

@@ -66,7 +66,8 @@ struct Server::Impl {
   boost::asio::signal_set signals;
   boost::asio::steady_timer accept_pause;  // after EMFILE/ENFILE
   // Declared after ioc: destroyed (joined) first, so that their last posts find it alive.
-  boost::asio::thread_pool work;
+  boost::asio::thread_pool work;        // reads
+  boost::asio::thread_pool write_work;  // writes
   boost::asio::thread_pool priority_work;
 
   std::atomic<std::size_t> connections{0};

@@ -222,6 +222,8 @@ class Session : public std::enable_shared_from_this<Session> {
     };
     if (priority)
       net::post(impl_.priority_work, std::move(job));
+    else if (lane == Middleware::Lane::kWrite)
+      net::post(impl_.write_work, std::move(job));
     else
       net::post(impl_.work, std::move(job));
   }
