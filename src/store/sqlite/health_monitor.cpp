@@ -127,8 +127,9 @@ void HealthMonitor::check_wal() {
   } else {
     return;
   }
-  spdlog::error("database: {}: transactions since the last checkpoint are lost if the process stops. Take a "
-                "backup now (sqlite3 FILE \".backup COPY\"), then restart the server",
+  spdlog::error("database: {}: transactions since the last checkpoint live only in this process and are lost "
+                "if it crashes or is killed. Stop it gracefully now (SIGTERM): its last connection checkpoints "
+                "them into the database file as it closes",
                 wal_problem_);
 }
 
