@@ -276,19 +276,42 @@ class Session : public std::enable_shared_from_this<Session> {
     write(std::move(res), false, std::move(response_share));
   }
 
+  // Writes a step at a time: a client that reads nothing for kWriteStall while its response is
+  // being written is disconnected (and gives its share of the response budget back), and the
+  // whole response must go within --read-timeout.
+  struct Writing {
+    std::shared_ptr<bhttp::response<bhttp::string_body>> res;
+    bhttp::serializer<false, bhttp::string_body> sr;
+    BudgetShare share;
+    std::chrono::steady_clock::time_point deadline;
+    bool close_after;
+    bool drain;
+    Writing(std::shared_ptr<bhttp::response<bhttp::string_body>> r, BudgetShare s, std::chrono::steady_clock::time_point d,
+            bool c, bool dr)
+        : res(std::move(r)), sr(*res), share(std::move(s)), deadline(d), close_after(c), drain(dr) {}
+  };
+  static constexpr auto kWriteStall = std::chrono::seconds(5);
+
   void write(std::shared_ptr<bhttp::response<bhttp::string_body>> res, bool drain = false, BudgetShare share = {}) {
     bool close_after = !res->keep_alive();
-    stream_.expires_after(impl_.options.read_timeout);
-    auto shared = std::make_shared<BudgetShare>(std::move(share));
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), res, shared, close_after, drain](beast::error_code ec, std::size_t) {
-                         shared->release();
-                         self->busy_ = false;
-                         if (ec) return self->close();
-                         if (drain) return self->drain();
-                         if (close_after || self->impl_.stopping) return self->close();
-                         self->read_header();
-                       });
+    auto w = std::make_shared<Writing>(std::move(res), std::move(share),
+                                       std::chrono::steady_clock::now() + impl_.options.read_timeout, close_after, drain);
+    write_step(std::move(w));
+  }
+
+  void write_step(std::shared_ptr<Writing> w) {
+    auto now = std::chrono::steady_clock::now();
+    auto left = w->deadline > now ? w->deadline - now : std::chrono::steady_clock::duration::zero();
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(left, kWriteStall));
+    bhttp::async_write_some(stream_, w->sr, [self = shared_from_this(), w](beast::error_code ec, std::size_t) {
+      if (!ec && !w->sr.is_done()) return self->write_step(w);
+      w->share.release();
+      self->busy_ = false;
+      if (ec) return self->close();
+      if (w->drain) return self->drain();
+      if (w->close_after || self->impl_.stopping) return self->close();
+      self->read_header();
+    });
   }
 
   // After an early error response (413, 431, ...) the client may still be sending: read and drop

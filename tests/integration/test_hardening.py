@@ -494,6 +494,30 @@ class DatabaseFaultsTest(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_corruption_while_running_is_503_and_down(self):
+        with Server() as s:
+            for i in range(40):
+                s.create_experiment(name=f"Row {i}", description="x" * 400)
+            s.wait_idle()
+            path = s.database[len("sqlite:"):]
+            db = sqlite3.connect(path, isolation_level=None, timeout=10)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size = os.path.getsize(path)
+            with open(path, "r+b") as f:  # damage every page but the first (the schema)
+                for off in range(4096, size, 4096):
+                    f.seek(off + 100)
+                    f.write(os.urandom(200))
+            db.execute("PRAGMA user_version = 7")  # a write: every connection re-reads its pages
+            db.close()
+            r = s.get("/api/experiments?limit=100")
+            self.assertEqual(r.status, 503, r.body[:300])
+            self.assertEqual(r.error["code"], "SERVICE_UNAVAILABLE")
+            h = s.get("/api/health")
+            self.assertEqual(h.status, 503)
+            body = h.json()
+            self.assertEqual(body["data"]["services"]["database"], "down")
+            self.assertTrue(any("damaged" in x for x in body["data"]["reasons"]), body)
+
     def test_deleted_wal_is_reported(self):
         with Server() as s:
             s.create_experiment(name="Before")
