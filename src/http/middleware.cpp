@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "domain/error.hpp"
+#include "http/json_quote.hpp"
 
 namespace rallyuxr::http {
 namespace {
@@ -91,34 +92,6 @@ bool is_api_path(const std::string& path, const std::string& base) {
 }
 
 }  // namespace
-
-std::string json_quote(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          static const char* hex = "0123456789abcdef";
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
-}
 
 bool is_write_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH"; }
 

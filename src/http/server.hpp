@@ -53,9 +53,6 @@ struct ServerOptions {
 Response error_response(int status, const std::string& code, const std::string& message,
                         const std::string& request_id, const std::string& details_json = "");
 
-// A JSON string literal for `s` (quotes included).
-std::string json_quote(std::string_view s);
-
 class Server {
  public:
   Server(ServerOptions options, const Router& router);

@@ -15,6 +15,7 @@
 
 #include "domain/deadline.hpp"
 #include "domain/ids.hpp"
+#include "http/json_quote.hpp"
 #include "http/server_impl.hpp"
 
 namespace rallyuxr::http {
