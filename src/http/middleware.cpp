@@ -87,6 +87,16 @@ std::string normalize_origin(std::string o) {
   return o;
 }
 
+// A Host that is an IP address cannot be a rebound name: a page whose origin is that address is
+// this server's own page.
+bool is_ip_literal(const std::string& host) {
+  if (!host.empty() && host.front() == '[') return true;
+  if (host.empty()) return false;
+  for (char c : host)
+    if (!((c >= '0' && c <= '9') || c == '.')) return false;
+  return true;
+}
+
 bool is_api_path(const std::string& path, const std::string& base) {
   return path == base || path.rfind(base + "/", 0) == 0;
 }
@@ -201,7 +211,7 @@ std::optional<Response> Middleware::check_origin(const Request& req) const {
     return std::optional<Response>(error_response(403, "FORBIDDEN", message, req.request_id));
   };
   std::string host = req.header("host");
-  if (!host.empty() && !allowed_hosts_.count(host_name(host)))
+  if (!host.empty() && !allowed_hosts_.count(host_name(host)) && !is_ip_literal(host_name(host)))
     return forbid("Writes without an access token need a Host header naming this server (got '" +
                   host_name(host).substr(0, 100) + "'); add its origin with --allowed-origin or set --api-token");
   auto origin_it = req.headers.find("origin");

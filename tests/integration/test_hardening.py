@@ -413,7 +413,8 @@ class BrowserOriginsTest(unittest.TestCase):
             # Reads stay open to any origin; the server's own origin, allowed origins and clients
             # without a browser (no Origin) may write.
             self.assertEqual(s.get("/api/experiments", headers={"Origin": "http://evil.example"}).status, 200)
-            for headers in ({"Origin": f"http://127.0.0.1:{s.port}"}, {}, {"Host": f"localhost:{s.port}"}):
+            for headers in ({"Origin": f"http://127.0.0.1:{s.port}"}, {}, {"Host": f"localhost:{s.port}"},
+                            {"Host": f"10.1.2.3:{s.port}"}):
                 r = s.post("/api/experiments", self.BODY, headers=headers)
                 self.assertEqual(r.status, 201, (headers, r.body[:300]))
 
