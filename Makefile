@@ -7,6 +7,7 @@ DB ?= data/rallyuxr.db
 PORT ?= 8080
 
 FUZZ_SECONDS ?= 300
+SOAK_MINUTES ?= 10
 
 .PHONY: all deps deps-test build web run test test-unit test-integration test-e2e test-sanitizers test-fuzz bench fuzz clean
 
@@ -79,3 +80,4 @@ bench: deps
 	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
+	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)

@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
       ->envname("RALLYUXR_MAX_ATTEMPTS")->check(CLI::Range(1, 100))->capture_default_str();
   s->add_option("--retry-base-ms", serve.retry_base_ms, "First retry delay; doubles each attempt")
       ->envname("RALLYUXR_RETRY_BASE_MS")->check(CLI::Range(1, 600000))->capture_default_str();
-  s->add_option("--pool-size", serve.pool_size, "Database connections (0: threads + workers + 2)")
+  s->add_option("--pool-size", serve.pool_size, "Database connections (0: 2 x request threads + workers + 2)")
       ->envname("RALLYUXR_POOL_SIZE")->check(CLI::Range(0, 512))->capture_default_str();
   s->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body (413 above)")
       ->envname("RALLYUXR_MAX_BODY_BYTES")->capture_default_str();
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   s->add_flag("--allow-unauthenticated", serve.allow_unauthenticated,
               "Allow listening on a non-loopback address without --api-token")
       ->envname("RALLYUXR_ALLOW_UNAUTHENTICATED");
-  s->add_option("--max-connections", serve.max_connections, "Open connections at most; more get 503")
+  s->add_option("--max-connections", serve.max_connections, "Open connections at most; more get 503 (clamped below the open-file limit)")
       ->envname("RALLYUXR_MAX_CONNECTIONS")->check(CLI::Range(1, 100000))->capture_default_str();
   s->add_option("--read-timeout", serve.read_timeout_seconds, "Seconds a client has to send a whole request")
       ->envname("RALLYUXR_READ_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
@@ -64,6 +64,23 @@ int main(int argc, char** argv) {
   s->add_option("--shutdown-grace", serve.shutdown_grace_seconds,
                 "Seconds in-flight requests get to finish on SIGTERM")
       ->envname("RALLYUXR_SHUTDOWN_GRACE")->check(CLI::Range(0, 600))->capture_default_str();
+  s->add_option("--request-threads", serve.request_threads,
+                "Threads that run handlers (and so every database call) apart from the I/O threads; as many again for writes")
+      ->envname("RALLYUXR_REQUEST_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
+  s->add_option("--request-timeout", serve.request_timeout_seconds,
+                "Seconds a request may wait for a request thread and the database before it answers 503")
+      ->envname("RALLYUXR_REQUEST_TIMEOUT")->check(CLI::Range(1, 600))->capture_default_str();
+  s->add_option("--max-body-bytes-in-flight", serve.max_body_bytes_in_flight,
+                "Request body bytes being received at once over all connections (503 beyond)")
+      ->envname("RALLYUXR_MAX_BODY_BYTES_IN_FLIGHT")->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40))
+      ->capture_default_str();
+  s->add_option("--max-response-bytes-in-flight", serve.max_response_bytes_in_flight,
+                "Bytes of large responses (over 64 KiB) being written at once (503 beyond)")
+      ->envname("RALLYUXR_MAX_RESPONSE_BYTES_IN_FLIGHT")->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40))
+      ->capture_default_str();
+  s->add_option("--allowed-origin", serve.allowed_origins,
+                "Without --api-token: another origin (scheme://host[:port]) whose pages may write; repeatable")
+      ->envname("RALLYUXR_ALLOWED_ORIGINS")->delimiter(',');
   s->add_option("--lease-seconds", serve.lease_seconds,
                 "How long a worker holds a job before another node may take it over")
       ->envname("RALLYUXR_LEASE_SECONDS")->check(CLI::Range(1.0, 3600.0))->capture_default_str();

@@ -197,15 +197,44 @@ http::Response events(Context& ctx, const http::Request& req) {
   });
 }
 
+// Newest first, a page at a time (limit 1-100, default 20), so that a long history cannot make
+// one response grow without bound.
 http::Response analyses(Context& ctx, const http::Request& req) {
+  std::int64_t limit = 20, offset = 0;
+  std::vector<domain::FieldIssue> issues;
+  for (const char* name : {"limit", "offset"})
+    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
+  if (auto l = req.query_param("limit")) {
+    auto v = parse_int(*l);
+    if (!v || *v < 1 || *v > 100)
+      issues.push_back({"limit", "Must be an integer from 1 to 100"});
+    else
+      limit = *v;
+  }
+  if (auto o = req.query_param("offset")) {
+    auto v = parse_int(*o);
+    if (!v || *v < 0)
+      issues.push_back({"offset", "Must be an integer of 0 or more"});
+    else
+      offset = *v;
+  }
+  if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
   auto e = load_experiment(ctx, req.params[0]);
   auto list = ctx.store.list_analyses(e.id);
+  auto total = static_cast<std::int64_t>(list.size());
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experimentId").string(e.id);
     w.key("analyses").begin_array();
-    for (const auto& a : list) append_analysis_json(w.slot(), a);
+    for (std::int64_t i = offset; i < total && i < offset + limit; ++i)
+      append_analysis_json(w.slot(), list[static_cast<std::size_t>(i)]);
     w.end_array();
+    w.key("pagination").begin_object();
+    w.key("total").integer(total);
+    w.key("limit").integer(limit);
+    w.key("offset").integer(offset);
+    w.key("hasMore").boolean(offset + limit < total);
+    w.end_object();
     w.end_object();
   });
 }

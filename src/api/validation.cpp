@@ -24,7 +24,12 @@ std::optional<domain::UnixSeconds> read_date(FieldReader& r, const char* key) {
   auto s = r.string(key, true, 1, 64);
   if (!s) return std::nullopt;
   auto t = domain::parse_iso8601(*s);
-  if (!t) r.issue(key, "Invalid date: use YYYY-MM-DD or an ISO-8601 datetime with a zone");
+  if (!t) {
+    r.issue(key, "Invalid date: use YYYY-MM-DD or an ISO-8601 datetime with a zone");
+  } else if (*t < 0) {
+    r.issue(key, "Dates must be in the years 1970-9999");
+    return std::nullopt;
+  }
   return t;
 }
 
@@ -92,6 +97,11 @@ domain::Experiment parse_create_experiment(const json::object& body, const std::
   }
   auto start = read_date(r, "startDate");
   auto end = read_date(r, "endDate");
+  if (start && *start < domain::kEarliestStartDate) {
+    r.issue("startDate", "Must be on or after 1970-01-31: dates are accepted in the years 1970-9999 and the "
+                         "pre period (up to 30 days) must stay in them");
+    start.reset();
+  }
   if (start && end) {
     if (*end <= *start)
       r.issue("endDate", "Must be after startDate");
@@ -194,6 +204,8 @@ domain::MetricValue parse_metric_value_create(const json::object& body) {
   if (auto d = r.number("dollarsPerUnit", true)) {
     if (*d <= 0)
       r.issue("dollarsPerUnit", "Must be greater than 0");
+    else if (*d > domain::kMaxDollarsPerUnit)
+      r.issue("dollarsPerUnit", "Must be at most 1e9");
     else
       m.dollars_per_unit = *d;
   }
@@ -213,8 +225,8 @@ domain::MetricValue parse_metric_value_create(const json::object& body) {
   }
   m.unit_size = default_unit_size(m.unit);
   if (auto us = r.number("unitSize", false)) {
-    if (*us <= 0)
-      r.issue("unitSize", "Must be greater than 0");
+    if (*us < 1e-9 || *us > 1e9)
+      r.issue("unitSize", "Must be from 1e-9 to 1e9");
     else
       m.unit_size = *us;
   }
@@ -232,6 +244,8 @@ store::MetricValueUpdate parse_metric_value_update(const json::object& body, con
   if (auto d = r.number("dollarsPerUnit", true)) {
     if (*d <= 0)
       r.issue("dollarsPerUnit", "Must be greater than 0");
+    else if (*d > domain::kMaxDollarsPerUnit)
+      r.issue("dollarsPerUnit", "Must be at most 1e9");
     else
       u.dollars_per_unit = *d;
   }
@@ -251,8 +265,8 @@ store::MetricValueUpdate parse_metric_value_update(const json::object& body, con
       r.issue("improvementDirection", "Expected 'increase' or 'decrease'");
   }
   if (auto us = r.number("unitSize", false)) {
-    if (*us <= 0)
-      r.issue("unitSize", "Must be greater than 0");
+    if (*us < 1e-9 || *us > 1e9)
+      r.issue("unitSize", "Must be from 1e-9 to 1e9");
     else
       u.unit_size = *us;
   }

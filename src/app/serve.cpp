@@ -2,8 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <csignal>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "api/routes.hpp"
 #include "app/catalogue.hpp"
@@ -77,6 +82,21 @@ std::string pipeline_metrics(store::Store& store, jobs::WorkerPool& workers) {
 
 }  // namespace
 
+std::size_t connection_capacity(int pool_size) {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit raised = rl;
+    raised.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+  }
+  // A SQLite connection holds up to 3 descriptors (file, WAL, shared memory); 64 more for the
+  // listening socket, epoll, timers, logs, the web bundle read at start and PostgreSQL's listener.
+  std::size_t reserve = 64 + 3 * static_cast<std::size_t>(std::max(pool_size, 1));
+  std::size_t limit = rl.rlim_cur == RLIM_INFINITY ? 1048576 : static_cast<std::size_t>(rl.rlim_cur);
+  return limit > reserve + 16 ? limit - reserve : 16;
+}
+
 std::string check_serve_config(const ServeConfig& cfg) {
   bool loopback = cfg.host == "127.0.0.1" || cfg.host == "::1" || cfg.host == "localhost" ||
                   cfg.host.rfind("127.", 0) == 0;
@@ -102,7 +122,23 @@ int run_serve(const ServeConfig& cfg) {
     spdlog::critical("{}", problem);
     return 2;
   }
-  int pool = cfg.pool_size > 0 ? cfg.pool_size : cfg.threads + cfg.workers + 2;
+#if defined(__GLIBC__)
+  // Large buffers (request bodies, big responses) come from mmap and go back to the system when
+  // freed, instead of staying in the heap as free space after a burst.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1 << 20);
+#endif
+  // Handlers run on the request threads (as many for reads as for writes); the health lane (2
+  // threads) needs connections of its own.
+  int pool = cfg.pool_size > 0 ? cfg.pool_size : 2 * cfg.request_threads + cfg.workers + 2;
+  std::size_t capacity = connection_capacity(pool);
+  std::size_t max_connections = static_cast<std::size_t>(cfg.max_connections);
+  if (max_connections > capacity) {
+    spdlog::warn("--max-connections {} does not fit the open-file limit: clamped to {} (raise `ulimit -n` to "
+                 "allow more)",
+                 max_connections, capacity);
+    max_connections = capacity;
+  }
   std::unique_ptr<store::Store> store;
   try {
     store = store::make_store(cfg.database, pool);
@@ -140,7 +176,12 @@ int run_serve(const ServeConfig& cfg) {
   so.json_access_log = cfg.log_format == "json";
   so.api_token = cfg.api_token;
   so.read_token = cfg.read_token;
-  so.max_connections = static_cast<std::size_t>(cfg.max_connections);
+  so.max_connections = max_connections;
+  so.request_threads = cfg.request_threads;
+  so.request_timeout = std::chrono::seconds(cfg.request_timeout_seconds);
+  so.max_body_bytes_in_flight = cfg.max_body_bytes_in_flight;
+  so.max_response_bytes_in_flight = cfg.max_response_bytes_in_flight;
+  so.allowed_origins = cfg.allowed_origins;
   so.read_timeout = std::chrono::seconds(cfg.read_timeout_seconds);
   so.idle_timeout = std::chrono::seconds(cfg.idle_timeout_seconds);
   so.shutdown_grace = std::chrono::seconds(cfg.shutdown_grace_seconds);

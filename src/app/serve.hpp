@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace rallyuxr::app {
 
@@ -16,7 +17,7 @@ struct ServeConfig {
   int workers = 2;
   int max_attempts = 5;
   int retry_base_ms = 200;
-  int pool_size = 0;  // 0: threads + workers + 2
+  int pool_size = 0;  // 0: 2 x request_threads + workers + 2
   std::size_t max_body_bytes = 1u << 20;
   std::size_t max_import_bytes = 32u << 20;
   std::string web_root = "web/dist";
@@ -31,7 +32,17 @@ struct ServeConfig {
   int idle_timeout_seconds = 60;
   int shutdown_grace_seconds = 10;
   double lease_seconds = 60;
+  // Hardening budgets (docs/security.md).
+  int request_threads = 4;
+  int request_timeout_seconds = 10;
+  std::size_t max_body_bytes_in_flight = 128u << 20;
+  std::size_t max_response_bytes_in_flight = 64u << 20;
+  std::vector<std::string> allowed_origins;
 };
+
+// Raises the soft limit of open files to the hard limit and returns how many connections fit
+// under it (the limit less a reserve for the database, logs and the listening socket).
+std::size_t connection_capacity(int pool_size);
 
 // Why a configuration cannot start, or empty when it can.
 std::string check_serve_config(const ServeConfig& config);

@@ -153,9 +153,9 @@ bool parse_double(std::string_view s, double& v) {
 bool parse_count(std::string_view s, std::int64_t& v) {
   if (s.empty()) return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec == std::errc() && p == s.data() + s.size()) return v >= 0;
+  if (ec == std::errc() && p == s.data() + s.size()) return v >= 0 && v <= domain::kMaxSampleSize;
   double d;  // "120.0" is an integer too
-  if (!parse_double(s, d) || d < 0 || d != std::floor(d) || d > 9e15) return false;
+  if (!parse_double(s, d) || d < 0 || d != std::floor(d) || d > static_cast<double>(domain::kMaxSampleSize)) return false;
   v = static_cast<std::int64_t>(d);
   return true;
 }
@@ -224,11 +224,11 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       good = false;
     }
     if (!parse_count(fields[idx[4]], p.treatment_sample_size)) {
-      col.issue(where + ": treatmentSampleSize", "Must be a non-negative integer");
+      col.issue(where + ": treatmentSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
     if (!parse_count(fields[idx[5]], p.control_sample_size)) {
-      col.issue(where + ": controlSampleSize", "Must be a non-negative integer");
+      col.issue(where + ": controlSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
     if (good) col.add(where, metric, p);
@@ -293,21 +293,21 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
         auto it = pt.find(key);
         if (it != pt.end()) {
           const auto& x = it->value();
-          if (x.is_int64() && x.get_int64() >= 0) {
+          if (x.is_int64() && x.get_int64() >= 0 && x.get_int64() <= domain::kMaxSampleSize) {
             v = x.get_int64();
             return true;
           }
-          if (x.is_uint64() && x.get_uint64() <= 9'000'000'000'000'000ULL) {
+          if (x.is_uint64() && x.get_uint64() <= static_cast<std::uint64_t>(domain::kMaxSampleSize)) {
             v = static_cast<std::int64_t>(x.get_uint64());
             return true;
           }
           if (x.is_double() && x.get_double() >= 0 && x.get_double() == std::floor(x.get_double()) &&
-              x.get_double() < 9e15) {
+              x.get_double() <= static_cast<double>(domain::kMaxSampleSize)) {
             v = static_cast<std::int64_t>(x.get_double());
             return true;
           }
         }
-        col.issue(where + "." + key, "Must be a non-negative integer");
+        col.issue(where + "." + key, "Must be an integer from 0 to 10^12");
         return false;
       };
       good = number("treatmentValue", p.treatment_value) && good;

@@ -24,6 +24,16 @@ enum class DataSource { kSimulated, kImported };
 enum class AnalysisDesign { kDid, kPaired };
 
 // One hour of one metric: the contract's timeSeries element.
+// Bounds that keep sums exact and every stored figure writable back (docs/api.md, "Limits").
+// A sample size per metric, hour and arm: at most 10^12 (sums over 366 days + 30 days of hours,
+// both arms, stay far below 2^63).
+inline constexpr std::int64_t kMaxSampleSize = 1'000'000'000'000;
+// Dollars per unit of a metric value: above 0, at most 10^9 (sums over any portfolio stay finite).
+inline constexpr double kMaxDollarsPerUnit = 1e9;
+// Dates are accepted in the years 1970-9999; an experiment starts at least 30 days after
+// 1970-01-01 so that its pre period (up to 30 days) stays in range.
+inline constexpr UnixSeconds kEarliestStartDate = 30 * 86400;
+
 struct HourlyPoint {
   UnixSeconds timestamp = 0;
   double treatment_value = 0;

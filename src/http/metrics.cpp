@@ -18,11 +18,25 @@ std::string escape_label(const std::string& s) {
   return out;
 }
 
+// Methods outside the known set share one label, so that made-up methods cannot add series.
+const std::string& method_label(const std::string& method) {
+  static const std::string known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+  static const std::string other = "OTHER";
+  for (const auto& k : known)
+    if (method == k) return k;
+  return other;
+}
+
 }  // namespace
 
 void Metrics::observe(const std::string& route, const std::string& method, int status, double seconds) {
+  if (status < 100 || status > 599) status = 599;
   std::lock_guard lock(mu_);
-  auto& s = series_[{route, method, status}];
+  std::tuple<std::string, std::string, int> key{route.size() > 200 ? std::string("other") : route,
+                                                method_label(method), status};
+  auto it = series_.find(key);
+  if (it == series_.end() && series_.size() >= kMaxSeries) key = {"overflow", "OTHER", 599};
+  auto& s = series_[key];
   for (std::size_t i = 0; i < kBuckets.size(); ++i)
     if (seconds <= kBuckets[i]) ++s.buckets[i];
   ++s.count;

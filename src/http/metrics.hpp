@@ -1,5 +1,7 @@
 // Request metrics for GET /metrics in the Prometheus text format: counts and latency histograms by
-// route pattern, method and status (bounded cardinality: patterns, not raw paths). Thread-safe.
+// route pattern, method and status. Cardinality is bounded: routes are patterns (never raw paths),
+// methods outside GET/HEAD/POST/PUT/DELETE/PATCH/OPTIONS are "OTHER", and past kMaxSeries label
+// sets further ones are counted under route="overflow". Thread-safe.
 #pragma once
 
 #include <array>
@@ -15,6 +17,7 @@ class Metrics {
  public:
   static constexpr std::array<double, 13> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                       0.1,    0.25,  0.5,    1,     2.5,   5};
+  static constexpr std::size_t kMaxSeries = 2000;
   void observe(const std::string& route, const std::string& method, int status, double seconds);
   void connection_rejected();
   // Appends more families (queue depth, job failures, ...) from outside http/.

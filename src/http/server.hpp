@@ -8,6 +8,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "http/metrics.hpp"
 #include "http/types.hpp"
@@ -32,6 +34,19 @@ struct ServerOptions {
   std::string read_token;
   std::chrono::seconds shutdown_grace{10};       // in-flight requests get this long on SIGTERM
   Metrics* metrics = nullptr;                    // GET /metrics when set
+  // Budgets that bound what clients can make the server hold (docs/security.md).
+  std::size_t max_body_bytes_in_flight = 128u << 20;     // request bodies being read; 503 beyond
+  std::size_t max_response_bytes_in_flight = 64u << 20;  // large responses being written; 503 beyond
+  // Handlers (and so every database call) run on request threads, never on the I/O threads: this
+  // many for reads and as many for writes; the health check has a lane of its own (2 threads) so
+  // that it answers while the others wait for the database.
+  int request_threads = 4;
+  std::size_t max_queued_requests = 1024;                // waiting for a request thread; 503 beyond
+  std::chrono::milliseconds request_timeout{10000};      // waits for a thread or the database end here: 503
+  std::chrono::milliseconds health_timeout{800};         // the same for GET <api>/health
+  // Without --api-token, writes are accepted only from these origins besides the server's own
+  // (scheme://host[:port]), and only with a Host header that names this server or one of them.
+  std::vector<std::string> allowed_origins;
 };
 
 // Renders the contract's error envelope; shared by the server and handlers.
@@ -57,7 +72,7 @@ class Server {
   // Runs `fn` when SIGINT or SIGTERM arrives (on an io thread).
   void on_signal(std::function<void(int)> fn);
 
-  struct Impl;  // defined in server.cpp only
+  struct Impl;  // defined in server_impl.hpp, used by http/*.cpp only
 
  private:
   std::unique_ptr<Impl> impl_;

@@ -48,11 +48,13 @@ struct Route {
   std::string pattern;  // "/experiments/{id}/results"
   Handler handler;
   std::size_t max_body_bytes = 0;  // 0: the server's default limit
+  bool priority = false;           // runs on the server's own lane with a short deadline (health)
 };
 
 class Router {
  public:
-  void add(std::string method, std::string pattern, Handler handler, std::size_t max_body_bytes = 0);
+  void add(std::string method, std::string pattern, Handler handler, std::size_t max_body_bytes = 0,
+           bool priority = false);
 
   struct Match {
     const Route* route = nullptr;            // set when method and path match

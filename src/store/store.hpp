@@ -142,6 +142,13 @@ struct TrackingExperiment {
   std::optional<std::int64_t> results_version;  // none: no results yet
 };
 
+// What the backend knows about its own health beyond a round trip (see Store::health).
+struct HealthReport {
+  enum class Level { kHealthy, kDegraded, kDown };
+  Level level = Level::kHealthy;
+  std::vector<std::string> reasons;  // why it is not healthy
+};
+
 // Thrown when a transaction lost a race the database detected (deadlock, serialization failure);
 // nothing was written and the whole transaction may run again (pipeline::with_transaction does).
 class TransactionConflict : public std::runtime_error {
@@ -255,6 +262,8 @@ class Store : public JobQueue {
 
   // Health: a real round trip to the database.
   virtual bool ping() = 0;
+  // Problems seen since start (a damaged file, a deleted WAL, writes failing); no I/O.
+  virtual HealthReport health() { return {}; }
 
   // ---- reads outside any workflow
   virtual std::optional<domain::Experiment> get_experiment(const std::string& id) = 0;

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "domain/deadline.hpp"
+#include "store/sqlite/health_monitor.hpp"
 #include "store/store.hpp"
 
 namespace rallyuxr::store::sqlite {
@@ -9,8 +11,9 @@ namespace {
 
 [[noreturn]] void fail(sqlite3* db, int rc, const char* what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  record_sqlite_error(rc, msg.c_str());
   if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_CANTOPEN || rc == SQLITE_IOERR ||
-      rc == SQLITE_FULL)
+      rc == SQLITE_FULL || rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
     throw StoreUnavailable(msg);
   throw std::runtime_error(msg);
 }
@@ -101,7 +104,9 @@ void Connection::exec(const char* sql) {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR || rc == SQLITE_FULL)
+    record_sqlite_error(rc, msg.c_str());
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR || rc == SQLITE_FULL ||
+        rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
       throw StoreUnavailable("sqlite: " + msg);
     throw std::runtime_error("sqlite: " + msg);
   }
@@ -128,7 +133,8 @@ Pool::Pool(const std::string& path, int size) {
 
 Pool::Lease Pool::acquire() {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return !idle_.empty(); });
+  if (!cv_.wait_for(lock, domain::wait_budget(std::chrono::seconds(5)), [&] { return !idle_.empty(); }))
+    throw StoreUnavailable("no database connection became free in time");
   auto c = std::move(idle_.back());
   idle_.pop_back();
   return Lease(*this, std::move(c));

@@ -3,6 +3,9 @@
 // transaction.cpp).
 #pragma once
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -10,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "domain/deadline.hpp"
 #include "store/sqlite/connection.hpp"
+#include "store/sqlite/health_monitor.hpp"
 #include "store/sqlite/sql.hpp"
 #include "store/store.hpp"
 
@@ -37,16 +42,31 @@ class ReadTransaction {
 // while another connection holds SQLite's write lock, its busy handler sleeps in steps of up to
 // 100 ms, so under load writers idled while the lock was free; the mutex hands it over at once
 // (docs/performance.md). Other processes on the same file still meet at the database's lock.
+// Both waits (the mutex, then SQLite's busy handler) share one budget: 10 s, or less when the
+// request's deadline is nearer (domain/deadline.hpp); past it the write fails with StoreUnavailable.
 class WriteTransaction {
  public:
-  WriteTransaction(std::mutex& mu, Connection& c) : lock_(mu), tx_(c) {}
+  WriteTransaction(std::timed_mutex& mu, Connection& c) : lock_(acquire(mu)), tx_(begin_within_budget(c)) {
+    sqlite3_busy_timeout(c.handle(), 10000);
+  }
   void commit() {
     tx_.commit();
+    record_write_ok();
     lock_.unlock();
   }
 
  private:
-  std::unique_lock<std::mutex> lock_;  // held until tx_ commits or rolls back
+  static std::unique_lock<std::timed_mutex> acquire(std::timed_mutex& mu) {
+    std::unique_lock<std::timed_mutex> lock(mu, std::defer_lock);
+    if (!lock.try_lock_for(domain::wait_budget(std::chrono::seconds(10))))
+      throw StoreUnavailable("the database is busy: another write held it past the deadline");
+    return lock;
+  }
+  static Connection& begin_within_budget(Connection& c) {
+    sqlite3_busy_timeout(c.handle(), static_cast<int>(domain::wait_budget(std::chrono::seconds(10)).count()));
+    return c;
+  }
+  std::unique_lock<std::timed_mutex> lock_;  // held until tx_ commits or rolls back
   Transaction tx_;
 };
 
@@ -74,7 +94,7 @@ struct CommitEffects {
   bool queued_job = false;
   std::vector<std::string> results_changed;
 };
-std::unique_ptr<store::Transaction> make_transaction(Pool& pool, std::mutex& write_mu,
+std::unique_ptr<store::Transaction> make_transaction(Pool& pool, std::timed_mutex& write_mu,
                                                      std::function<void(const CommitEffects&)> on_commit);
 
 }  // namespace rallyuxr::store::sqlite

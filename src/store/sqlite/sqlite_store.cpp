@@ -10,6 +10,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "store/sqlite/health_monitor.hpp"
 #include "store/sqlite/internal.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/store_util.hpp"
@@ -26,13 +27,17 @@ class SqliteStore final : public Store {
       auto parent = std::filesystem::path(path).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent);
     }
+    check_integrity(path);  // refuse a damaged file before touching it
     {
       Connection c(path);  // migrate on a connection of its own, before the pool opens
       migrate(c);
       c.exec(kRequeueOrphans);  // one node per SQLite file: a running job at start is orphaned
     }
     pool_ = std::make_unique<Pool>(path, pool_size);
+    monitor_ = std::make_unique<HealthMonitor>(path);
   }
+
+  HealthReport health() override { return monitor_->report(); }
 
   std::unique_ptr<store::Transaction> begin() override {
     return make_transaction(*pool_, write_mu_, [this](const CommitEffects& fx) {
@@ -442,7 +447,8 @@ class SqliteStore final : public Store {
   }
 
   std::unique_ptr<Pool> pool_;
-  std::mutex write_mu_;  // see WriteTransaction
+  std::timed_mutex write_mu_;  // see WriteTransaction
+  std::unique_ptr<HealthMonitor> monitor_;
   std::mutex cache_mu_;
   std::unordered_map<std::string, CachedResults> cache_;
   std::list<std::string> lru_;  // most recently used first

@@ -14,7 +14,7 @@ using domain::UnixSeconds;
 
 class SqliteTransaction final : public store::Transaction {
  public:
-  SqliteTransaction(Pool& pool, std::mutex& write_mu, std::function<void(const CommitEffects&)> on_commit)
+  SqliteTransaction(Pool& pool, std::timed_mutex& write_mu, std::function<void(const CommitEffects&)> on_commit)
       : lease_(pool.acquire()), tx_(write_mu, *lease_), on_commit_(std::move(on_commit)) {}
 
   void insert_experiment(const domain::Experiment& e) override {
@@ -288,7 +288,7 @@ class SqliteTransaction final : public store::Transaction {
 
 }  // namespace
 
-std::unique_ptr<store::Transaction> make_transaction(Pool& pool, std::mutex& write_mu,
+std::unique_ptr<store::Transaction> make_transaction(Pool& pool, std::timed_mutex& write_mu,
                                                      std::function<void(const CommitEffects&)> on_commit) {
   return std::make_unique<SqliteTransaction>(pool, write_mu, std::move(on_commit));
 }

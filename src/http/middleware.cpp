@@ -1,0 +1,337 @@
+#include "http/middleware.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cctype>
+#include <string_view>
+
+#include "domain/error.hpp"
+#include "http/json_quote.hpp"
+
+namespace rallyuxr::http {
+namespace {
+
+struct StatusCode {
+  int status;
+  const char* code;
+};
+
+StatusCode map_error(domain::ErrorCode c) {
+  using domain::ErrorCode;
+  switch (c) {
+    case ErrorCode::kValidation: return {400, "VALIDATION_ERROR"};
+    case ErrorCode::kMalformed: return {400, "VALIDATION_ERROR"};
+    case ErrorCode::kUnauthorized: return {401, "UNAUTHORIZED"};
+    case ErrorCode::kNotFound: return {404, "NOT_FOUND"};
+    case ErrorCode::kMethodNotAllowed: return {405, "METHOD_NOT_ALLOWED"};
+    case ErrorCode::kConflict: return {409, "CONFLICT"};
+    case ErrorCode::kPayloadTooLarge: return {413, "PAYLOAD_TOO_LARGE"};
+    case ErrorCode::kUnsupportedMediaType: return {415, "UNSUPPORTED_MEDIA_TYPE"};
+    case ErrorCode::kUnavailable: return {503, "SERVICE_UNAVAILABLE"};
+    case ErrorCode::kInternal: return {500, "SERVER_ERROR"};
+  }
+  return {500, "SERVER_ERROR"};
+}
+
+std::string details_json(const std::vector<domain::FieldIssue>& issues) {
+  if (issues.empty()) return {};
+  std::string out = "[";
+  for (std::size_t i = 0; i < issues.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"path\":" + json_quote(issues[i].path) + ",\"message\":" + json_quote(issues[i].message) + "}";
+  }
+  return out + "]";
+}
+
+// Compares in time that depends only on the length of the expected token.
+bool token_matches(std::string_view given, std::string_view expected) {
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  return diff == 0;
+}
+
+std::string bearer_token(const Request& req) {
+  std::string h = req.header("authorization");
+  if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) return h.substr(7);
+  return {};
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// "Example.com:8080" -> "example.com"; "[::1]:80" -> "[::1]".
+std::string host_name(std::string host) {
+  host = lower(trim(host));
+  if (!host.empty() && host.front() == '[') {
+    auto close = host.find(']');
+    return close == std::string::npos ? host : host.substr(0, close + 1);
+  }
+  auto colon = host.find(':');
+  return colon == std::string::npos ? host : host.substr(0, colon);
+}
+
+// "https://Example.com:8443/" -> "https://example.com:8443"
+std::string normalize_origin(std::string o) {
+  o = lower(trim(o));
+  while (!o.empty() && o.back() == '/') o.pop_back();
+  return o;
+}
+
+// A Host that is an IP address cannot be a rebound name: a page whose origin is that address is
+// this server's own page.
+bool is_ip_literal(const std::string& host) {
+  if (!host.empty() && host.front() == '[') return true;
+  if (host.empty()) return false;
+  for (char c : host)
+    if (!((c >= '0' && c <= '9') || c == '.')) return false;
+  return true;
+}
+
+bool is_api_path(const std::string& path, const std::string& base) {
+  return path == base || path.rfind(base + "/", 0) == 0;
+}
+
+}  // namespace
+
+bool is_write_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH"; }
+
+bool sane_request_id(const std::string& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (unsigned char c : id)
+    if (!(std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
+  return true;
+}
+
+Response error_response(int status, const std::string& code, const std::string& message,
+                        const std::string& request_id, const std::string& details) {
+  Response r;
+  r.status = status;
+  r.body = "{\"success\":false,\"error\":{\"code\":" + json_quote(code) + ",\"message\":" + json_quote(message) +
+           (details.empty() ? std::string() : ",\"details\":" + details) +
+           ",\"requestId\":" + json_quote(request_id) + "}}";
+  return r;
+}
+
+Middleware::Middleware(const ServerOptions& options, const Router& router)
+    : options_(options), router_(router), statics_(options.web_root) {
+  allowed_hosts_ = {"localhost", "127.0.0.1", "[::1]", "::1"};
+  if (!options.host.empty() && options.host != "0.0.0.0" && options.host != "::") {
+    std::string h = lower(options.host);
+    allowed_hosts_.insert(h.find(':') != std::string::npos && h.front() != '[' ? "[" + h + "]" : h);
+  }
+  for (const auto& o : options.allowed_origins) {
+    auto n = normalize_origin(o);
+    allowed_origins_.insert(n);
+    auto scheme = n.find("://");
+    if (scheme != std::string::npos) allowed_hosts_.insert(host_name(n.substr(scheme + 3)));
+  }
+}
+
+const Route* Middleware::api_route(const std::string& method, const std::string& raw_path) const {
+  const auto& base = options_.api_base;
+  if (!is_api_path(raw_path, base)) return nullptr;
+  std::string rest = raw_path.substr(base.size());
+  if (rest.empty()) rest = "/";
+  return router_.match(method, rest).route;
+}
+
+std::size_t Middleware::body_limit(const std::string& method, const std::string& raw_path) const {
+  const Route* r = api_route(method, raw_path);
+  return r && r->max_body_bytes ? r->max_body_bytes : options_.max_body_bytes;
+}
+
+Middleware::Lane Middleware::lane(const std::string& method, const std::string& raw_path) const {
+  if (method == "OPTIONS") return Lane::kInline;
+  if (raw_path == "/metrics") return Lane::kRead;  // reads queue figures from the database
+  if (!is_api_path(raw_path, options_.api_base)) return Lane::kInline;  // static files: memory only
+  const Route* r = api_route(method, raw_path);
+  if (r && r->priority) return Lane::kPriority;
+  // Writes wait for the database's single write lock; reads never do (WAL): apart, a queue of
+  // writers cannot starve reads of threads.
+  return is_write_method(method) ? Lane::kWrite : Lane::kRead;
+}
+
+std::optional<Response> Middleware::check_header(const Request& req, const HeaderFacts& f) const {
+  auto bad = [&](const char* message) {
+    return std::optional<Response>(error_response(400, "VALIDATION_ERROR", message, req.request_id));
+  };
+  // Framing that two parsers could read differently is refused outright (request smuggling).
+  if (f.version == 11 && f.host_fields == 0) return bad("HTTP/1.1 requests need a Host header");
+  if (f.host_fields > 1) return bad("More than one Host header");
+  if (f.content_length_fields > 1) return bad("More than one Content-Length header");
+  if (f.transfer_encoding_fields > 0) {
+    if (f.content_length_fields > 0) return bad("Both Content-Length and Transfer-Encoding");
+    if (f.transfer_encoding_fields > 1 || lower(trim(req.header("transfer-encoding"))) != "chunked" ||
+        f.version != 11)
+      return bad("Unsupported Transfer-Encoding (only a single 'chunked' is accepted)");
+  }
+  const Route* route = api_route(req.method, req.path);
+  if (!route || route->pattern == "/health") return std::nullopt;  // answered without a body
+  if (auto denied = authorize(req)) return denied;
+  return check_origin(req);
+}
+
+std::optional<Response> Middleware::authorize(const Request& req) const {
+  bool write = is_write_method(req.method);
+  if (write ? options_.api_token.empty() : options_.read_token.empty()) return std::nullopt;
+  std::string given = bearer_token(req);
+  bool ok = false;
+  if (write) {
+    ok = token_matches(given, options_.api_token);
+  } else {
+    ok = (!options_.read_token.empty() && token_matches(given, options_.read_token)) ||
+         (!options_.api_token.empty() && token_matches(given, options_.api_token));
+  }
+  if (ok) return std::nullopt;
+  auto r = error_response(401, "UNAUTHORIZED",
+                          given.empty() ? "This request needs an access token: Authorization: Bearer TOKEN"
+                                        : "The access token is not valid for this request",
+                          req.request_id);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"rallyuxr\"");
+  return r;
+}
+
+// Without a token, a write could come from any web page the user has open (cross-site request
+// forgery) or from a page whose host name was rebound to this address (DNS rebinding). Accept it
+// only with a Host that names this server and from its own origin (or an --allowed-origin); a
+// client without a browser sends no Origin and is not affected.
+std::optional<Response> Middleware::check_origin(const Request& req) const {
+  if (!options_.api_token.empty() || !is_write_method(req.method)) return std::nullopt;
+  auto forbid = [&](const std::string& message) {
+    return std::optional<Response>(error_response(403, "FORBIDDEN", message, req.request_id));
+  };
+  std::string host = req.header("host");
+  if (!host.empty() && !allowed_hosts_.count(host_name(host)) && !is_ip_literal(host_name(host)))
+    return forbid("Writes without an access token need a Host header naming this server (got '" +
+                  host_name(host).substr(0, 100) + "'); add its origin with --allowed-origin or set --api-token");
+  auto origin_it = req.headers.find("origin");
+  if (origin_it != req.headers.end()) {
+    std::string origin = normalize_origin(origin_it->second);
+    std::string own = lower(trim(host));
+    bool same = !own.empty() && (origin == "http://" + own || origin == "https://" + own);
+    if (!same && !allowed_origins_.count(origin))
+      return forbid("Writes without an access token are accepted only from this server's own origin or an "
+                    "--allowed-origin (got '" + origin.substr(0, 100) + "')");
+    return std::nullopt;
+  }
+  std::string site = lower(req.header("sec-fetch-site"));
+  if (!site.empty() && site != "same-origin" && site != "none")
+    return forbid("Writes without an access token are not accepted from another site");
+  return std::nullopt;
+}
+
+Response Middleware::dispatch(Request& req, std::string& route_label, std::size_t open_connections) const {
+  const auto& base = options_.api_base;
+  bool api = is_api_path(req.path, base);
+  if (req.method == "OPTIONS") {
+    route_label = "preflight";
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS"},
+                 {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
+                 {"Access-Control-Max-Age", "86400"}};
+    return r;
+  }
+  if (req.path == "/metrics" && options_.metrics && (req.method == "GET" || req.method == "HEAD")) {
+    route_label = "/metrics";
+    if (!options_.read_token.empty() || !options_.api_token.empty()) {
+      // Metrics name routes and volumes: readable with a token only when tokens are in use.
+      Request probe = req;
+      probe.method = "GET";
+      if (auto denied = authorize(probe)) return *denied;
+    }
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    try {
+      r.body = options_.metrics->render(open_connections);
+    } catch (const std::exception& e) {
+      spdlog::error("request {} /metrics failed: {}", req.request_id, e.what());
+      return error_response(500, "SERVER_ERROR", "Internal server error", req.request_id);
+    }
+    return r;
+  }
+  if (!api) {
+    route_label = "static";
+    return serve_static(req, req.path);
+  }
+  req.path = req.path.substr(base.size());
+  if (req.path.empty()) req.path = "/";
+  auto m = router_.match(req.method, req.path);
+  if (!m.route) {
+    std::string shown_method = req.method.size() > 32 ? req.method.substr(0, 32) + "..." : req.method;
+    if (!m.allowed.empty()) {
+      std::string allow;
+      for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
+      if (std::find(m.allowed.begin(), m.allowed.end(), "GET") != m.allowed.end()) allow += ", HEAD";
+      allow += ", OPTIONS";
+      auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method + " is not allowed here",
+                              req.request_id);
+      r.headers.emplace_back("Allow", allow);
+      return r;
+    }
+    return error_response(404, "NOT_FOUND", "No such endpoint: " + req.path.substr(0, 200), req.request_id);
+  }
+  req.params = m.params;
+  route_label = m.route->pattern;
+  if (m.route->pattern != "/health") {  // health stays open for load balancers
+    if (auto denied = authorize(req)) return *denied;
+    if (auto denied = check_origin(req)) return *denied;
+  }
+  try {
+    return m.route->handler(req);
+  } catch (const domain::ApiError& e) {
+    auto sc = map_error(e.code());
+    return error_response(sc.status, sc.code, e.what(), req.request_id, details_json(e.details()));
+  } catch (const std::exception& e) {
+    spdlog::error("request {} {} {} failed: {}", req.request_id, req.method, req.path, e.what());
+    return error_response(500, "SERVER_ERROR", "Internal server error", req.request_id);
+  }
+}
+
+Response Middleware::serve_static(const Request& req, const std::string& raw_path) const {
+  if (req.method != "GET" && req.method != "HEAD") {
+    std::string shown_method = req.method.size() > 32 ? req.method.substr(0, 32) + "..." : req.method;
+    auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method + " is not allowed here",
+                            req.request_id);
+    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
+    return r;
+  }
+  const StaticFile* f = statics_.find(raw_path);
+  if (!f) {
+    if (statics_.empty())
+      return error_response(404, "NOT_FOUND",
+                            "The web dashboard is not built (run `make web`); the API is at " + options_.api_base,
+                            req.request_id);
+    return error_response(404, "NOT_FOUND", "No such file", req.request_id);
+  }
+  Response r;
+  r.content_type = f->content_type;
+  r.headers.emplace_back("ETag", f->etag);
+  r.headers.emplace_back("Cache-Control", f->immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (req.header("if-none-match") == f->etag) {
+    r.status = 304;
+    r.content_type.clear();
+    return r;
+  }
+  if (!f->gzip_body.empty() && req.header("accept-encoding").find("gzip") != std::string::npos) {
+    r.body = f->gzip_body;
+    r.headers.emplace_back("Content-Encoding", "gzip");
+  } else {
+    r.body = f->body;
+  }
+  return r;
+}
+
+}  // namespace rallyuxr::http

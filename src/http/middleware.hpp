@@ -1,0 +1,60 @@
+// What the server does to a request between the socket and the handler, without Beast: the checks
+// made on the header alone (Host, framing, token, origin), routing, the error envelope, /metrics,
+// preflights and static files. Internal to http/ (server.cpp and session.cpp).
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "http/server.hpp"
+#include "http/static_files.hpp"
+#include "http/types.hpp"
+
+namespace rallyuxr::http {
+
+// What a request's header says about its framing (counted by the session while parsing).
+struct HeaderFacts {
+  unsigned version = 11;        // 10 or 11
+  int host_fields = 0;
+  int content_length_fields = 0;
+  int transfer_encoding_fields = 0;
+};
+
+class Middleware {
+ public:
+  Middleware(const ServerOptions& options, const Router& router);
+
+  // Checks made once the header is in and before any byte of the body is read: Host, framing
+  // (request smuggling), the token and the origin of writes. A response means: send it and close.
+  // `req` has method, path (raw, with the API base), headers and request id.
+  std::optional<Response> check_header(const Request& req, const HeaderFacts& facts) const;
+
+  // The body limit for a request (the route's, or the default).
+  std::size_t body_limit(const std::string& method, const std::string& raw_path) const;
+  // Whether a request runs on the priority lane (health) or needs no request thread at all.
+  enum class Lane { kInline, kPriority, kRead, kWrite };
+  Lane lane(const std::string& method, const std::string& raw_path) const;
+
+  // Routes and runs the request (req.path: decoded, with the API base). Never throws.
+  Response dispatch(Request& req, std::string& route_label, std::size_t open_connections) const;
+
+  const ServerOptions& options() const { return options_; }
+
+ private:
+  std::optional<Response> authorize(const Request& req) const;
+  std::optional<Response> check_origin(const Request& req) const;
+  Response serve_static(const Request& req, const std::string& raw_path) const;
+  const Route* api_route(const std::string& method, const std::string& raw_path) const;
+
+  const ServerOptions& options_;
+  const Router& router_;
+  StaticFiles statics_;
+  std::set<std::string> allowed_hosts_;    // lower-case host names, without port
+  std::set<std::string> allowed_origins_;  // lower-case scheme://host[:port]
+};
+
+bool is_write_method(const std::string& m);
+bool sane_request_id(const std::string& id);
+
+}  // namespace rallyuxr::http
