@@ -143,6 +143,10 @@ json::object experiment_to_json(const domain::Experiment& e) {
   o["trafficSplit"] = e.traffic_split;
   o["dataSource"] = domain::to_string(e.data_source);
   o["durationDays"] = static_cast<double>(e.end_date - e.start_date) / domain::kSecondsPerDay;
+  o["analysisDesign"] = domain::to_string(e.analysis_design);
+  json::array guardrails;
+  for (const auto& g : e.guardrail_metrics) guardrails.emplace_back(g);
+  o["guardrailMetrics"] = std::move(guardrails);
   if (e.simulation) {
     json::object s;
     if (e.simulation->seed) s["seed"] = *e.simulation->seed;
@@ -166,6 +170,7 @@ json::object metric_value_to_json(const domain::MetricValue& m) {
   o["dollarsPerUnit"] = m.dollars_per_unit;
   o["improvementDirection"] = domain::to_string(m.improvement_direction);
   o["unitSize"] = m.unit_size;
+  o["valueGroup"] = m.value_group ? json::value(*m.value_group) : json::value(nullptr);
   o["lastUpdated"] = format_iso8601(m.last_updated);
   if (m.updated_by) o["updatedBy"] = *m.updated_by;
   o["version"] = m.version;
@@ -289,6 +294,14 @@ void append_experiment_json(std::string& out, const domain::Experiment& e,
   append_json_string(out, domain::to_string(e.data_source));
   out += ",\"durationDays\":"sv;
   append_json_number(out, static_cast<double>(e.end_date - e.start_date) / domain::kSecondsPerDay);
+  out += ",\"analysisDesign\":"sv;
+  append_json_string(out, domain::to_string(e.analysis_design));
+  out += ",\"guardrailMetrics\":["sv;
+  for (std::size_t i = 0; i < e.guardrail_metrics.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, e.guardrail_metrics[i]);
+  }
+  out += ']';
   if (e.simulation) {
     out += ",\"simulation\":{"sv;
     if (e.simulation->seed) {
