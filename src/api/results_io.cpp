@@ -526,6 +526,21 @@ std::string analysis_to_csv(const json::object& analysis) {
       {"dollarImpact", true, "dollarImpact", nullptr},
       {"dollarImpactLower", true, "dollarImpactInterval", "lower"},
       {"dollarImpactUpper", true, "dollarImpactInterval", "upper"},
+      // Method 2 (statistics.md); empty for analyses stored by method 1.
+      {"verdict", false, "verdict", nullptr},
+      {"adjustedConfidenceIntervalLower", false, "adjustedConfidenceInterval", "lower"},
+      {"adjustedConfidenceIntervalUpper", false, "adjustedConfidenceInterval", "upper"},
+      {"postBlocks", false, "postBlocks", nullptr},
+      {"preBlocks", false, "preBlocks", nullptr},
+      {"effectTrendSlope", false, "effectTrend", "slope"},
+      {"effectTrendPValue", false, "effectTrend", "pValue"},
+      {"effectTrendChanging", false, "effectTrend", "changing"},
+      {"sequentialLower", false, "sequential", "interval"},
+      {"sequentialUpper", false, "sequential", "interval"},
+      {"sequentialPValue", false, "sequential", "pValue"},
+      {"sequentialDecisive", false, "sequential", "decisive"},
+      {"valueGroup", true, "valueGroup", nullptr},
+      {"countedInTotal", true, "countedInTotal", nullptr},
   };
   std::string out = "metricId";
   for (const auto& c : kColumns) {
@@ -547,6 +562,11 @@ std::string analysis_to_csv(const json::object& analysis) {
     for (const auto& c : kColumns) {
       out += ',';
       const json::object* src = c.breakdown ? b : d;
+      const std::string_view name = c.name;
+      if (name == "sequentialLower" || name == "sequentialUpper") {
+        csv_cell(out, at(src, {"sequential", "interval", name == "sequentialLower" ? "lower" : "upper"}));
+        continue;
+      }
       csv_cell(out, c.subkey ? at(src, {c.key, c.subkey}) : at(src, {c.key}));
     }
     out += ',';

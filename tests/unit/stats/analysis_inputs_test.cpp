@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -222,6 +223,77 @@ TEST(StatsInputs, MakeAnalysisInputCarriesTheExperiment) {
   EXPECT_TRUE(in.running);  // one hour of a 14-day period
   ASSERT_EQ(in.metrics.size(), 3u);
   EXPECT_TRUE(in.metrics[2].points.empty());
+}
+
+}  // namespace
+
+namespace {
+
+std::map<std::string, std::string> csv_row(const std::string& csv, const std::string& metric) {
+  auto split = [](const std::string& line) {
+    std::vector<std::string> f;
+    std::string cur;
+    for (char c : line) {
+      if (c == ',') {
+        f.push_back(cur);
+        cur.clear();
+      } else {
+        cur += c;
+      }
+    }
+    f.push_back(cur);
+    return f;
+  };
+  std::vector<std::string> lines;
+  std::string cur;
+  for (char c : csv) {
+    if (c == '\n') {
+      lines.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  const auto header = split(lines.at(0));
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const auto f = split(lines[i]);
+    if (f.at(0) != metric) continue;
+    std::map<std::string, std::string> row;
+    for (std::size_t k = 0; k < header.size() && k < f.size(); ++k) row[header[k]] = f[k];
+    return row;
+  }
+  return {};
+}
+
+// Analyses stored by method 1 keep their figures: the export reads them as they are, and the
+// method-2 columns stay empty.
+TEST(StatsInputs, AnalysisExportReadsMethodOneAndTwo) {
+  const auto v1 = json::parse(R"({"version":"did-1.0.0","didResults":{"m":{"method":"did","pValue":0.25,
+    "absoluteDifference":0.5,"warnings":["w"]}},"economicImpact":{"metricBreakdown":{"m":{"dollarImpact":7}}}})")
+                      .as_object();
+  auto row = csv_row(rallyuxr::api::analysis_to_csv(v1), "m");
+  EXPECT_EQ(row["pValue"], "0.25");
+  EXPECT_EQ(row["dollarImpact"], "7");
+  EXPECT_EQ(row["verdict"], "");
+  EXPECT_EQ(row["sequentialLower"], "");
+  EXPECT_EQ(row["countedInTotal"], "");
+  EXPECT_EQ(row["warnings"], "w");
+  const auto v2 = json::parse(R"({"version":"did-2.0.0","didResults":{"m":{"method":"paired","pValue":0.01,
+    "verdict":"win","adjustedConfidenceInterval":{"lower":0.1,"upper":0.9},"postBlocks":14,"preBlocks":0,
+    "effectTrend":{"slope":0.01,"pValue":0.5,"changing":false},"sequential":{"interval":{"lower":0.05,"upper":1.5},
+    "pValue":0.2,"decisive":false,"looks":8,"plannedBlocks":14},"warnings":[]}},
+    "economicImpact":{"metricBreakdown":{"m":{"dollarImpact":7,"valueGroup":"orders","countedInTotal":true}}}})")
+                      .as_object();
+  row = csv_row(rallyuxr::api::analysis_to_csv(v2), "m");
+  EXPECT_EQ(row["verdict"], "win");
+  EXPECT_EQ(row["adjustedConfidenceIntervalUpper"], "0.9");
+  EXPECT_EQ(row["postBlocks"], "14");
+  EXPECT_EQ(row["effectTrendChanging"], "false");
+  EXPECT_EQ(row["sequentialLower"], "0.05");
+  EXPECT_EQ(row["sequentialUpper"], "1.5");
+  EXPECT_EQ(row["sequentialDecisive"], "false");
+  EXPECT_EQ(row["valueGroup"], "orders");
+  EXPECT_EQ(row["countedInTotal"], "true");
 }
 
 }  // namespace
