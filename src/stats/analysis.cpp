@@ -170,7 +170,9 @@ struct Estimate {
   enum class Issue { kNone, kNoPost, kOnePost, kZeroSe, kNonFinite } issue = Issue::kNone;
 };
 
-Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha) {
+// full == false: delta, se and df only (the sequential looks need no quantile).
+Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha,
+                  bool full = true) {
   Estimate e;
   e.did = did;
   if (k == 0) {
@@ -211,6 +213,7 @@ Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments&
     e.issue = Estimate::Issue::kNonFinite;
     return e;
   }
+  if (!full) return e;
   const double delta = *e.delta;
   const double t = delta / se;
   e.t = opt(t);
@@ -265,7 +268,7 @@ Sequential sequential(const std::vector<double>& post, const Moments& pre, bool 
   const double n_star = static_cast<double>(s.planned_blocks);
   const std::size_t first = m1 >= kFirstSequentialLook ? kFirstSequentialLook : 2;
   for (std::size_t k = first; k <= m1; ++k) {
-    const Estimate e = estimate(post, k, pre, did, alpha);
+    const Estimate e = estimate(post, k, pre, did, alpha, false);
     if (!e.delta || !e.se || !(*e.se > 0)) continue;
     const double n = static_cast<double>(static_cast<std::int64_t>(k) + m0);
     const double h = sequential_half_width(*e.se, n, n_star, alpha);

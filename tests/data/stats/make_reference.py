@@ -927,6 +927,66 @@ def case_ties(rng):
     return ("ties: small integer values, many equal hourly differences", make_input(start, end, metrics))
 
 
+METRIC_KINDS = {
+    "conversion_rate": ("rate", 0.05, None),
+    "page_load_time": ("mean", 2.4, 1.2),
+    "aov": ("mean", 85.0, 40.0),
+    "revenue_per_user": ("mean", 4.25, 30.0),
+    "bounce_rate": ("rate", 0.40, None),
+    "ctr": ("rate", 0.12, None),
+    "engagement_score": ("mean", 50.0, 25.0),  # no pricing
+}
+
+
+def case_sweep(rng):
+    """A random combination of every knob: design, period (whole or partial days), pre days,
+    confidence, correction, traffic and split, effects, shocks, drifts, unusable and missing hours,
+    value groups, guardrails, unique users, running."""
+    days = int(rng.integers(2, 17))
+    extra_hours = int(rng.choice([0, 0, 0, 5, 13]))
+    pre_days = int(rng.choice([0, 1, 2, 3, 5, 7]))
+    pre_extra = int(rng.choice([0, 0, 7]))
+    start = START + int(rng.integers(0, 3)) * DAY
+    end = start + days * DAY + extra_hours * HOUR
+    running = bool(rng.random() < 0.25)
+    covered = (days * 24 + extra_hours) if not running else max(24, int((days * 24 + extra_hours) * 0.6))
+    ts = hours(start, pre_days * 24 + pre_extra, covered)
+    ids = list(rng.choice(sorted(METRIC_KINDS), size=int(rng.integers(1, 5)), replace=False))
+    share = float(rng.choice([0.5, 0.5, 0.3, 0.7]))
+    skew = float(rng.choice([0.0, 0.0, 0.01]))
+    metrics = []
+    for mid in ids:
+        kind, level, noise = METRIC_KINDS[mid]
+        rows = gen_metric(rng, ts, start, end, kind, level, lift=float(rng.normal(0, 0.04)),
+                          bias=float(rng.normal(0, 0.02)), traffic=int(rng.choice([300, 2000, 8000])),
+                          share=share + skew, noise=noise, day_shock=float(rng.choice([0.0, 0.0, 0.02])),
+                          drift_per_day=float(rng.choice([0.0, 0.0, 0.02])), novelty=float(rng.choice([0.0, 0.3])))
+        for _ in range(int(rng.integers(0, 6))):          # unusable hours
+            i = int(rng.integers(0, len(rows)))
+            rows[i][int(rng.integers(3, 5))] = 0
+        if rng.random() < 0.3:
+            rows[int(rng.integers(0, len(rows)))][1] = None
+        for _ in range(int(rng.choice([0, 0, 3, 14]))):   # missing hours
+            if len(rows) > 30:
+                del rows[int(rng.integers(0, len(rows)))]
+        metrics.append((mid, rows))
+    post_t = max(sum(r[3] for r in rows if r[0] >= start) for _, rows in metrics)
+    post_c = max(sum(r[4] for r in rows if r[0] >= start) for _, rows in metrics)
+    unique = None
+    if rng.random() < 0.4 and post_t > 100 and post_c > 100:
+        f = float(rng.uniform(0.05, 0.5))
+        unique = {"treatment": int(post_t * f), "control": int(post_c * f * float(rng.choice([1.0, 1.0, 1.03])))}
+        unique["control"] = min(unique["control"], post_c)
+    guard = [m for m in ids if rng.random() < 0.3]
+    return ("random sweep", make_input(start, end, metrics, confidence=float(rng.choice([90.0, 95.0, 95.0, 99.0])),
+                                       share=share, correction=str(rng.choice(["holm", "fdr_bh"])),
+                                       cost=float(rng.choice([0.0, 25000.0])) if rng.random() < 0.7 else None,
+                                       design=str(rng.choice(["did", "paired"])), guardrails=guard,
+                                       unique_users=unique, running=running, groups=GROUPS))
+
+
+SWEEP = 24
+
 CASES = [
     ("did_3metrics", case_did_3metrics),
     ("paired", case_paired),
@@ -998,7 +1058,8 @@ def write_sequential_vectors():
 def main():
     write_multitest()
     write_sequential_vectors()
-    for i, (name, fn) in enumerate(CASES):
+    cases = CASES + [(f"sweep_{k:02d}", case_sweep) for k in range(SWEEP)]
+    for i, (name, fn) in enumerate(cases):
         rng = np.random.default_rng(20250115 + i)
         description, inp = fn(rng)
         expected = analyze(inp)
