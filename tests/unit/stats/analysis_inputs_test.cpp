@@ -11,10 +11,9 @@
 
 #include <boost/json.hpp>
 
-#include "api/json_io.hpp"
-#include "api/json_text.hpp"
-#include "api/results_io.hpp"
 #include "api/validation.hpp"
+#include "codec/resources_json.hpp"
+#include "codec/results_io.hpp"
 #include "app/catalogue.hpp"
 #include "domain/error.hpp"
 #include "domain/types.hpp"
@@ -61,13 +60,12 @@ TEST(StatsInputs, ExperimentDesignAndGuardrails) {
     const auto e = rallyuxr::api::parse_create_experiment(body, kKnown);
     EXPECT_EQ(e.analysis_design, rallyuxr::domain::AnalysisDesign::kPaired);
     EXPECT_EQ(e.guardrail_metrics, (std::vector<std::string>{"bounce_rate", "ctr"}));
-    // Returned in the experiment JSON, the same by both writers.
-    const json::object dom = rallyuxr::api::experiment_to_json(e);
-    EXPECT_EQ(dom.at("analysisDesign").as_string(), "paired");
-    EXPECT_EQ(dom.at("guardrailMetrics").as_array().size(), 2u);
-    std::string direct;
-    rallyuxr::api::append_experiment_json(direct, e, std::nullopt);
-    EXPECT_EQ(direct, rallyuxr::api::to_json_text(dom));
+    // Returned in the experiment JSON.
+    std::string text;
+    rallyuxr::codec::append_experiment_json(text, e, std::nullopt);
+    const json::object o = json::parse(text).as_object();
+    EXPECT_EQ(o.at("analysisDesign").as_string(), "paired");
+    EXPECT_EQ(o.at("guardrailMetrics").as_array(), (json::array{"bounce_rate", "ctr"}));
   }
   {
     auto body = experiment_body();
@@ -90,6 +88,12 @@ TEST(StatsInputs, ExperimentDesignAndGuardrails) {
   }
 }
 
+json::object metric_value_json(const rallyuxr::domain::MetricValue& m) {
+  std::string text;
+  rallyuxr::codec::append_metric_value_json(text, m);
+  return json::parse(text).as_object();
+}
+
 TEST(StatsInputs, MetricValueGroup) {
   auto body = json::parse(R"({"metricId":"orders_made","name":"Orders","dollarsPerUnit":85,"unit":"orders",
     "description":"Orders placed per day","category":"conversion","valueGroup":"orders"})")
@@ -97,11 +101,11 @@ TEST(StatsInputs, MetricValueGroup) {
   auto m = rallyuxr::api::parse_metric_value_create(body);
   ASSERT_TRUE(m.value_group);
   EXPECT_EQ(*m.value_group, "orders");
-  EXPECT_EQ(rallyuxr::api::metric_value_to_json(m).at("valueGroup").as_string(), "orders");
+  EXPECT_EQ(metric_value_json(m).at("valueGroup").as_string(), "orders");
   body["valueGroup"] = nullptr;
   m = rallyuxr::api::parse_metric_value_create(body);
   EXPECT_FALSE(m.value_group);
-  EXPECT_TRUE(rallyuxr::api::metric_value_to_json(m).at("valueGroup").is_null());
+  EXPECT_TRUE(metric_value_json(m).at("valueGroup").is_null());
   body["valueGroup"] = "Orders & more";
   try {
     rallyuxr::api::parse_metric_value_create(body);
@@ -129,10 +133,10 @@ std::string json_upload(const std::string& unique_users) {
          unique_users + "}";
 }
 
-rallyuxr::api::ParsedUpload parse_json_upload(const std::string& text) {
-  rallyuxr::api::UploadRules rules;
+rallyuxr::codec::ParsedUpload parse_json_upload(const std::string& text) {
+  rallyuxr::codec::UploadRules rules;
   rules.start = 1736899200;  // 2025-01-15
-  return rallyuxr::api::parse_results_json(json::parse(text).as_object(), rules);
+  return rallyuxr::codec::parse_results_json(json::parse(text).as_object(), rules);
 }
 
 TEST(StatsInputs, UniqueUsersJson) {
@@ -165,13 +169,13 @@ TEST(StatsInputs, UniqueUsersJson) {
 }
 
 TEST(StatsInputs, UniqueUsersCsv) {
-  rallyuxr::api::UploadRules rules;
+  rallyuxr::codec::UploadRules rules;
   rules.start = 1736899200;
   const std::string header =
       "metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize,uniqueUsersTreatment,"
       "uniqueUsersControl\n";
   {
-    const auto p = rallyuxr::api::parse_results_csv(header +
+    const auto p = rallyuxr::codec::parse_results_csv(header +
                                                         "ctr,2025-01-14T23:00:00Z,0.1,0.1,500,500,,\n"
                                                         "ctr,2025-01-15T00:00:00Z,0.1,0.1,100,90,150,160\n"
                                                         "ctr,2025-01-15T01:00:00Z,0.1,0.1,110,95,150,\n",
@@ -182,7 +186,7 @@ TEST(StatsInputs, UniqueUsersCsv) {
     EXPECT_EQ(p.unique_users->control, 160);
   }
   auto first_issue = [&](const std::string& rows) {
-    const auto p = rallyuxr::api::parse_results_csv(header + rows, rules);
+    const auto p = rallyuxr::codec::parse_results_csv(header + rows, rules);
     EXPECT_FALSE(p.unique_users);
     return p.issues.empty() ? FieldIssue{} : p.issues.front();
   };
@@ -271,7 +275,7 @@ TEST(StatsInputs, AnalysisExportReadsMethodOneAndTwo) {
   const auto v1 = json::parse(R"({"version":"did-1.0.0","didResults":{"m":{"method":"did","pValue":0.25,
     "absoluteDifference":0.5,"warnings":["w"]}},"economicImpact":{"metricBreakdown":{"m":{"dollarImpact":7}}}})")
                       .as_object();
-  auto row = csv_row(rallyuxr::api::analysis_to_csv(v1), "m");
+  auto row = csv_row(rallyuxr::codec::analysis_to_csv(v1), "m");
   EXPECT_EQ(row["pValue"], "0.25");
   EXPECT_EQ(row["dollarImpact"], "7");
   EXPECT_EQ(row["verdict"], "");
@@ -284,7 +288,7 @@ TEST(StatsInputs, AnalysisExportReadsMethodOneAndTwo) {
     "pValue":0.2,"decisive":false,"looks":8,"plannedBlocks":14},"warnings":[]}},
     "economicImpact":{"metricBreakdown":{"m":{"dollarImpact":7,"valueGroup":"orders","countedInTotal":true}}}})")
                       .as_object();
-  row = csv_row(rallyuxr::api::analysis_to_csv(v2), "m");
+  row = csv_row(rallyuxr::codec::analysis_to_csv(v2), "m");
   EXPECT_EQ(row["verdict"], "win");
   EXPECT_EQ(row["adjustedConfidenceIntervalUpper"], "0.9");
   EXPECT_EQ(row["postBlocks"], "14");
