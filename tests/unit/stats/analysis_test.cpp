@@ -714,6 +714,64 @@ TEST(AnalyzeDegenerate, DuplicateMetricIdsUseTheFirst) {
   expect_clean_json(out);
 }
 
+TEST(AnalyzeDegenerate, MethodTwoInputsAtTheirEdges) {
+  AnalysisInput in = small_input();
+  in.metrics.push_back(series("m", in.start_date, 72, 48, 0.12, 0.1));
+  in.unique_users = rallyuxr::domain::UniqueUsers{0, 0};
+  in.guardrail_metrics = {"not_a_metric", "m", "m"};
+  in.value_groups["m"] = "";
+  in.running = true;
+  const auto out = analyze(in);
+  EXPECT_EQ(out.srm.method, "users");
+  EXPECT_FALSE(out.srm.p_value);
+  EXPECT_FALSE(out.srm.observed_treatment_share);
+  EXPECT_EQ(out.guardrails.size(), 1u);  // unknown ids ignored, each metric once
+  EXPECT_TRUE(out.economic_impact.metric_breakdown.at("m").counted_in_total);
+  EXPECT_FALSE(out.economic_impact.metric_breakdown.at("m").value_group);
+  // Two post days: the sequential interval has one look and can never be decisive.
+  ASSERT_TRUE(out.economic_impact.total_sequential);
+  EXPECT_FALSE(out.economic_impact.total_sequential->decisive);
+  if (out.economic_impact.total_verdict == "inconclusive") EXPECT_EQ(out.recommendation, "keep-running");
+  expect_clean_json(out);
+}
+
+TEST(AnalyzeDegenerate, ConstantDaysGiveNullSequential) {
+  AnalysisInput in = small_input();
+  in.end_date = in.start_date + 10 * 86400;
+  in.design = rallyuxr::domain::AnalysisDesign::kPaired;
+  MetricSeries s;
+  s.metric_id = "m";
+  for (int h = 0; h < 240; ++h) s.points.push_back({in.start_date + h * 3600, 0.25 + (h % 2) * 0.5, 0.25, 10, 10});
+  in.metrics.push_back(s);
+  const auto out = analyze(in);
+  const auto& r = out.did_results.at("m");
+  EXPECT_EQ(r.method, "paired");
+  EXPECT_EQ(*r.standard_error, 0.0);  // every day has the same mean
+  EXPECT_FALSE(r.p_value);
+  EXPECT_EQ(r.verdict, "insufficient-data");
+  ASSERT_TRUE(r.sequential);
+  EXPECT_EQ(r.sequential->looks, 0);
+  EXPECT_FALSE(r.sequential->interval);
+  EXPECT_FALSE(r.sequential->p_value);
+  ASSERT_TRUE(r.effect_trend);
+  EXPECT_EQ(r.effect_trend->slope, 0.0);
+  EXPECT_EQ(*r.effect_trend->p_value, 1.0);
+  ASSERT_TRUE(r.effect_size);  // the hours vary within days
+  expect_clean_json(out);
+}
+
+TEST(AnalyzeDegenerate, PairedDesignWithPrePeriodHasNoFallbackWarning) {
+  AnalysisInput in = small_input();
+  in.design = rallyuxr::domain::AnalysisDesign::kPaired;
+  in.metrics.push_back(series("m", in.start_date, 0, 48, 0.12, 0.1));
+  const auto out = analyze(in);
+  for (const auto& w : out.did_results.at("m").warnings) EXPECT_EQ(w.find("fell back"), std::string::npos) << w;
+  in.design = rallyuxr::domain::AnalysisDesign::kDid;
+  const auto did = analyze(in);
+  const auto& w = did.did_results.at("m").warnings;
+  EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& x) { return x.find("fell back") != x.npos; }));
+}
+
 // The dollar series uses only the hours present and usable in every priced metric; with one
 // priced metric its interval is that metric's dollar interval.
 TEST(AnalyzeEconomics, SinglePricedMetricTotalsEqualItsOwn) {
