@@ -240,20 +240,32 @@ Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments&
 
 }  // namespace
 
-double sequential_half_width(double se, double n, double n_star, double alpha) {
-  if (!(se >= 0) || !(n >= 1) || !(n_star >= 1) || !(alpha > 0 && alpha < 1)) return kNaN;
+namespace {
+
+// rho2 of statistics.md for N* and alpha (computed once per sequential interval).
+double sequential_rho2(double n_star, double alpha) {
   const double la = std::log(alpha);
-  const double rho2 = (-2 * la + std::log(1 - 2 * la)) / n_star;
+  return (-2 * la + std::log(1 - 2 * la)) / n_star;
+}
+double half_width(double se, double n, double rho2, double alpha) {
   const double a = n * rho2 + 1;
   return se * std::sqrt(n) * std::sqrt(2 * a * std::log(std::sqrt(a) / alpha) / (n * n * rho2));
+}
+double seq_p(double delta, double se, double n, double rho2) {
+  const double a = n * rho2 + 1;
+  return std::min(1.0, std::sqrt(a) * std::exp(-rho2 * n * delta * delta / (2 * se * se * a)));
+}
+
+}  // namespace
+
+double sequential_half_width(double se, double n, double n_star, double alpha) {
+  if (!(se >= 0) || !(n >= 1) || !(n_star >= 1) || !(alpha > 0 && alpha < 1)) return kNaN;
+  return half_width(se, n, sequential_rho2(n_star, alpha), alpha);
 }
 
 double sequential_p_value(double delta, double se, double n, double n_star, double alpha) {
   if (!(se > 0) || !(n >= 1) || !(n_star >= 1) || !(alpha > 0 && alpha < 1) || !std::isfinite(delta)) return kNaN;
-  const double la = std::log(alpha);
-  const double rho2 = (-2 * la + std::log(1 - 2 * la)) / n_star;
-  const double a = n * rho2 + 1;
-  return std::min(1.0, std::sqrt(a) * std::exp(-rho2 * n * delta * delta / (2 * se * se * a)));
+  return seq_p(delta, se, n, sequential_rho2(n_star, alpha));
 }
 
 namespace {
@@ -266,15 +278,33 @@ Sequential sequential(const std::vector<double>& post, const Moments& pre, bool 
   const std::int64_t m0 = did ? static_cast<std::int64_t>(pre.n) : 0;
   s.planned_blocks = std::max<std::int64_t>(planned_post_days + m0, static_cast<std::int64_t>(m1) + m0);
   const double n_star = static_cast<double>(s.planned_blocks);
+  if (!(alpha > 0 && alpha < 1)) return s;
+  const double rho2 = sequential_rho2(n_star, alpha);
   const std::size_t first = m1 >= kFirstSequentialLook ? kFirstSequentialLook : 2;
-  for (std::size_t k = first; k <= m1; ++k) {
-    const Estimate e = estimate(post, k, pre, did, alpha, false);
-    if (!e.delta || !e.se || !(*e.se > 0)) continue;
+  // The looks' means and variances in one pass: the mean is the running sum over k (as in
+  // moments()), the variance Welford's update (within a few ulp of the two-pass one, and exactly 0
+  // for equal values, which min == max also catches).
+  double sum = 0, wmean = 0, m2 = 0, lo_x = kInf, hi_x = -kInf;
+  const double vn0 = did ? pre.var / static_cast<double>(pre.n) : 0.0;
+  for (std::size_t k = 1; k <= m1; ++k) {
+    const double x = post[k - 1];
+    sum += x;
+    lo_x = std::min(lo_x, x);
+    hi_x = std::max(hi_x, x);
+    const double dx = x - wmean;
+    wmean += dx / static_cast<double>(k);
+    m2 += dx * (x - wmean);
+    if (k < first) continue;
+    const double kd = static_cast<double>(k);
+    const double var = lo_x == hi_x ? 0.0 : m2 / (kd - 1);
+    const double delta = did ? sum / kd - pre.mean : sum / kd;
+    const double se = std::sqrt(var / kd + vn0);
+    if (!std::isfinite(delta) || !std::isfinite(se) || !(se > 0)) continue;
     const double n = static_cast<double>(static_cast<std::int64_t>(k) + m0);
-    const double h = sequential_half_width(*e.se, n, n_star, alpha);
-    const double p = sequential_p_value(*e.delta, *e.se, n, n_star, alpha);
-    const double lo = *e.delta - h;
-    const double hi = *e.delta + h;
+    const double h = half_width(se, n, rho2, alpha);
+    const double p = seq_p(delta, se, n, rho2);
+    const double lo = delta - h;
+    const double hi = delta + h;
     if (!std::isfinite(lo) || !std::isfinite(hi) || !std::isfinite(p)) continue;
     ++s.looks;
     if (!s.interval) {
@@ -360,10 +390,11 @@ Blocks make_blocks(std::vector<Hour>& hours, domain::UnixSeconds start) {
   std::size_t i = 0;
   while (i < hours.size()) {
     const std::int64_t idx = block_of(hours[i].ts, start);
+    const domain::UnixSeconds block_end = start + (idx + 1) * domain::kSecondsPerDay;  // no division per hour
     double sd = 0, sc = 0;
     double dmin = kInf, dmax = -kInf, cmin = kInf, cmax = -kInf;
     std::size_t j = i;
-    while (j < hours.size() && block_of(hours[j].ts, start) == idx) {
+    while (j < hours.size() && hours[j].ts < block_end) {
       sd += hours[j].d;
       sc += hours[j].c;
       dmin = std::min(dmin, hours[j].d);
@@ -692,12 +723,18 @@ Srm sample_ratio_mismatch(const AnalysisInput& in, const domain::MetricSeries* f
     if (bt + bc > 0) shares.push_back(static_cast<double>(bt) / (static_cast<double>(bt) + static_cast<double>(bc)));
     bt = bc = 0;
   };
-  std::vector<domain::HourlyPoint> pts;
-  for (const auto& p : first->points)
-    if (p.timestamp >= in.start_date && p.timestamp < in.end_date && usable(p)) pts.push_back(p);
-  if (!std::is_sorted(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; }))
-    std::stable_sort(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
-  for (const auto& p : pts) {
+  const auto by_time = [](const domain::HourlyPoint& a, const domain::HourlyPoint& b) {
+    return a.timestamp < b.timestamp;
+  };
+  std::vector<domain::HourlyPoint> sorted_copy;
+  const std::vector<domain::HourlyPoint>* src = &first->points;
+  if (!std::is_sorted(src->begin(), src->end(), by_time)) {
+    sorted_copy = *src;
+    std::stable_sort(sorted_copy.begin(), sorted_copy.end(), by_time);
+    src = &sorted_copy;
+  }
+  for (const auto& p : *src) {
+    if (p.timestamp < in.start_date || p.timestamp >= in.end_date || !usable(p)) continue;
     const std::int64_t idx = block_of(p.timestamp, in.start_date);
     if (idx != current) {
       flush();
@@ -734,12 +771,31 @@ std::vector<Hour> dollar_hours(const std::vector<const MetricWork*>& counted, co
   for (std::size_t j = 0; j < counted.size(); ++j) {
     const auto& pr = *counted[j]->pricing;
     const double c = direction_sign(pr.direction) * (pr.dollars_per_unit / pr.unit_size);
-    std::vector<domain::HourlyPoint> pts;
-    pts.reserve(counted[j]->series->points.size());
-    for (const auto& p : counted[j]->series->points)
-      if (p.timestamp < in.end_date) pts.push_back(p);
-    if (!std::is_sorted(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; }))
-      std::stable_sort(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
+    // The series' own points when sorted by time (the usual case), a sorted copy otherwise.
+    const auto by_time = [](const domain::HourlyPoint& a, const domain::HourlyPoint& b) {
+      return a.timestamp < b.timestamp;
+    };
+    const auto& own = counted[j]->series->points;
+    std::vector<domain::HourlyPoint> sorted_copy;
+    const std::vector<domain::HourlyPoint>* src = &own;
+    if (!std::is_sorted(own.begin(), own.end(), by_time)) {
+      sorted_copy = own;
+      std::stable_sort(sorted_copy.begin(), sorted_copy.end(), by_time);
+      src = &sorted_copy;
+    }
+    const auto& all = *src;
+    const std::size_t n_before_end = static_cast<std::size_t>(
+        std::lower_bound(all.begin(), all.end(), in.end_date,
+                         [](const domain::HourlyPoint& p, domain::UnixSeconds t) { return p.timestamp < t; }) -
+        all.begin());
+    struct View {
+      const domain::HourlyPoint* p;
+      std::size_t n;
+      std::size_t size() const { return n; }
+      const domain::HourlyPoint& operator[](std::size_t i) const { return p[i]; }
+      const domain::HourlyPoint* begin() const { return p; }
+      const domain::HourlyPoint* end() const { return p + n; }
+    } pts{all.data(), n_before_end};
     if (j == 0) {
       acc.reserve(pts.size());
       for (const auto& p : pts) {
