@@ -32,6 +32,10 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   rules.end = e.end_date;
   rules.start = e.start_date;  // uniqueUsers may not exceed the post-period sample sizes
   rules.metrics.insert(e.metrics.begin(), e.metrics.end());
+  // A merge's uniqueUsers are checked against the merged series (cumulative counts sent daily).
+  std::optional<store::StoredResults> stored;
+  if (mode == store::WriteMode::kMerge) stored = ctx.store.get_results(e.id);
+  if (stored) rules.merge_with = &stored->metrics;
 
   ParsedUpload parsed;
   auto media = req.media_type();

@@ -175,13 +175,24 @@ void check_unique_users(ParsedUpload& out, const UploadRules& rules, bool malfor
     return;
   }
   if (!out.issues.empty()) return;
+  // Post-period user-hours per metric and group, over the merged series when merging.
+  std::map<std::string, std::map<domain::UnixSeconds, std::pair<std::int64_t, std::int64_t>>> hours;
+  auto take = [&](const std::vector<domain::MetricSeries>& metrics) {
+    for (const auto& m : metrics) {
+      auto& h = hours[m.metric_id];
+      for (const auto& p : m.points)
+        if (!rules.start || p.timestamp >= *rules.start)
+          h[p.timestamp] = {p.treatment_sample_size, p.control_sample_size};
+    }
+  };
+  if (rules.merge_with) take(*rules.merge_with);
+  take(out.metrics);  // uploaded hours replace stored ones
   std::int64_t max_t = 0, max_c = 0;
-  for (const auto& m : out.metrics) {
+  for (const auto& [id, h] : hours) {
     std::int64_t st = 0, sc = 0;
-    for (const auto& p : m.points) {
-      if (rules.start && p.timestamp < *rules.start) continue;
-      if (__builtin_add_overflow(st, p.treatment_sample_size, &st)) st = std::numeric_limits<std::int64_t>::max();
-      if (__builtin_add_overflow(sc, p.control_sample_size, &sc)) sc = std::numeric_limits<std::int64_t>::max();
+    for (const auto& [t, n] : h) {
+      if (__builtin_add_overflow(st, n.first, &st)) st = std::numeric_limits<std::int64_t>::max();
+      if (__builtin_add_overflow(sc, n.second, &sc)) sc = std::numeric_limits<std::int64_t>::max();
     }
     max_t = std::max(max_t, st);
     max_c = std::max(max_c, sc);

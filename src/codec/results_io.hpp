@@ -28,6 +28,10 @@ struct UploadRules {
   // Start of the post period, for the uniqueUsers check (at most the post-period user-hours);
   // unset: every hour counts.
   std::optional<domain::UnixSeconds> start;
+  // For a merge: the results already stored. The uniqueUsers bound then applies to the merged
+  // series (stored hours, replaced by uploaded ones at the same hour), so that cumulative unique
+  // users sent with a daily increment are not rejected. Not owned; may be null.
+  const std::vector<domain::MetricSeries>* merge_with = nullptr;
 };
 
 struct ParsedUpload {

@@ -241,6 +241,21 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:300])
         r = s.put(f"/api/experiments/{exp_id}/results", dict(body, uniqueUsers={"treatment": 20000, "control": 20600}))
         self.assertEqual(r.status, 200, r.body[:300])
+        # A daily merge may carry the cumulative unique users: the bound is the merged series'.
+        merge_id = self.imported()
+        half = {k: v[:72 + 168] for k, v in metrics.items()}
+        rest = {k: v[72 + 168:] for k, v in metrics.items()}
+        self.assertEqual(s.put(f"/api/experiments/{merge_id}/results",
+                               {"metrics": {k: {"timeSeries": v} for k, v in half.items()}}).status, 200)
+        rest_t = max(sum(p["treatmentSampleSize"] for p in pts) for pts in rest.values())
+        merged = {"metrics": {k: {"timeSeries": v} for k, v in rest.items()},
+                  "uniqueUsers": {"treatment": rest_t + 1, "control": 100}}
+        r = s.post(f"/api/experiments/{merge_id}/results", merged)
+        self.assertEqual(r.status, 200, r.body[:300])
+        merged["uniqueUsers"] = {"treatment": post_t + 1, "control": 100}
+        r = s.post(f"/api/experiments/{merge_id}/results", merged)
+        self.assertEqual(r.status, 400, r.body[:300])
+        self.assertEqual([d["path"] for d in r.error["details"]], ["uniqueUsers.treatment"])
         s.wait_status(exp_id)
         a = s.get(f"/api/experiments/{exp_id}/results").data["analysis"]
         if a["srm"]["method"] != "users":

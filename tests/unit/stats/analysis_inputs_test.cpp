@@ -168,6 +168,26 @@ TEST(StatsInputs, UniqueUsersJson) {
   }
 }
 
+// A merge checks uniqueUsers against the merged series: stored hours count, and an uploaded hour
+// replaces the stored one.
+TEST(StatsInputs, UniqueUsersBoundOnAMergeUsesTheMergedSeries) {
+  const std::vector<rallyuxr::domain::MetricSeries> stored = {
+      {"ctr", {{1736899200 - 3600, 0.1, 0.1, 1000, 1000},   // pre: never counts
+               {1736899200, 0.1, 0.1, 300, 300},            // replaced by the upload (100, 90)
+               {1736899200 + 7200, 0.1, 0.1, 50, 40}}}};    // kept
+  rallyuxr::codec::UploadRules rules;
+  rules.start = 1736899200;
+  rules.merge_with = &stored;
+  auto parse = [&](const char* uu) {
+    return rallyuxr::codec::parse_results_json(json::parse(json_upload(uu)).as_object(), rules);
+  };
+  // Merged post user-hours: treatment 100 + 110 + 50 = 260, control 90 + 95 + 40 = 225.
+  EXPECT_TRUE(parse(R"(,"uniqueUsers":{"treatment":260,"control":225})").issues.empty());
+  const auto p = parse(R"(,"uniqueUsers":{"treatment":261,"control":225})");
+  ASSERT_EQ(p.issues.size(), 1u);
+  EXPECT_EQ(p.issues[0].path, "uniqueUsers.treatment");
+}
+
 TEST(StatsInputs, UniqueUsersCsv) {
   rallyuxr::codec::UploadRules rules;
   rules.start = 1736899200;
