@@ -7,6 +7,7 @@
 #include "codec/results_io.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace rallyuxr::api {
 namespace {
@@ -24,6 +25,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   auto e = load_experiment(ctx, req.params[0]);
   if (e.data_source != domain::DataSource::kImported)
     throw ApiError(ErrorCode::kConflict, "This experiment's data is simulated; create it with dataSource 'imported' to upload data");
+  // Checked again under the experiment's lock when the data are written (pipeline::import_results).
   if (e.status == domain::ExperimentStatus::kArchived)
     throw ApiError(ErrorCode::kConflict, "The experiment is archived");
 
@@ -33,9 +35,9 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   rules.start = e.start_date;  // uniqueUsers may not exceed the post-period sample sizes
   rules.metrics.insert(e.metrics.begin(), e.metrics.end());
   // A merge's uniqueUsers are checked against the merged series (cumulative counts sent daily).
-  std::optional<store::StoredResults> stored;
-  if (mode == store::WriteMode::kMerge) stored = ctx.store.get_results(e.id);
-  if (stored) rules.merge_with = &stored->metrics;
+  std::optional<store::StoredResults> prior;
+  if (mode == store::WriteMode::kMerge) prior = ctx.store.get_results(e.id);
+  if (prior) rules.merge_with = &prior->metrics;
 
   ParsedUpload parsed;
   auto media = req.media_type();
@@ -59,15 +61,16 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     counts.emplace_back(m.metric_id, static_cast<std::int64_t>(m.points.size()));
     points += static_cast<std::int64_t>(m.points.size());
   }
-  store::Store::ResultsWrite w;
+  pipeline::ResultsWrite w;
   w.experiment_id = e.id;
   w.mode = mode;
   w.metrics = std::move(parsed.metrics);
+  w.unique_users = parsed.unique_users;  // statistics.md SRM; a merge without it keeps the stored one
   w.now = domain::now_seconds();
   w.request_id = req.request_id;
-  if (e.status == domain::ExperimentStatus::kDraft) w.set_status = domain::ExperimentStatus::kRunning;
-  auto version = ctx.store.write_results(w);
-  auto info = ctx.store.results_info(e.id);
+  auto stored = pipeline::import_results(ctx.store, w);
+  if (stored.kind == pipeline::ImportOutcome::Kind::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  if (stored.kind == pipeline::ImportOutcome::Kind::kConflict) throw ApiError(ErrorCode::kConflict, stored.reason);
 
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
@@ -78,8 +81,8 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     w.key("pointsByMetric").begin_object();
     for (const auto& [id, n] : counts) w.key(id).integer(n);
     w.end_object();
-    w.key("totalPoints").integer(info ? info->points : points);
-    w.key("resultsVersion").integer(version);
+    w.key("totalPoints").integer(stored.info.points);  // as this upload's transaction committed them
+    w.key("resultsVersion").integer(stored.info.version);
     w.key("status").string("analysis queued");
     w.end_object();
   });
