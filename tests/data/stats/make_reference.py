@@ -41,6 +41,17 @@ Conventions where SciPy has no answer and the spec says "null with a warning":
     daily means of the same values differ in the last bits).
   * Looks of the sequential interval whose se is 0 are skipped (not counted in `looks`).
 
+Readings of the spec where it leaves a choice (the C++ makes the same ones):
+  * N* = post days rounded up, plus m0 for did only: N counts the pre blocks only for did, and N*
+    is "the planned final number of blocks" of that N.
+  * A counted block with fewer than 12 usable hours (pre or post) adds one "partial day" warning
+    per metric, however many such days there are.
+  * A guardrail without an adjusted interval or a minimum detectable effect is "at-risk" (a
+    worsening cannot be ruled out).
+  * `recommendation` takes totalVerdict first (win: ship, loss: do-not-ship), then keep-running
+    while running and totalSequential is not decisive, then inconclusive.
+  * The parallel-trends warning is given for did only (the pre period does not enter paired).
+
 Input "points" rows are [timestamp, treatmentValue, controlValue, treatmentSampleSize,
 controlSampleSize]; a NaN value is written as null.
 
