@@ -32,7 +32,12 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   UploadRules rules;
   rules.earliest = e.start_date - kMaxPreDays * domain::kSecondsPerDay;
   rules.end = e.end_date;
+  rules.start = e.start_date;  // uniqueUsers may not exceed the post-period sample sizes
   rules.metrics.insert(e.metrics.begin(), e.metrics.end());
+  // A merge's uniqueUsers are checked against the merged series (cumulative counts sent daily).
+  std::optional<store::StoredResults> prior;
+  if (mode == store::WriteMode::kMerge) prior = ctx.store.get_results(e.id);
+  if (prior) rules.merge_with = &prior->metrics;
 
   ParsedUpload parsed;
   auto media = req.media_type();
@@ -60,6 +65,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   w.experiment_id = e.id;
   w.mode = mode;
   w.metrics = std::move(parsed.metrics);
+  w.unique_users = parsed.unique_users;  // statistics.md SRM; a merge without it keeps the stored one
   w.now = domain::now_seconds();
   w.request_id = req.request_id;
   auto stored = pipeline::import_results(ctx.store, w);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <unordered_set>
 
@@ -160,6 +161,54 @@ bool parse_count(std::string_view s, std::int64_t& v) {
   return true;
 }
 
+// uniqueUsers must come for both groups, be non-negative integers (already checked by the
+// readers) and not exceed the post-period user-hours of the upload (the largest sum of a group's
+// sample sizes over the metrics): a user counted once is in at least one hour.
+void check_unique_users(ParsedUpload& out, const UploadRules& rules, bool malformed,
+                        const std::string& treatment_path, const std::string& control_path,
+                        const std::optional<std::int64_t>& treatment, const std::optional<std::int64_t>& control) {
+  if (malformed || (!treatment && !control)) return;
+  if (!treatment || !control) {
+    out.issues.push_back({treatment ? control_path : treatment_path,
+                          "uniqueUsers must be given for both groups (treatment and control) or not at all"});
+    out.metrics.clear();  // a rejected upload carries no data
+    return;
+  }
+  if (!out.issues.empty()) return;
+  // Post-period user-hours per metric and group, over the merged series when merging.
+  std::map<std::string, std::map<domain::UnixSeconds, std::pair<std::int64_t, std::int64_t>>> hours;
+  auto take = [&](const std::vector<domain::MetricSeries>& metrics) {
+    for (const auto& m : metrics) {
+      auto& h = hours[m.metric_id];
+      for (const auto& p : m.points)
+        if (!rules.start || p.timestamp >= *rules.start)
+          h[p.timestamp] = {p.treatment_sample_size, p.control_sample_size};
+    }
+  };
+  if (rules.merge_with) take(*rules.merge_with);
+  take(out.metrics);  // uploaded hours replace stored ones
+  std::int64_t max_t = 0, max_c = 0;
+  for (const auto& [id, h] : hours) {
+    std::int64_t st = 0, sc = 0;
+    for (const auto& [t, n] : h) {
+      if (__builtin_add_overflow(st, n.first, &st)) st = std::numeric_limits<std::int64_t>::max();
+      if (__builtin_add_overflow(sc, n.second, &sc)) sc = std::numeric_limits<std::int64_t>::max();
+    }
+    max_t = std::max(max_t, st);
+    max_c = std::max(max_c, sc);
+  }
+  if (*treatment > max_t)
+    out.issues.push_back({treatment_path, "Unique users (" + std::to_string(*treatment) +
+                                              ") exceed the treatment group's post-period sample sizes (" +
+                                              std::to_string(max_t) + " user-hours)"});
+  if (*control > max_c)
+    out.issues.push_back({control_path, "Unique users (" + std::to_string(*control) +
+                                            ") exceed the control group's post-period sample sizes (" +
+                                            std::to_string(max_c) + " user-hours)"});
+  if (out.issues.empty()) out.unique_users = domain::UniqueUsers{*treatment, *control};
+  else out.metrics.clear();
+}
+
 }  // namespace
 
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) {
@@ -179,6 +228,10 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
   static const char* kColumns[6] = {"metricId", "timestamp", "treatmentValue", "controlValue",
                                     "treatmentSampleSize", "controlSampleSize"};
   std::size_t columns = 0;
+  int uu_idx[2] = {-1, -1};  // optional uniqueUsersTreatment, uniqueUsersControl
+  std::optional<std::int64_t> uu_val[2];
+  bool uu_bad = false;
+  std::string uu_path[2] = {"line 1: uniqueUsersTreatment", "line 1: uniqueUsersControl"};
   while (pos <= text.size()) {
     auto nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
@@ -195,6 +248,10 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       for (std::size_t i = 0; i < fields.size(); ++i)
         for (int c = 0; c < 6; ++c)
           if (fields[i] == kColumns[c]) idx[c] = static_cast<int>(i);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i] == kUniqueUsersTreatmentColumn) uu_idx[0] = static_cast<int>(i);
+        if (fields[i] == kUniqueUsersControlColumn) uu_idx[1] = static_cast<int>(i);
+      }
       for (int c = 0; c < 6; ++c)
         if (idx[c] < 0) col.issue("line 1", std::string("Missing column '") + kColumns[c] + "'; expected header " + kResultsCsvHeader);
       if (!out.issues.empty()) break;
@@ -231,11 +288,30 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       col.issue(where + ": controlSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
+    for (int g = 0; g < 2; ++g) {
+      if (uu_idx[g] < 0 || fields[uu_idx[g]].empty()) continue;
+      const char* name = g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn;
+      std::int64_t v = 0;
+      if (!parse_count(fields[uu_idx[g]], v)) {
+        col.issue(where + ": " + name, "Must be a non-negative integer");
+        good = false;
+        uu_bad = true;
+      } else if (uu_val[g] && *uu_val[g] != v) {
+        col.issue(where + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
+                                           "); give the upload's unique users once");
+        good = false;
+        uu_bad = true;
+      } else if (!uu_val[g]) {
+        uu_val[g] = v;
+        uu_path[g] = where + ": " + name;
+      }
+    }
     if (good) col.add(where, metric, p);
   }
   if (out.rows == 0 && out.issues.empty())
     col.issue("line 2", "The upload holds no hourly points (only a header)");
   col.finish();
+  check_unique_users(out, rules, uu_bad, uu_path[0], uu_path[1], uu_val[0], uu_val[1]);
   return out;
 }
 
@@ -318,7 +394,33 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
     }
   }
   if (out.rows == 0 && out.issues.empty()) col.issue("metrics", "The upload holds no hourly points");
+  std::optional<std::int64_t> uu[2];
+  const std::size_t issues_before = out.issues.size();
+  if (auto uit = body.find("uniqueUsers"); uit != body.end() && !uit->value().is_null()) {
+    if (!uit->value().is_object()) {
+      col.issue("uniqueUsers", "Expected an object {treatment, control} of distinct users per group");
+    } else {
+      const auto& o = uit->value().get_object();
+      const char* keys[2] = {"treatment", "control"};
+      for (int g = 0; g < 2; ++g) {
+        auto it = o.find(keys[g]);
+        if (it == o.end() || it->value().is_null()) continue;
+        const auto& x = it->value();
+        if (x.is_int64() && x.get_int64() >= 0) uu[g] = x.get_int64();
+        else if (x.is_uint64() && x.get_uint64() <= 9'000'000'000'000'000ULL) uu[g] = static_cast<std::int64_t>(x.get_uint64());
+        else if (x.is_double() && x.get_double() >= 0 && x.get_double() == std::floor(x.get_double()) && x.get_double() < 9e15)
+          uu[g] = static_cast<std::int64_t>(x.get_double());
+        else col.issue(std::string("uniqueUsers.") + keys[g], "Must be a non-negative integer");
+      }
+      for (const auto& kv : o)
+        if (kv.key() != "treatment" && kv.key() != "control")
+          col.issue("uniqueUsers." + std::string(kv.key()), "Unknown field; expected treatment and control");
+      if (!uu[0] && !uu[1] && o.empty()) col.issue("uniqueUsers", "Expected treatment and control");
+    }
+  }
+  const bool uu_bad = out.issues.size() != issues_before;
   col.finish();
+  check_unique_users(out, rules, uu_bad, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
   return out;
 }
 
@@ -435,6 +537,21 @@ std::string analysis_to_csv(const json::object& analysis) {
       {"dollarImpact", true, "dollarImpact", nullptr},
       {"dollarImpactLower", true, "dollarImpactInterval", "lower"},
       {"dollarImpactUpper", true, "dollarImpactInterval", "upper"},
+      // Method 2 (statistics.md); empty for analyses stored by method 1.
+      {"verdict", false, "verdict", nullptr},
+      {"adjustedConfidenceIntervalLower", false, "adjustedConfidenceInterval", "lower"},
+      {"adjustedConfidenceIntervalUpper", false, "adjustedConfidenceInterval", "upper"},
+      {"postBlocks", false, "postBlocks", nullptr},
+      {"preBlocks", false, "preBlocks", nullptr},
+      {"effectTrendSlope", false, "effectTrend", "slope"},
+      {"effectTrendPValue", false, "effectTrend", "pValue"},
+      {"effectTrendChanging", false, "effectTrend", "changing"},
+      {"sequentialLower", false, "sequential", "interval"},
+      {"sequentialUpper", false, "sequential", "interval"},
+      {"sequentialPValue", false, "sequential", "pValue"},
+      {"sequentialDecisive", false, "sequential", "decisive"},
+      {"valueGroup", true, "valueGroup", nullptr},
+      {"countedInTotal", true, "countedInTotal", nullptr},
   };
   std::string out = "metricId";
   for (const auto& c : kColumns) {
@@ -456,6 +573,11 @@ std::string analysis_to_csv(const json::object& analysis) {
     for (const auto& c : kColumns) {
       out += ',';
       const json::object* src = c.breakdown ? b : d;
+      const std::string_view name = c.name;
+      if (name == "sequentialLower" || name == "sequentialUpper") {
+        csv_cell(out, at(src, {"sequential", "interval", name == "sequentialLower" ? "lower" : "upper"}));
+        continue;
+      }
       csv_cell(out, c.subkey ? at(src, {c.key, c.subkey}) : at(src, {c.key}));
     }
     out += ',';

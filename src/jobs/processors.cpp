@@ -63,13 +63,17 @@ json::object period_of(const domain::Experiment& e) {
 
 stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
                                          const std::vector<domain::MetricSeries>& series,
-                                         const std::vector<domain::MetricValue>& catalogue) {
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users) {
   stats::AnalysisInput in;
   in.start_date = e.start_date;
   in.end_date = e.end_date;
   in.confidence_level = e.confidence_level;
   in.expected_treatment_share = e.traffic_split;
   in.implementation_cost = e.implementation_cost;
+  in.design = e.analysis_design;
+  in.guardrail_metrics = e.guardrail_metrics;
+  in.unique_users = unique_users;
   std::map<std::string, const domain::MetricSeries*> by_id;
   for (const auto& s : series) by_id[s.metric_id] = &s;
   for (const auto& id : e.metrics) {
@@ -77,9 +81,19 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
     in.metrics.push_back(it == by_id.end() ? domain::MetricSeries{id, {}} : *it->second);
   }
   for (const auto& m : catalogue)
-    if (by_id.count(m.metric_id) || std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) != e.metrics.end())
+    if (by_id.count(m.metric_id) || std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) != e.metrics.end()) {
       in.pricing[m.metric_id] = m.pricing();
+      if (m.value_group && !m.value_group->empty()) in.value_groups[m.metric_id] = *m.value_group;
+    }
+  // Running while the data do not reach the end of the period (the status run_analysis sets).
+  in.running = e.status != domain::ExperimentStatus::kArchived && !data_cover_period(e, in.metrics);
   return in;
+}
+
+bool data_cover_period(const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics) {
+  for (const auto& s : metrics)
+    if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) return false;
+  return true;
 }
 
 void run_generate_results(store::Store& store, const store::Job& job) {
@@ -138,7 +152,7 @@ void run_analysis(store::Store& store, const store::Job& job) {
   if (!results) throw std::runtime_error("experiment has no results to analyse");
   auto catalogue = store.list_metric_values();
 
-  auto in = make_analysis_input(e, results->metrics, catalogue);
+  auto in = make_analysis_input(e, results->metrics, catalogue, results->unique_users);
   if (auto it = payload.find("correction"); it != payload.end() && it->value().is_string())
     in.correction = domain::parse_correction(it->value().get_string()).value_or(domain::Correction::kHolm);
   if (auto it = payload.find("confidenceLevel"); it != payload.end() && it->value().is_number())
@@ -151,7 +165,7 @@ void run_analysis(store::Store& store, const store::Job& job) {
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
   doc["status"] = "complete";
-  doc["version"] = kAnalysisVersion;
+  doc["version"] = out.version;
   doc["resultsVersion"] = results->version;
   doc["confidenceLevel"] = in.confidence_level;
   json::object snapshot;
@@ -162,9 +176,7 @@ void run_analysis(store::Store& store, const store::Job& job) {
 
   // Complete once the data reach the end of the period (always, for simulated data); the pipeline
   // asks the lifecycle, under the experiment's lock.
-  bool covers = true;
-  for (const auto& s : in.metrics)
-    if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) covers = false;
+  const bool covers = data_cover_period(e, in.metrics);
   pipeline::AnalysisFinish f;
   f.analysis_id = analysis_id;
   f.job_id = job.job_id;

@@ -5,14 +5,17 @@
 // (another worker finished it after this one's lease expired) is not done again. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "stats/analysis.hpp"
 #include "store/store.hpp"
 
 namespace rallyuxr::jobs {
 
-inline constexpr const char* kAnalysisVersion = "did-1.0.0";
+// The analysis method's version (statistics.md method 2); analyses stored by method 1 keep theirs.
+inline constexpr const char* kAnalysisVersion = stats::kMethodVersion;
 
 // Each processor reads outside any transaction, computes, and hands its result to the pipeline
 // (pipeline/pipeline.hpp), which decides and writes in one transaction.
@@ -22,9 +25,14 @@ void run_analysis(store::Store& store, const store::Job& job);
 // Marks a job failed for good and records a failed analysis carrying the error.
 void record_final_failure(store::Store& store, const store::Job& job, const std::string& error);
 
-// The analysis input for an experiment's results and the catalogue (shared with `rallyuxr analyze`).
+// The analysis input for an experiment's results and the catalogue (shared with `rallyuxr analyze`):
+// design, guardrails, trafficSplit, value groups, unique users and the period reach stats.
 stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
                                          const std::vector<domain::MetricSeries>& series,
-                                         const std::vector<domain::MetricValue>& catalogue);
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users = std::nullopt);
+
+// True when every metric's data reach the last hour of the period (the experiment is complete).
+bool data_cover_period(const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics);
 
 }  // namespace rallyuxr::jobs
