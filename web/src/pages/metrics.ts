@@ -126,7 +126,7 @@ export const metricsPage: Page = (root, { query }) => {
         void loadHistory(m, cell);
       }
     }
-    replace(listArea, h('div', { class: 'table-scroll' }, h('table', { class: 'table', 'data-testid': 'metric-table' },
+    replace(listArea, h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Metric values (table)' }, h('table', { class: 'table', 'data-testid': 'metric-table' },
       h('caption', { class: 'visually-hidden' }, 'Metric values'),
       h('thead', null, h('tr', null,
         h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col' }, 'Category'),
