@@ -576,6 +576,8 @@ export const experimentPage: Page = (root, { params, query }) => {
     return h('section', { class: `verdict verdict-${hl.kind}`, 'data-testid': 'verdict', 'data-verdict': hl.kind, 'aria-labelledby': 'verdict-title' },
       h('h2', { id: 'verdict-title', class: 'verdict-title' }, 'Verdict: ', h('span', { 'data-testid': 'verdict-label' }, hl.label)),
       h('p', { class: 'verdict-reason', 'data-testid': 'verdict-reason' }, hl.reason),
+      a.recommendation ? h('p', { class: 'verdict-recommendation', 'data-testid': 'recommendation' }, 'Recommendation: ',
+        h('strong', null, { ship: 'ship', 'do-not-ship': 'do not ship', 'keep-running': 'keep running', inconclusive: 'no decision from this data' }[a.recommendation])) : null,
       running && p ? h('p', { class: 'verdict-progress', 'data-testid': 'verdict-progress' },
         h('strong', null, `${p.elapsed} of ${p.total} days`), ' of the planned period are in.',
         seq?.interval
@@ -671,6 +673,12 @@ export const experimentPage: Page = (root, { params, query }) => {
           text: `${name}: the two groups were already drifting apart before the experiment started (pre-period trend p = ${fmt.pValue(r.parallelTrends.pValue)}). The difference-in-differences estimate assumes they moved in parallel, so it may be off.`,
         });
       }
+      if (r.effectTrend?.changing && !serverSaid(/novelty|changing|wear/i)) {
+        items.push({
+          level: 'warn',
+          text: `${name}: the effect changed over the experiment (trend p = ${fmt.pValue(r.effectTrend.pValue)}), for example a novelty wearing off; the annualized figure assumes it stays as it was on average and may be too high.`,
+        });
+      }
       if (r.pValue === null && !(r.warnings ?? []).length) {
         items.push({ level: 'warn', text: `${name}: not enough usable data to test significance; its p-value and interval are not available.` });
       }
@@ -710,7 +718,9 @@ export const experimentPage: Page = (root, { params, query }) => {
         h('th', { scope: 'row' },
           h('span', { class: 'metric-name' }, metricName(i.m, lookup)),
           h('span', { class: 'muted small block' }, `${u === '%' ? 'rate' : u} · ${i.direction === 'decrease' ? 'lower is better' : 'higher is better'}`),
-          i.counted ? null : h('span', { class: 'muted small block' }, 'not counted in the total (same value group)')),
+          i.counted ? null : h('span', { class: 'muted small block' }, 'not counted in the total (same value group)'),
+          a.guardrails?.[i.m] ? h('span', { class: `tag guardrail guardrail-${a.guardrails[i.m]}`, 'data-testid': 'guardrail' },
+            `guardrail: ${a.guardrails[i.m] === 'at-risk' ? 'at risk' : a.guardrails[i.m]}`) : null),
         h('td', null, h('span', { class: `sig sig-${i.verdict}`, 'data-testid': 'metric-verdict', 'data-verdict': i.verdict }, VERDICT_LABEL[i.verdict])),
         h('td', { class: 'num' },
           h('span', { class: 'strong', 'data-testid': 'abs-lift' }, lift.value),
