@@ -578,6 +578,37 @@ test('replace asks first, showing points before and after and what is lost', asy
 });
 
 test('the list shows verdicts and intervals; the portfolio counts only imported decisive results', async () => {
+  // A clear win, imported: simulated with a large true lift, its data uploaded into an imported experiment.
+  const winSource = await createViaApi({
+    name: 'Strong win source', description: 'Simulated with a large lift.', metrics: ['conversion_rate'], ...PAST,
+    expectedOutcome: 'positive', simulation: { seed: 7, dailyTraffic: 200000, trueLift: { conversion_rate: 0.5 } },
+  });
+  const src = await waitComplete(winSource);
+  const winId = await createViaApi({
+    name: 'Imported clear win', description: 'Warehouse data.', metrics: ['conversion_rate'], ...PAST,
+    expectedOutcome: 'positive', dataSource: 'imported', implementationCost: 12000,
+  });
+  const up = await fetch(`${base}/api/experiments/${winId}/results`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(src.results),
+  });
+  assert.equal(up.status, 200, await up.text());
+  const win = await waitComplete(winId);
+  assert.equal(rules.headline(win.experiment, win.analysis, Date.now()).kind, 'win', 'a +50% lift on 200,000 users a day is a clear win');
+  state.winId = winId;
+
+  await page.goto(`${base}/experiments/${winId}`);
+  await checkResultsPage(win.experiment, win.analysis);
+  await shot('08a-imported-win');
+  // Archiving a counted result says what it does to the total.
+  await page.getByTestId('archive').click();
+  const dialog = page.getByTestId('archive-confirm');
+  await dialog.waitFor();
+  const effect = await text(dialog.getByTestId('archive-effect'));
+  const amount = fmt.money(win.analysis.economicImpact.totalImpact, { signed: true });
+  assert.ok(effect.includes(`loses this experiment's ${amount}: it goes down by`), effect);
+  await dialog.getByRole('button', { name: 'Keep it' }).click();
+  await dialog.waitFor({ state: 'detached' });
+
   await page.goto(`${base}/`);
   await page.getByTestId('experiment-table').waitFor();
   await page.getByTestId('portfolio-note').waitFor();
@@ -599,6 +630,8 @@ test('the list shows verdicts and intervals; the portfolio counts only imported 
   }
   const p = rules.portfolio(items, now);
   assert.ok(p.notCountedText.includes('simulated'), p.notCountedText);
+  assert.equal(p.counted, 1, 'only the imported win counts');
+  assert.match(await text(page.getByTestId('portfolio-note')), /^1 result; range /);
   assert.equal(await text(page.getByTestId('portfolio-excluded')), `${p.notCountedText}.`);
   assert.equal(await text(page.getByTestId('summary-impact')), p.counted ? fmt.moneyWith(p.total, p.interval) : 'Nothing decisive yet');
   await shot('08-dashboard');
@@ -784,6 +817,12 @@ test('390 px: no sideways scrolling of any page; axe-core finds nothing serious 
         const w = await noHorizontalScroll();
         if (w.scrollWidth > w.clientWidth) problems.push(`${name} @390: page scrolls sideways (${w.scrollWidth} > ${w.clientWidth}): ${w.wide.join(', ')}`);
         await shot(`21-mobile-${name}`);
+        await page.screenshot({ path: join(SHOTS, `21-mobile-${name}-top.png`) });
+        const metrics = page.getByTestId('metrics');
+        if (await metrics.count()) {
+          await metrics.scrollIntoViewIfNeeded();
+          await page.screenshot({ path: join(SHOTS, `21-mobile-${name}-metrics.png`) });
+        }
       }
       const bad = await axe(`${name}@${width}`);
       for (const v of bad) problems.push(`${name} @${width}: axe ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join(' | ')}`);
@@ -817,7 +856,7 @@ test('the server stopped and started again mid-session: clear states, then recov
   await startServer();
   // Back: the page loads by itself.
   await fresh.getByTestId('submit').waitFor({ timeout: 30_000 });
-  assert.ok(await fresh.getByTestId('offline-banner').isHidden(), 'the banner is gone');
+  await fresh.getByTestId('offline-banner').waitFor({ state: 'hidden', timeout: 30_000 });
   // A list that failed to refresh recovers too.
   await fresh.goto(`${base}/`);
   await fresh.getByTestId('experiment-table').waitFor();
@@ -827,7 +866,7 @@ test('the server stopped and started again mid-session: clear states, then recov
   await fresh.getByRole('alert').filter({ hasText: 'could not be reached' }).first().waitFor();
   await startServer();
   await fresh.getByTestId('experiment-table').waitFor({ timeout: 30_000 });
-  assert.ok(await fresh.getByTestId('offline-banner').isHidden(), 'the banner is gone again');
+  await fresh.getByTestId('offline-banner').waitFor({ state: 'hidden', timeout: 30_000 }); // the banner goes by itself
   } finally {
     if (!server || server.exitCode !== null || server.signalCode !== null) await startServer();
     await ctx.close();

@@ -36,13 +36,12 @@ export function forestDomain(rows: ForestRow[]): [number, number] {
 }
 
 export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: (v: number) => string; testId?: string; perRow?: boolean }): HTMLElement {
-  const rowH = 30;
+  const rowH = 40;
   const top = 8;
-  const bottom = 26;
   const width = 600;
   const left = 4;
   const right = 4;
-  const height = top + rows.length * rowH + bottom;
+  const height = top + rows.length * rowH + 6;
   // perRow: metrics in different units; each row on its own symmetric scale around the same zero.
   const [lo, hi] = forestDomain(rows);
   const span = (r: ForestRow) => {
@@ -54,17 +53,20 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
   const x = (v: number) => xOf(v, [lo, hi]);
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', preserveAspectRatio: 'none', class: 'forest-svg', 'aria-hidden': 'true', focusable: 'false' });
   // Zero line shared by all rows.
+  // The SVG stretches to its column (preserveAspectRatio none): strokes keep their width and the
+  // estimate is a vertical tick, so nothing looks squeezed; the axis labels are HTML below it.
+  const ns = { 'vector-effect': 'non-scaling-stroke' };
   const zeroX = opts.perRow ? width / 2 : x(0);
-  svg.append(s('line', { x1: zeroX, x2: zeroX, y1: top - 4, y2: height - bottom + 4, class: 'forest-zero' }));
-  svg.append(s('text', { x: zeroX, y: height - 8, 'text-anchor': 'middle', class: 'forest-axis' }, opts.axisLabel(0)));
-  if (!opts.perRow) {
-    svg.append(s('text', { x: left, y: height - 8, 'text-anchor': 'start', class: 'forest-axis' }, opts.axisLabel(lo)));
-    svg.append(s('text', { x: width - right, y: height - 8, 'text-anchor': 'end', class: 'forest-axis' }, opts.axisLabel(hi)));
-  }
+  svg.append(s('line', { x1: zeroX, x2: zeroX, y1: 0, y2: height, class: 'forest-zero', ...ns }));
+  const pct = (v: number) => `${(v / width) * 100}%`;
+  const axis = h('div', { class: 'forest-axis-row', 'aria-hidden': 'true' },
+    h('span', { class: 'forest-axis-zero', style: `left:${pct(zeroX)}` }, opts.axisLabel(0)),
+    opts.perRow ? null : h('span', { class: 'forest-axis-lo' }, opts.axisLabel(lo)),
+    opts.perRow ? null : h('span', { class: 'forest-axis-hi' }, opts.axisLabel(hi)));
   rows.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
     const x = opts.perRow ? (v: number) => xOf(v, span(r)) : (v: number) => xOf(v, [lo, hi]);
-    svg.append(s('line', { x1: 0, x2: width, y1: y + rowH / 2, y2: y + rowH / 2, class: 'forest-grid' }));
+    svg.append(s('line', { x1: 0, x2: width, y1: y + rowH / 2, y2: y + rowH / 2, class: 'forest-grid', ...ns }));
     if (r.interval) {
       svg.append(s('rect', {
         x: x(r.interval.lower), y: y - 5, width: Math.max(2, x(r.interval.upper) - x(r.interval.lower)), height: 10,
@@ -72,7 +74,7 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
       }));
     }
     if (r.value !== null && Number.isFinite(r.value)) {
-      svg.append(s('circle', { cx: x(r.value), cy: y, r: 5, class: `forest-dot forest-${r.verdict}` }));
+      svg.append(s('line', { x1: x(r.value), x2: x(r.value), y1: y - 9, y2: y + 9, class: `forest-dot forest-${r.verdict}`, ...ns }));
     }
   });
   const labels = h('div', { class: 'forest-labels', 'aria-hidden': 'true' },
@@ -80,5 +82,5 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
   return h('figure', { class: 'forest', 'data-testid': opts.testId ?? 'forest' },
     h('figcaption', { class: 'forest-title' }, opts.title),
     h('div', { class: 'forest-body', role: 'img', 'aria-label': `${opts.title}: ${rows.map((r) => `${r.label}, ${r.verdict}, ${r.text}`).join('; ')}` },
-      labels, h('div', { class: 'forest-plot', style: `height:${height}px` }, svg)));
+      labels, h('div', { class: 'forest-plot' }, h('div', { style: `height:${height}px` }, svg), axis)));
 }

@@ -745,7 +745,7 @@ export const experimentPage: Page = (root, { params, query }) => {
     const forestDollars = forestPlot(infos.map((i) => ({
       label: metricName(i.m, lookup), value: i.dollars, interval: i.dollarsIv, verdict: i.verdict,
       text: fmt.moneyInterval(i.dollarsIv),
-    })), { title: 'Dollar impact per metric (one scale)', axisLabel: (v) => fmt.money(v, { signed: true }), testId: 'forest-dollars' });
+    })), { title: 'Dollar impact per metric (one scale)', axisLabel: (v) => (v === 0 ? '$0' : fmt.money(v, { signed: true })), testId: 'forest-dollars' });
     const note = adjusted
       ? `Intervals are ${a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted for the ${ids.length} metrics (each at the confidence that matches its adjusted p-value), so that an interval excludes zero exactly when the result is significant.${infos.some((i) => i.shown.kind === 'adjusted-derived') ? ' This analysis predates adjusted intervals; the dashboard computed them from its t statistics.' : ''}`
       : `${conf}% intervals.`;
@@ -970,8 +970,8 @@ export const experimentPage: Page = (root, { params, query }) => {
     const area = h('div', { class: 'chart-area', 'data-testid': 'chart-cumulative' });
     const last = c.value.length - 1;
     const section = h('section', { class: 'panel chart-panel', 'aria-labelledby': 'cumulative-title', 'data-testid': 'cumulative' },
-      h('h2', { id: 'cumulative-title' }, 'Cumulative dollar impact since the start'),
-      h('p', { class: 'muted small' }, `The running total of the daily dollar effect${c.design === 'did' ? ' (against the pre-period gap)' : ''} with its ${res.experiment.confidenceLevel}% band; after ${c.postDays} days: `,
+      h('div', { class: 'panel-head' }, h('h2', { id: 'cumulative-title' }, 'Cumulative dollar impact since the start')),
+      h('p', { class: 'muted small chart-note' }, `The running total of the daily dollar effect${c.design === 'did' ? ' (against the pre-period gap)' : ''} with its ${res.experiment.confidenceLevel}% band; after ${c.postDays} days: `,
         h('strong', { 'data-testid': 'cumulative-last' }, `${fmt.moneyWith(c.value[last], { lower: c.lower[last], upper: c.upper[last] })} (${fmt.moneyInterval({ lower: c.lower[last], upper: c.upper[last] })})`),
         '. A band that still straddles zero at the end is not a gain.'),
       area,
@@ -994,7 +994,7 @@ export const experimentPage: Page = (root, { params, query }) => {
         h('table', { class: 'table table-compact' },
           h('thead', null, h('tr', null,
             h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Status'),
-            h('th', { scope: 'col', class: 'num' }, 'Net impact'), h('th', { scope: 'col' }, 'Significant metrics'),
+            h('th', { scope: 'col', class: 'num' }, 'Net impact (interval)'), h('th', { scope: 'col' }, 'Significant metrics'),
             h('th', { scope: 'col' }, 'Values used'), h('th', { scope: 'col' }, 'Method'))),
           h('tbody', null, analyses.map((a) => {
             const sig = Object.entries(a.didResults ?? {}).filter(([, r]) => r.significant).map(([m]) => metricName(m, lookup));
@@ -1003,7 +1003,10 @@ export const experimentPage: Page = (root, { params, query }) => {
             return h('tr', { class: a.analysisId === currentId ? 'current' : '' },
               h('td', { class: 'nowrap' }, fmt.dateTime(a.analysisTimestamp), a.analysisId === currentId ? h('span', { class: 'tag' }, 'shown') : null),
               h('td', null, a.status === 'failed' ? h('span', { class: 'sig sig-loss', title: a.error ?? '' }, 'failed') : a.status),
-              h('td', { class: 'num money' }, fmt.money(a.economicImpact?.totalImpact, { signed: true })),
+              h('td', { class: 'num money' }, a.economicImpact
+                ? [h('span', null, fmt.moneyWith(a.economicImpact.totalImpact, a.economicImpact.totalImpactInterval)),
+                  h('span', { class: 'ci' }, fmt.moneyInterval(a.economicImpact.totalImpactInterval, { alongside: a.economicImpact.totalImpact }))]
+                : fmt.DASH),
               h('td', null, sig.length ? sig.join(', ') : h('span', { class: 'muted' }, 'none')),
               h('td', { class: 'small' }, values || fmt.DASH),
               h('td', { class: 'small' }, `${a.version}, ${a.correction === 'fdr_bh' ? 'BH' : 'Holm'}`));
