@@ -577,6 +577,44 @@ test('replace asks first, showing points before and after and what is lost', asy
   assert.equal(Object.values(after.results.metrics).reduce((n, m) => n + m.timeSeries.length, 0), storedPoints, 'the data is unchanged');
 });
 
+test('a running experiment shows its progress and no fixed-horizon verdict', async () => {
+  // Imported, started 7 days ago for 14 days, with the data so far (a simulated series moved in time).
+  const day = 86_400_000;
+  const today = Math.floor(Date.now() / day) * day;
+  const start = new Date(today - 7 * day).toISOString().slice(0, 10);
+  const end = new Date(today + 7 * day).toISOString().slice(0, 10);
+  const id = await createViaApi({
+    name: 'Running checkout test', description: 'Half way through.', metrics: ['conversion_rate', 'click_through_rate'],
+    startDate: start, endDate: end, expectedOutcome: 'positive', dataSource: 'imported',
+  });
+  const source = await apiGet(`/experiments/${state.pastIds[1]}/results`);
+  const shift = Date.parse(`${start}T00:00:00Z`) - Date.parse(source.experiment.startDate);
+  const metrics = {};
+  for (const [m, v] of Object.entries(source.results.metrics)) {
+    metrics[m] = { timeSeries: v.timeSeries
+      .map((p) => ({ ...p, timestamp: new Date(Date.parse(p.timestamp) + shift).toISOString().replace('.000Z', 'Z') }))
+      .filter((p) => Date.parse(p.timestamp) < today) };
+  }
+  const up = await fetch(`${base}/api/experiments/${id}/results`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ metrics }) });
+  assert.equal(up.status, 200, await up.text());
+  let res;
+  for (let i = 0; i < 600; i++) {
+    res = await apiGet(`/experiments/${id}/results`);
+    if (res.analysis) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.ok(res.analysis, 'the analysis of the data so far is there');
+  assert.notEqual(res.experiment.status, 'complete');
+  await page.goto(`${base}/experiments/${id}`);
+  await page.getByTestId('verdict').waitFor({ timeout: 30_000 });
+  assert.equal(await text(page.getByTestId('progress-days')), '7 of 14 days');
+  assert.match(await text(page.getByTestId('verdict-progress')), /^7 of 14 days of the planned period are in\./);
+  await page.getByTestId('fixed-horizon-note').waitFor();
+  await checkResultsPage(res.experiment, res.analysis);
+  assert.equal(await text(page.getByTestId('verdict-label')), 'Not enough data yet');
+  await shot('08b-running');
+});
+
 test('the list shows verdicts and intervals; the portfolio counts only imported decisive results', async () => {
   // A clear win, imported: simulated with a large true lift, its data uploaded into an imported experiment.
   const winSource = await createViaApi({

@@ -239,7 +239,7 @@ export function differenceChart(
   const opts = baseOptions(o, 800);
   opts.series.push({
     label: 'Treatment − control', stroke: COLORS.diff, width: 1.5,
-    fill: 'rgba(0, 97, 254, 0.08)', value: (_u, v) => (v === null ? '—' : o.format(v)),
+    value: (_u, v) => (v === null ? '—' : o.format(v)),
   });
   const first = data.x[0] ?? o.start;
   const last = data.x[data.x.length - 1] ?? o.end;
