@@ -7,7 +7,7 @@
 
 #include "stats/analysis.hpp"
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 // One metric's didResults entry.
 boost::json::object metric_result_to_json(const rallyuxr::stats::MetricResult& r);
@@ -21,4 +21,4 @@ boost::json::object srm_to_json(const rallyuxr::stats::Srm& s);
 // {didResults, economicImpact, srm, correction, alpha}.
 boost::json::object analysis_output_to_json(const rallyuxr::stats::AnalysisOutput& out);
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec
