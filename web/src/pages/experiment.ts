@@ -797,7 +797,12 @@ export const experimentPage: Page = (root, { params, query }) => {
         row('Parallel trends', r.parallelTrends ? `${r.parallelTrends.violated ? 'violated' : 'ok'} (p = ${fmt.pValue(r.parallelTrends.pValue)})` : 'not checked'),
         r.effectTrend ? row('Effect over time', `${r.effectTrend.changing ? 'changing' : 'steady'} (p = ${fmt.pValue(r.effectTrend.pValue)})`) : null,
         row('Value used', snap ? `${fmt.money(snap.dollarsPerUnit)} per ${fmt.perUnit(u)} per day${snap.version ? ` (version ${snap.version})` : ''}` : fmt.DASH),
-        row('Daily dollar impact', fmt.money(b?.dailyDollarImpact, { signed: true })),
+        (() => {
+          const i = metricInfo(m, a);
+          const days = a.economicImpact?.durationDays ?? 0;
+          const iv = i.dollarsIv && days > 0 ? { lower: i.dollarsIv.lower / days, upper: i.dollarsIv.upper / days } : null;
+          return row('Daily dollar impact', `${fmt.moneyWith(b?.dailyDollarImpact, iv)} (${fmt.moneyInterval(iv, { alongside: b?.dailyDollarImpact })})`);
+        })(),
       ));
   }
 
