@@ -218,7 +218,7 @@ export const dashboardPage: Page = (root, { query }) => {
             : h('span', { class: 'money muted-figure' }, fmt.moneyInterval(iv))),
       );
     });
-    replace(listArea, scrollRegion('Experiment list', h('table', { class: 'table', 'data-testid': 'experiment-table' },
+    replace(listArea, scrollRegion('Experiment list (table)', h('table', { class: 'table', 'data-testid': 'experiment-table' },
       h('caption', { class: 'visually-hidden' }, 'Experiments, newest first, with verdict and dollar interval'),
       h('thead', null, h('tr', null,
         h('th', { scope: 'col' }, 'Name'),
