@@ -62,8 +62,8 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
   const axis = h('div', { class: 'forest-axis-row', 'aria-hidden': 'true' },
     h('span', { class: 'forest-axis-zero', style: `left:${pct(zeroX)}` }, opts.axisLabel(0)),
     // The bounds of the axis, unless they would run into the zero label.
-    opts.perRow || zeroX / width < 0.2 ? null : h('span', { class: 'forest-axis-lo' }, opts.axisLabel(lo)),
-    opts.perRow || zeroX / width > 0.8 ? null : h('span', { class: 'forest-axis-hi' }, opts.axisLabel(hi)));
+    opts.perRow || zeroX / width < 0.3 ? null : h('span', { class: 'forest-axis-lo' }, opts.axisLabel(lo)),
+    opts.perRow || zeroX / width > 0.7 ? null : h('span', { class: 'forest-axis-hi' }, opts.axisLabel(hi)));
   rows.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
     const x = opts.perRow ? (v: number) => xOf(v, span(r)) : (v: number) => xOf(v, [lo, hi]);
