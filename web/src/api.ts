@@ -72,7 +72,8 @@ async function send(method: string, path: string, body?: unknown, retried = fals
   try {
     res = await fetch(API_BASE + path, { method, headers, body: payload });
   } catch (e) {
-    throw new ApiError(0, 'NETWORK_ERROR', 'The server could not be reached. Is rallyuxr running?');
+    window.dispatchEvent(new CustomEvent('rallyuxr:offline'));
+    throw new ApiError(0, 'NETWORK_ERROR', 'The server could not be reached. The page retries by itself once it is back.');
   }
   if (res.status === 401 && !retried) {
     const entered = await askForToken(t !== null);
@@ -131,14 +132,14 @@ export const api = {
 };
 
 /** Downloads a file from the API (with the token) and saves it under the server's file name. */
-export async function download(path: string, fallbackName: string): Promise<void> {
+export async function download(path: string, fallbackName: string, opts: { prefix?: string } = {}): Promise<void> {
   const res = await send('GET', path);
   if (!res.ok) throw await toError(res);
   const blob = await res.blob();
   const disposition = res.headers.get('Content-Disposition') ?? '';
   const match = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition);
   const name = match ? decodeURIComponent(match[1]) : fallbackName;
-  saveBlob(blob, name);
+  saveBlob(blob, (opts.prefix ?? '') + name);
 }
 
 export function saveBlob(blob: Blob, name: string): void {

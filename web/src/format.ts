@@ -1,6 +1,9 @@
-// How figures are written on screen. Kept deliberately simple and documented, because the e2e
-// tests apply the same rules to the API's numbers and compare them with what the page shows:
+// How figures are written on screen: one format everywhere, documented because the e2e tests load
+// this very module (bundled) to compare the page with the API's numbers:
 //   money:    US dollars; no cents from $100 up, cents below; '+' on signed figures
+//   a figure with its interval: the same precision for the value and both bounds (chosen from the
+//             largest of the three), a sign on both bounds of an effect, the unit said once
+//             ("+0.42 pp (+0.12 to +0.72 pp)", "−$1,204 to +$3,311")
 //   percent:  fractions shown x100 with 2 decimals ("3.21%"); relative lifts are signed
 //   p-values: 4 decimals, "< 0.0001" below that
 //   metric values: unit '%' as a percent (stored as a fraction), '$' as money with cents,
@@ -37,9 +40,77 @@ export function money(v: number | null | undefined, opts: { signed?: boolean; ce
   return moneyFormatter(decimals, !!opts.signed).format(v);
 }
 
-export function moneyInterval(i: { lower: number; upper: number } | null | undefined): string {
-  if (!i || !isNum(i.lower) || !isNum(i.upper)) return DASH;
-  return `${money(i.lower)} to ${money(i.upper)}`;
+type Iv = { lower: number; upper: number } | null | undefined;
+
+function validIv(i: Iv): i is { lower: number; upper: number } {
+  return !!i && isNum(i.lower) && isNum(i.upper);
+}
+
+/** Whether dollar figures of this magnitude carry cents (below $100). */
+function centsFor(...vs: (number | null | undefined)[]): boolean {
+  return Math.max(0, ...vs.filter(isNum).map(Math.abs)) < 100;
+}
+
+/** An interval of dollars, signed on both bounds, with the precision of its largest figure. */
+export function moneyInterval(i: Iv, opts: { signed?: boolean; alongside?: number | null } = {}): string {
+  if (!validIv(i)) return DASH;
+  const cents = centsFor(i.lower, i.upper, opts.alongside);
+  const signed = opts.signed ?? true;
+  return `${money(i.lower, { signed, cents })} to ${money(i.upper, { signed, cents })}`;
+}
+
+/** A dollar figure written with the precision of its interval (so both read alike). */
+export function moneyWith(v: number | null | undefined, i: Iv, opts: { signed?: boolean } = {}): string {
+  return money(v, { signed: opts.signed ?? true, cents: centsFor(v, i?.lower, i?.upper) });
+}
+
+/** Decimals for plain numbers: 0 from 1,000 up, 2 from 0.1 up, else 2 significant digits of the largest. */
+export function decimalsFor(maxAbs: number): number {
+  if (!isNum(maxAbs) || maxAbs === 0) return 2;
+  if (maxAbs >= 1000) return 0;
+  if (maxAbs >= 1) return 2;
+  return Math.min(8, Math.max(2, 1 - Math.floor(Math.log10(maxAbs))));
+}
+
+function fixed(v: number, decimals: number, signed: boolean): string {
+  return new Intl.NumberFormat('en-US', {
+    minimumFractionDigits: decimals, maximumFractionDigits: decimals, signDisplay: signed ? 'exceptZero' : 'auto',
+  }).format(v);
+}
+
+/** The scale and suffix a metric's differences are written in. */
+function diffUnit(unit: string): { scale: number; suffix: string } {
+  if (unit === '%') return { scale: 100, suffix: ' pp' };
+  return { scale: 1, suffix: unit && unit !== '$' ? ` ${unit}` : '' };
+}
+
+/**
+ * A metric's effect and its interval in one format: {value: "+0.42 pp", interval: "+0.12 to +0.72 pp"}.
+ * '%' metrics in percentage points, '$' metrics in dollars, others with their unit, said once.
+ */
+export function effectWithInterval(v: number | null | undefined, i: Iv, unit: string): { value: string; interval: string } {
+  if (unit === '$') {
+    const cents = true;
+    return {
+      value: isNum(v) ? money(v, { signed: true, cents }) : DASH,
+      interval: validIv(i) ? `${money(i.lower, { signed: true, cents })} to ${money(i.upper, { signed: true, cents })}` : DASH,
+    };
+  }
+  const { scale, suffix } = diffUnit(unit);
+  const figures = [v, i?.lower, i?.upper].filter(isNum).map((x) => Math.abs(x * scale));
+  const d = decimalsFor(Math.max(0, ...figures));
+  return {
+    value: isNum(v) ? `${fixed(v * scale, d, true)}${suffix}` : DASH,
+    interval: validIv(i) ? `${fixed(i.lower * scale, d, true)} to ${fixed(i.upper * scale, d, true)}${suffix}` : DASH,
+  };
+}
+
+/** Relative changes (fractions) and their interval, as signed percents with the same decimals. */
+export function relativeWithInterval(v: number | null | undefined, i: Iv): { value: string; interval: string } {
+  return {
+    value: percent(v, { signed: true }),
+    interval: validIv(i) ? `${percent(i.lower, { signed: true })} to ${percent(i.upper, { signed: true })}` : DASH,
+  };
 }
 
 export function percent(v: number | null | undefined, opts: { signed?: boolean; decimals?: number } = {}): string {
@@ -88,10 +159,7 @@ export function metricValue(v: number | null | undefined, unit: string): string 
 
 /** A difference of a metric, signed: percentage points for '%' metrics. */
 export function metricDiff(v: number | null | undefined, unit: string): string {
-  if (!isNum(v)) return DASH;
-  if (unit === '%') return `${number(v * 100, { signed: true })} pp`;
-  if (unit === '$') return money(v, { signed: true, cents: true });
-  return `${number(v, { signed: true })} ${unit}`.trim();
+  return effectWithInterval(v, null, unit).value;
 }
 
 const dateFmt = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', year: 'numeric', month: 'short', day: 'numeric' });
@@ -133,6 +201,16 @@ export function period(startIso: string, endIso: string): string {
   const sameYear = s.getUTCFullYear() === e.getUTCFullYear();
   const left = sameYear ? shortDateFmt.format(s) : dateFmt.format(s);
   return `${left} – ${dateFmt.format(e)} (${n} ${n === 1 ? 'day' : 'days'})`;
+}
+
+/** Whole days of [start, end) already past at `now` (0 before the start, the duration after the end). */
+export function daysElapsed(startIso: string, endIso: string, now: number): { elapsed: number; total: number } | null {
+  const s = parse(startIso);
+  const e = parse(endIso);
+  if (!s || !e) return null;
+  const total = Math.round((e.getTime() - s.getTime()) / 86_400_000);
+  const elapsed = Math.min(total, Math.max(0, Math.floor((now - s.getTime()) / 86_400_000)));
+  return { elapsed, total };
 }
 
 /** "3 minutes ago"-style text for recent timestamps, else the date. */

@@ -33,6 +33,34 @@ export function route(path: string, nav: string, page: () => Promise<Page>): voi
   routes.push({ pattern: new RegExp(`^${source}/?$`), keys, page, nav });
 }
 
+let onLoadFailure: () => void = () => {};
+
+/** Called when a page's code cannot be loaded (the app then watches for the server's return). */
+export function setLoadFailureHandler(fn: () => void): void {
+  onLoadFailure = fn;
+}
+
+function loadFailed(e: unknown): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'panel panel-error';
+  box.setAttribute('role', 'alert');
+  box.dataset.testid = 'page-load-failed';
+  const h2 = document.createElement('h2');
+  h2.textContent = 'This page could not be loaded';
+  const p = document.createElement('p');
+  p.textContent = 'The server did not answer. This page reloads by itself as soon as it is back.';
+  const detail = document.createElement('p');
+  detail.className = 'muted small';
+  detail.textContent = e instanceof Error ? e.message : String(e);
+  box.append(h2, p, detail);
+  return box;
+}
+
+/** Renders the current URL again (after the server came back). */
+export function rerender(): void {
+  void render();
+}
+
 export function setNotFound(page: Page): void {
   notFound = page;
 }
@@ -70,7 +98,17 @@ async function render(): Promise<void> {
     if (!m) continue;
     const params: Record<string, string> = {};
     r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
-    const page = await r.page();
+    let page: Page;
+    try {
+      page = await r.page();
+    } catch (e) {
+      // The page's code could not be loaded: the server is down or was updated under us.
+      if (mine !== renderCount) return;
+      onNavigate(r.nav);
+      outlet.replaceChildren(loadFailed(e));
+      onLoadFailure();
+      return;
+    }
     if (mine !== renderCount) return; // a newer navigation won
     onNavigate(r.nav);
     outlet.replaceChildren();

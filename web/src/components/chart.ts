@@ -12,6 +12,7 @@ export const COLORS = {
   grid: 'rgba(30, 25, 25, 0.10)',
   axis: '#1e1919',
   mean: '#0f7b4a',
+  band: 'rgba(0, 97, 254, 0.14)',
 };
 
 export interface SeriesData {
@@ -157,7 +158,7 @@ function baseOptions(o: ChartOptions, width: number): uPlot.Options {
 }
 
 function fit(el: HTMLElement): number {
-  return Math.max(320, Math.floor(el.clientWidth || 800));
+  return Math.max(260, Math.floor(el.clientWidth || 800));
 }
 
 export interface ChartHandle {
@@ -202,13 +203,33 @@ export function comparisonChart(container: HTMLElement, data: SeriesData, o: Cha
   );
   opts.plugins = [prePeriodPlugin(o.start, o.end)];
   return mount(container, opts, [data.x, data.treatment, data.control] as uPlot.AlignedData,
-    `${o.title}: treatment and control over time; the shaded area is the pre period before the experiment started.`);
+    `${o.title}: treatment and control over time; the shaded area is the pre period before the experiment started. The data table below has the figures.`);
+}
+
+/** A horizontal band over [from, to] between two values (the effect's interval). */
+function bandPlugin(band: { lower: number; upper: number; from: number; to: number }): uPlot.Plugin {
+  return {
+    hooks: {
+      drawClear: (u: uPlot) => {
+        const { ctx, bbox } = u;
+        const x1 = Math.max(u.valToPos(band.from, 'x', true), bbox.left);
+        const x2 = Math.min(u.valToPos(band.to, 'x', true), bbox.left + bbox.width);
+        const y1 = u.valToPos(band.upper, 'y', true);
+        const y2 = u.valToPos(band.lower, 'y', true);
+        if (x2 <= x1) return;
+        ctx.save();
+        ctx.fillStyle = COLORS.band;
+        ctx.fillRect(x1, Math.min(y1, y2), x2 - x1, Math.abs(y2 - y1));
+        ctx.restore();
+      },
+    },
+  };
 }
 
 export function differenceChart(
   container: HTMLElement,
   data: SeriesData,
-  o: ChartOptions & { preMean: number | null; postMean: number | null },
+  o: ChartOptions & { preMean: number | null; postMean: number | null; band?: { lower: number; upper: number } | null },
 ): ChartHandle {
   const diff = data.x.map((_, i) => {
     const t = data.treatment[i];
@@ -218,7 +239,7 @@ export function differenceChart(
   const opts = baseOptions(o, 800);
   opts.series.push({
     label: 'Treatment − control', stroke: COLORS.diff, width: 1.5,
-    fill: 'rgba(0, 97, 254, 0.08)', value: (_u, v) => (v === null ? '—' : o.format(v)),
+    value: (_u, v) => (v === null ? '—' : o.format(v)),
   });
   const first = data.x[0] ?? o.start;
   const last = data.x[data.x.length - 1] ?? o.end;
@@ -226,7 +247,41 @@ export function differenceChart(
   if (o.preMean !== null) lines.push({ y: o.preMean, from: first, to: o.start, label: 'pre-period mean', color: COLORS.mean, dash: true, labelAt: 'start' });
   if (o.postMean !== null) lines.push({ y: o.postMean, from: o.start, to: last, label: 'experiment mean', color: COLORS.mean, dash: true });
   opts.plugins = [prePeriodPlugin(o.start, o.end), referenceLinesPlugin(lines)];
-  // Keep zero in view so the eye can judge the sign of the difference.
+  const band = o.band ?? null;
+  if (band) opts.plugins.unshift(bandPlugin({ ...band, from: o.start, to: last }));
+  // Keep zero (and the interval band) in view so the eye can judge the sign of the difference.
+  opts.scales = {
+    ...opts.scales,
+    y: {
+      range: (_u, min, max) => {
+        const lo = Math.min(min, 0, band ? band.lower : 0);
+        const hi = Math.max(max, 0, band ? band.upper : 0);
+        const pad = (hi - lo) * 0.08 || 1;
+        return [lo - pad, hi + pad];
+      },
+    },
+  };
+  return mount(container, opts, [data.x, diff] as uPlot.AlignedData,
+    `${o.title}: difference between treatment and control over time, with the pre-period and experiment means${band ? ' and the shaded interval of the effect' : ''}. The data table below has the figures.`);
+}
+
+/** The running dollar impact since the start, with its interval as a band. */
+export function cumulativeChart(
+  container: HTMLElement,
+  c: { x: number[]; value: number[]; lower: number[]; upper: number[] },
+  o: { title: string; format: (v: number) => string; height?: number },
+): ChartHandle {
+  const opts = baseOptions({ title: o.title, start: c.x[0], end: c.x[c.x.length - 1], format: o.format, height: o.height ?? 220 }, 800);
+  const val = (_u: uPlot, v: number | null) => (v === null ? '—' : o.format(v));
+  opts.series.push(
+    { label: 'Cumulative impact', stroke: COLORS.diff, width: 2, value: val },
+    { label: 'Upper bound', stroke: 'rgba(0, 97, 254, 0.55)', width: 1, dash: [4, 4], value: val },
+    { label: 'Lower bound', stroke: 'rgba(0, 97, 254, 0.55)', width: 1, dash: [4, 4], value: val },
+  );
+  opts.bands = [{ series: [2, 3], fill: COLORS.band }];
+  const first = c.x[0];
+  const last = c.x[c.x.length - 1];
+  opts.plugins = [referenceLinesPlugin([{ y: 0, from: first - 86400, to: last, label: '', color: 'rgba(30,25,25,0.55)' }])];
   opts.scales = {
     ...opts.scales,
     y: {
@@ -238,8 +293,8 @@ export function differenceChart(
       },
     },
   };
-  return mount(container, opts, [data.x, diff] as uPlot.AlignedData,
-    `${o.title}: difference between treatment and control over time, with the pre-period and experiment means.`);
+  return mount(container, opts, [c.x, c.value, c.upper, c.lower] as uPlot.AlignedData,
+    `${o.title}: running dollar impact since the start with its interval band. The data table below has the figures.`);
 }
 
 /** Averages hourly points into UTC days (every hour counts equally, as in the analysis). */

@@ -1,17 +1,31 @@
 // Small building blocks shared by the pages.
 import { h } from '../dom';
 import { ApiError } from '../api';
-import type { ExperimentStatus } from '../types';
+import type { Experiment, ExperimentStatus } from '../types';
+import { isProjection } from '../verdict';
+import * as fmt from '../format';
 
 const STATUS_LABEL: Record<string, string> = {
   draft: 'Draft',
   running: 'Running',
   complete: 'Complete',
   archived: 'Archived',
+  projection: 'Projection',
 };
 
-export function statusBadge(status: ExperimentStatus | string): HTMLElement {
+export function statusBadge(status: ExperimentStatus | 'projection' | string): HTMLElement {
   return h('span', { class: `badge badge-${status}`, dataset: { status } }, STATUS_LABEL[status] ?? status);
+}
+
+/** Simulated data cannot be mistaken for real: a banner on the page, in print and beside exports. */
+export function dataSourceBanner(x: Pick<Experiment, 'dataSource' | 'endDate' | 'startDate'>, now: number): HTMLElement | null {
+  if (x.dataSource !== 'simulated') return null;
+  const projection = isProjection(x, now);
+  return h('div', { class: `banner banner-simulated ${projection ? 'banner-projection' : ''}`, role: 'note', 'data-testid': 'simulated-banner' },
+    h('strong', null, projection ? 'Projection from simulated data. ' : 'Simulated data. '),
+    projection
+      ? `These figures were generated for dates that have not happened yet (the period ends ${fmt.date(x.endDate)}); they are not a measured result and must not be presented as one.`
+      : 'Every figure here comes from generated data, not from real users; it is not a measured result and must not be presented as one.');
 }
 
 export function loading(text = 'Loading…'): HTMLElement {

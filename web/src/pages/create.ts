@@ -90,12 +90,14 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
   const sourceError = h('p', { class: 'field-error', id: 'f-dataSource-error', hidden: true });
   const sourceRadios = (['simulated', 'imported'] as const).map((v) =>
     h('input', { type: 'radio', name: 'dataSource', id: `f-dataSource-${v}`, value: v, checked: v === 'simulated' }));
-  const sourceSet = h('fieldset', { class: 'field choice-row', 'aria-describedby': 'f-dataSource-error', dataset: { field: 'dataSource' } },
-    h('legend', null, 'Data source'),
+  const sourceSet = h('fieldset', { class: 'field choice-row source-choice', 'aria-describedby': 'f-dataSource-hint f-dataSource-error', dataset: { field: 'dataSource' } },
+    h('legend', null, 'Data source: where will the figures come from?'),
     h('div', { class: 'choices' },
-      h('label', { class: 'choice', for: sourceRadios[0].id }, sourceRadios[0], 'Simulated data'),
-      h('label', { class: 'choice', for: sourceRadios[1].id }, sourceRadios[1], 'I will import my own data')),
+      h('label', { class: 'choice', for: sourceRadios[1].id }, sourceRadios[1], 'My own data (import)'),
+      h('label', { class: 'choice', for: sourceRadios[0].id }, sourceRadios[0], 'Simulated data (a demo or a projection)')),
+    h('p', { class: 'hint', id: 'f-dataSource-hint' }, 'Simulated results are generated, not measured: they are marked as simulated everywhere and never count in the portfolio.'),
     sourceError);
+  const projectionNote = h('p', { class: 'banner banner-simulated', role: 'note', 'data-testid': 'projection-note', hidden: true });
   fields.set('dataSource', { input: sourceRadios[0], error: sourceError, label: 'Data source' });
 
   // Metrics: checkboxes grouped by category.
@@ -132,6 +134,8 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
 
   const form = h('form', { class: 'panel form', novalidate: true, 'data-testid': 'create-form' },
     summary,
+    sourceSet,
+    projectionNote,
     field('name', 'Name', name),
     field('description', 'Description', description, 'What changes for the treatment group, and why.'),
     metricsSet,
@@ -146,8 +150,7 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
     h('details', { class: 'advanced' },
       h('summary', null, 'Advanced settings'),
       h('div', { class: 'row-2' },
-        field('trafficSplit', 'Treatment share of traffic (%)', split, 'The share of users who see the change.'),
-        sourceSet)),
+        field('trafficSplit', 'Treatment share of traffic (%)', split, 'The share of users who see the change.'))),
     h('div', { class: 'actions' }, submit, h('a', { class: 'btn', href: '/' }, 'Cancel')),
   );
 
@@ -205,6 +208,18 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
   };
   form.addEventListener('change', refreshSummary);
   form.addEventListener('input', refreshSummary);
+  const refreshProjection = () => {
+    const simulated = sourceRadios[0].checked;
+    const e = Date.parse(endDate.value);
+    const future = Number.isFinite(e) && e > Date.now();
+    projectionNote.hidden = !simulated;
+    projectionNote.textContent = !simulated ? ''
+      : future
+        ? 'Simulated, with dates that have not happened yet: the results will be a projection, labelled as such, never a completed result.'
+        : 'Simulated: the results will be generated data, labelled as simulated on every page, report and export.';
+  };
+  form.addEventListener('change', refreshProjection);
+  form.addEventListener('input', refreshProjection);
 
   if (source) {
     root.append(h('p', { class: 'lead' }, 'Prefilled from ',
@@ -264,6 +279,7 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
     }
   }
   refreshSummary();
+  refreshProjection();
 
   function clearErrors(): void {
     summary.hidden = true;

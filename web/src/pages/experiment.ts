@@ -7,21 +7,30 @@ import { h, replace } from '../dom';
 import * as fmt from '../format';
 import { navigate, setQuery, type Page } from '../router';
 import type {
-  DidResult, EventsResponse, ExperimentAnalysis, ExperimentDetail, MetricValue,
-  MetricValuesResponse, PipelineJob, ResultsResponse,
+  DidResult, Direction, EventsResponse, ExperimentAnalysis, ExperimentDetail, MetricResults, MetricValue,
+  MetricValuesResponse, PipelineJob, ResultsResponse, TimePoint, UploadSummary,
 } from '../types';
-import { comparisonChart, differenceChart, toDaily, type ChartHandle, type SeriesData } from '../components/chart';
-import { errorPanel, loading, poll, setTitle, statusBadge } from '../components/ui';
+import {
+  comparisonChart, cumulativeChart, differenceChart, toDaily, type ChartHandle as BaseChartHandle, type SeriesData,
+} from '../components/chart';
+import { forestPlot } from '../components/forest';
+import { dataTable, scrollRegion } from '../components/datatable';
+import { modal } from '../components/form';
+import { dataSourceBanner, errorPanel, loading, poll, setTitle, statusBadge } from '../components/ui';
 import { toast } from '../components/toast';
+import {
+  VERDICT_LABEL, annualizedInterval, dollarsOf, headline, isProjection, isRunning, metricVerdict, portfolioReason, roiInterval,
+  shownInterval,
+} from '../verdict';
+import { cumulativeEffect } from '../cumulative';
+import { parseUpload, plausibilityWarnings, type UploadSeries } from '../plausibility';
+
+type ChartHandle = BaseChartHandle & { tag?: string };
+/** A complete analysis: the figures are there (processing and failed ones carry only ids). */
+type CompleteAnalysis = ExperimentAnalysis & Required<Pick<ExperimentAnalysis, 'didResults'>>;
+const isComplete = (a: ExperimentAnalysis | null | undefined): a is CompleteAnalysis => !!a && a.status === 'complete' && !!a.didResults;
 
 const POLL_MS = 1000;
-
-/** "low to high" under a figure; each bound stays on one line. */
-function ciSpan(testId: string, i: { lower: number; upper: number } | null | undefined, f: (v: number) => string): HTMLElement {
-  if (!i) return h('span', { class: 'ci', 'data-testid': testId }, fmt.DASH);
-  return h('span', { class: 'ci', 'data-testid': testId },
-    h('span', { class: 'nowrap' }, f(i.lower)), ' to ', h('span', { class: 'nowrap' }, f(i.upper)));
-}
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -36,6 +45,8 @@ export const experimentPage: Page = (root, { params, query }) => {
   let detail: ExperimentDetail | null = null;
   let chartMetric = query.get('metric') ?? '';
   let granularity: 'hourly' | 'daily' = query.get('view') === 'hourly' ? 'hourly' : 'daily';
+  /** The API's remarks on the last upload (implausible values), shown with the next results. */
+  let serverWarnings: string[] = [];
 
   setTitle('Experiment');
   const head = h('div', { class: 'exp-head' });
@@ -50,8 +61,8 @@ export const experimentPage: Page = (root, { params, query }) => {
     charts.forEach((c) => c.destroy());
     charts = [];
   };
-  // The printed report is one A4 page: charts drawn at the page's width, a little shorter.
-  const beforePrint = () => charts.forEach((c) => c.setPrintSize({ width: 660, height: 230 }));
+  // The printed report (Letter or A4): charts drawn at the page's width, a little shorter.
+  const beforePrint = () => charts.forEach((c) => c.setPrintSize({ width: 640, height: 200 }));
   const afterPrint = () => charts.forEach((c) => c.setPrintSize(null));
   window.addEventListener('beforeprint', beforePrint);
   window.addEventListener('afterprint', afterPrint);
@@ -103,14 +114,17 @@ export const experimentPage: Page = (root, { params, query }) => {
       }
     };
     const canExport = detail.hasResults || x.status === 'complete';
+    // Exported files of simulated experiments say so in their name.
+    const exportPrefix = x.dataSource === 'simulated' ? (isProjection(x, Date.now()) ? 'PROJECTION-SIMULATED-' : 'SIMULATED-') : '';
     replace(head,
       h('p', { class: 'print-only print-brand' }, `RallyUXR · Results report · ${fmt.dateTime(new Date().toISOString())}`),
       h('header', { class: 'page-header exp-title' },
         h('div', null,
           h('h1', { 'data-testid': 'experiment-name' }, x.name),
           h('div', { class: 'exp-meta' },
-            statusBadge(x.status),
+            isProjection(x, Date.now()) ? statusBadge('projection') : statusBadge(x.status),
             h('span', { 'data-testid': 'experiment-period' }, fmt.period(x.startDate, x.endDate)),
+            progressText(x),
             h('span', null, `${x.confidenceLevel}% confidence`),
             h('span', null, x.dataSource === 'imported' ? 'Imported data' : 'Simulated data'),
             detail.participantCount ? h('span', null, `${fmt.integer(detail.participantCount)} participants`) : null),
@@ -119,20 +133,31 @@ export const experimentPage: Page = (root, { params, query }) => {
           h('button', {
             type: 'button', class: 'btn', 'data-testid': 'export-csv', disabled: !detail.hasAnalysis,
             title: 'Every figure of the newest analysis, one row per metric',
-            onclick: busy('Exporting…', () => download(`${path}/analysis.csv`, `${x.id}-analysis.csv`)),
+            onclick: busy('Exporting…', () => download(`${path}/analysis.csv`, `${x.id}-analysis.csv`, { prefix: exportPrefix })),
           }, 'Export CSV'),
           h('button', {
             type: 'button', class: 'btn', 'data-testid': 'export-results-csv', disabled: !canExport,
             title: 'Every hourly data point, pre and post period',
-            onclick: busy('Exporting…', () => download(`${path}/results.csv`, `${x.id}-results.csv`)),
+            onclick: busy('Exporting…', () => download(`${path}/results.csv`, `${x.id}-results.csv`, { prefix: exportPrefix })),
           }, 'Export hourly data'),
           h('button', { type: 'button', class: 'btn', 'data-testid': 'print', onclick: () => window.print() }, 'Print report'),
           h('a', { class: 'btn btn-primary', href: `/experiments/new?from=${encodeURIComponent(x.id)}`, 'data-testid': 'follow-up' }, 'Create follow-up'),
         ),
       ),
+      dataSourceBanner(x, Date.now()),
       x.description ? h('p', { class: 'exp-desc' }, x.description) : null,
       h('p', { class: 'exp-metrics muted' }, h('strong', null, 'Metrics: '), metricsText),
     );
+  }
+
+  /** "7 of 14 days" while the planned period runs. */
+  function progressText(x: ExperimentDetail['experiment']): HTMLElement | null {
+    const now = Date.now();
+    if (!isRunning(x, now) && x.status !== 'draft') return null;
+    const p = fmt.daysElapsed(x.startDate, x.endDate, now);
+    if (!p) return null;
+    return h('span', { class: 'progress-days', 'data-testid': 'progress-days' },
+      Date.parse(x.startDate) > now ? `starts in ${Math.ceil((Date.parse(x.startDate) - now) / 86_400_000)} days` : `${p.elapsed} of ${p.total} days`);
   }
 
   // --- pipeline progress ---------------------------------------------------------------------------
@@ -247,6 +272,66 @@ export const experimentPage: Page = (root, { params, query }) => {
     const x = detail!.experiment;
     const file = h('input', { id: 'import-file', type: 'file', accept: '.csv,.json,text/csv,application/json' });
     const out = h('div', { class: 'import-out', 'aria-live': 'polite' });
+    let current: ResultsResponse | null = null;
+    const loadCurrent = async (): Promise<ResultsResponse | null> => {
+      if (!detail!.hasResults) return null;
+      current ??= await api.get<ResultsResponse>(`${path}/results`);
+      return current;
+    };
+    const storedSeries = (res: ResultsResponse | null): UploadSeries => {
+      const m: UploadSeries = new Map();
+      for (const [id, v] of Object.entries(res?.results?.metrics ?? {})) {
+        m.set(id, v.timeSeries.map((p) => ({ timestamp: Date.parse(p.timestamp) / 1000, treatment: p.treatmentValue ?? NaN, control: p.controlValue ?? NaN })));
+      }
+      return m;
+    };
+    const units = (): Record<string, string> => Object.fromEntries(x.metrics.map((m) => [m, unit(m, null)]));
+
+    /** Asks before a replace: points before and after, and what is lost. */
+    const confirmReplace = (parsed: UploadSeries | null, res: ResultsResponse | null): Promise<boolean> => new Promise((resolve) => {
+      const start = Date.parse(x.startDate) / 1000;
+      const before = storedSeries(res);
+      const count = (s: UploadSeries, pre?: boolean) => [...s.values()].reduce((n, pts) => n + pts.filter((p) => pre === undefined || (p.timestamp < start) === pre).length, 0);
+      const lostMetrics = [...before.keys()].filter((m) => !parsed?.has(m));
+      const preBefore = count(before, true);
+      const preAfter = parsed ? count(parsed, true) : null;
+      let answered = false;
+      const done = (ok: boolean) => { if (!answered) { answered = true; resolve(ok); } d.close(); };
+      const d = modal('Replace all stored data?', [
+        h('div', { class: 'dialog-body', 'data-testid': 'replace-confirm' },
+          h('p', null, 'Replacing deletes every stored point of this experiment and keeps only the file. Merging adds the file’s hours and keeps the rest.'),
+          h('table', { class: 'table table-compact' },
+            h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Data'), h('th', { scope: 'col', class: 'num' }, 'Stored now'), h('th', { scope: 'col', class: 'num' }, 'After replace'))),
+            h('tbody', null,
+              h('tr', null, h('th', { scope: 'row' }, 'Points'), h('td', { class: 'num', 'data-testid': 'points-before' }, fmt.integer(count(before))), h('td', { class: 'num', 'data-testid': 'points-after' }, parsed ? fmt.integer(count(parsed)) : 'unknown')),
+              h('tr', null, h('th', { scope: 'row' }, 'Pre-period points'), h('td', { class: 'num' }, fmt.integer(preBefore)), h('td', { class: 'num' }, preAfter === null ? 'unknown' : fmt.integer(preAfter))))),
+          h('ul', { class: 'loss-list', 'data-testid': 'replace-losses' },
+            preBefore > 0 && preAfter === 0 ? h('li', null, h('strong', null, 'The pre period is lost: '), 'the analysis falls back from difference-in-differences to a direct comparison, and the figures change.') : null,
+            lostMetrics.length ? h('li', null, h('strong', null, 'Metrics lost: '), lostMetrics.map((m) => metricName(m, lookup)).join(', ')) : null,
+            h('li', null, 'The current analysis is replaced by a new one on the new data.')),
+          h('div', { class: 'actions' },
+            h('button', { type: 'button', class: 'btn btn-primary', onclick: () => done(false), 'data-testid': 'replace-cancel' }, 'Keep my data'),
+            h('button', { type: 'button', class: 'btn btn-danger', onclick: () => done(true), 'data-testid': 'replace-confirm-button' }, 'Replace all data'))),
+      ]);
+      d.dialog.addEventListener('close', () => { if (!answered) { answered = true; resolve(false); } });
+    });
+
+    /** Client-side plausibility; resolves true to go on. */
+    const confirmWarnings = (warnings: string[]): Promise<boolean> => new Promise((resolve) => {
+      if (!warnings.length) { resolve(true); return; }
+      let answered = false;
+      const done = (ok: boolean) => { if (!answered) { answered = true; resolve(ok); } d.close(); };
+      const d = modal('These values look implausible', [
+        h('div', { class: 'dialog-body', 'data-testid': 'upload-warnings' },
+          h('ul', null, warnings.map((w) => h('li', null, w))),
+          h('p', null, 'Check the units before uploading: a wrong unit changes the dollar figures by orders of magnitude.'),
+          h('div', { class: 'actions' },
+            h('button', { type: 'button', class: 'btn btn-primary', onclick: () => done(false) }, 'Fix the file'),
+            h('button', { type: 'button', class: 'btn', onclick: () => done(true), 'data-testid': 'upload-anyway' }, 'Upload anyway'))),
+      ]);
+      d.dialog.addEventListener('close', () => { if (!answered) { answered = true; resolve(false); } });
+    });
+
     const send = (method: 'PUT' | 'POST') => async () => {
       const f = file.files?.[0];
       if (!f) {
@@ -256,10 +341,27 @@ export const experimentPage: Page = (root, { params, query }) => {
       }
       const text = await f.text();
       const isCsv = /\.csv$/i.test(f.name) || f.type === 'text/csv';
+      const parsed = parseUpload(text, isCsv);
+      let res: ResultsResponse | null = null;
       try {
-        await api.upload(method, `${path}/results`, text, isCsv ? 'text/csv' : 'application/json');
-        toast('Data uploaded. The analysis follows by itself.', 'success');
+        res = await loadCurrent();
+      } catch {
+        res = null;
+      }
+      if (method === 'PUT' && detail!.hasResults && !(await confirmReplace(parsed, res))) return;
+      if (parsed) {
+        const stays = method === 'POST' ? storedSeries(res) : new Map();
+        const warnings = plausibilityWarnings(units(), parsed, stays, Date.parse(x.startDate) / 1000);
+        if (!(await confirmWarnings(warnings))) return;
+      }
+      try {
+        const summary = await api.upload<UploadSummary>(method, `${path}/results`, text, isCsv ? 'text/csv' : 'application/json');
+        toast(`Data uploaded (${fmt.integer(summary?.pointsStored)} points). The analysis follows by itself.`, 'success');
         replace(out);
+        current = null;
+        if (summary?.warnings?.length) {
+          serverWarnings = summary.warnings;
+        }
         watchPipeline();
       } catch (e) {
         const err = e instanceof ApiError ? e : null;
@@ -269,17 +371,19 @@ export const experimentPage: Page = (root, { params, query }) => {
             h('li', null, `${Array.isArray(d.path) ? d.path.join('.') : d.path}: ${d.message}`))) : null));
       }
     };
-    replace(body, h('section', { class: 'panel', 'aria-labelledby': 'import-title' },
-      h('h2', { id: 'import-title' }, detail!.hasResults ? 'Add or replace data' : 'Upload your data'),
+    const has = detail!.hasResults;
+    replace(body, h('section', { class: 'panel', 'aria-labelledby': 'import-title', 'data-testid': 'import' },
+      h('h2', { id: 'import-title' }, has ? 'Add data' : 'Upload your data'),
       h('p', null, 'Hourly aggregates as CSV with the header ',
-        h('code', null, 'metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize'),
-        ', or JSON in the results format. Hours before the start date form the pre period.'),
+        h('code', { class: 'wrap-anywhere' }, 'metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize'),
+        ', or JSON in the results format. Hours before the start date form the pre period. Rates of % metrics are fractions (0.0307 for 3.07%).'),
       h('p', { class: 'muted' }, 'Metric ids of this experiment: ', x.metrics.map((m, i) => [i ? ', ' : '', h('code', null, m)]), '. ',
         h('button', { type: 'button', class: 'linklike', onclick: () => csvTemplate(x) }, 'Download a CSV template')),
       h('div', { class: 'field' }, h('label', { for: 'import-file' }, 'Data file (CSV or JSON)'), file),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', class: 'btn btn-primary', onclick: send('PUT') }, 'Replace all data'),
-        h('button', { type: 'button', class: 'btn', onclick: send('POST') }, 'Merge into existing data')),
+        h('button', { type: 'button', class: 'btn btn-primary', onclick: send(has ? 'POST' : 'PUT'), 'data-testid': 'upload-merge' }, has ? 'Merge into existing data' : 'Upload data'),
+        has ? h('button', { type: 'button', class: 'btn btn-danger-quiet', onclick: send('PUT'), 'data-testid': 'upload-replace' }, 'Replace all data…') : null),
+      has ? h('p', { class: 'muted small' }, 'Merge adds or corrects the hours in the file and keeps everything else. Replace deletes all stored points first; it asks before doing so.') : null,
       out));
   }
 
@@ -331,18 +435,26 @@ export const experimentPage: Page = (root, { params, query }) => {
       parts.push(h('section', { class: 'panel notice' }, h('p', null, 'A new analysis is being computed; this page refreshes when it is ready.')));
     }
 
-    if (!analysis) {
+    if (serverWarnings.length) {
+      parts.push(h('section', { class: 'panel warnings warnings-warn', role: 'alert', 'data-testid': 'upload-server-warnings' },
+        h('h2', null, 'The server found implausible values in the last upload'),
+        h('ul', null, serverWarnings.map((w) => h('li', null, w)))));
+    }
+    if (!isComplete(analysis)) {
       parts.push(h('section', { class: 'panel' },
         h('h2', null, 'No analysis yet'),
         h('p', null, results ? 'The data is in, but no complete analysis exists yet.' : 'This experiment has no data.'),
         reanalyseButton(newest?.analysisId ?? null)));
     } else {
+      if (analysis.economicImpact) parts.push(verdictSection(x, analysis));
       parts.push(impactSection(analysis, x.implementationCost));
       parts.push(warningsSection(analysis, x.metrics));
       parts.push(metricsSection(analysis, x.metrics));
+      parts.push(cumulativeSection(res, analysis));
     }
     const chartSection = results ? h('section', { class: 'panel chart-panel', 'aria-labelledby': 'charts-title' }) : null;
     parts.push(chartSection);
+    if (isComplete(analysis) && results) parts.push(reportSection(analysis, res));
     parts.push(historySection(analyses, analysis?.analysisId ?? null));
     if (x.dataSource === 'imported' && x.status !== 'archived') {
       parts.push(h('section', { class: 'panel no-print' },
@@ -358,22 +470,49 @@ export const experimentPage: Page = (root, { params, query }) => {
         x.status !== 'archived'
           ? h('button', {
             type: 'button', class: 'btn btn-danger', 'data-testid': 'archive',
-            onclick: async () => {
-              if (!window.confirm(`Archive “${x.name}”? It leaves the dashboard list and the totals.`)) return;
-              try {
-                await api.post(`${path}/archive`);
-                toast('Experiment archived.', 'success');
-                navigate('/');
-              } catch (e) {
-                toast(e instanceof Error ? e.message : String(e), 'error');
-              }
-            },
-          }, 'Archive experiment')
+            onclick: () => confirmArchive(x, isComplete(analysis) ? analysis : null),
+          }, 'Archive experiment…')
           : h('span', { class: 'muted' }, 'Archived experiments are kept read-only.'))));
 
     replace(body, ...parts);
     if (chartSection && results) renderCharts(chartSection, res);
     if (newest && newest.status === 'processing') waitForAnalysis(null);
+  }
+
+  /** Archiving is final: say so, and what it changes in the totals, before doing it. */
+  function confirmArchive(x: ResultsResponse['experiment'], a: CompleteAnalysis | null): void {
+    const now = Date.now();
+    const total = a?.economicImpact?.totalImpact ?? null;
+    const why = portfolioReason(x, a, now);
+    const effect = why
+      ? `The portfolio total does not change: this experiment is not counted in it (${why}).`
+      : total !== null
+        ? `The portfolio total of decisive imported results loses this experiment's ${fmt.money(total, { signed: true })}: it goes ${total < 0 ? 'UP' : 'down'} by ${fmt.money(Math.abs(total))}${total < 0 ? ' because this result is a loss. Archiving a loss makes the portfolio look better than it was; archive only what should not be reported' : ''}.`
+        : 'The portfolio total does not change.';
+    const d = modal('Archive this experiment? This is final.', [
+      h('div', { class: 'dialog-body', 'data-testid': 'archive-confirm' },
+        h('p', null, h('strong', null, `“${x.name}” `), 'leaves the list and every total, accepts no more data and no new analysis. ',
+          h('strong', null, 'There is no un-archive.')),
+        h('p', { 'data-testid': 'archive-effect' }, effect),
+        total !== null ? h('p', { class: 'muted small' }, `The server's summary of all experiments also changes by ${fmt.money(-total, { signed: true })}.`) : null,
+        h('div', { class: 'actions' },
+          h('button', { type: 'button', class: 'btn btn-primary', onclick: () => d.close() }, 'Keep it'),
+          h('button', {
+            type: 'button', class: 'btn btn-danger', 'data-testid': 'archive-confirm-button',
+            onclick: async (e: Event) => {
+              (e.currentTarget as HTMLButtonElement).disabled = true;
+              try {
+                await api.post(`${path}/archive`);
+                d.close();
+                toast('Experiment archived.', 'success');
+                navigate('/');
+              } catch (err) {
+                d.close();
+                toast(err instanceof Error ? err.message : String(err), 'error');
+              }
+            },
+          }, 'Archive for good'))),
+    ]);
   }
 
   function reanalyseButton(currentNewest: string | null): HTMLElement {
@@ -409,50 +548,112 @@ export const experimentPage: Page = (root, { params, query }) => {
     }, POLL_MS);
   }
 
-  // --- economic impact -----------------------------------------------------------------------------
-  function impactSection(a: ExperimentAnalysis, cost: number | null): HTMLElement {
+  // --- verdict and economic impact ----------------------------------------------------------------
+  /** Everything the page says about one metric, derived once so that every place agrees. */
+  function metricInfo(m: string, a: CompleteAnalysis) {
+    const r = a.didResults[m];
+    const u = unit(m, a);
+    const b = a.economicImpact?.metricBreakdown?.[m];
+    const snap = a.metricValuesSnapshot?.[m];
+    const direction: Direction = b?.improvementDirection ?? snap?.improvementDirection ?? lookup.get(m)?.improvementDirection ?? 'increase';
+    const shown = shownInterval(r, a.alpha);
+    const verdict = metricVerdict(r, direction, shown);
+    const days = a.economicImpact?.durationDays ?? a.experimentPeriod?.durationDays ?? 0;
+    const price = snap ? { dollarsPerUnit: snap.dollarsPerUnit, unitSize: b?.unitSize ?? snap.unitSize ?? fmt.defaultUnitSize(u), direction } : null;
+    const dollarsIv = shown.kind === 'unadjusted' && b?.dollarImpactInterval !== undefined
+      ? b.dollarImpactInterval
+      : price ? dollarsOf(shown.interval, price, days) : null;
+    return { r, u, b, snap, direction, shown, verdict, dollars: b?.dollarImpact ?? null, dollarsIv, counted: b?.countedInTotal !== false };
+  }
+
+  function verdictSection(x: ExperimentDetail['experiment'], a: CompleteAnalysis): HTMLElement {
+    const now = Date.now();
+    const hl = headline(x, a, now);
+    const ei = a.economicImpact!;
+    const running = isRunning(x, now);
+    const seq = ei.totalSequential;
+    const p = fmt.daysElapsed(x.startDate, x.endDate, now);
+    return h('section', { class: `verdict verdict-${hl.kind}`, 'data-testid': 'verdict', 'data-verdict': hl.kind, 'aria-labelledby': 'verdict-title' },
+      h('h2', { id: 'verdict-title', class: 'verdict-title' }, 'Verdict: ', h('span', { 'data-testid': 'verdict-label' }, hl.label)),
+      h('p', { class: 'verdict-reason', 'data-testid': 'verdict-reason' }, hl.reason),
+      a.recommendation ? h('p', { class: 'verdict-recommendation', 'data-testid': 'recommendation' }, 'Recommendation: ',
+        h('strong', null, { ship: 'ship', 'do-not-ship': 'do not ship', 'keep-running': 'keep running', inconclusive: 'no decision from this data' }[a.recommendation])) : null,
+      running && p ? h('p', { class: 'verdict-progress', 'data-testid': 'verdict-progress' },
+        h('strong', null, `${p.elapsed} of ${p.total} days`), ' of the planned period are in.',
+        seq?.interval
+          ? [' Always-valid interval of the daily impact: ', h('strong', { 'data-testid': 'sequential-interval' }, `${fmt.moneyInterval(seq.interval)} per day`),
+            ` (${seq.looks} daily ${seq.looks === 1 ? 'look' : 'looks'} of ${seq.plannedBlocks} planned; ${seq.decisive ? 'decisive' : 'not decisive yet'}).`]
+          : null) : null,
+      running ? h('p', { class: 'verdict-note', 'data-testid': 'fixed-horizon-note' },
+        'The fixed-horizon figures below (intervals, p-values, dollars) are valid only once the planned period is over; ',
+        seq ? 'until then, read the always-valid interval above.' : 'this analysis has no always-valid interval, so wait for the end before reading them.') : null);
+  }
+
+  function impactSection(a: CompleteAnalysis, cost: number | null): HTMLElement {
     const ei = a.economicImpact;
-    const conf = a.didResults[Object.keys(a.didResults)[0]]?.confidenceLevel ?? detail?.experiment.confidenceLevel ?? 95;
+    const x = detail!.experiment;
+    const conf = a.didResults[Object.keys(a.didResults)[0]]?.confidenceLevel ?? x.confidenceLevel ?? 95;
     if (!ei) {
       return h('section', { class: 'panel' }, h('h2', null, 'Economic impact'), h('p', null, 'No dollar figures: the metrics have no dollar values.'));
     }
-    const sign = (v: number | null | undefined) => (v === null || v === undefined || v === 0 ? '' : v > 0 ? 'pos' : 'neg');
+    const hl = headline(x, a, Date.now());
+    const decisive = hl.decisive;
     const days = ei.durationDays ?? a.experimentPeriod?.durationDays;
+    const totalIv = ei.totalImpactInterval;
+    const annIv = annualizedInterval(ei);
+    const roiIv = roiInterval(ei, cost);
+    const tone = (v: number | null | undefined) => (!decisive ? 'muted-figure' : v === null || v === undefined || v === 0 ? '' : v > 0 ? 'pos' : 'neg');
+    const pct = (v: number) => fmt.percent(v / 100, { decimals: 0, signed: true });
+    const roiText = (i: { lower: number; upper: number } | null) => (i ? `${pct(i.lower)} to ${pct(i.upper)}` : fmt.DASH);
+    const why = decisive ? null : h('p', { class: 'impact-why', 'data-testid': 'impact-why' },
+      hl.kind === 'not-enough-data-yet' ? 'Shown as ranges: the experiment is still running.'
+        : hl.kind === 'guardrail-breached' ? 'Shown as ranges: a guardrail was breached.'
+          : 'Shown as ranges, not as a gain: the interval includes zero.');
     return h('section', { class: 'impact', 'aria-labelledby': 'impact-title', 'data-testid': 'impact' },
       h('h2', { id: 'impact-title' }, 'Economic impact'),
       h('div', { class: 'impact-grid' },
-        h('div', { class: 'impact-main' },
-          h('div', { class: 'card-label' }, 'Net economic impact'),
-          h('div', { class: `impact-figure money ${sign(ei.totalImpact)}`, 'data-testid': 'total-impact' }, fmt.money(ei.totalImpact, { signed: true })),
+        h('div', { class: `impact-main ${decisive ? '' : 'impact-undecided'}` },
+          h('div', { class: 'card-label' }, decisive ? 'Net economic impact' : `Net economic impact, ${conf}% range`),
+          decisive
+            ? h('div', { class: `impact-figure money ${tone(ei.totalImpact)}`, 'data-testid': 'total-impact' }, fmt.moneyWith(ei.totalImpact, totalIv))
+            : h('div', { class: 'impact-figure money muted-figure', 'data-testid': 'total-impact' }, fmt.moneyInterval(totalIv)),
           h('div', { class: 'impact-sub' },
-            `over ${days} ${days === 1 ? 'day' : 'days'} · ${conf}% interval `,
-            h('strong', { 'data-testid': 'total-impact-interval' }, fmt.moneyInterval(ei.totalImpactInterval))),
+            `over ${days} ${days === 1 ? 'day' : 'days'} · `,
+            decisive ? [`${conf}% interval `, h('strong', { 'data-testid': 'total-impact-interval' }, fmt.moneyInterval(totalIv, { alongside: ei.totalImpact }))]
+              : ['estimate ', h('span', { 'data-testid': 'total-impact-estimate' }, fmt.moneyWith(ei.totalImpact, totalIv)), ' is not a result on its own']),
+          why,
           ei.probabilityOfPositiveImpact !== null && ei.probabilityOfPositiveImpact !== undefined
             ? h('div', { class: 'impact-sub' }, h('strong', { 'data-testid': 'prob-positive' }, fmt.percent(ei.probabilityOfPositiveImpact, { decimals: 1 })), ' chance the impact is positive')
             : null),
         h('div', { class: 'card' },
           h('div', { class: 'card-label' }, 'Annualized impact'),
-          h('div', { class: `card-figure money ${sign(ei.annualizedImpact)}`, 'data-testid': 'annualized-impact' }, fmt.money(ei.annualizedImpact, { signed: true })),
-          h('div', { class: 'card-note' }, 'per year at full rollout')),
+          decisive
+            ? h('div', { class: `card-figure money ${tone(ei.annualizedImpact)}`, 'data-testid': 'annualized-impact' }, fmt.moneyWith(ei.annualizedImpact, annIv))
+            : h('div', { class: 'card-figure card-range muted-figure', 'data-testid': 'annualized-impact' }, fmt.moneyInterval(annIv)),
+          h('div', { class: 'card-note' }, decisive ? ['per year at full rollout; ', h('span', { 'data-testid': 'annualized-interval' }, fmt.moneyInterval(annIv))] : 'per year at full rollout, range')),
         h('div', { class: 'card' },
           h('div', { class: 'card-label' }, 'ROI'),
           ei.roiPercentage === null || ei.roiPercentage === undefined
             ? h('div', { class: 'card-figure card-figure-muted', 'data-testid': 'roi' }, 'Add a cost to see ROI')
-            : h('div', { class: `card-figure ${sign(ei.roiPercentage)}`, 'data-testid': 'roi' }, fmt.percent(ei.roiPercentage / 100, { decimals: 0 })),
-          h('div', { class: 'card-note' }, cost ? `on ${fmt.money(cost)} implementation cost, first year` : 'needs an implementation cost')),
-        h('div', { class: 'card' },
-          h('div', { class: 'card-label' }, 'Significant-only impact'),
-          h('div', { class: `card-figure money ${sign(ei.significantImpact)}`, 'data-testid': 'significant-impact' }, fmt.money(ei.significantImpact, { signed: true })),
-          h('div', { class: 'card-note' }, 'from statistically significant metrics only')),
+            : decisive
+              ? h('div', { class: `card-figure ${tone(ei.roiPercentage)}`, 'data-testid': 'roi' }, pct(ei.roiPercentage))
+              : h('div', { class: 'card-figure card-range muted-figure', 'data-testid': 'roi' }, roiText(roiIv)),
+          h('div', { class: 'card-note' }, cost
+            ? [`on ${fmt.money(cost)} implementation cost, first year`, decisive && roiIv ? ['; ', h('span', { 'data-testid': 'roi-interval' }, roiText(roiIv))] : null]
+            : 'needs an implementation cost')),
         h('div', { class: 'card' },
           h('div', { class: 'card-label' }, 'Confidence level'),
           h('div', { class: 'card-figure', 'data-testid': 'confidence' }, `${conf}%`),
-          h('div', { class: 'card-note' }, `${a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted p-values, α = ${+Number(a.alpha).toFixed(4)}`)),
-      ));
+          h('div', { class: 'card-note' }, `${a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted across metrics, α = ${+Number(a.alpha).toFixed(4)}`)),
+      ),
+      h('p', { class: 'impact-meaning small' }, h('strong', null, 'What the dollar figure means: '),
+        `the estimated value of the change over the experiment's ${days} days had everyone seen it, priced with each metric's value per unit per day (listed under the metrics). `,
+        'Annualized is the daily figure times 365. The range is the interval the data supports; a range that includes zero is not evidence of a gain.'));
   }
 
+
   // --- warnings ------------------------------------------------------------------------------------
-  function warningsSection(a: ExperimentAnalysis, metrics: string[]): HTMLElement | null {
+  function warningsSection(a: CompleteAnalysis, metrics: string[]): HTMLElement | null {
     const items: { level: 'warn' | 'info'; text: string }[] = [];
     const srm = a.srm;
     if (srm?.detected) {
@@ -470,6 +671,12 @@ export const experimentPage: Page = (root, { params, query }) => {
         items.push({
           level: 'warn',
           text: `${name}: the two groups were already drifting apart before the experiment started (pre-period trend p = ${fmt.pValue(r.parallelTrends.pValue)}). The difference-in-differences estimate assumes they moved in parallel, so it may be off.`,
+        });
+      }
+      if (r.effectTrend?.changing && !serverSaid(/novelty|changing|wear/i)) {
+        items.push({
+          level: 'warn',
+          text: `${name}: the effect changed over the experiment (trend p = ${fmt.pValue(r.effectTrend.pValue)}), for example a novelty wearing off; the annualized figure assumes it stays as it was on average and may be too high.`,
         });
       }
       if (r.pValue === null && !(r.warnings ?? []).length) {
@@ -497,90 +704,185 @@ export const experimentPage: Page = (root, { params, query }) => {
   }
 
   // --- per-metric table ------------------------------------------------------------------------------
-  function verdict(r: DidResult, m: string, a: ExperimentAnalysis): { text: string; cls: string } {
-    if (r.pValue === null || r.adjustedPValue === null) return { text: 'Not testable', cls: 'sig-none' };
-    if (!r.significant) return { text: 'Not significant', cls: 'sig-none' };
-    const b = a.economicImpact?.metricBreakdown?.[m];
-    const dir = b?.improvementDirection ?? lookup.get(m)?.improvementDirection ?? 'increase';
-    const better = (r.absoluteDifference ?? 0) * (dir === 'decrease' ? -1 : 1) > 0;
-    return better ? { text: 'Significant win', cls: 'sig-win' } : { text: 'Significant loss', cls: 'sig-loss' };
-  }
-
-  function metricsSection(a: ExperimentAnalysis, metrics: string[]): HTMLElement {
+  function metricsSection(a: CompleteAnalysis, metrics: string[]): HTMLElement {
     const ids = ordered(Object.keys(a.didResults), metrics);
-    const rows = ids.map((m) => {
-      const r = a.didResults[m];
-      const u = unit(m, a);
-      const b = a.economicImpact?.metricBreakdown?.[m];
-      const v = verdict(r, m, a);
-      const dollars = b?.dollarImpact ?? null;
-      return h('tr', { dataset: { metric: m } },
+    const infos = ids.map((m) => ({ m, ...metricInfo(m, a) }));
+    const adjusted = infos.some((i) => i.shown.kind !== 'unadjusted');
+    const conf = a.didResults[ids[0]]?.confidenceLevel ?? 95;
+    const rows = infos.map((i) => {
+      const { r, u } = i;
+      const lift = fmt.effectWithInterval(r.absoluteDifference, i.shown.interval, u);
+      const rel = fmt.relativeWithInterval(r.relativeDifference, r.relativeConfidenceInterval);
+      const decisive = i.verdict === 'win' || i.verdict === 'loss';
+      return h('tr', { dataset: { metric: i.m } },
         h('th', { scope: 'row' },
-          h('span', { class: 'metric-name' }, metricName(m, lookup)),
-          h('span', { class: 'muted small block' }, `${u === '%' ? 'rate' : u} · ${(b?.improvementDirection ?? lookup.get(m)?.improvementDirection) === 'decrease' ? 'lower is better' : 'higher is better'}`)),
+          h('span', { class: 'metric-name' }, metricName(i.m, lookup)),
+          h('span', { class: 'muted small block' }, `${u === '%' ? 'rate' : u} · ${i.direction === 'decrease' ? 'lower is better' : 'higher is better'}`),
+          i.counted ? null : h('span', { class: 'muted small block' }, 'not counted in the total (same value group)'),
+          a.guardrails?.[i.m] ? h('span', { class: `tag guardrail guardrail-${a.guardrails[i.m]}`, 'data-testid': 'guardrail' },
+            `guardrail: ${a.guardrails[i.m] === 'at-risk' ? 'at risk' : a.guardrails[i.m]}`) : null),
+        h('td', null, h('span', { class: `sig sig-${i.verdict}`, 'data-testid': 'metric-verdict', 'data-verdict': i.verdict }, VERDICT_LABEL[i.verdict])),
+        h('td', { class: 'num' },
+          h('span', { class: 'strong', 'data-testid': 'abs-lift' }, lift.value),
+          h('span', { class: 'ci', 'data-testid': 'abs-ci' }, lift.interval)),
+        h('td', { class: 'num' },
+          h('span', { class: 'strong', 'data-testid': 'rel-lift' }, rel.value),
+          h('span', { class: 'ci', 'data-testid': 'rel-ci' }, rel.interval)),
+        h('td', { class: 'num' },
+          h('span', { class: `strong money ${decisive ? (i.verdict === 'win' ? 'pos' : 'neg') : 'muted-figure'}`, 'data-testid': 'dollar-impact' }, fmt.moneyWith(i.dollars, i.dollarsIv)),
+          h('span', { class: 'ci', 'data-testid': 'dollar-ci' }, fmt.moneyInterval(i.dollarsIv, { alongside: i.dollars }))),
         h('td', { class: 'num', 'data-testid': 'control-mean' }, fmt.metricValue(r.controlMean, u)),
         h('td', { class: 'num', 'data-testid': 'treatment-mean' }, fmt.metricValue(r.treatmentMean, u)),
         h('td', { class: 'num' },
-          h('span', { class: 'strong', 'data-testid': 'abs-lift' }, fmt.metricDiff(r.absoluteDifference, u)),
-          ciSpan('abs-ci', r.confidenceInterval, (v) => fmt.metricDiff(v, u))),
-        h('td', { class: 'num' },
-          h('span', { class: 'strong', 'data-testid': 'rel-lift' }, fmt.percent(r.relativeDifference, { signed: true })),
-          ciSpan('rel-ci', r.relativeConfidenceInterval, (v) => fmt.percent(v, { signed: true }))),
-        h('td', { class: 'num' },
           h('span', { 'data-testid': 'p-value' }, fmt.pValue(r.pValue)),
           h('span', { class: 'ci' }, 'adj. ', h('span', { 'data-testid': 'adj-p-value' }, fmt.pValue(r.adjustedPValue)))),
-        h('td', null, h('span', { class: `sig ${v.cls}`, 'data-testid': 'significance' }, v.text)),
-        h('td', { class: 'num' },
-          h('span', { class: `strong money ${dollars === null ? '' : dollars >= 0 ? 'pos' : 'neg'}`, 'data-testid': 'dollar-impact' }, fmt.money(dollars, { signed: true })),
-          ciSpan('dollar-ci', b?.dollarImpactInterval ?? null, (v) => fmt.money(v))),
       );
     });
+    const forestUnits = forestPlot(infos.map((i) => ({
+      label: metricName(i.m, lookup), value: i.r.absoluteDifference, interval: i.shown.interval, verdict: i.verdict,
+      text: fmt.effectWithInterval(i.r.absoluteDifference, i.shown.interval, i.u).interval,
+    })), { title: 'Change per metric, in its own unit (zero line shared)', axisLabel: () => '0', testId: 'forest-units', perRow: true });
+    const forestDollars = forestPlot(infos.map((i) => ({
+      label: metricName(i.m, lookup), value: i.dollars, interval: i.dollarsIv, verdict: i.verdict,
+      text: fmt.moneyInterval(i.dollarsIv),
+    })), { title: 'Dollar impact per metric (one scale)', axisLabel: (v) => (v === 0 ? '$0' : fmt.money(v, { signed: true })), testId: 'forest-dollars' });
+    const note = adjusted
+      ? `Intervals are ${a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted for the ${ids.length} metrics (each at the confidence that matches its adjusted p-value), so that an interval excludes zero exactly when the result is significant.${infos.some((i) => i.shown.kind === 'adjusted-derived') ? ' This analysis predates adjusted intervals; the dashboard computed them from its t statistics.' : ''}`
+      : `${conf}% intervals.`;
     return h('section', { class: 'panel panel-flush', 'aria-labelledby': 'metrics-title', 'data-testid': 'metrics' },
       h('div', { class: 'panel-head' },
         h('h2', { id: 'metrics-title' }, 'Results by metric'),
-        h('p', { class: 'muted small' }, `Means over the experiment period; lifts are ${ids.some((m) => a.didResults[m].method === 'did') ? 'difference-in-differences estimates against the pre period' : 'treatment minus control'}, with ${a.didResults[ids[0]]?.confidenceLevel ?? 95}% intervals below each figure.`)),
-      h('div', { class: 'table-scroll' },
+        h('p', { class: 'muted small', 'data-testid': 'interval-note' },
+          `Lifts are ${ids.some((m) => a.didResults[m].method === 'did') ? 'difference-in-differences estimates against the pre period' : 'treatment minus control'}, with the interval below each figure. `, note)),
+      h('div', { class: 'forests' }, forestUnits, forestDollars),
+      scrollRegion('Results by metric (table)',
         h('table', { class: 'table metrics-table' },
-          h('caption', { class: 'visually-hidden' }, 'Statistics and dollar impact per metric'),
+          h('caption', { class: 'visually-hidden' }, 'Verdict, change with its interval, dollar impact and statistics per metric'),
           h('thead', null, h('tr', null,
             h('th', { scope: 'col' }, 'Metric'),
-            h('th', { scope: 'col', class: 'num' }, 'Control'),
-            h('th', { scope: 'col', class: 'num' }, 'Treatment'),
+            h('th', { scope: 'col' }, 'Verdict'),
             h('th', { scope: 'col', class: 'num' }, 'Lift'),
             h('th', { scope: 'col', class: 'num' }, 'Relative lift'),
-            h('th', { scope: 'col', class: 'num' }, 'p-value'),
-            h('th', { scope: 'col' }, 'Result'),
-            h('th', { scope: 'col', class: 'num' }, 'Dollar impact'))),
+            h('th', { scope: 'col', class: 'num' }, 'Dollar impact'),
+            h('th', { scope: 'col', class: 'num' }, 'Control'),
+            h('th', { scope: 'col', class: 'num' }, 'Treatment'),
+            h('th', { scope: 'col', class: 'num' }, 'p-value'))),
           h('tbody', null, rows))),
       h('details', { class: 'metric-details no-print' },
         h('summary', null, 'All statistics per metric'),
         h('div', { class: 'details-grid' }, ids.map((m) => detailsCard(m, a.didResults[m], a)))));
   }
 
-  function detailsCard(m: string, r: DidResult, a: ExperimentAnalysis): HTMLElement {
+  function detailsCard(m: string, r: DidResult, a: CompleteAnalysis): HTMLElement {
     const u = unit(m, a);
     const b = a.economicImpact?.metricBreakdown?.[m];
     const snap = a.metricValuesSnapshot?.[m];
     const row = (k: string, v: string) => [h('dt', null, k), h('dd', null, v)];
+    const seq = r.sequential;
     return h('div', { class: 'details-card' },
       h('h3', null, metricName(m, lookup)),
       h('dl', null,
         row('Method', r.method === 'did' ? 'Difference-in-differences' : 'Paired (no pre period)'),
         row('Pre-period means', `treatment ${fmt.metricValue(r.preTreatmentMean, u)}, control ${fmt.metricValue(r.preControlMean, u)}`),
+        row('Unadjusted interval', fmt.effectWithInterval(r.absoluteDifference, r.confidenceInterval, u).interval),
+        row('Always-valid interval', seq?.interval ? `${fmt.effectWithInterval(r.absoluteDifference, seq.interval, u).interval} (${seq.looks} looks${seq.decisive ? ', decisive' : ''})` : 'not in this analysis'),
         row('Standard error', fmt.number(r.standardError)),
         row('t statistic / df', `${fmt.number(r.tStatistic)} / ${fmt.number(r.degreesOfFreedom)}`),
         row('Effect size (Cohen’s d)', fmt.number(r.effectSize)),
         row('Probability of improvement', fmt.percent(r.probabilityOfImprovement, { decimals: 1 })),
         row('Minimum detectable effect', fmt.metricDiff(r.minimumDetectableEffect, u)),
-        row('Users (treatment / control)', `${fmt.integer(r.sampleSizeTreatment)} / ${fmt.integer(r.sampleSizeControl)}`),
+        row('User-hours (treatment / control)', `${fmt.integer(r.sampleSizeTreatment)} / ${fmt.integer(r.sampleSizeControl)}`),
         row('Hours (experiment / pre / skipped)', `${r.postHours} / ${r.preHours} / ${r.excludedHours}`),
+        r.postBlocks !== undefined ? row('Days (experiment / pre)', `${r.postBlocks} / ${r.preBlocks ?? 0}`) : null,
         row('Parallel trends', r.parallelTrends ? `${r.parallelTrends.violated ? 'violated' : 'ok'} (p = ${fmt.pValue(r.parallelTrends.pValue)})` : 'not checked'),
-        row('Value used', snap ? `${fmt.money(snap.dollarsPerUnit)} per ${fmt.perUnit(u)} per day` : fmt.DASH),
-        row('Daily dollar impact', fmt.money(b?.dailyDollarImpact, { signed: true })),
+        r.effectTrend ? row('Effect over time', `${r.effectTrend.changing ? 'changing' : 'steady'} (p = ${fmt.pValue(r.effectTrend.pValue)})`) : null,
+        row('Value used', snap ? `${fmt.money(snap.dollarsPerUnit)} per ${fmt.perUnit(u)} per day${snap.version ? ` (version ${snap.version})` : ''}` : fmt.DASH),
+        (() => {
+          const i = metricInfo(m, a);
+          const days = a.economicImpact?.durationDays ?? 0;
+          const iv = i.dollarsIv && days > 0 ? { lower: i.dollarsIv.lower / days, upper: i.dollarsIv.upper / days } : null;
+          return row('Daily dollar impact', `${fmt.moneyWith(b?.dailyDollarImpact, iv)} (${fmt.moneyInterval(iv, { alongside: b?.dailyDollarImpact })})`);
+        })(),
       ));
   }
 
+  /** Print only: every metric's verdict and chart, the values used with versions, the method. */
+  function reportSection(a: CompleteAnalysis, res: ResultsResponse): HTMLElement {
+    const x = res.experiment;
+    const ids = ordered(Object.keys(a.didResults), x.metrics);
+    const areas: { m: string; area: HTMLElement }[] = [];
+    const section = h('section', { class: 'print-only report', 'data-testid': 'print-report', 'aria-hidden': 'true' },
+      h('h2', null, 'Report details'),
+      h('h3', null, 'Method and interval'),
+      h('p', null, `${a.design === 'paired' || ids.every((m) => a.didResults[m].method === 'paired') ? 'Treatment minus control' : 'Difference-in-differences against the pre period'}, analysis version ${a.version ?? fmt.DASH}; `,
+        `${x.confidenceLevel}% intervals, ${a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted across the ${ids.length} metrics. `,
+        `Analysed ${fmt.dateTime(a.analysisTimestamp)} on ${x.dataSource === 'imported' ? 'imported' : 'SIMULATED'} data.`),
+      h('h3', null, 'Metric values used'),
+      h('table', { class: 'table table-compact' },
+        h('thead', null, h('tr', null, ['Metric', 'Value per unit per day', 'Version', 'Verdict', 'Change (interval)'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', null, ids.map((m) => {
+          const i = metricInfo(m, a);
+          const e = fmt.effectWithInterval(i.r.absoluteDifference, i.shown.interval, i.u);
+          return h('tr', { dataset: { reportMetric: m } },
+            h('td', null, metricName(m, lookup)),
+            h('td', null, i.snap ? `${fmt.money(i.snap.dollarsPerUnit)} per ${fmt.perUnit(i.u)}` : fmt.DASH),
+            h('td', null, i.snap?.version !== undefined ? String(i.snap.version) : fmt.DASH),
+            h('td', null, VERDICT_LABEL[i.verdict]),
+            h('td', null, `${e.value} (${e.interval})`));
+        }))),
+      ids.map((m) => {
+        const i = metricInfo(m, a);
+        const area = h('div', { class: 'chart-area report-chart' });
+        areas.push({ m, area });
+        return h('div', { class: 'report-metric' },
+          h('h3', null, `${metricName(m, lookup)}: ${VERDICT_LABEL[i.verdict]}`),
+          h('p', { class: 'small' }, `Difference between treatment and control per day, with the interval of the effect: ${fmt.effectWithInterval(i.r.absoluteDifference, i.shown.interval, i.u).interval}.`),
+          area);
+      }));
+    // Drawn once the section is in the page (uPlot needs a connected container).
+    queueMicrotask(() => {
+      for (const { m, area } of areas) {
+        const series = res.results?.metrics?.[m];
+        if (!series) continue;
+        const chart = drawDifference(area, m, series, a, res, 'daily', 160);
+        if (chart) charts.push(chart);
+      }
+    });
+    return section;
+  }
+
+
   // --- charts ------------------------------------------------------------------------------------
+  function seriesOf(m: string, series: MetricResults, a: ExperimentAnalysis | null, granularity: 'daily' | 'hourly') {
+    const u = unit(m, a);
+    const scale = u === '%' ? 100 : 1;
+    const hourly: SeriesData = { x: [], treatment: [], control: [] };
+    for (const p of series.timeSeries) {
+      hourly.x.push(Date.parse(p.timestamp) / 1000);
+      hourly.treatment.push(p.treatmentValue === null ? null : p.treatmentValue * scale);
+      hourly.control.push(p.controlValue === null ? null : p.controlValue * scale);
+    }
+    return { u, scale, data: granularity === 'daily' ? toDaily(hourly) : hourly };
+  }
+
+  const axisFmtOf = (u: string) => (v: number) => u === '%' ? `${+v.toFixed(2)}%` : u === '$' ? `$${+v.toFixed(2)}` : `${+v.toPrecision(4)}`;
+  const diffFmtOf = (u: string) => (v: number) => u === '%' ? `${+v.toFixed(3)} pp` : u === '$' ? `$${+v.toFixed(2)}` : `${+v.toPrecision(3)}`;
+
+  /** The difference chart of one metric with the interval band of its effect over the post period. */
+  function drawDifference(area: HTMLElement, m: string, series: MetricResults, a: ExperimentAnalysis | null, res: ResultsResponse,
+    granularity: 'daily' | 'hourly', height: number): ChartHandle | null {
+    const { u, scale, data } = seriesOf(m, series, a, granularity);
+    const start = Date.parse(res.experiment.startDate) / 1000;
+    const end = Date.parse(res.experiment.endDate) / 1000;
+    const r = a?.didResults?.[m];
+    const preMean = r && r.preTreatmentMean !== null && r.preControlMean !== null && r.method === 'did' ? (r.preTreatmentMean - r.preControlMean) * scale : null;
+    const postMean = r && r.treatmentMean !== null && r.controlMean !== null ? (r.treatmentMean - r.controlMean) * scale : null;
+    const shown = r && a ? shownInterval(r, a.alpha).interval : null;
+    // The gap the interval allows in the post period: the pre-period gap plus the effect's bounds.
+    const band = shown ? { lower: ((preMean ?? 0) / scale + shown.lower) * scale, upper: ((preMean ?? 0) / scale + shown.upper) * scale } : null;
+    return differenceChart(area, data, { title: metricName(m, lookup), start, end, format: diffFmtOf(u), preMean, postMean, band, height });
+  }
+
   function renderCharts(section: HTMLElement, res: ResultsResponse): void {
     const results = res.results!;
     const analysis = res.analysis;
@@ -603,6 +905,7 @@ export const experimentPage: Page = (root, { params, query }) => {
       }, g === 'daily' ? 'Daily' : 'Hourly'));
     const area1 = h('div', { class: 'chart-area', 'data-testid': 'chart-comparison' });
     const area2 = h('div', { class: 'chart-area', 'data-testid': 'chart-difference' });
+    const table1 = h('div');
     const note = h('p', { class: 'muted small' });
     select.addEventListener('change', () => {
       chartMetric = select.value;
@@ -620,38 +923,70 @@ export const experimentPage: Page = (root, { params, query }) => {
         h('span', { class: 'key key-treatment' }, 'Treatment'), h('span', { class: 'key key-control' }, 'Control'),
         h('span', { class: 'key key-pre' }, 'Pre period')),
       area1,
-      h('h3', { class: 'chart-title' }, 'Difference (treatment − control)'),
+      h('h3', { class: 'chart-title' }, 'Difference (treatment − control), with the interval of the effect'),
       area2,
-      note);
+      note,
+      table1);
 
     function draw(): void {
-      destroyCharts();
+      charts.filter((c) => c.tag === 'main').forEach((c) => c.destroy());
+      charts = charts.filter((c) => c.tag !== 'main');
       const series = results.metrics[chartMetric];
       if (!series) return;
-      const u = unit(chartMetric, analysis);
-      const scale = u === '%' ? 100 : 1;
-      const hourly: SeriesData = { x: [], treatment: [], control: [] };
-      for (const p of series.timeSeries) {
-        hourly.x.push(Date.parse(p.timestamp) / 1000);
-        hourly.treatment.push(p.treatmentValue === null ? null : p.treatmentValue * scale);
-        hourly.control.push(p.controlValue === null ? null : p.controlValue * scale);
-      }
-      const data = granularity === 'daily' ? toDaily(hourly) : hourly;
-      const axisFmt = (v: number) => u === '%' ? `${+v.toFixed(2)}%` : u === '$' ? `$${+v.toFixed(2)}` : `${+v.toPrecision(4)}`;
-      const diffFmt = (v: number) => u === '%' ? `${+v.toFixed(3)} pp` : u === '$' ? `$${+v.toFixed(2)}` : `${+v.toPrecision(3)}`;
+      const { u, data } = seriesOf(chartMetric, series, analysis, granularity);
       const title = metricName(chartMetric, lookup);
+      const c1 = comparisonChart(area1, data, { title, start, end, format: axisFmtOf(u) });
+      const c2 = drawDifference(area2, chartMetric, series, analysis, res, granularity, 220);
+      for (const c of [c1, c2]) if (c) charts.push(Object.assign(c, { tag: 'main' }));
       const r = analysis?.didResults?.[chartMetric];
-      const preMean = r && r.preTreatmentMean !== null && r.preControlMean !== null ? (r.preTreatmentMean - r.preControlMean) * scale : null;
-      const postMean = r && r.treatmentMean !== null && r.controlMean !== null ? (r.treatmentMean - r.controlMean) * scale : null;
-      charts.push(comparisonChart(area1, data, { title, start, end, format: axisFmt }));
-      charts.push(differenceChart(area2, data, { title, start, end, format: diffFmt, preMean, postMean, height: 220 }));
+      const shown = r && analysis ? shownInterval(r, analysis.alpha) : null;
       note.textContent = `${granularity === 'daily' ? 'Daily averages of hourly values' : 'Hourly values'} in ${u === '%' ? 'percent' : u}, UTC. `
-        + (preMean !== null && postMean !== null
-          ? `The effect is how much the gap moved from the pre period to the experiment: ${fmt.metricDiff(r!.absoluteDifference, u)}.`
-          : '');
+        + (r ? `The shaded band over the experiment is the gap the interval of the effect allows: ${fmt.effectWithInterval(r.absoluteDifference, shown?.interval ?? null, u).interval}.` : '');
+      const daily = toDaily(seriesOf(chartMetric, series, analysis, 'hourly').data);
+      const f = axisFmtOf(u);
+      const df = diffFmtOf(u);
+      replace(table1, dataTable(`${title}, daily averages (${u === '%' ? 'percent' : u})`, ['Day (UTC)', 'Treatment', 'Control', 'Difference'],
+        daily.x.map((ts, i) => {
+          const t = daily.treatment[i];
+          const c = daily.control[i];
+          return [fmt.date(new Date(ts * 1000).toISOString()) + (ts < start ? ' (pre)' : ''), t === null ? fmt.DASH : f(t), c === null ? fmt.DASH : f(c), t === null || c === null ? fmt.DASH : df(t - c)];
+        }), { testId: 'chart-table' }));
     }
     draw();
   }
+
+  /** The running dollar impact since the start with its band (the page's third chart). */
+  function cumulativeSection(res: ResultsResponse, a: CompleteAnalysis): HTMLElement | null {
+    const ei = a.economicImpact;
+    if (!ei || !res.results) return null;
+    const pricing: Record<string, { dollarsPerUnit: number; unitSize: number; direction: Direction }> = {};
+    const counted: string[] = [];
+    for (const m of ordered(Object.keys(a.didResults), res.experiment.metrics)) {
+      const i = metricInfo(m, a);
+      if (!i.snap || !ei.metricBreakdown?.[m]) continue;
+      pricing[m] = { dollarsPerUnit: i.snap.dollarsPerUnit, unitSize: i.b?.unitSize ?? i.snap.unitSize ?? fmt.defaultUnitSize(i.u), direction: i.direction };
+      if (i.counted) counted.push(m);
+    }
+    const series: Record<string, TimePoint[]> = {};
+    for (const [m, v] of Object.entries(res.results.metrics)) series[m] = v.timeSeries;
+    const design = a.design ?? (Object.values(a.didResults).some((r) => r.method === 'did') ? 'did' : 'paired');
+    const c = cumulativeEffect({ series, pricing, counted, start: Date.parse(res.experiment.startDate) / 1000, design, confidenceLevel: res.experiment.confidenceLevel });
+    if (!c) return null;
+    const area = h('div', { class: 'chart-area', 'data-testid': 'chart-cumulative' });
+    const last = c.value.length - 1;
+    const section = h('section', { class: 'panel chart-panel', 'aria-labelledby': 'cumulative-title', 'data-testid': 'cumulative' },
+      h('div', { class: 'panel-head' }, h('h2', { id: 'cumulative-title' }, 'Cumulative dollar impact since the start')),
+      h('p', { class: 'muted small chart-note' }, `The running total of the daily dollar effect${c.design === 'did' ? ' (against the pre-period gap)' : ''} with its ${res.experiment.confidenceLevel}% band; after ${c.postDays} days: `,
+        h('strong', { 'data-testid': 'cumulative-last' }, `${fmt.moneyWith(c.value[last], { lower: c.lower[last], upper: c.upper[last] })} (${fmt.moneyInterval({ lower: c.lower[last], upper: c.upper[last] })})`),
+        '. A band that still straddles zero at the end is not a gain.'),
+      area,
+      dataTable('cumulative dollar impact per day', ['Day (UTC)', 'Cumulative impact', 'Lower bound', 'Upper bound'],
+        c.x.map((ts, i) => [fmt.date(new Date((ts - 86400) * 1000).toISOString()), fmt.money(c.value[i], { signed: true }), fmt.money(c.lower[i], { signed: true }), fmt.money(c.upper[i], { signed: true })]),
+        { testId: 'cumulative-table' }));
+    queueMicrotask(() => charts.push(cumulativeChart(area, c, { title: 'Cumulative dollar impact', format: (v) => fmt.money(v, { signed: true }) })));
+    return section;
+  }
+
 
   // --- history -----------------------------------------------------------------------------------
   function historySection(analyses: ExperimentAnalysis[], currentId: string | null): HTMLElement | null {
@@ -660,11 +995,11 @@ export const experimentPage: Page = (root, { params, query }) => {
       h('div', { class: 'panel-head' },
         h('h2', { id: 'history-title' }, 'Analysis history'),
         h('p', { class: 'muted small' }, 'Each analysis keeps the metric values it used, so a later price change never alters it.')),
-      h('div', { class: 'table-scroll' },
+      h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Analysis history (table)' },
         h('table', { class: 'table table-compact' },
           h('thead', null, h('tr', null,
             h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Status'),
-            h('th', { scope: 'col', class: 'num' }, 'Net impact'), h('th', { scope: 'col' }, 'Significant metrics'),
+            h('th', { scope: 'col', class: 'num' }, 'Net impact (interval)'), h('th', { scope: 'col' }, 'Significant metrics'),
             h('th', { scope: 'col' }, 'Values used'), h('th', { scope: 'col' }, 'Method'))),
           h('tbody', null, analyses.map((a) => {
             const sig = Object.entries(a.didResults ?? {}).filter(([, r]) => r.significant).map(([m]) => metricName(m, lookup));
@@ -673,7 +1008,10 @@ export const experimentPage: Page = (root, { params, query }) => {
             return h('tr', { class: a.analysisId === currentId ? 'current' : '' },
               h('td', { class: 'nowrap' }, fmt.dateTime(a.analysisTimestamp), a.analysisId === currentId ? h('span', { class: 'tag' }, 'shown') : null),
               h('td', null, a.status === 'failed' ? h('span', { class: 'sig sig-loss', title: a.error ?? '' }, 'failed') : a.status),
-              h('td', { class: 'num money' }, fmt.money(a.economicImpact?.totalImpact, { signed: true })),
+              h('td', { class: 'num money' }, a.economicImpact
+                ? [h('span', null, fmt.moneyWith(a.economicImpact.totalImpact, a.economicImpact.totalImpactInterval)),
+                  h('span', { class: 'ci' }, fmt.moneyInterval(a.economicImpact.totalImpactInterval, { alongside: a.economicImpact.totalImpact }))]
+                : fmt.DASH),
               h('td', null, sig.length ? sig.join(', ') : h('span', { class: 'muted' }, 'none')),
               h('td', { class: 'small' }, values || fmt.DASH),
               h('td', { class: 'small' }, `${a.version}, ${a.correction === 'fdr_bh' ? 'BH' : 'Holm'}`));

@@ -27,7 +27,7 @@ export const metricsPage: Page = (root, { query }) => {
     CATEGORIES.map((c) => h('option', { value: c, selected: c === category }, fmt.titleCase(c))));
   const listArea = h('div');
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
-  const importInput = h('input', { id: 'import-json', type: 'file', accept: '.json,application/json', class: 'visually-hidden' });
+  const importInput = h('input', { id: 'import-json', type: 'file', accept: '.json,application/json', class: 'visually-hidden', tabindex: -1, 'aria-label': 'Metric catalogue JSON file to import' });
 
   search.addEventListener('input', debounce(() => {
     q = search.value.trim();
@@ -49,9 +49,7 @@ export const metricsPage: Page = (root, { query }) => {
     pageHeader('Metric values',
       h('div', { class: 'actions' },
         h('button', { type: 'button', class: 'btn', onclick: exportJson, 'data-testid': 'export-json' }, 'Export JSON'),
-        h('label', { class: 'btn', for: 'import-json', tabindex: 0, role: 'button', onkeydown: (e: KeyboardEvent) => {
-          if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); importInput.click(); }
-        } }, 'Import JSON'),
+        h('button', { type: 'button', class: 'btn', onclick: () => importInput.click() }, 'Import JSON'),
         importInput,
         h('button', { type: 'button', class: 'btn btn-primary', onclick: () => openAdd(), 'data-testid': 'add-metric' }, '+ Add metric'))),
     h('p', { class: 'lead' }, 'What a sustained one-unit change of each metric is worth per day at full rollout. ',
@@ -126,7 +124,7 @@ export const metricsPage: Page = (root, { query }) => {
         void loadHistory(m, cell);
       }
     }
-    replace(listArea, h('div', { class: 'table-scroll' }, h('table', { class: 'table', 'data-testid': 'metric-table' },
+    replace(listArea, h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Metric values (table)' }, h('table', { class: 'table', 'data-testid': 'metric-table' },
       h('caption', { class: 'visually-hidden' }, 'Metric values'),
       h('thead', null, h('tr', null,
         h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col' }, 'Category'),
