@@ -1,6 +1,8 @@
-// The results generator: determinism (golden values), the shape and realism of the data, the
-// treatment effect's size and sign, speed, and - through stats::analyze - that the analysis
-// recovers the effect with nominal confidence-interval coverage.
+// The results generator's base model (SimulationKnobs::independent_hours(), the generator before
+// method version 2, byte for byte): determinism (golden values), the shape and realism of the data,
+// the treatment effect's size and sign, speed, and - through stats::analyze - that the analysis
+// recovers the effect with nominal confidence-interval coverage. The realistic knobs (returning
+// users, shocks, autocorrelation, ...) are tested in knobs_test.cpp.
 #include "simulate/generator.hpp"
 
 #include <gtest/gtest.h>
@@ -65,6 +67,7 @@ GeneratorInput two_week_input(std::uint64_t seed = 42) {
   in.end_date = kJan15_2025 + 14 * kSecondsPerDay;
   in.seed = seed;
   in.pre_period_days = 7;
+  in.knobs = SimulationKnobs::independent_hours();
   in.expected_outcome = ExpectedOutcome::kPositive;
   in.metrics = {conversion(), bounce(), time_on_page(), revenue()};
   return in;
@@ -538,6 +541,7 @@ TEST(SimulateGenerator, TenMetricsForAYearOfHoursIsFast) {
   GeneratorInput in;
   in.seed = 1;
   in.pre_period_days = 7;
+  in.knobs = SimulationKnobs::independent_hours();
   in.start_date = kJan15_2025;
   in.end_date = kJan15_2025 + (365 - 7) * kSecondsPerDay;  // 8,760 hours with the pre period
   in.expected_outcome = ExpectedOutcome::kPositive;
@@ -586,6 +590,7 @@ TEST(SimulateGenerator, TheAnalysisRecoversTheEffectWithNominalCoverage) {
   int srm_detected = 0;
   for (int e = 0; e < kExperiments; ++e) {
     GeneratorInput in;
+    in.knobs = SimulationKnobs::independent_hours();
     in.start_date = kJan15_2025 + e * kSecondsPerDay;  // different weekdays too
     in.end_date = in.start_date + 14 * kSecondsPerDay;
     in.pre_period_days = 7;
