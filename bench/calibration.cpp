@@ -20,11 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include "simulate/calibration.hpp"
+#include "calibration_harness.hpp"
 #include "stats/analysis.hpp"
 
-using namespace rallyuxr::simulate;
-using namespace rallyuxr::simulate::calibration;
+using namespace rallyuxr::calibration;
 
 namespace {
 

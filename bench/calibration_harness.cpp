@@ -1,4 +1,4 @@
-#include "simulate/calibration.hpp"
+#include "calibration_harness.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -13,8 +13,12 @@
 #include "simulate/random.hpp"
 #include "stats/analysis.hpp"
 
-namespace rallyuxr::simulate::calibration {
+namespace rallyuxr::calibration {
 namespace {
+
+namespace rng = simulate::rng;
+using simulate::GeneratorMetric;
+using simulate::GeneratorOutput;
 
 namespace bm = boost::math;
 namespace bp = boost::math::policies;
@@ -356,11 +360,11 @@ Replication run_replication(const Cell& cell, Method method, std::uint64_t seed)
     in.metrics.push_back(metric(m));
     in.true_lift[kMetricIds[m]] = cell.lift;
   }
-  const GeneratorOutput data = generate_with_users(in);
+  const GeneratorOutput data = simulate::generate_with_users(in);
   double truth[kMetrics];
   double truth_total = 0;
   for (int m = 0; m < kMetrics; ++m) {
-    truth[m] = true_effect(in, in.metrics[static_cast<std::size_t>(m)]);
+    truth[m] = simulate::true_effect(in, in.metrics[static_cast<std::size_t>(m)]);
     truth_total += kPrice[m] / kUnitSize[m] * truth[m];
   }
   const double days = static_cast<double>(cell.post_days);
@@ -527,4 +531,4 @@ Summary run_cell(const Cell& cell, Method method, int replications, int threads)
   return s;
 }
 
-}  // namespace rallyuxr::simulate::calibration
+}  // namespace rallyuxr::calibration

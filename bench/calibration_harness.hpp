@@ -3,7 +3,8 @@
 // bench/calibration.cpp (`make bench-stats`) runs it on every simulator family at 1,000+
 // replications; tests/unit/simulate/calibration_smoke_test.cpp runs a small version of it.
 // Deterministic: replication r of a cell has its own seed, and results do not depend on the number
-// of threads.
+// of threads. It lives with the benchmarks because it joins two modules that must not depend on
+// each other (simulate and stats).
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,10 @@
 
 #include "simulate/generator.hpp"
 
-namespace rallyuxr::simulate::calibration {
+namespace rallyuxr::calibration {
+
+using simulate::GeneratorInput;
+using simulate::SimulationKnobs;
 
 // A simulator family: knobs (and traffic) describing one way real data are hard.
 struct Family {
@@ -97,4 +101,4 @@ struct Summary {
 // Runs `replications` replications of a cell on `threads` threads (>= 1).
 Summary run_cell(const Cell& cell, Method method, int replications, int threads);
 
-}  // namespace rallyuxr::simulate::calibration
+}  // namespace rallyuxr::calibration
