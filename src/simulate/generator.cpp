@@ -267,25 +267,36 @@ double clamp_level(const MetricProfile& profile, double v) {
   return profile.is_rate ? std::clamp(v, 0.0, 1.0) : std::max(v, 0.0);
 }
 
+// The novelty factor of a post-period hour: 1 + boost * exp(-days / decay).
+double novelty_factor(const Knobs& k, UnixSeconds t, UnixSeconds start) {
+  if (k.novelty_boost == 0.0) return 1.0;
+  const double days = static_cast<double>(t - start) / static_cast<double>(kSecondsPerDay);
+  return 1.0 + k.novelty_boost * rng::det_exp(-std::max(days, 0.0) / k.novelty_decay_days);
+}
+
 // The relative lift on a post-period hour, novelty included.
 double lift_at(double lift, const Knobs& k, UnixSeconds t, UnixSeconds start) {
   if (k.novelty_boost == 0.0) return lift;
-  const double days = static_cast<double>(t - start) / static_cast<double>(kSecondsPerDay);
-  return lift * (1.0 + k.novelty_boost * rng::det_exp(-std::max(days, 0.0) / k.novelty_decay_days));
+  return lift * novelty_factor(k, t, start);
 }
 
 bool heavy_tailed(const MetricProfile& profile, const GeneratorMetric& metric, const Knobs& k) {
   return !profile.is_rate && k.revenue_lognormal_sigma > 0 && metric.unit == "$";
 }
 
-// The per-user variance of a group whose expected value is `level`.
-double user_variance(const MetricProfile& profile, bool heavy, const Knobs& k, double level) {
-  if (profile.is_rate) return level * (1.0 - level);
+// The per-user variance of a group whose expected value is `level`, as level^2 * factor for
+// continuous metrics (factor = cv^2, or exp(sigma^2) / pay_share - 1 with heavy tails).
+double user_variance_factor(const MetricProfile& profile, bool heavy, const Knobs& k) {
   if (heavy) {
     const double s2 = k.revenue_lognormal_sigma * k.revenue_lognormal_sigma;
-    return level * level * (rng::det_exp(s2) / profile.pay_share - 1.0);
+    return rng::det_exp(s2) / profile.pay_share - 1.0;
   }
-  return profile.user_cv * profile.user_cv * level * level;
+  return profile.user_cv * profile.user_cv;
+}
+
+double user_variance(const MetricProfile& profile, bool heavy, double factor, double level) {
+  if (profile.is_rate) return level * (1.0 - level);
+  return heavy ? level * level * factor : factor * level * level;
 }
 
 double rate_value(rng::Rng& rng, std::int64_t n, double p) {
@@ -405,6 +416,14 @@ GeneratorOutput generate_with_users(const GeneratorInput& input) {
   }
 
   const UnixSeconds first_post = plan.first_hour + plan.pre_hours * kSecondsPerHour;
+  // The novelty factor of every post hour, shared by the metrics.
+  std::vector<double> novelty;
+  if (k.novelty_boost != 0.0) {
+    novelty.resize(static_cast<std::size_t>(plan.post_hours));
+    for (std::int64_t i = 0; i < plan.post_hours; ++i) {
+      novelty[static_cast<std::size_t>(i)] = novelty_factor(k, first_post + i * kSecondsPerHour, input.start_date);
+    }
+  }
   auto& out = result.metrics;
   out.reserve(input.metrics.size());
   for (const auto& metric : input.metrics) {
@@ -412,6 +431,7 @@ GeneratorOutput generate_with_users(const GeneratorInput& input) {
     const auto levels = hour_levels(profile, k);
     const double lift = applied_relative_lift(input, metric);
     const bool heavy = heavy_tailed(profile, metric, k);
+    const double variance_factor = user_variance_factor(profile, heavy, k);
     auto rng = rng::Rng::stream(input.seed, rng::fnv1a64(metric.metric_id));
     auto shock_rng = rng::Rng::stream(input.seed, metric_key("\x02shock:", metric.metric_id));
     auto ar_rng = rng::Rng::stream(input.seed, metric_key("\x02ar:", metric.metric_id));
@@ -437,13 +457,17 @@ GeneratorOutput generate_with_users(const GeneratorInput& input) {
       const auto h = static_cast<std::size_t>(hour.hour_of_day);
       const bool post = t >= first_post;
       const double level = levels[h] * week;
-      const double lift_t = post ? lift_at(lift, k, t, input.start_date) : 0.0;
+      double lift_t = 0.0;
+      if (post) {
+        lift_t = novelty.empty() ? lift
+                                 : lift * novelty[static_cast<std::size_t>(static_cast<std::int64_t>(i) - plan.pre_hours)];
+      }
       double control = level * (1.0 + common - 0.5 * difference);
       double treated = level * (1.0 + k.pre_gap) * (1.0 + lift_t) * (1.0 + common + 0.5 * difference);
       if (k.hourly_ar_on()) {
         if (i > 0) u = k.hourly_ar * u + ar_innovation * ar_rng.normal();
         if (hour.treatment > 0 && hour.control > 0) {
-          const double v = user_variance(profile, heavy, k, clamp_level(profile, level));
+          const double v = user_variance(profile, heavy, variance_factor, clamp_level(profile, level));
           const double sd = std::sqrt(v / static_cast<double>(hour.treatment) + v / static_cast<double>(hour.control));
           const double x = k.hourly_ar_scale * sd * u;
           control -= 0.5 * x;
