@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   a->add_option("--metric-values", analyze.metric_values_file,
                 "The GET /metric-values JSON for the economic impact (default: the built-in catalogue)");
+  a->add_option("--design", analyze.design, "Pre-registered design: did or paired")
+      ->check(CLI::IsMember({"did", "paired"}))->capture_default_str();
+  a->add_option("--guardrails", analyze.guardrails, "Guardrail metric ids (comma-separated)")->delimiter(',');
 
   rallyuxr::app::SeedConfig seed;
   auto* sd = cli.add_subcommand("seed", "Bulk-load realistic completed experiments (for load tests)");

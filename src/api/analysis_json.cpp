@@ -24,9 +24,34 @@ json::value interval(const std::optional<Interval>& i) {
   return json::object{{"lower", i->lower}, {"upper", i->upper}};
 }
 
-json::value parallel_trends(const std::optional<stats::ParallelTrends>& pt) {
-  if (!pt) return nullptr;
-  return json::object{{"slope", number(pt->slope)}, {"pValue", number(pt->p_value)}, {"violated", pt->violated}};
+json::value trend(const std::optional<stats::ParallelTrends>& t) {
+  if (!t) return nullptr;
+  return json::object{{"slope", number(t->slope)}, {"pValue", number(t->p_value)}, {"violated", t->violated}};
+}
+
+json::value trend(const std::optional<stats::EffectTrend>& t) {
+  if (!t) return nullptr;
+  return json::object{{"slope", number(t->slope)}, {"pValue", number(t->p_value)}, {"changing", t->changing}};
+}
+
+}  // namespace
+
+json::value sequential_to_json(const std::optional<stats::Sequential>& s) {
+  if (!s) return nullptr;
+  json::object o;
+  o["interval"] = interval(s->interval);
+  o["pValue"] = number(s->p_value);
+  o["decisive"] = s->decisive;
+  o["looks"] = s->looks;
+  o["plannedBlocks"] = s->planned_blocks;
+  return o;
+}
+
+namespace {
+
+json::value optional_string(const std::optional<std::string>& s) {
+  if (!s) return nullptr;
+  return json::value(*s);
 }
 
 }  // namespace
@@ -51,13 +76,19 @@ json::object metric_result_to_json(const stats::MetricResult& r) {
   o["tStatistic"] = number(r.t_statistic);
   o["relativeConfidenceInterval"] = interval(r.relative_confidence_interval);
   o["adjustedPValue"] = number(r.adjusted_p_value);
+  o["adjustedConfidenceInterval"] = interval(r.adjusted_confidence_interval);
   o["significant"] = r.significant;
+  o["verdict"] = r.verdict;
   o["probabilityOfImprovement"] = number(r.probability_of_improvement);
   o["minimumDetectableEffect"] = number(r.minimum_detectable_effect);
   o["postHours"] = r.post_hours;
   o["preHours"] = r.pre_hours;
   o["excludedHours"] = r.excluded_hours;
-  o["parallelTrends"] = parallel_trends(r.parallel_trends);
+  o["postBlocks"] = r.post_blocks;
+  o["preBlocks"] = r.pre_blocks;
+  o["parallelTrends"] = trend(r.parallel_trends);
+  o["effectTrend"] = trend(r.effect_trend);
+  o["sequential"] = sequential_to_json(r.sequential);
   json::array w;
   w.reserve(r.warnings.size());
   for (const auto& s : r.warnings) w.emplace_back(s);
@@ -80,11 +111,17 @@ json::object economic_impact_to_json(const stats::EconomicImpact& e) {
     b["dollarImpactInterval"] = interval(m.dollar_impact_interval);
     b["unitSize"] = number(m.unit_size);
     b["improvementDirection"] = domain::to_string(m.improvement_direction);
+    b["valueGroup"] = optional_string(m.value_group);
+    b["countedInTotal"] = m.counted_in_total;
     breakdown[id] = std::move(b);
   }
   o["metricBreakdown"] = std::move(breakdown);
   o["totalImpactInterval"] = interval(e.total_impact_interval);
   o["probabilityOfPositiveImpact"] = number(e.probability_of_positive_impact);
+  o["totalVerdict"] = e.total_verdict;
+  o["totalSequential"] = sequential_to_json(e.total_sequential);
+  o["annualizedImpactInterval"] = interval(e.annualized_impact_interval);
+  o["roiInterval"] = interval(e.roi_interval);
   o["significantImpact"] = number(e.significant_impact);
   o["durationDays"] = number(e.duration_days);
   return o;
@@ -92,6 +129,8 @@ json::object economic_impact_to_json(const stats::EconomicImpact& e) {
 
 json::object srm_to_json(const stats::Srm& s) {
   json::object o;
+  o["method"] = s.method;
+  o["statistic"] = number(s.statistic);
   o["chiSquare"] = number(s.chi_square);
   o["pValue"] = number(s.p_value);
   o["detected"] = s.detected;
@@ -109,6 +148,12 @@ json::object analysis_output_to_json(const stats::AnalysisOutput& out) {
   o["srm"] = srm_to_json(out.srm);
   o["correction"] = domain::to_string(out.correction);
   o["alpha"] = number(out.alpha);
+  o["design"] = domain::to_string(out.design);
+  json::object guardrails;
+  for (const auto& [id, status] : out.guardrails) guardrails[id] = status;
+  o["guardrails"] = std::move(guardrails);
+  o["recommendation"] = out.recommendation;
+  o["version"] = out.version;
   return o;
 }
 

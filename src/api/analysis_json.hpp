@@ -5,6 +5,8 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
+
 #include "stats/analysis.hpp"
 
 namespace rallyuxr::api {
@@ -18,7 +20,10 @@ boost::json::object economic_impact_to_json(const rallyuxr::stats::EconomicImpac
 // The srm object.
 boost::json::object srm_to_json(const rallyuxr::stats::Srm& s);
 
-// {didResults, economicImpact, srm, correction, alpha}.
+// The sequential object {interval, pValue, decisive, looks, plannedBlocks}, or null.
+boost::json::value sequential_to_json(const std::optional<rallyuxr::stats::Sequential>& s);
+
+// {didResults, economicImpact, srm, correction, alpha, design, guardrails, recommendation, version}.
 boost::json::object analysis_output_to_json(const rallyuxr::stats::AnalysisOutput& out);
 
 }  // namespace rallyuxr::api

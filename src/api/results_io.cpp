@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <unordered_set>
 
@@ -160,6 +161,43 @@ bool parse_count(std::string_view s, std::int64_t& v) {
   return true;
 }
 
+// uniqueUsers must come for both groups, be non-negative integers (already checked by the
+// readers) and not exceed the post-period user-hours of the upload (the largest sum of a group's
+// sample sizes over the metrics): a user counted once is in at least one hour.
+void check_unique_users(ParsedUpload& out, const UploadRules& rules, const std::string& base,
+                        const std::string& treatment_path, const std::string& control_path,
+                        const std::optional<std::int64_t>& treatment, const std::optional<std::int64_t>& control) {
+  if (!treatment && !control) return;
+  if (!treatment || !control) {
+    out.issues.push_back({treatment ? control_path : treatment_path,
+                          "uniqueUsers must be given for both groups (treatment and control) or not at all"});
+    return;
+  }
+  if (!out.issues.empty()) return;
+  std::int64_t max_t = 0, max_c = 0;
+  for (const auto& m : out.metrics) {
+    std::int64_t st = 0, sc = 0;
+    for (const auto& p : m.points) {
+      if (rules.start && p.timestamp < *rules.start) continue;
+      if (__builtin_add_overflow(st, p.treatment_sample_size, &st)) st = std::numeric_limits<std::int64_t>::max();
+      if (__builtin_add_overflow(sc, p.control_sample_size, &sc)) sc = std::numeric_limits<std::int64_t>::max();
+    }
+    max_t = std::max(max_t, st);
+    max_c = std::max(max_c, sc);
+  }
+  if (*treatment > max_t)
+    out.issues.push_back({treatment_path, "Unique users (" + std::to_string(*treatment) +
+                                              ") exceed the treatment group's post-period sample sizes (" +
+                                              std::to_string(max_t) + " user-hours)"});
+  if (*control > max_c)
+    out.issues.push_back({control_path, "Unique users (" + std::to_string(*control) +
+                                            ") exceed the control group's post-period sample sizes (" +
+                                            std::to_string(max_c) + " user-hours)"});
+  (void)base;
+  if (out.issues.empty()) out.unique_users = domain::UniqueUsers{*treatment, *control};
+  else out.metrics.clear();
+}
+
 }  // namespace
 
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) {
@@ -179,6 +217,9 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
   static const char* kColumns[6] = {"metricId", "timestamp", "treatmentValue", "controlValue",
                                     "treatmentSampleSize", "controlSampleSize"};
   std::size_t columns = 0;
+  int uu_idx[2] = {-1, -1};  // optional uniqueUsersTreatment, uniqueUsersControl
+  std::optional<std::int64_t> uu_val[2];
+  std::string uu_path[2] = {"line 1: uniqueUsersTreatment", "line 1: uniqueUsersControl"};
   while (pos <= text.size()) {
     auto nl = text.find('\n', pos);
     if (nl == std::string_view::npos) nl = text.size();
@@ -195,6 +236,10 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       for (std::size_t i = 0; i < fields.size(); ++i)
         for (int c = 0; c < 6; ++c)
           if (fields[i] == kColumns[c]) idx[c] = static_cast<int>(i);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i] == kUniqueUsersTreatmentColumn) uu_idx[0] = static_cast<int>(i);
+        if (fields[i] == kUniqueUsersControlColumn) uu_idx[1] = static_cast<int>(i);
+      }
       for (int c = 0; c < 6; ++c)
         if (idx[c] < 0) col.issue("line 1", std::string("Missing column '") + kColumns[c] + "'; expected header " + kResultsCsvHeader);
       if (!out.issues.empty()) break;
@@ -231,11 +276,28 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       col.issue(where + ": controlSampleSize", "Must be a non-negative integer");
       good = false;
     }
+    for (int g = 0; g < 2; ++g) {
+      if (uu_idx[g] < 0 || fields[uu_idx[g]].empty()) continue;
+      const char* name = g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn;
+      std::int64_t v = 0;
+      if (!parse_count(fields[uu_idx[g]], v)) {
+        col.issue(where + ": " + name, "Must be a non-negative integer");
+        good = false;
+      } else if (uu_val[g] && *uu_val[g] != v) {
+        col.issue(where + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
+                                           "); give the upload's unique users once");
+        good = false;
+      } else if (!uu_val[g]) {
+        uu_val[g] = v;
+        uu_path[g] = where + ": " + name;
+      }
+    }
     if (good) col.add(where, metric, p);
   }
   if (out.rows == 0 && out.issues.empty())
     col.issue("line 2", "The upload holds no hourly points (only a header)");
   col.finish();
+  check_unique_users(out, rules, "", uu_path[0], uu_path[1], uu_val[0], uu_val[1]);
   return out;
 }
 
@@ -318,7 +380,31 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
     }
   }
   if (out.rows == 0 && out.issues.empty()) col.issue("metrics", "The upload holds no hourly points");
+  std::optional<std::int64_t> uu[2];
+  if (auto uit = body.find("uniqueUsers"); uit != body.end() && !uit->value().is_null()) {
+    if (!uit->value().is_object()) {
+      col.issue("uniqueUsers", "Expected an object {treatment, control} of distinct users per group");
+    } else {
+      const auto& o = uit->value().get_object();
+      const char* keys[2] = {"treatment", "control"};
+      for (int g = 0; g < 2; ++g) {
+        auto it = o.find(keys[g]);
+        if (it == o.end() || it->value().is_null()) continue;
+        const auto& x = it->value();
+        if (x.is_int64() && x.get_int64() >= 0) uu[g] = x.get_int64();
+        else if (x.is_uint64() && x.get_uint64() <= 9'000'000'000'000'000ULL) uu[g] = static_cast<std::int64_t>(x.get_uint64());
+        else if (x.is_double() && x.get_double() >= 0 && x.get_double() == std::floor(x.get_double()) && x.get_double() < 9e15)
+          uu[g] = static_cast<std::int64_t>(x.get_double());
+        else col.issue(std::string("uniqueUsers.") + keys[g], "Must be a non-negative integer");
+      }
+      for (const auto& kv : o)
+        if (kv.key() != "treatment" && kv.key() != "control")
+          col.issue("uniqueUsers." + std::string(kv.key()), "Unknown field; expected treatment and control");
+      if (!uu[0] && !uu[1] && o.empty()) col.issue("uniqueUsers", "Expected treatment and control");
+    }
+  }
   col.finish();
+  check_unique_users(out, rules, "uniqueUsers", "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
   return out;
 }
 

@@ -25,19 +25,32 @@ struct UploadRules {
   std::optional<domain::UnixSeconds> end;
   // Metric ids an upload may carry; empty: any id of lower-case letters and underscores.
   std::set<std::string> metrics;
+  // Start of the post period, for the uniqueUsers check (at most the post-period user-hours);
+  // unset: every hour counts.
+  std::optional<domain::UnixSeconds> start;
 };
 
 struct ParsedUpload {
   std::vector<domain::MetricSeries> metrics;  // sorted by timestamp within each metric
   std::vector<domain::FieldIssue> issues;     // at most kMaxReportedIssues (then a last "..." issue)
   std::size_t rows = 0;
+  // Distinct users per group over the post period, when the upload carries them (statistics.md,
+  // SRM): JSON `uniqueUsers {treatment, control}` beside `metrics`; CSV optional columns
+  // `uniqueUsersTreatment,uniqueUsersControl`.
+  std::optional<domain::UniqueUsers> unique_users;
 };
 
+// Optional CSV columns carrying the upload's unique users: one value per column for the whole
+// upload, on any row (typically the first), the same value wherever repeated, empty elsewhere.
+inline constexpr const char* kUniqueUsersTreatmentColumn = "uniqueUsersTreatment";
+inline constexpr const char* kUniqueUsersControlColumn = "uniqueUsersControl";
+
 // CSV with the header above (an extra `period` column, as the export writes, is accepted and
-// ignored). Issue paths are "line N" (the header is line 1), or "line N: column".
+// ignored; the optional unique-users columns above are read). Issue paths are "line N" (the header is line 1), or "line N: column".
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules);
 
-// {"metrics": {id: {"timeSeries": [{timestamp, treatmentValue, ...}, ...]}}}; issue paths are
+// {"metrics": {id: {"timeSeries": [{timestamp, treatmentValue, ...}, ...]}},
+//  "uniqueUsers": {"treatment": N, "control": N} (optional)}; issue paths are
 // JSON paths such as "metrics.conversion_rate.timeSeries.12.timestamp".
 ParsedUpload parse_results_json(const boost::json::object& body, const UploadRules& rules);
 

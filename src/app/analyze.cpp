@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -80,6 +81,7 @@ std::vector<domain::MetricValue> parse_metric_values(const json::value& v, std::
     m.improvement_direction = domain::parse_direction(str("improvementDirection")).value_or(domain::Direction::kIncrease);
     m.unit_size = num("unitSize").value_or(m.unit == "%" ? 0.01 : 1.0);
     m.version = static_cast<std::int64_t>(num("version").value_or(1));
+    if (auto g = str("valueGroup"); !g.empty()) m.value_group = g;
     out.push_back(m);
   }
   return out;
@@ -102,7 +104,10 @@ int run_analyze(const AnalyzeConfig& cfg) {
 
   std::string text;
   if (!read_all(cfg.file, text)) return fail("cannot read " + cfg.file);
+  auto design = domain::parse_analysis_design(cfg.design);
+  if (!design) return fail("--design must be did or paired");
   api::UploadRules rules;  // offline: any hour, any metric id
+  rules.start = *start;
   api::ParsedUpload parsed;
   std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (first != std::string::npos && text[first] == '{') {
@@ -146,14 +151,22 @@ int run_analyze(const AnalyzeConfig& cfg) {
   e.confidence_level = cfg.confidence;
   e.traffic_split = cfg.traffic_split;
   e.implementation_cost = cfg.implementation_cost;
+  e.analysis_design = *design;
   for (const auto& m : parsed.metrics) e.metrics.push_back(m.metric_id);
-  auto in = jobs::make_analysis_input(e, parsed.metrics, catalogue);
+  for (const auto& g : cfg.guardrails) {
+    if (std::find(e.metrics.begin(), e.metrics.end(), g) == e.metrics.end())
+      return fail("--guardrails: '" + g + "' is not a metric of " + cfg.file);
+    if (std::find(e.guardrail_metrics.begin(), e.guardrail_metrics.end(), g) != e.guardrail_metrics.end())
+      return fail("--guardrails: '" + g + "' is listed twice");
+    e.guardrail_metrics.push_back(g);
+  }
+  auto in = jobs::make_analysis_input(e, parsed.metrics, catalogue, parsed.unique_users);
   in.correction = *correction;
   auto out = stats::analyze(in);
 
   json::object doc = api::analysis_output_to_json(out);
   doc["status"] = "complete";
-  doc["version"] = jobs::kAnalysisVersion;
+  doc["version"] = out.version;
   doc["analysisTimestamp"] = domain::format_iso8601(domain::now_seconds());
   doc["confidenceLevel"] = cfg.confidence;
   json::object period;
@@ -170,6 +183,7 @@ int run_analyze(const AnalyzeConfig& cfg) {
     s["unit"] = m.unit;
     s["unitSize"] = m.unit_size;
     s["improvementDirection"] = domain::to_string(m.improvement_direction);
+    if (m.value_group) s["valueGroup"] = *m.value_group;
     snapshot[m.metric_id] = std::move(s);
   }
   doc["metricValuesSnapshot"] = std::move(snapshot);

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rallyuxr::app {
 
@@ -16,6 +17,8 @@ struct AnalyzeConfig {
   std::optional<double> implementation_cost;
   std::string metric_values_file;   // GET /metric-values JSON; empty: the default catalogue
   bool pretty = false;
+  std::string design = "did";       // the experiment's analysisDesign: did | paired
+  std::vector<std::string> guardrails;  // guardrail metric ids (must be metrics of the file)
 };
 
 // Prints the analysis JSON on stdout; errors on stderr. Returns the exit code.

@@ -53,6 +53,12 @@ std::vector<domain::MetricValue> default_catalogue(domain::UnixSeconds now) {
     m.last_updated = now;
     m.version = 1;
     m.updated_by = "system";
+    // These four price the same orders: only the first of them in an experiment counts toward
+    // its totals (statistics.md, economic impact).
+    const std::string id = r.id;
+    if (id == "conversion_rate" || id == "revenue_per_user" || id == "average_order_value" ||
+        id == "cart_abandonment_rate")
+      m.value_group = "orders";
     out.push_back(m);
   }
   return out;

@@ -43,6 +43,7 @@ json::object snapshot_of(const domain::MetricValue& m) {
   s["version"] = m.version;
   s["unitSize"] = m.unit_size;
   s["improvementDirection"] = domain::to_string(m.improvement_direction);
+  if (m.value_group) s["valueGroup"] = *m.value_group;
   return s;
 }
 
@@ -58,13 +59,17 @@ json::object period_of(const domain::Experiment& e) {
 
 stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
                                          const std::vector<domain::MetricSeries>& series,
-                                         const std::vector<domain::MetricValue>& catalogue) {
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users) {
   stats::AnalysisInput in;
   in.start_date = e.start_date;
   in.end_date = e.end_date;
   in.confidence_level = e.confidence_level;
   in.expected_treatment_share = e.traffic_split;
   in.implementation_cost = e.implementation_cost;
+  in.design = e.analysis_design;
+  in.guardrail_metrics = e.guardrail_metrics;
+  in.unique_users = unique_users;
   std::map<std::string, const domain::MetricSeries*> by_id;
   for (const auto& s : series) by_id[s.metric_id] = &s;
   for (const auto& id : e.metrics) {
@@ -72,9 +77,19 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
     in.metrics.push_back(it == by_id.end() ? domain::MetricSeries{id, {}} : *it->second);
   }
   for (const auto& m : catalogue)
-    if (by_id.count(m.metric_id) || std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) != e.metrics.end())
+    if (by_id.count(m.metric_id) || std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) != e.metrics.end()) {
       in.pricing[m.metric_id] = m.pricing();
+      if (m.value_group && !m.value_group->empty()) in.value_groups[m.metric_id] = *m.value_group;
+    }
+  // Running while the data do not reach the end of the period (the status run_analysis sets).
+  in.running = e.status != domain::ExperimentStatus::kArchived && !data_cover_period(e, in.metrics);
   return in;
+}
+
+bool data_cover_period(const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics) {
+  for (const auto& s : metrics)
+    if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) return false;
+  return true;
 }
 
 void run_generate_results(store::Store& store, const store::Job& job, const ProcessorOptions& opt) {
@@ -146,7 +161,8 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
   if (!results) throw std::runtime_error("experiment has no results to analyse");
   auto catalogue = store.list_metric_values();
 
-  auto in = make_analysis_input(e, results->metrics, catalogue);
+  // Unique users reach the analysis once the store keeps them with the results (pipeline work).
+  auto in = make_analysis_input(e, results->metrics, catalogue, std::nullopt);
   if (auto it = payload.find("correction"); it != payload.end() && it->value().is_string())
     in.correction = domain::parse_correction(it->value().get_string()).value_or(domain::Correction::kHolm);
   if (auto it = payload.find("confidenceLevel"); it != payload.end() && it->value().is_number())
@@ -159,7 +175,7 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
   doc["status"] = "complete";
-  doc["version"] = kAnalysisVersion;
+  doc["version"] = out.version;
   doc["resultsVersion"] = results->version;
   doc["confidenceLevel"] = in.confidence_level;
   json::object snapshot;
@@ -171,9 +187,7 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
   // Complete once the data reach the end of the period (always, for simulated data).
   std::optional<domain::ExperimentStatus> status;
   if (e.status != domain::ExperimentStatus::kArchived) {
-    bool covers = true;
-    for (const auto& s : in.metrics)
-      if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) covers = false;
+    const bool covers = data_cover_period(e, in.metrics);
     status = covers ? domain::ExperimentStatus::kComplete : domain::ExperimentStatus::kRunning;
   }
   store::Store::AnalysisFinish f;

@@ -4,14 +4,17 @@
 // worker retries. Idempotent: running a job twice leaves the same data. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "stats/analysis.hpp"
 #include "store/store.hpp"
 
 namespace rallyuxr::jobs {
 
-inline constexpr const char* kAnalysisVersion = "did-1.0.0";
+// The analysis method's version (statistics.md method 2); analyses stored by method 1 keep theirs.
+inline constexpr const char* kAnalysisVersion = stats::kMethodVersion;
 
 struct ProcessorOptions {
   // Testing aid: jobs of experiments whose name contains this text fail on purpose (empty: off).
@@ -24,9 +27,14 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
 // Marks a job failed for good and records a failed analysis carrying the error.
 void record_final_failure(store::Store& store, const store::Job& job, const std::string& error);
 
-// The analysis input for an experiment's results and the catalogue (shared with `rallyuxr analyze`).
+// The analysis input for an experiment's results and the catalogue (shared with `rallyuxr analyze`):
+// design, guardrails, trafficSplit, value groups, unique users and the period reach stats.
 stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
                                          const std::vector<domain::MetricSeries>& series,
-                                         const std::vector<domain::MetricValue>& catalogue);
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users = std::nullopt);
+
+// True when every metric's data reach the last hour of the period (the experiment is complete).
+bool data_cover_period(const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics);
 
 }  // namespace rallyuxr::jobs

@@ -1,12 +1,13 @@
-// The analysis method of shared/spec/statistics.md. See analysis.hpp and docs/statistics.md.
+// The analysis method of shared/spec/statistics.md, method version 2. See analysis.hpp and
+// docs/statistics.md.
 //
-// Numerics: every mean and variance is computed in two passes over the hourly points (sums, then
-// sums of squared deviations from the mean), which matches numpy/scipy to a few ulp and gives an
-// exact zero for a constant series (a constant series is also detected explicitly by min == max,
-// so rounding in the mean can never turn "no variation" into a tiny positive variance). Tail
-// probabilities use the survival function directly (cdf(complement(...))), never 1 - cdf. Boost
-// errors are mapped to NaN by the policy below, and every NaN/Inf is turned into std::nullopt with
-// a warning before it leaves this file.
+// Numerics: every mean and variance is computed in two passes (sums, then sums of squared
+// deviations from the mean), which matches numpy/scipy to a few ulp and gives an exact zero for a
+// constant series (a constant series is also detected explicitly by min == max, so rounding in the
+// mean can never turn "no variation" into a tiny positive variance). Tail probabilities use the
+// survival function directly (cdf(complement(...))), never 1 - cdf. Boost errors are mapped to NaN
+// by the policy below, and every NaN/Inf is turned into std::nullopt with a warning before it
+// leaves this file.
 #include "stats/analysis.hpp"
 
 #include <algorithm>
@@ -42,8 +43,10 @@ using ChiSquared = bm::chi_squared_distribution<double, Policy>;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kPower = 0.8;               // for the minimum detectable effect
-constexpr double kParallelTrendsAlpha = 0.05;
+constexpr double kTrendAlpha = 0.05;         // parallel trends / effect trend
 constexpr double kSrmAlpha = 0.001;
+constexpr std::int64_t kFullDayHours = 12;   // a counted block with fewer usable hours is partial
+constexpr std::size_t kFirstSequentialLook = 7;
 
 bool valid_df(double df) { return std::isfinite(df) && df > 0; }
 
@@ -72,6 +75,11 @@ std::optional<double> opt(double x) {
   return std::nullopt;
 }
 
+std::optional<Interval> opt_interval(double lo, double hi) {
+  if (!std::isfinite(lo) || !std::isfinite(hi)) return std::nullopt;
+  return Interval{std::min(lo, hi), std::max(lo, hi)};
+}
+
 std::string format_number(double x) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.3g", x);
@@ -93,51 +101,58 @@ bool usable(const domain::HourlyPoint& p) {
          std::isfinite(p.control_value);
 }
 
-// Mean and sample variance of one series, from two passes.
-struct Sample {
-  std::int64_t n = 0;
+// b(t) = floor((t - startDate) / 86,400 s).
+std::int64_t block_of(domain::UnixSeconds t, domain::UnixSeconds start) {
+  const std::int64_t diff = t - start;
+  std::int64_t q = diff / domain::kSecondsPerDay;
+  if (diff % domain::kSecondsPerDay != 0 && diff < 0) --q;
+  return q;
+}
+
+// Mean and sample variance (n-1) of values[first, last), two passes; the variance is exactly 0 for
+// a constant series and NaN for fewer than 2 values.
+struct Moments {
+  std::size_t n = 0;
   double mean = kNaN;
-  double var = kNaN;  // n-1 denominator; NaN when n < 2
+  double var = kNaN;
 };
 
-// Accumulates a series in two passes: add1 for every value, then finish1, then add2 for the same
-// values in any order, then result().
-class TwoPass {
- public:
-  void add1(double x) {
-    ++n_;
-    sum_ += x;
-    min_ = std::min(min_, x);
-    max_ = std::max(max_, x);
+template <class Get>
+Moments moments(std::size_t n, Get get) {
+  Moments m;
+  m.n = n;
+  if (n == 0) return m;
+  double sum = 0;
+  double lo = kInf;
+  double hi = -kInf;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = get(i);
+    sum += x;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
   }
-  void finish1() { mean_ = n_ > 0 ? sum_ / static_cast<double>(n_) : kNaN; }
-  void add2(double x) {
-    const double dev = x - mean_;
-    ss_ += dev * dev;
+  m.mean = sum / static_cast<double>(n);
+  if (n < 2) return m;
+  if (lo == hi) {
+    m.var = 0;
+    return m;
   }
-  // The sum of squared deviations, when computed outside add2.
-  void add_ss(double ss) { ss_ += ss; }
-  double mean() const { return mean_; }
-  std::int64_t n() const { return n_; }
-  bool constant() const { return n_ > 0 && min_ == max_; }
-  Sample result() const {
-    Sample s;
-    s.n = n_;
-    s.mean = mean_;
-    if (n_ >= 2) s.var = constant() ? 0.0 : ss_ / static_cast<double>(n_ - 1);
-    return s;
+  double ss = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double dev = get(i) - m.mean;
+    ss += dev * dev;
   }
+  m.var = ss / static_cast<double>(n - 1);
+  return m;
+}
 
- private:
-  std::int64_t n_ = 0;
-  double sum_ = 0;
-  double mean_ = kNaN;
-  double ss_ = 0;
-  double min_ = kInf;
-  double max_ = -kInf;
-};
+Moments moments(const std::vector<double>& v, std::size_t n) {
+  return moments(n, [&](std::size_t i) { return v[i]; });
+}
+Moments moments(const std::vector<double>& v) { return moments(v, v.size()); }
 
-// The estimator of statistics.md on the hourly differences d_t (or the dollar series z_t).
+// The block estimator of statistics.md on the block means of the post blocks (the first `k` of
+// them) and of the pre blocks (used by did only).
 struct Estimate {
   bool did = false;
   std::optional<double> delta;
@@ -145,40 +160,44 @@ struct Estimate {
   std::optional<double> df;
   std::optional<double> t;
   std::optional<double> p;
+  std::optional<double> q;          // F_t^{-1}(1 - alpha/2; df)
   std::optional<Interval> ci;
   std::optional<double> mde;
   std::optional<double> prob_up;    // F_t(t; df): probability the true effect is > 0
   std::optional<double> prob_down;  // 1 - F_t(t; df), as a survival function
+  double v0 = kNaN;                 // s^2(x_pre)/m0 (did)
   enum class Issue { kNone, kNoPost, kOnePost, kZeroSe, kNonFinite } issue = Issue::kNone;
 };
 
-Estimate estimate(const Sample& post, const Sample& pre, double alpha) {
+Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha) {
   Estimate e;
-  e.did = pre.n >= 2;
-  if (post.n == 0) {
+  e.did = did;
+  if (k == 0) {
     e.issue = Estimate::Issue::kNoPost;
     return e;
   }
-  e.delta = opt(e.did ? post.mean - pre.mean : post.mean);
-  if (post.n < 2) {
+  const Moments m1 = moments(post, k);
+  e.delta = opt(did ? m1.mean - pre.mean : m1.mean);
+  if (k < 2) {
     e.issue = Estimate::Issue::kOnePost;
     return e;
   }
-  const double n1 = static_cast<double>(post.n);
+  const double n1 = static_cast<double>(k);
   double se = kNaN;
   double df = kNaN;
-  if (e.did) {
+  if (did) {
     const double n0 = static_cast<double>(pre.n);
-    const double vn1 = post.var / n1;
+    const double vn1 = m1.var / n1;
     const double vn0 = pre.var / n0;
+    e.v0 = vn0;
     se = std::sqrt(vn1 + vn0);
     df = (vn1 + vn0) * (vn1 + vn0) / (vn1 * vn1 / (n1 - 1) + vn0 * vn0 / (n0 - 1));
   } else {
-    se = std::sqrt(post.var / n1);
+    se = std::sqrt(m1.var / n1);
     df = n1 - 1;
   }
   e.se = opt(se);
-  e.df = opt(df);  // NaN (0/0) for a DiD whose two periods are both constant
+  e.df = opt(df);  // NaN (0/0) for a did whose two periods are both constant
   if (!e.delta || !e.se) {
     e.issue = Estimate::Issue::kNonFinite;
     return e;
@@ -201,10 +220,9 @@ Estimate estimate(const Sample& post, const Sample& pre, double alpha) {
   const double tail = t_sf(std::fabs(t), df);  // S_t(|t|; df), computed directly
   e.p = opt(2 * tail);
   const double q = t_upper_quantile(alpha / 2, df);
+  e.q = opt(q);
   if (std::isfinite(q)) {
-    const double lo = delta - q * se;
-    const double hi = delta + q * se;
-    if (std::isfinite(lo) && std::isfinite(hi)) e.ci = Interval{lo, hi};
+    e.ci = opt_interval(delta - q * se, delta + q * se);
     e.mde = opt((q + t_quantile(kPower, df)) * se);
   }
   if (std::isfinite(tail)) {
@@ -216,125 +234,152 @@ Estimate estimate(const Sample& post, const Sample& pre, double alpha) {
   return e;
 }
 
-// Sums of one metric over its usable hours, per period.
-struct MetricSums {
-  TwoPass post_t, post_c, post_d;
-  TwoPass pre_t, pre_c, pre_d, pre_x;
-  std::int64_t size_treat = 0;
-  std::int64_t size_ctrl = 0;
-  std::int64_t excluded = 0;
-  // Centred cross-products of the pre-period regression of d on days.
-  double sxx = 0;
-  double sxd = 0;
-  double sdd = 0;
-};
+}  // namespace
 
-MetricSums accumulate(const domain::MetricSeries& series, domain::UnixSeconds start, domain::UnixSeconds end) {
-  // Local accumulators (kept in registers by the compiler), copied out at the end.
-  TwoPass post_t, post_c, post_d, pre_t, pre_c, pre_d, pre_x;
-  std::int64_t size_treat = 0;
-  std::int64_t size_ctrl = 0;
-  std::int64_t excluded = 0;
-  bool have_origin = false;
-  domain::UnixSeconds origin = 0;
-  constexpr double kDay = static_cast<double>(domain::kSecondsPerDay);
-  for (const auto& p : series.points) {
-    if (p.timestamp >= end) continue;
-    if (!usable(p)) {
-      ++excluded;
-      continue;
-    }
-    const double d = p.treatment_value - p.control_value;
-    if (p.timestamp >= start) {
-      post_t.add1(p.treatment_value);
-      post_c.add1(p.control_value);
-      post_d.add1(d);
-      size_treat = saturating_add(size_treat, p.treatment_sample_size);
-      size_ctrl = saturating_add(size_ctrl, p.control_sample_size);
+double sequential_half_width(double se, double n, double n_star, double alpha) {
+  if (!(se >= 0) || !(n >= 1) || !(n_star >= 1) || !(alpha > 0 && alpha < 1)) return kNaN;
+  const double la = std::log(alpha);
+  const double rho2 = (-2 * la + std::log(1 - 2 * la)) / n_star;
+  const double a = n * rho2 + 1;
+  return se * std::sqrt(n) * std::sqrt(2 * a * std::log(std::sqrt(a) / alpha) / (n * n * rho2));
+}
+
+double sequential_p_value(double delta, double se, double n, double n_star, double alpha) {
+  if (!(se > 0) || !(n >= 1) || !(n_star >= 1) || !(alpha > 0 && alpha < 1) || !std::isfinite(delta)) return kNaN;
+  const double la = std::log(alpha);
+  const double rho2 = (-2 * la + std::log(1 - 2 * la)) / n_star;
+  const double a = n * rho2 + 1;
+  return std::min(1.0, std::sqrt(a) * std::exp(-rho2 * n * delta * delta / (2 * se * se * a)));
+}
+
+namespace {
+
+// The always-valid interval over the daily looks.
+Sequential sequential(const std::vector<double>& post, const Moments& pre, bool did, double alpha,
+                      std::int64_t planned_post_days, bool& empty_intersection) {
+  Sequential s;
+  const std::size_t m1 = post.size();
+  const std::int64_t m0 = did ? static_cast<std::int64_t>(pre.n) : 0;
+  s.planned_blocks = std::max<std::int64_t>(planned_post_days + m0, static_cast<std::int64_t>(m1) + m0);
+  const double n_star = static_cast<double>(s.planned_blocks);
+  const std::size_t first = m1 >= kFirstSequentialLook ? kFirstSequentialLook : 2;
+  for (std::size_t k = first; k <= m1; ++k) {
+    const Estimate e = estimate(post, k, pre, did, alpha);
+    if (!e.delta || !e.se || !(*e.se > 0)) continue;
+    const double n = static_cast<double>(static_cast<std::int64_t>(k) + m0);
+    const double h = sequential_half_width(*e.se, n, n_star, alpha);
+    const double p = sequential_p_value(*e.delta, *e.se, n, n_star, alpha);
+    const double lo = *e.delta - h;
+    const double hi = *e.delta + h;
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !std::isfinite(p)) continue;
+    ++s.looks;
+    if (!s.interval) {
+      s.interval = Interval{lo, hi};
     } else {
-      if (!have_origin) {
-        origin = p.timestamp;
-        have_origin = true;
-      }
-      pre_t.add1(p.treatment_value);
-      pre_c.add1(p.control_value);
-      pre_d.add1(d);
-      pre_x.add1((static_cast<double>(p.timestamp) - static_cast<double>(origin)) / kDay);
-    }
-  }
-  post_t.finish1();
-  post_c.finish1();
-  post_d.finish1();
-  pre_t.finish1();
-  pre_c.finish1();
-  pre_d.finish1();
-  pre_x.finish1();
-  const bool need_post = post_d.n() >= 2;
-  const bool need_pre = pre_d.n() >= 2;
-  double sxx = 0;
-  double sxd = 0;
-  double sdd = 0;
-  if (need_post || need_pre) {
-    const double mean_x = pre_x.mean();
-    const double mean_d0 = pre_d.mean();
-    for (const auto& p : series.points) {
-      if (p.timestamp >= end || !usable(p)) continue;
-      const double d = p.treatment_value - p.control_value;
-      if (p.timestamp >= start) {
-        if (!need_post) continue;
-        post_t.add2(p.treatment_value);
-        post_c.add2(p.control_value);
-        post_d.add2(d);
+      const double a = std::max(s.interval->lower, lo);
+      const double b = std::min(s.interval->upper, hi);
+      if (a > b) {
+        s.interval = Interval{lo, hi};
+        empty_intersection = true;
       } else {
-        if (!need_pre) continue;
-        const double dx = (static_cast<double>(p.timestamp) - static_cast<double>(origin)) / kDay - mean_x;
-        const double dd = d - mean_d0;
-        sxx += dx * dx;
-        sxd += dx * dd;
-        sdd += dd * dd;
+        s.interval = Interval{a, b};
       }
     }
-    pre_d.add_ss(sdd);
+    s.p_value = s.p_value ? std::min(*s.p_value, p) : p;
   }
-  MetricSums s;
-  s.post_t = post_t;
-  s.post_c = post_c;
-  s.post_d = post_d;
-  s.pre_t = pre_t;
-  s.pre_c = pre_c;
-  s.pre_d = pre_d;
-  s.pre_x = pre_x;
-  s.size_treat = size_treat;
-  s.size_ctrl = size_ctrl;
-  s.excluded = excluded;
-  s.sxx = sxx;
-  s.sxd = sxd;
-  s.sdd = sdd;
+  s.decisive = m1 >= kFirstSequentialLook && s.p_value && *s.p_value <= alpha;
   return s;
 }
 
-// scipy.stats.linregress(x, d) over the pre period (n >= 3): slope and two-sided p-value.
-std::optional<ParallelTrends> parallel_trends(const MetricSums& s) {
-  const std::int64_t n = s.pre_d.n();
-  if (n < 3 || !(s.sxx > 0) || !std::isfinite(s.sxx) || !std::isfinite(s.sxd) || !std::isfinite(s.sdd)) {
-    return std::nullopt;
+// scipy.stats.linregress(block index, block mean): slope and two-sided p-value (n >= 3). A
+// constant series has slope 0 and p 1 exactly.
+struct BlockTrend {
+  double slope = 0;
+  std::optional<double> p_value;
+  bool flagged = false;
+};
+
+std::optional<BlockTrend> block_trend(const std::vector<std::int64_t>& index, const std::vector<double>& x) {
+  const std::size_t n = x.size();
+  if (n < 3) return std::nullopt;
+  const Moments mb = moments(n, [&](std::size_t i) { return static_cast<double>(index[i]); });
+  const Moments mx = moments(x);
+  BlockTrend tr;
+  if (mx.var == 0) {
+    tr.slope = 0;
+    tr.p_value = 1.0;
+    return tr;
   }
-  ParallelTrends pt;
-  const bool flat = s.pre_d.constant() || s.sdd == 0;
-  const double sxd = flat ? 0.0 : s.sxd;
-  pt.slope = sxd / s.sxx;
-  double r = 0;
-  if (!flat) {
-    r = sxd / std::sqrt(s.sxx * s.sdd);
-    r = std::clamp(r, -1.0, 1.0);
+  double sxx = 0, sxy = 0, syy = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double dx = static_cast<double>(index[i]) - mb.mean;
+    const double dy = x[i] - mx.mean;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
   }
+  if (!(sxx > 0) || !std::isfinite(sxy) || !std::isfinite(syy)) return std::nullopt;
+  tr.slope = sxy / sxx;
+  double r = sxy / std::sqrt(sxx * syy);
+  r = std::clamp(r, -1.0, 1.0);
   const double df = static_cast<double>(n - 2);
   constexpr double kTiny = 1.0e-20;  // as scipy
   const double t = r * std::sqrt(df / ((1.0 - r + kTiny) * (1.0 + r + kTiny)));
-  pt.p_value = opt(2 * t_sf(std::fabs(t), df));
-  pt.violated = pt.p_value && *pt.p_value < kParallelTrendsAlpha;
-  if (!std::isfinite(pt.slope)) return std::nullopt;
-  return pt;
+  tr.p_value = opt(2 * t_sf(std::fabs(t), df));
+  tr.flagged = tr.p_value && *tr.p_value < kTrendAlpha;
+  if (!std::isfinite(tr.slope)) return std::nullopt;
+  return tr;
+}
+
+// Daily blocks of one series (a metric's d_t, or the dollar series z_t).
+struct Blocks {
+  std::vector<std::int64_t> post_index, pre_index;
+  std::vector<double> post_x, pre_x;        // block means of d_t
+  std::vector<double> post_c, pre_c;        // block means of controlValue (metrics only)
+  std::vector<std::int64_t> post_hours;     // usable hours per post block
+  std::int64_t partial = 0;                 // counted blocks with fewer than 12 usable hours
+};
+
+// Hours as (timestamp, d, control), usable only, before the end; grouped into blocks.
+struct Hour {
+  domain::UnixSeconds ts;
+  double d;
+  double c;
+  double w;  // nT nC / (nT + nC)
+};
+
+Blocks make_blocks(std::vector<Hour>& hours, domain::UnixSeconds start) {
+  if (!std::is_sorted(hours.begin(), hours.end(), [](const Hour& a, const Hour& b) { return a.ts < b.ts; })) {
+    std::stable_sort(hours.begin(), hours.end(), [](const Hour& a, const Hour& b) { return a.ts < b.ts; });
+  }
+  Blocks b;
+  std::size_t i = 0;
+  while (i < hours.size()) {
+    const std::int64_t idx = block_of(hours[i].ts, start);
+    double sd = 0, sc = 0;
+    std::size_t j = i;
+    while (j < hours.size() && block_of(hours[j].ts, start) == idx) {
+      sd += hours[j].d;
+      sc += hours[j].c;
+      ++j;
+    }
+    const auto n = static_cast<std::int64_t>(j - i);
+    const double x = sd / static_cast<double>(n);
+    const double c = sc / static_cast<double>(n);
+    if (n < kFullDayHours) ++b.partial;
+    if (hours[i].ts >= start) {
+      b.post_index.push_back(idx);
+      b.post_x.push_back(x);
+      b.post_c.push_back(c);
+      b.post_hours.push_back(n);
+    } else {
+      b.pre_index.push_back(idx);
+      b.pre_x.push_back(x);
+      b.pre_c.push_back(c);
+    }
+    i = j;
+  }
+  return b;
 }
 
 bool valid_pricing(const domain::MetricPricing& p) {
@@ -376,6 +421,7 @@ void sanitize(MetricResult& r) {
   }
   fix_interval(r.confidence_interval);
   fix_interval(r.relative_confidence_interval);
+  fix_interval(r.adjusted_confidence_interval);
   if (r.parallel_trends) {
     fix(r.parallel_trends->p_value);
     if (!std::isfinite(r.parallel_trends->slope)) {
@@ -383,70 +429,114 @@ void sanitize(MetricResult& r) {
       dropped = true;
     }
   }
+  if (r.effect_trend) {
+    fix(r.effect_trend->p_value);
+    if (!std::isfinite(r.effect_trend->slope)) {
+      r.effect_trend.reset();
+      dropped = true;
+    }
+  }
+  if (r.sequential) {
+    fix(r.sequential->p_value);
+    fix_interval(r.sequential->interval);
+  }
   if (dropped) add_non_finite_warning(r);
 }
 
 struct MetricWork {
   const domain::MetricSeries* series = nullptr;
+  domain::Direction direction = domain::Direction::kIncrease;
   Estimate est;
   const domain::MetricPricing* pricing = nullptr;  // null when the metric has no usable pricing
 };
+
+bool want_did(const AnalysisInput& in, std::size_t pre_blocks) {
+  return in.design == domain::AnalysisDesign::kDid && pre_blocks >= 2;
+}
+
+std::int64_t planned_post_days(const AnalysisInput& in) {
+  if (in.end_date <= in.start_date) return 0;
+  const std::int64_t span = in.end_date - in.start_date;
+  return span / domain::kSecondsPerDay + (span % domain::kSecondsPerDay != 0 ? 1 : 0);
+}
 
 MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisInput& in, double alpha,
                             double confidence_level, domain::Direction direction, Estimate& est_out) {
   MetricResult r;
   r.confidence_level = confidence_level;
-  const MetricSums s = accumulate(series, in.start_date, in.end_date);
-  const Sample post_d = s.post_d.result();
-  const Sample pre_d = s.pre_d.result();
-  r.post_hours = post_d.n;
-  r.pre_hours = pre_d.n;
-  r.excluded_hours = s.excluded;
-  r.sample_size_treatment = s.size_treat;
-  r.sample_size_control = s.size_ctrl;
 
-  if (s.excluded > 0) {
-    r.warnings.push_back(plural(s.excluded, "hour was", "hours were") +
+  // Hourly figures: means, sample sizes, exclusions; usable hours go to the blocks.
+  std::vector<Hour> hours;
+  hours.reserve(series.points.size());
+  double st1 = 0, sc1 = 0, st0 = 0, sc0 = 0;
+  for (const auto& p : series.points) {
+    if (p.timestamp >= in.end_date) continue;
+    if (!usable(p)) {
+      ++r.excluded_hours;
+      continue;
+    }
+    const double nt = static_cast<double>(p.treatment_sample_size);
+    const double nc = static_cast<double>(p.control_sample_size);
+    hours.push_back({p.timestamp, p.treatment_value - p.control_value, p.control_value, nt * nc / (nt + nc)});
+    if (p.timestamp >= in.start_date) {
+      ++r.post_hours;
+      st1 += p.treatment_value;
+      sc1 += p.control_value;
+      r.sample_size_treatment = saturating_add(r.sample_size_treatment, p.treatment_sample_size);
+      r.sample_size_control = saturating_add(r.sample_size_control, p.control_sample_size);
+    } else {
+      ++r.pre_hours;
+      st0 += p.treatment_value;
+      sc0 += p.control_value;
+    }
+  }
+  if (r.post_hours > 0) {
+    r.treatment_mean = st1 / static_cast<double>(r.post_hours);  // a non-finite mean is caught by sanitize()
+    r.control_mean = sc1 / static_cast<double>(r.post_hours);
+  }
+  if (r.pre_hours > 0) {
+    r.pre_treatment_mean = st0 / static_cast<double>(r.pre_hours);
+    r.pre_control_mean = sc0 / static_cast<double>(r.pre_hours);
+  }
+  if (r.excluded_hours > 0) {
+    r.warnings.push_back(plural(r.excluded_hours, "hour was", "hours were") +
                          " excluded because a sample size was zero or a value was missing or not a number.");
   }
-  if (post_d.n > 0) {
-    r.treatment_mean = s.post_t.mean();  // a non-finite mean is caught by sanitize()
-    r.control_mean = s.post_c.mean();
-  }
-  if (pre_d.n > 0) {
-    r.pre_treatment_mean = s.pre_t.mean();
-    r.pre_control_mean = s.pre_c.mean();
+
+  Blocks b = make_blocks(hours, in.start_date);
+  r.post_blocks = static_cast<std::int64_t>(b.post_x.size());
+  r.pre_blocks = static_cast<std::int64_t>(b.pre_x.size());
+  if (b.partial > 0) {
+    r.warnings.push_back(plural(b.partial, "partial day", "partial days") +
+                         " (fewer than 12 usable hours) counted as full days; their means rest on fewer hours.");
   }
 
-  Estimate e = estimate(post_d, pre_d, alpha);
-  r.method = e.did ? "did" : "paired";
-  if (pre_d.n == 0) {
+  const bool did = want_did(in, b.pre_x.size());
+  r.method = did ? "did" : "paired";
+  if (in.design == domain::AnalysisDesign::kDid && !did) {
+    r.warnings.push_back("The design is difference-in-differences, but the pre-experiment period has " +
+                         plural(r.pre_blocks, "day", "days") +
+                         " with usable hours (at least 2 are needed), so the analysis fell back to the paired "
+                         "design; any difference that existed before the start is not removed.");
+  } else if (did && r.pre_blocks == 2) {
     r.warnings.push_back(
-        "No pre-experiment hours, so a paired comparison of treatment and control during the experiment was "
-        "used instead of difference-in-differences; any difference that existed before the start is not "
-        "removed.");
-  } else if (pre_d.n == 1) {
-    r.warnings.push_back(
-        "Only one usable pre-experiment hour (at least two are needed for difference-in-differences), so a "
-        "paired comparison of treatment and control during the experiment was used.");
-  } else if (pre_d.n == 2) {
-    r.warnings.push_back(
-        "Only two usable pre-experiment hours, so the parallel-trends check (which needs at least three) "
-        "was not run.");
+        "Only two pre-experiment days: the parallel-trends check needs three, so it was not run.");
   }
 
+  const Moments pre = moments(b.pre_x);
+  Estimate e = estimate(b.post_x, b.post_x.size(), pre, did, alpha);
   switch (e.issue) {
     case Estimate::Issue::kNoPost:
       r.warnings.push_back("No usable hours in the experiment period, so no effect can be estimated.");
       break;
     case Estimate::Issue::kOnePost:
       r.warnings.push_back(
-          "Only one usable hour in the experiment period; at least two are needed for a p-value and a "
-          "confidence interval.");
+          "Only one day of the experiment period has usable hours; at least two days are needed for a p-value "
+          "and a confidence interval.");
       break;
     case Estimate::Issue::kZeroSe:
       r.warnings.push_back(
-          "The hourly treatment-minus-control differences do not vary, so the standard error is zero and no "
+          "The daily treatment-minus-control differences do not vary, so the standard error is zero and no "
           "p-value or confidence interval can be computed.");
       break;
     case Estimate::Issue::kNonFinite:
@@ -465,6 +555,7 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
   r.minimum_detectable_effect = e.mde;
   r.probability_of_improvement = direction == domain::Direction::kDecrease ? e.prob_down : e.prob_up;
 
+  // Relative difference, and its interval by the delta method on the block moments.
   if (e.delta && r.treatment_mean) {
     const double baseline = *r.treatment_mean - *e.delta;
     if (baseline == 0) {
@@ -473,120 +564,202 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
           "difference cannot be computed.");
     } else if (std::isfinite(baseline)) {
       r.relative_difference = *e.delta / baseline;
-      if (e.ci) {
-        const double b = std::fabs(baseline);
-        r.relative_confidence_interval = Interval{e.ci->lower / b, e.ci->upper / b};
+    }
+  }
+  if (e.ci && e.q && e.se) {
+    const std::size_t m1 = b.post_x.size();
+    const double n1 = static_cast<double>(m1);
+    const Moments mx = moments(b.post_x);
+    const Moments mc = moments(b.post_c);
+    double cov = 0;
+    for (std::size_t i = 0; i < m1; ++i) cov += (b.post_x[i] - mx.mean) * (b.post_c[i] - mc.mean);
+    cov /= n1 - 1;
+    const double v0 = did ? e.v0 : 0.0;
+    const double big_b = mc.mean + (did ? pre.mean : 0.0);
+    const double var_d = *e.se * *e.se;
+    const double var_b = mc.var / n1 + v0;
+    const double cov_db = cov / n1 - v0;
+    const double delta = *e.delta;
+    if (big_b != 0 && std::isfinite(big_b)) {
+      const double rr = delta / big_b;
+      const double var_r = var_d / (big_b * big_b) + delta * delta * var_b / (big_b * big_b * big_b * big_b) -
+                           2 * delta * cov_db / (big_b * big_b * big_b);
+      if (var_r >= 0) {
+        const double w = *e.q * std::sqrt(var_r);
+        r.relative_confidence_interval = opt_interval(rr - w, rr + w);
       }
     }
   }
 
-  if (post_d.n >= 2 && e.delta) {
-    const Sample st = s.post_t.result();
-    const Sample sc = s.post_c.result();
-    const double n1 = static_cast<double>(post_d.n);
-    const double sp = std::sqrt(((n1 - 1) * st.var + (n1 - 1) * sc.var) / (2 * n1 - 2));
-    if (sp > 0 && std::isfinite(sp)) {
-      r.effect_size = *e.delta / sp;
-    } else if (sp == 0) {
+  // Cohen's d on the per-user scale: sigma^2 = sum w_t (d_t - x_b(t))^2 / (H - m1) over the usable
+  // post hours, w_t = nT nC / (nT + nC).
+  if (e.delta && r.post_hours - r.post_blocks >= 1) {
+    // The usable post hours are the tail of `hours` (sorted by time), block by block.
+    const std::size_t first_post = hours.size() - static_cast<std::size_t>(r.post_hours);
+    double num = 0;
+    std::size_t blk = 0;
+    std::int64_t in_blk = 0;
+    for (std::size_t i = first_post; i < hours.size(); ++i) {
+      if (in_blk == b.post_hours[blk]) {
+        ++blk;
+        in_blk = 0;
+      }
+      ++in_blk;
+      const double dev = hours[i].d - b.post_x[blk];
+      num += hours[i].w * dev * dev;
+    }
+    const double sigma = std::sqrt(num / static_cast<double>(r.post_hours - r.post_blocks));
+    if (sigma > 0 && std::isfinite(sigma)) {
+      r.effect_size = *e.delta / sigma;
+    } else if (sigma == 0) {
       r.warnings.push_back(
-          "Neither the treatment nor the control values vary from hour to hour, so the effect size (Cohen's d) "
-          "cannot be computed.");
+          "The hourly differences do not vary within days, so the effect size (Cohen's d) cannot be computed.");
     }
   }
 
-  if (pre_d.n >= 3) {
-    r.parallel_trends = parallel_trends(s);
-    if (r.parallel_trends && r.parallel_trends->violated) {
+  if (auto tr = block_trend(b.pre_index, b.pre_x)) r.parallel_trends = ParallelTrends{tr->slope, tr->p_value, tr->flagged};
+  if (r.parallel_trends && r.parallel_trends->violated && did) {
+    r.warnings.push_back(
+        "Treatment and control were already drifting apart before the experiment (parallel-trends check p = " +
+        format_number(*r.parallel_trends->p_value) + "), so the difference-in-differences estimate may be biased.");
+  }
+  if (auto tr = block_trend(b.post_index, b.post_x)) r.effect_trend = EffectTrend{tr->slope, tr->p_value, tr->flagged};
+  if (r.effect_trend && r.effect_trend->changing) {
+    r.warnings.push_back("The daily effect is changing over the experiment (trend p = " +
+                         format_number(*r.effect_trend->p_value) +
+                         "), for example a novelty effect wearing off; the annualized figure may be too high.");
+  }
+
+  if (b.post_x.size() >= 2) {
+    bool empty = false;
+    r.sequential = sequential(b.post_x, pre, did, alpha, planned_post_days(in), empty);
+    if (empty) {
       r.warnings.push_back(
-          "Treatment and control were already drifting apart before the experiment (parallel-trends check p = " +
-          format_number(*r.parallel_trends->p_value) +
-          "), so the difference-in-differences estimate may be biased.");
+          "Some daily sequential intervals did not overlap, so the sequential interval is the last day's.");
     }
   }
   est_out = std::move(e);
   return r;
 }
 
-Srm sample_ratio_mismatch(const std::vector<domain::MetricSeries>& metrics, const AnalysisInput& in) {
+}  // namespace
+
+namespace {
+
+Srm sample_ratio_mismatch(const AnalysisInput& in, const domain::MetricSeries* first) {
   Srm srm;
   srm.expected_treatment_share = in.expected_treatment_share;
-  if (metrics.empty()) return srm;
-  std::int64_t nt = 0;
-  std::int64_t nc = 0;
-  for (const auto& p : metrics.front().points) {
-    if (p.timestamp < in.start_date || p.timestamp >= in.end_date || !usable(p)) continue;
+  const double share = in.expected_treatment_share;
+  const bool share_ok = share > 0 && share < 1;
+  if (in.unique_users) {
+    srm.method = "users";
+    const double ot = static_cast<double>(in.unique_users->treatment);
+    const double oc = static_cast<double>(in.unique_users->control);
+    const double total = ot + oc;
+    if (!(total > 0) || ot < 0 || oc < 0) return srm;
+    srm.observed_treatment_share = opt(ot / total);
+    if (!share_ok) return srm;
+    const double et = total * share;
+    const double ec = total * (1 - share);
+    const double chi2 = (ot - et) * (ot - et) / et + (oc - ec) * (oc - ec) / ec;
+    srm.statistic = opt(chi2);
+    srm.chi_square = srm.statistic;
+    if (srm.statistic) {
+      srm.p_value = opt(chi2_sf(chi2, 1));
+      srm.detected = srm.p_value && *srm.p_value < kSrmAlpha;
+    }
+    return srm;
+  }
+  srm.method = "daily-share";
+  if (!first) return srm;
+  // Daily treatment shares over the usable post hours of the first metric.
+  std::vector<double> shares;
+  std::int64_t nt = 0, nc = 0, bt = 0, bc = 0;
+  std::int64_t current = std::numeric_limits<std::int64_t>::min();
+  auto flush = [&] {
+    if (bt + bc > 0) shares.push_back(static_cast<double>(bt) / (static_cast<double>(bt) + static_cast<double>(bc)));
+    bt = bc = 0;
+  };
+  std::vector<domain::HourlyPoint> pts;
+  for (const auto& p : first->points)
+    if (p.timestamp >= in.start_date && p.timestamp < in.end_date && usable(p)) pts.push_back(p);
+  if (!std::is_sorted(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; }))
+    std::stable_sort(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
+  for (const auto& p : pts) {
+    const std::int64_t idx = block_of(p.timestamp, in.start_date);
+    if (idx != current) {
+      flush();
+      current = idx;
+    }
+    bt = saturating_add(bt, p.treatment_sample_size);
+    bc = saturating_add(bc, p.control_sample_size);
     nt = saturating_add(nt, p.treatment_sample_size);
     nc = saturating_add(nc, p.control_sample_size);
   }
+  flush();
   const double total = static_cast<double>(nt) + static_cast<double>(nc);
-  if (!(total > 0)) return srm;
-  srm.observed_treatment_share = opt(static_cast<double>(nt) / total);
-  const double share = in.expected_treatment_share;
-  if (!(share > 0 && share < 1)) return srm;
-  const double et = total * share;
-  const double ec = total * (1 - share);
-  const double ot = static_cast<double>(nt);
-  const double oc = static_cast<double>(nc);
-  const double chi2 = (ot - et) * (ot - et) / et + (oc - ec) * (oc - ec) / ec;
-  srm.chi_square = opt(chi2);
-  if (srm.chi_square) {
-    srm.p_value = opt(chi2_sf(chi2, 1));
-    srm.detected = srm.p_value && *srm.p_value < kSrmAlpha;
-  }
+  if (total > 0) srm.observed_treatment_share = opt(static_cast<double>(nt) / total);
+  if (!share_ok || shares.size() < 2) return srm;
+  const Moments m = moments(shares);
+  const double se = std::sqrt(m.var / static_cast<double>(m.n));
+  if (!(se > 0) || !std::isfinite(se)) return srm;
+  const double t = (m.mean - share) / se;
+  srm.statistic = opt(t);
+  srm.p_value = opt(2 * t_sf(std::fabs(t), static_cast<double>(m.n - 1)));
+  srm.detected = srm.p_value && *srm.p_value < kSrmAlpha;
   return srm;
 }
 
-// The dollar series z_t over the hours usable for every priced metric, then the same estimator.
-Estimate total_dollar_estimate(const std::vector<MetricWork>& priced, const AnalysisInput& in, double alpha) {
-  const std::size_t m = priced.size();
-  std::vector<double> coef(m);
-  for (std::size_t j = 0; j < m; ++j) {
-    const auto& pr = *priced[j].pricing;
-    coef[j] = direction_sign(pr.direction) * (pr.dollars_per_unit / pr.unit_size);
-  }
-  // z_t, one metric at a time (a merge of sorted timestamps): the first priced metric lays out
-  // its hours, each further one adds its term to the hours it shares and drops the others.
-  struct Hour {
+// The dollar series z_t over the hours usable for every counted metric, as hours for the blocks.
+std::vector<Hour> dollar_hours(const std::vector<const MetricWork*>& counted, const AnalysisInput& in) {
+  std::vector<Hour> out;
+  struct Acc {
     domain::UnixSeconds ts;
     double z;
     bool ok;
   };
-  std::vector<Hour> hours;
-  for (std::size_t j = 0; j < m; ++j) {
-    const auto& pts = priced[j].series->points;
-    const double c = coef[j];
+  std::vector<Acc> acc;
+  for (std::size_t j = 0; j < counted.size(); ++j) {
+    const auto& pr = *counted[j]->pricing;
+    const double c = direction_sign(pr.direction) * (pr.dollars_per_unit / pr.unit_size);
+    std::vector<domain::HourlyPoint> pts;
+    pts.reserve(counted[j]->series->points.size());
+    for (const auto& p : counted[j]->series->points)
+      if (p.timestamp < in.end_date) pts.push_back(p);
+    if (!std::is_sorted(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; }))
+      std::stable_sort(pts.begin(), pts.end(), [](const auto& a, const auto& b) { return a.timestamp < b.timestamp; });
     if (j == 0) {
-      hours.reserve(pts.size());
-      for (const auto& pt : pts) {
-        if (pt.timestamp >= in.end_date) continue;
-        const bool ok = usable(pt);
-        hours.push_back({pt.timestamp, ok ? 0.0 + c * (pt.treatment_value - pt.control_value) : 0.0, ok});
+      acc.reserve(pts.size());
+      for (const auto& p : pts) {
+        const bool ok = usable(p);
+        acc.push_back({p.timestamp, ok ? 0.0 + c * (p.treatment_value - p.control_value) : 0.0, ok});
       }
       continue;
     }
     std::size_t k = 0;
-    for (auto& h : hours) {
+    for (auto& h : acc) {
       while (k < pts.size() && pts[k].timestamp < h.ts) ++k;
       if (k >= pts.size() || pts[k].timestamp != h.ts || !usable(pts[k])) {
         h.ok = false;
       } else if (h.ok) {
         h.z += c * (pts[k].treatment_value - pts[k].control_value);
       }
-      if (k < pts.size() && pts[k].timestamp == h.ts) ++k;
     }
   }
-  std::vector<std::pair<double, bool>> z;  // (z_t, is_post)
-  z.reserve(hours.size());
-  for (const auto& h : hours) {
-    if (h.ok) z.emplace_back(h.z, h.ts >= in.start_date);
-  }
-  TwoPass post;
-  TwoPass pre;
-  for (const auto& [v, is_post] : z) (is_post ? post : pre).add1(v);
-  post.finish1();
-  pre.finish1();
-  for (const auto& [v, is_post] : z) (is_post ? post : pre).add2(v);
-  return estimate(post.result(), pre.result(), alpha);
+  out.reserve(acc.size());
+  for (const auto& h : acc)
+    if (h.ok) out.push_back({h.ts, h.z, 0.0, 0.0});
+  return out;
+}
+
+std::string verdict_of(const std::optional<double>& p, bool significant, const std::optional<double>& delta,
+                       domain::Direction direction) {
+  if (!p) return "insufficient-data";
+  if (!significant || !delta) return "inconclusive";
+  const double signed_change = direction_sign(direction) * *delta;
+  if (signed_change > 0) return "win";
+  if (signed_change < 0) return "loss";
+  return "inconclusive";
 }
 
 }  // namespace
@@ -594,6 +767,7 @@ Estimate total_dollar_estimate(const std::vector<MetricWork>& priced, const Anal
 AnalysisOutput analyze(const AnalysisInput& input) {
   AnalysisOutput out;
   out.correction = input.correction;
+  out.design = input.design;
 
   double confidence_level = input.confidence_level;
   std::string level_warning;
@@ -623,18 +797,17 @@ AnalysisOutput analyze(const AnalysisInput& input) {
     if (!seen.insert(series.metric_id).second) continue;
     MetricWork w;
     w.series = &series;
-    domain::Direction direction = domain::Direction::kIncrease;
     const auto pit = input.pricing.find(series.metric_id);
     bool invalid_pricing = false;
     if (pit != input.pricing.end()) {
-      direction = pit->second.direction;
+      w.direction = pit->second.direction;
       if (valid_pricing(pit->second)) {
         w.pricing = &pit->second;
       } else {
         invalid_pricing = true;
       }
     }
-    MetricResult r = analyze_metric(series, input, alpha, confidence_level, direction, w.est);
+    MetricResult r = analyze_metric(series, input, alpha, confidence_level, w.direction, w.est);
     if (!level_warning.empty()) r.warnings.insert(r.warnings.begin(), level_warning);
     if (invalid_pricing) {
       r.warnings.push_back(
@@ -652,7 +825,7 @@ AnalysisOutput analyze(const AnalysisInput& input) {
     work.push_back(w);
   }
 
-  // Multiple-testing correction over the metrics that have a p-value.
+  // Multiple-testing correction over the metrics that have a p-value, and intervals that agree.
   {
     std::vector<double> p;
     std::vector<std::size_t> which;
@@ -663,28 +836,73 @@ AnalysisOutput analyze(const AnalysisInput& input) {
       }
     }
     const std::vector<double> adj = adjust_p_values(p, input.correction);
+    const double m = static_cast<double>(p.size());
     for (std::size_t k = 0; k < which.size(); ++k) {
       MetricResult& r = *results[which[k]];
+      const Estimate& e = work[which[k]].est;
       r.adjusted_p_value = adj[k];
       r.significant = adj[k] < alpha;
+      const double gamma = p[k] == 0 ? alpha / m : alpha * (p[k] / adj[k]);
+      if (e.delta && e.se && e.df) {
+        const double q = gamma == alpha && e.q ? *e.q : t_upper_quantile(gamma / 2, *e.df);
+        r.adjusted_confidence_interval = opt_interval(*e.delta - q * *e.se, *e.delta + q * *e.se);
+      }
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      results[i]->verdict =
+          verdict_of(results[i]->p_value, results[i]->significant, results[i]->absolute_difference, work[i].direction);
     }
   }
 
-  out.srm = sample_ratio_mismatch(input.metrics, input);
+  out.srm = sample_ratio_mismatch(input, work.empty() ? nullptr : work.front().series);
+
+  // Guardrails.
+  bool breached = false;
+  for (const auto& id : input.guardrail_metrics) {
+    const auto it = out.did_results.find(id);
+    if (it == out.did_results.end() || out.guardrails.count(id)) continue;
+    const MetricResult& r = it->second;
+    const domain::Direction dir = [&] {
+      const auto pit = input.pricing.find(id);
+      return pit == input.pricing.end() ? domain::Direction::kIncrease : pit->second.direction;
+    }();
+    std::string status = "ok";
+    if (r.verdict == "loss") {
+      status = "breached";
+      breached = true;
+    } else if (!r.adjusted_confidence_interval || !r.minimum_detectable_effect) {
+      status = "at-risk";  // no interval: a worsening cannot be ruled out
+    } else {
+      const double mde = *r.minimum_detectable_effect;
+      const bool worse = dir == domain::Direction::kDecrease ? r.adjusted_confidence_interval->upper > mde
+                                                              : r.adjusted_confidence_interval->lower < -mde;
+      if (worse) status = "at-risk";
+    }
+    out.guardrails[id] = status;
+  }
 
   // Economic impact.
   EconomicImpact& econ = out.economic_impact;
-  std::vector<MetricWork> priced;
-  double daily_sum = 0;
+  std::vector<const MetricWork*> counted;
+  std::map<std::string, std::string> group_owner;  // value group -> first metric of it
   for (std::size_t i = 0; i < work.size(); ++i) {
     const MetricWork& w = work[i];
     if (!w.pricing) continue;
-    priced.push_back(w);
     const auto& pr = *w.pricing;
     MetricImpact mi;
     mi.metric_value_used = pr.dollars_per_unit;
     mi.unit_size = pr.unit_size;
     mi.improvement_direction = pr.direction;
+    if (auto g = input.value_groups.find(w.series->metric_id); g != input.value_groups.end() && !g->second.empty()) {
+      mi.value_group = g->second;
+      auto [owner, first] = group_owner.emplace(g->second, w.series->metric_id);
+      if (!first) {
+        mi.counted_in_total = false;
+        results[i]->warnings.push_back("This metric prices the same money as " + owner->second + " (value group '" +
+                                       g->second + "'); it overlaps with that metric, so it is not added to the "
+                                       "totals.");
+      }
+    }
     const double factor = direction_sign(pr.direction) * (pr.dollars_per_unit / pr.unit_size);
     if (w.est.delta) {
       mi.metric_change = w.est.delta;
@@ -692,34 +910,65 @@ AnalysisOutput analyze(const AnalysisInput& input) {
       if (mi.daily_dollar_impact) mi.dollar_impact = opt(*mi.daily_dollar_impact * duration_days);
     }
     if (w.est.ci) {
-      const double a = factor * w.est.ci->lower * duration_days;
-      const double b = factor * w.est.ci->upper * duration_days;
-      if (std::isfinite(a) && std::isfinite(b)) mi.dollar_impact_interval = Interval{std::min(a, b), std::max(a, b)};
+      mi.dollar_impact_interval =
+          opt_interval(factor * w.est.ci->lower * duration_days, factor * w.est.ci->upper * duration_days);
     }
-    if (mi.dollar_impact) {
-      econ.total_impact += *mi.dollar_impact;
-      if (results[i]->significant) econ.significant_impact += *mi.dollar_impact;
+    if (mi.counted_in_total) {
+      counted.push_back(&w);
+      if (mi.dollar_impact && results[i]->significant) econ.significant_impact += *mi.dollar_impact;
     }
-    if (mi.daily_dollar_impact) daily_sum += *mi.daily_dollar_impact;
     econ.metric_breakdown.emplace(w.series->metric_id, std::move(mi));
   }
-  econ.annualized_impact = daily_sum * 365;
-  if (input.implementation_cost && std::isfinite(*input.implementation_cost) && *input.implementation_cost > 0) {
-    const double cost = *input.implementation_cost;
-    econ.roi_percentage = opt((econ.annualized_impact - cost) / cost * 100);
-  }
-  if (!priced.empty()) {
-    const Estimate z = total_dollar_estimate(priced, input, alpha);
+  if (!std::isfinite(econ.significant_impact)) econ.significant_impact = 0;
+
+  if (!counted.empty()) {
+    std::vector<Hour> zh = dollar_hours(counted, input);
+    Blocks zb = make_blocks(zh, input.start_date);
+    const bool did = want_did(input, zb.pre_x.size());
+    const Moments pre = moments(zb.pre_x);
+    const Estimate z = estimate(zb.post_x, zb.post_x.size(), pre, did, alpha);
+    if (z.delta) {
+      econ.total_impact = opt(*z.delta * duration_days);
+      econ.annualized_impact = opt(*z.delta * 365);
+    }
     if (z.ci) {
-      const double a = z.ci->lower * duration_days;
-      const double b = z.ci->upper * duration_days;
-      if (std::isfinite(a) && std::isfinite(b)) econ.total_impact_interval = Interval{std::min(a, b), std::max(a, b)};
+      econ.total_impact_interval = opt_interval(z.ci->lower * duration_days, z.ci->upper * duration_days);
+      econ.annualized_impact_interval = opt_interval(z.ci->lower * 365, z.ci->upper * 365);
+      econ.total_verdict = z.ci->lower > 0 ? "win" : z.ci->upper < 0 ? "loss" : "inconclusive";
     }
     econ.probability_of_positive_impact = z.prob_up;
+    if (zb.post_x.size() >= 2) {
+      bool empty = false;
+      Sequential s = sequential(zb.post_x, pre, did, alpha, planned_post_days(input), empty);
+      if (s.interval) {
+        s.interval = opt_interval(s.interval->lower, s.interval->upper);
+      }
+      if (s.p_value && !std::isfinite(*s.p_value)) s.p_value.reset();
+      econ.total_sequential = s;
+    }
   }
-  if (!std::isfinite(econ.total_impact)) econ.total_impact = 0;
-  if (!std::isfinite(econ.annualized_impact)) econ.annualized_impact = 0;
-  if (!std::isfinite(econ.significant_impact)) econ.significant_impact = 0;
+  if (input.implementation_cost && std::isfinite(*input.implementation_cost) && *input.implementation_cost > 0 &&
+      econ.annualized_impact) {
+    const double cost = *input.implementation_cost;
+    econ.roi_percentage = opt((*econ.annualized_impact - cost) / cost * 100);
+    if (econ.annualized_impact_interval) {
+      econ.roi_interval = opt_interval((econ.annualized_impact_interval->lower - cost) / cost * 100,
+                                       (econ.annualized_impact_interval->upper - cost) / cost * 100);
+    }
+  }
+
+  // Recommendation.
+  if (breached) {
+    out.recommendation = "do-not-ship";
+  } else if (econ.total_verdict == "win") {
+    out.recommendation = "ship";
+  } else if (econ.total_verdict == "loss") {
+    out.recommendation = "do-not-ship";
+  } else if (input.running && !(econ.total_sequential && econ.total_sequential->decisive)) {
+    out.recommendation = "keep-running";
+  } else {
+    out.recommendation = "inconclusive";
+  }
   return out;
 }
 

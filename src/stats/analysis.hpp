@@ -1,8 +1,13 @@
-// The analysis method of shared/spec/statistics.md: difference-in-differences (or paired) per metric,
-// SRM, multiple-testing correction and economic impact. Pure functions over plain data; thread-safe.
-// Every figure that cannot be computed is std::nullopt (JSON null), never NaN or Infinity.
+// The analysis method of shared/spec/statistics.md, method version 2: daily blocks, the
+// pre-registered design (difference-in-differences or paired), Welch / one-sample t on block
+// means, the always-valid sequential interval, SRM on unique users or daily shares, multiple-testing
+// correction with agreeing adjusted intervals, verdicts, guardrails and the economic impact from
+// one more run of the block estimator on the dollar series. Pure functions over plain data;
+// thread-safe. Every figure that cannot be computed is std::nullopt (JSON null), never NaN or
+// Infinity.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,19 +17,39 @@
 
 namespace rallyuxr::stats {
 
+// The `version` of a method-2 analysis document. Analyses stored by method 1 ("did-1.0.0") keep
+// their figures and version; they are stored documents and are never recomputed on read.
+inline constexpr const char* kMethodVersion = "did-2.0.0";
+
 struct Interval {
   double lower = 0;
   double upper = 0;
 };
 
+// Least-squares slope of the daily block means on the block index (scipy.stats.linregress), over
+// the pre blocks (parallel trends) or the post blocks (effect trend).
 struct ParallelTrends {
-  double slope = 0;                  // of d_t per day over the pre period
-  std::optional<double> p_value;     // two-sided, as scipy.stats.linregress
+  double slope = 0;                  // per day
+  std::optional<double> p_value;     // two-sided
   bool violated = false;             // p < 0.05
+};
+struct EffectTrend {
+  double slope = 0;                  // per day
+  std::optional<double> p_value;     // two-sided
+  bool changing = false;             // p < 0.05: e.g. a novelty effect wearing off
+};
+
+// The always-valid interval over the daily looks (statistics.md, "Sequential").
+struct Sequential {
+  std::optional<Interval> interval;  // running intersection over the looks
+  std::optional<double> p_value;     // running minimum over the looks
+  bool decisive = false;             // p <= alpha, and only when m1 >= 7
+  std::int64_t looks = 0;
+  std::int64_t planned_blocks = 0;   // N*
 };
 
 struct MetricResult {
-  std::string method;                // "did" | "paired"
+  std::string method;                // "did" | "paired" (after the fallback)
   std::optional<double> treatment_mean;
   std::optional<double> control_mean;
   std::optional<double> pre_treatment_mean;
@@ -37,25 +62,33 @@ struct MetricResult {
   std::optional<double> p_value;
   std::optional<double> adjusted_p_value;
   bool significant = false;
+  std::string verdict = "insufficient-data";  // "win" | "loss" | "inconclusive" | "insufficient-data"
   double confidence_level = 95;
   std::optional<Interval> confidence_interval;
+  std::optional<Interval> adjusted_confidence_interval;
   std::optional<Interval> relative_confidence_interval;
-  std::int64_t sample_size_control = 0;
+  std::int64_t sample_size_control = 0;     // user-hours: a returning user counts once per hour
   std::int64_t sample_size_treatment = 0;
-  std::optional<double> effect_size;  // Cohen's d
+  std::optional<double> effect_size;        // Cohen's d on the per-user scale
   std::optional<double> probability_of_improvement;
   std::optional<double> minimum_detectable_effect;
   std::int64_t post_hours = 0;
   std::int64_t pre_hours = 0;
   std::int64_t excluded_hours = 0;
-  std::optional<ParallelTrends> parallel_trends;
+  std::int64_t post_blocks = 0;             // m1
+  std::int64_t pre_blocks = 0;              // m0
+  std::optional<ParallelTrends> parallel_trends;  // with at least 3 pre blocks
+  std::optional<EffectTrend> effect_trend;        // with at least 3 post blocks
+  std::optional<Sequential> sequential;
   std::vector<std::string> warnings;
 };
 
 struct Srm {
-  std::optional<double> chi_square;
+  std::string method = "daily-share";      // "users" | "daily-share"
+  std::optional<double> statistic;         // chi-square (users) or t (daily-share)
+  std::optional<double> chi_square;        // = statistic for "users", null for "daily-share"
   std::optional<double> p_value;
-  bool detected = false;
+  bool detected = false;                   // p < 0.001
   double expected_treatment_share = 0.5;
   std::optional<double> observed_treatment_share;
 };
@@ -68,15 +101,21 @@ struct MetricImpact {
   std::optional<Interval> dollar_impact_interval;
   double unit_size = 1;
   domain::Direction improvement_direction = domain::Direction::kIncrease;
+  std::optional<std::string> value_group;
+  bool counted_in_total = true;
 };
 
 struct EconomicImpact {
-  double total_impact = 0;
+  std::optional<double> total_impact;              // delta_z * durationDays
   std::optional<Interval> total_impact_interval;
   std::optional<double> probability_of_positive_impact;
-  double annualized_impact = 0;
+  std::string total_verdict = "insufficient-data";
+  std::optional<Sequential> total_sequential;      // on z, in dollars per day
+  std::optional<double> annualized_impact;         // delta_z * 365
+  std::optional<Interval> annualized_impact_interval;
   double significant_impact = 0;
   std::optional<double> roi_percentage;
+  std::optional<Interval> roi_interval;
   double duration_days = 0;
   std::map<std::string, MetricImpact> metric_breakdown;
 };
@@ -85,13 +124,23 @@ struct AnalysisInput {
   domain::UnixSeconds start_date = 0;   // post period is [start_date, end_date)
   domain::UnixSeconds end_date = 0;
   double confidence_level = 95;         // 80..99.9
-  double expected_treatment_share = 0.5;
+  double expected_treatment_share = 0.5;  // the experiment's trafficSplit
   domain::Correction correction = domain::Correction::kHolm;
+  domain::AnalysisDesign design = domain::AnalysisDesign::kDid;  // pre-registered
   std::optional<double> implementation_cost;
-  // The experiment's metrics in its own order; the first one is used for the SRM check.
+  // The experiment's metrics in its own order; the first one is used for the daily-share SRM check.
   std::vector<domain::MetricSeries> metrics;
   // Pricing per metric id; a metric without pricing gets statistics but no dollar figures.
   std::map<std::string, domain::MetricPricing> pricing;
+  // Value group per metric id (metrics without one always count toward the totals).
+  std::map<std::string, std::string> value_groups;
+  // Metrics that must not get worse (a subset of `metrics`).
+  std::vector<std::string> guardrail_metrics;
+  // Distinct users per group over the post period, when the results carry them.
+  std::optional<domain::UniqueUsers> unique_users;
+  // True while the experiment runs (its data do not yet reach the end of the period): the
+  // recommendation is then "keep-running" rather than "inconclusive".
+  bool running = false;
 };
 
 struct AnalysisOutput {
@@ -99,10 +148,19 @@ struct AnalysisOutput {
   EconomicImpact economic_impact;
   Srm srm;
   domain::Correction correction = domain::Correction::kHolm;
+  domain::AnalysisDesign design = domain::AnalysisDesign::kDid;  // as asked (per metric: `method`)
   double alpha = 0.05;
   double duration_days = 0;
+  std::map<std::string, std::string> guardrails;  // metricId -> "ok" | "at-risk" | "breached"
+  std::string recommendation = "inconclusive";   // "ship" | "do-not-ship" | "keep-running" | "inconclusive"
+  std::string version = kMethodVersion;
 };
 
 AnalysisOutput analyze(const AnalysisInput& input);
+
+// The sequential half-width h(N) and p-value p(N) of statistics.md for one look (exposed for the
+// spec's test vectors). NaN when an argument is out of range.
+double sequential_half_width(double se, double n, double n_star, double alpha);
+double sequential_p_value(double delta, double se, double n, double n_star, double alpha);
 
 }  // namespace rallyuxr::stats
