@@ -3,7 +3,7 @@
 // coverage of the 95% intervals, false positives, power and the daily-peeking false positives.
 //
 //   rallyuxr_calibration [--replications N] [--threads T] [--method analyze|hourly|blocks]
-//                        [--families id,id,...] [--days 14,28] [--check N]
+//                        [--families id,id,...] [--days 14,28] [--design did|paired] [--check N]
 //
 // --method analyze (the default) scores stats::analyze as built; hourly is method 1 (every hour an
 // observation) and blocks is method 2 restated from the spec inside the harness. --check N compares
@@ -58,17 +58,28 @@ int run_check(const std::vector<const Family*>& fams, int n) {
   const bool method2 = has_sequential<rallyuxr::stats::MetricResult>();
   const Method restated = method2 ? Method::kBlocks : Method::kHourly;
   std::printf("cross-check: stats::analyze (method %d) against the harness's %s restatement, %d replications "
-              "per family and design\n", method2 ? 2 : 1, to_string(restated), n);
-  double worst = 0;
-  long compared = 0, mismatched_existence = 0;
+              "per family, length, arm%s\n", method2 ? 2 : 1, to_string(restated), n, method2 ? " and design" : "");
+  double worst = 0, worst_sequential = 0;
+  long compared = 0, mismatched_existence = 0, decisions_differ = 0, totals_differ = 0;
   for (const Family* f : fams) {
     for (int days : {14, 28}) {
-      for (double lift : {0.0, 0.05}) {
-        Cell cell{f, days, 7, lift};
+      for (int cell_index = 0; cell_index < (method2 ? 4 : 2); ++cell_index) {
+        const double lift = cell_index % 2 == 0 ? 0.0 : 0.05;
+        const auto design = cell_index < 2 ? rallyuxr::domain::AnalysisDesign::kDid
+                                           : rallyuxr::domain::AnalysisDesign::kPaired;
+        Cell cell{f, days, 7, lift, design};
         for (int r = 0; r < n; ++r) {
           const auto seed = replication_seed(cell, r);
           const Replication a = run_replication(cell, Method::kAnalyze, seed);
           const Replication b = run_replication(cell, restated, seed);
+          if (method2) {
+            // The sequential interval and its decision, and the dollar total's interval.
+            const double scale = std::max({std::fabs(a.sequential_width), std::fabs(b.sequential_width), 1e-300});
+            worst_sequential = std::max(worst_sequential, std::fabs(a.sequential_width - b.sequential_width) / scale);
+            decisions_differ += a.peeking_positive != b.peeking_positive;
+          }
+          totals_differ += a.total_interval != b.total_interval || a.total_covered != b.total_covered ||
+                           a.total_excludes_zero != b.total_excludes_zero;
           for (int m = 0; m < kMetrics; ++m) {
             if (a.interval[m] != b.interval[m]) {
               ++mismatched_existence;
@@ -86,8 +97,16 @@ int run_check(const std::vector<const Family*>& fams, int n) {
     }
   }
   std::printf("compared %ld intervals: largest difference %.3g relative to the interval's size; %ld "
-              "disagreed on whether an interval exists\n", compared, worst, mismatched_existence);
-  return worst <= 1e-9 && mismatched_existence == 0 ? 0 : 1;
+              "disagreed on whether an interval exists; dollar totals scored differently: %ld\n", compared, worst,
+              mismatched_existence, totals_differ);
+  if (method2) {
+    std::printf("sequential intervals (conversion): largest relative difference in width %.3g; decisions that "
+                "differ: %ld\n", worst_sequential, decisions_differ);
+  }
+  return worst <= 1e-9 && worst_sequential <= 1e-9 && mismatched_existence == 0 && decisions_differ == 0 &&
+                 totals_differ == 0
+             ? 0
+             : 1;
 }
 
 }  // namespace
@@ -99,6 +118,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> family_ids;
   std::vector<int> designs{14, 28};
   int check = 0;
+  auto design = rallyuxr::domain::AnalysisDesign::kDid;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -121,6 +141,13 @@ int main(int argc, char** argv) {
     else if (a == "--days") {
       designs.clear();
       for (const auto& d : split(value())) designs.push_back(std::atoi(d.c_str()));
+    } else if (a == "--design") {
+      const std::string d = value();
+      if (d != "did" && d != "paired") {
+        std::fprintf(stderr, "--design: did or paired\n");
+        return 2;
+      }
+      design = d == "did" ? rallyuxr::domain::AnalysisDesign::kDid : rallyuxr::domain::AnalysisDesign::kPaired;
     } else if (a == "--check") check = std::atoi(value().c_str());
     else {
       std::fprintf(stderr, "unknown option %s (see the comment at the top of bench/calibration.cpp)\n", a.c_str());
@@ -153,9 +180,10 @@ int main(int argc, char** argv) {
   char date[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-  std::printf("Calibration, %s: method %s (%s), %d replications per cell (A/A and a 5%% lift on both metrics), "
-              "7-day pre period, %d thread(s).\n\n",
+  std::printf("Calibration, %s: method %s (%s), design %s, %d replications per cell (A/A and a 5%% lift on both "
+              "metrics), 7-day pre period, %d thread(s).\n\n",
               date, to_string(method), method2 ? "method 2: daily blocks" : "method 1: hourly observations",
+              method2 ? (design == rallyuxr::domain::AnalysisDesign::kDid ? "did" : "paired") : "hourly did",
               replications, threads);
   std::printf("| family | days | lag-1 ACF | coverage: conversion | coverage: revenue | coverage: $ total | "
               "A/A false positives: conversion | A/A false positives: $ total | power (5%% lift): conversion | "
@@ -165,8 +193,8 @@ int main(int argc, char** argv) {
   int failures = 0;
   for (const Family* f : fams) {
     for (int days : designs) {
-      const Summary aa = run_cell({f, days, 7, 0.0}, method, replications, threads);
-      const Summary lift = run_cell({f, days, 7, 0.05}, method, replications, threads);
+      const Summary aa = run_cell({f, days, 7, 0.0, design}, method, replications, threads);
+      const Summary lift = run_cell({f, days, 7, 0.05, design}, method, replications, threads);
       double cov[kMetrics];
       for (int m = 0; m < kMetrics; ++m) {
         cov[m] = pct(aa.covered[m] + lift.covered[m], aa.runs + lift.runs);

@@ -274,6 +274,12 @@ void set_unique_users(In& in, const domain::UniqueUsers& users) {
   if constexpr (requires { in.unique_users = users; }) in.unique_users = users;
 }
 
+// The pre-registered design, when the build's analysis takes one (method 2).
+template <class In>
+void set_design(In& in, domain::AnalysisDesign design) {
+  if constexpr (requires { in.design = design; }) in.design = design;
+}
+
 }  // namespace
 
 std::vector<Family> families() {
@@ -345,6 +351,7 @@ std::uint64_t replication_seed(const Cell& cell, int r) {
   h = rng::mix64(h ^ static_cast<std::uint64_t>(cell.post_days) * 0x9e3779b97f4a7c15ULL);
   h = rng::mix64(h ^ static_cast<std::uint64_t>(cell.pre_days + 1000) * 0xc2b2ae3d27d4eb4fULL);
   h = rng::mix64(h ^ static_cast<std::uint64_t>(std::llround(cell.lift * 1e6) + (1LL << 40)));
+  // The design does not enter the seed: did and paired analyse the same simulated experiments.
   return rng::mix64(h ^ static_cast<std::uint64_t>(r));
 }
 
@@ -390,6 +397,7 @@ Replication run_replication(const Cell& cell, Method method, std::uint64_t seed)
       ain.pricing[kMetricIds[m]] = domain::MetricPricing{kPrice[m], kUnitSize[m], domain::Direction::kIncrease};
     }
     set_unique_users(ain, data.unique_users);
+    set_design(ain, cell.design);
     const auto out = stats::analyze(ain);
     for (int m = 0; m < kMetrics; ++m) {
       const auto& res = out.did_results.at(kMetricIds[m]);
@@ -451,9 +459,11 @@ Replication run_replication(const Cell& cell, Method method, std::uint64_t seed)
   }
 
   // Method 2 restated from the spec: did with >= 2 pre blocks, else paired.
+  const bool paired = cell.design == domain::AnalysisDesign::kPaired;
   for (int m = 0; m < kMetrics; ++m) {
-    const Blocks b = daily_blocks(hourly_differences(data.metrics[static_cast<std::size_t>(m)], in.end_date),
-                                  in.start_date);
+    Blocks b = daily_blocks(hourly_differences(data.metrics[static_cast<std::size_t>(m)], in.end_date),
+                            in.start_date);
+    if (paired) b.pre.clear();
     const Estimate e = welch_or_paired(b.post, b.pre.size() >= 2 ? b.pre : std::vector<double>{}, b.post.size());
     score_interval(r, m, e.ok, e.lower, e.upper, truth[m]);
     if (m == 0) {
@@ -462,7 +472,8 @@ Replication run_replication(const Cell& cell, Method method, std::uint64_t seed)
       if (s.ok) r.sequential_width = s.upper - s.lower;
     }
   }
-  const Blocks zb = daily_blocks(total, in.start_date);
+  Blocks zb = daily_blocks(total, in.start_date);
+  if (paired) zb.pre.clear();
   const Estimate z = welch_or_paired(zb.post, zb.pre.size() >= 2 ? zb.pre : std::vector<double>{}, zb.post.size());
   if (z.ok) {
     r.total_interval = true;

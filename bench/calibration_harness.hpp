@@ -47,6 +47,8 @@ struct Cell {
   int post_days = 14;
   int pre_days = 7;
   double lift = 0.0;  // relative lift applied to both metrics (0 = A/A)
+  // The pre-registered design (method 2; method 1 always subtracts a pre period of >= 2 hours).
+  domain::AnalysisDesign design = domain::AnalysisDesign::kDid;
 };
 
 // The two metrics every replication analyses: conversion rate (a rate) and revenue per user
