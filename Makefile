@@ -43,6 +43,26 @@ test: deps-test build web
 	@scripts/run-fuzz.sh --smoke
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2
 
+# The fast loops: each builds only what its suite needs and ends with the runner's summary line.
+# Unit tests (one gtest binary, well under a minute) after the module-boundary checks.
+test-unit: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target unit_tests
+	cd $(BUILD_DIR) && ctest -L modules --output-on-failure --no-tests=error
+	$(BUILD_DIR)/tests/unit_tests
+
+# The real binary over real sockets, on SQLite (the PostgreSQL runs are part of `make test`).
+test-integration: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target rallyuxr
+	cd $(BUILD_DIR) && ctest -L integration -LE postgres --output-on-failure --no-tests=error -j 2
+
+# The dashboard in headless Chromium against the real binary. Configures again so that CMake
+# finds node (installed first) and defines the test.
+test-e2e: web
+	@scripts/install-deps.sh e2e
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target rallyuxr
+	cd $(BUILD_DIR) && ctest -L e2e --output-on-failure --no-tests=error
+
 test-sanitizers:
 	@scripts/test-sanitizers.sh
 
@@ -57,8 +77,7 @@ fuzz:
 bench: deps
 	@scripts/install-deps.sh bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench rallyuxr_check_text_writers
-	build-bench/bench/rallyuxr_check_text_writers
+	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
 

@@ -5,12 +5,15 @@
 #include <set>
 #include <string>
 
-#include "api/analysis_json.hpp"
-#include "api/json_io.hpp"
-#include "api/json_parse.hpp"
-#include "api/json_text.hpp"
-#include "api/results_io.hpp"
+#include "api/response.hpp"
 #include "api/validation.hpp"
+#include "codec/analysis_json.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/json_text.hpp"
+#include "codec/json_writer.hpp"
+#include "codec/resources_json.hpp"
+#include "codec/results_io.hpp"
+#include "codec/results_json.hpp"
 #include "fixtures.hpp"
 
 namespace rallyuxr::bench {
@@ -18,13 +21,14 @@ namespace {
 
 namespace json = boost::json;
 
-// The whole path of GET /experiments/{id}/results for the results part: DOM, then text.
+// The results part of GET /experiments/{id}/results: the streaming writer (codec/results_json).
 void BM_ResultsJson(benchmark::State& state) {
   auto e = experiment(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   auto r = stored_results(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string text = api::to_json_text(api::results_to_json(e, r));
+    std::string text;
+    codec::append_results_json(text, e, r.metrics, r.generated_at, r.version);
     bytes = text.size();
     benchmark::DoNotOptimize(text);
   }
@@ -33,36 +37,12 @@ void BM_ResultsJson(benchmark::State& state) {
 }
 BENCHMARK(BM_ResultsJson)->Args({kMetrics, kPostDays})->Args({3, 14})->Unit(benchmark::kMillisecond);
 
-// The two halves of BM_ResultsJson, to see where the time goes.
-void BM_ResultsJson_BuildDom(benchmark::State& state) {
-  auto e = experiment();
-  auto r = stored_results();
-  for (auto _ : state) {
-    auto o = api::results_to_json(e, r);
-    benchmark::DoNotOptimize(o);
-  }
-}
-BENCHMARK(BM_ResultsJson_BuildDom)->Unit(benchmark::kMillisecond);
-
-void BM_ResultsJson_DomToText(benchmark::State& state) {
-  auto e = experiment();
-  json::value doc = api::results_to_json(e, stored_results());
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    std::string text = api::to_json_text(doc);
-    bytes = text.size();
-    benchmark::DoNotOptimize(text);
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
-}
-BENCHMARK(BM_ResultsJson_DomToText)->Unit(benchmark::kMillisecond);
-
 // The analysis document of that experiment (what the worker stores and the results endpoint sends).
 void BM_AnalysisJson(benchmark::State& state) {
   auto out = stats::analyze(analysis_input());
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string text = api::to_json_text(api::analysis_output_to_json(out));
+    std::string text = codec::to_json_text(codec::analysis_output_to_json(out));
     bytes = text.size();
     benchmark::DoNotOptimize(text);
   }
@@ -73,10 +53,10 @@ BENCHMARK(BM_AnalysisJson)->Unit(benchmark::kMicrosecond);
 
 // Reading a stored analysis document back (GET .../results parses it before sending it on).
 void BM_AnalysisJsonParse(benchmark::State& state) {
-  std::string text = api::to_json_text(api::analysis_output_to_json(stats::analyze(analysis_input())));
+  std::string text = codec::to_json_text(codec::analysis_output_to_json(stats::analyze(analysis_input())));
   for (auto _ : state) {
     boost::system::error_code ec;
-    auto v = api::parse_json_exact(text, ec);
+    auto v = codec::parse_json_exact(text, ec);
     benchmark::DoNotOptimize(v);
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
@@ -105,7 +85,7 @@ void BM_ValidateCreate(benchmark::State& state) {
   std::string body = kCreateBody;
   for (auto _ : state) {
     boost::system::error_code ec;
-    auto v = api::parse_json_exact(body, ec, 64);
+    auto v = codec::parse_json_exact(body, ec, 64);
     auto e = api::parse_create_experiment(v.as_object(), known);
     benchmark::DoNotOptimize(e);
   }
@@ -123,14 +103,14 @@ void BM_ParseResultsCsv(benchmark::State& state) {
       if (p.timestamp >= e.start_date) m.points.push_back(p);
     post.push_back(std::move(m));
   }
-  std::string csv = api::results_to_csv(post, e.start_date);
-  api::UploadRules rules;
+  std::string csv = codec::results_to_csv(post, e.start_date);
+  codec::UploadRules rules;
   rules.earliest = e.start_date - 30 * domain::kSecondsPerDay;
   rules.end = e.end_date;
   rules.metrics.insert(e.metrics.begin(), e.metrics.end());
   std::size_t rows = 0;
   for (auto _ : state) {
-    auto parsed = api::parse_results_csv(csv, rules);
+    auto parsed = codec::parse_results_csv(csv, rules);
     if (!parsed.issues.empty()) state.SkipWithError(parsed.issues.front().message.c_str());
     rows = parsed.rows;
     benchmark::DoNotOptimize(parsed);
@@ -141,64 +121,30 @@ void BM_ParseResultsCsv(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseResultsCsv)->Unit(benchmark::kMillisecond);
 
-// One page of GET /experiments (20 rows) as JSON, without the database.
+// One page of GET /experiments (20 rows) as the response body, without the database: the
+// handler's writing (api::ok_json, codec::JsonWriter, codec::append_experiment_json).
 void BM_ExperimentPageJson(benchmark::State& state) {
   auto e = experiment(3, 14);
   for (auto _ : state) {
-    json::array arr;
-    for (int i = 0; i < 20; ++i) {
-      auto o = api::experiment_to_json(e);
-      o["economicImpact"] = 12345.678;
-      arr.emplace_back(std::move(o));
-    }
-    json::object data;
-    data["experiments"] = std::move(arr);
-    auto r = api::ok(std::move(data));
+    auto r = api::ok_json([&](codec::JsonWriter& w) {
+      w.begin_object();
+      w.key("experiments").begin_array();
+      for (int i = 0; i < 20; ++i)
+        codec::append_experiment_json(w.slot(), e, std::optional<std::optional<double>>(std::in_place, 12345.678));
+      w.end_array();
+      w.key("pagination").begin_object();
+      w.key("total").integer(1000).key("limit").integer(20).key("offset").integer(0).key("hasMore").boolean(true);
+      w.end_object();
+      w.key("summary").begin_object();
+      w.key("totalExperiments").integer(1000).key("completedExperiments").integer(400);
+      w.key("totalEconomicImpact").number(123456789.5);
+      w.end_object();
+      w.end_object();
+    });
     benchmark::DoNotOptimize(r);
   }
 }
 BENCHMARK(BM_ExperimentPageJson)->Unit(benchmark::kMicrosecond);
-
-}  // namespace
-}  // namespace rallyuxr::bench
-
-namespace rallyuxr::bench {
-namespace {
-
-// The direct text writers that replace the DOM on the hot endpoints (same bytes; see
-// check_text_writers.cpp).
-void BM_ResultsJsonText(benchmark::State& state) {
-  auto e = experiment(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  auto r = stored_results(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
-  if (std::string t; api::append_results_json(t, e, r), t != api::to_json_text(api::results_to_json(e, r)))
-    state.SkipWithError("text differs from the DOM's");
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    std::string text;
-    api::append_results_json(text, e, r);
-    bytes = text.size();
-    benchmark::DoNotOptimize(text);
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
-  state.counters["doc_bytes"] = static_cast<double>(bytes);
-}
-BENCHMARK(BM_ResultsJsonText)->Args({kMetrics, kPostDays})->Args({3, 14})->Unit(benchmark::kMillisecond);
-
-void BM_ExperimentPageText(benchmark::State& state) {
-  auto e = experiment(3, 14);
-  for (auto _ : state) {
-    std::string out(api::kOkOpen);
-    out += "{\"experiments\":[";
-    for (int i = 0; i < 20; ++i) {
-      if (i) out += ',';
-      api::append_experiment_json(out, e, std::optional<double>(12345.678));
-    }
-    out += "]}";
-    auto r = api::ok_text(std::move(out));
-    benchmark::DoNotOptimize(r);
-  }
-}
-BENCHMARK(BM_ExperimentPageText)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace rallyuxr::bench

@@ -2,15 +2,22 @@
 #include <charconv>
 #include <set>
 
-#include "api/json_io.hpp"
+#include "api/request_body.hpp"
+#include "api/response.hpp"
 #include "api/routes.hpp"
+#include "api/store_json.hpp"
 #include "api/validation.hpp"
+#include "codec/json_writer.hpp"
+#include "codec/resources_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::api {
 namespace {
+
+using codec::append_experiment_json;
+using codec::JsonWriter;
 
 using domain::ApiError;
 using domain::ErrorCode;
@@ -24,13 +31,17 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
 }
 
 std::string created_event_payload(const domain::Experiment& e, const std::string& request_id) {
-  json::object msg;
-  msg["eventType"] = "EXPERIMENT_CREATED";
-  msg["experimentId"] = e.id;
-  msg["experiment"] = experiment_to_json(e);
-  msg["timestamp"] = domain::format_iso8601(e.created_at);
-  msg["requestId"] = request_id;
-  return to_json_text(msg);
+  std::string msg;
+  JsonWriter w(msg);
+  w.begin_object();
+  w.key("eventType").string("EXPERIMENT_CREATED");
+  w.key("experimentId").string(e.id);
+  w.key("experiment");
+  append_experiment_json(w.slot(), e);
+  w.key("timestamp").timestamp(e.created_at);
+  w.key("requestId").string(request_id);
+  w.end_object();
+  return msg;
 }
 
 http::Response create(Context& ctx, const http::Request& req) {
@@ -47,16 +58,21 @@ http::Response create(Context& ctx, const http::Request& req) {
   if (e.data_source == domain::DataSource::kSimulated) job = store::NewJob{store::JobKind::kGenerateResults, created.payload};
   ctx.store.create_experiment(e, created, job);
 
-  json::object data;
-  data["experimentId"] = e.id;
-  data["status"] = "draft";
-  data["message"] = "Experiment created successfully";
-  // Simulated data and its analysis take well under a second; imported data is ready when the
-  // experiment's data has been uploaded, expected by its end.
-  data["estimatedCompletionTime"] = domain::format_iso8601(
-      e.data_source == domain::DataSource::kSimulated ? e.created_at + 2 : e.end_date);
-  data["experiment"] = experiment_to_json(e);
-  auto r = ok(std::move(data), 201);
+  auto r = ok_json(
+      [&](JsonWriter& w) {
+        w.begin_object();
+        w.key("experimentId").string(e.id);
+        w.key("status").string("draft");
+        w.key("message").string("Experiment created successfully");
+        // Simulated data and its analysis take well under a second; imported data is ready when
+        // the experiment's data has been uploaded, expected by its end.
+        w.key("estimatedCompletionTime")
+            .timestamp(e.data_source == domain::DataSource::kSimulated ? e.created_at + 2 : e.end_date);
+        w.key("experiment");
+        append_experiment_json(w.slot(), e);
+        w.end_object();
+      },
+      201);
   r.headers.emplace_back("Location", "/api/experiments/" + e.id);
   return r;
 }
@@ -99,42 +115,40 @@ http::Response list(Context& ctx, const http::Request& req) {
 
   auto page = ctx.store.list_experiments(q);
   auto sum = ctx.store.summary();
-  // Written as text directly (the same bytes as the DOM; docs/performance.md).
-  std::string out(kOkOpen);
-  out += "{\"experiments\":[";
-  for (std::size_t i = 0; i < page.experiments.size(); ++i) {
-    if (i) out += ',';
-    append_experiment_json(out, page.experiments[i].experiment, page.experiments[i].economic_impact);
-  }
-  json::object pagination;
-  pagination["total"] = page.total;
-  pagination["limit"] = q.limit;
-  pagination["offset"] = q.offset;
-  pagination["hasMore"] = q.offset + static_cast<std::int64_t>(page.experiments.size()) < page.total;
-  json::object summary;
-  summary["totalExperiments"] = sum.total_experiments;
-  summary["completedExperiments"] = sum.completed_experiments;
-  summary["totalEconomicImpact"] = sum.total_economic_impact;
-  out += "],\"pagination\":";
-  append_json_text(out, pagination);
-  out += ",\"summary\":";
-  append_json_text(out, summary);
-  out += '}';
-  return ok_text(std::move(out));
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiments").begin_array();
+    for (const auto& row : page.experiments) append_experiment_json(w.slot(), row.experiment, row.economic_impact);
+    w.end_array();
+    w.key("pagination").begin_object();
+    w.key("total").integer(page.total);
+    w.key("limit").integer(q.limit);
+    w.key("offset").integer(q.offset);
+    w.key("hasMore").boolean(q.offset + static_cast<std::int64_t>(page.experiments.size()) < page.total);
+    w.end_object();
+    w.key("summary").begin_object();
+    w.key("totalExperiments").integer(sum.total_experiments);
+    w.key("completedExperiments").integer(sum.completed_experiments);
+    w.key("totalEconomicImpact").number(sum.total_economic_impact);
+    w.end_object();
+    w.end_object();
+  });
 }
 
 http::Response details(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   auto info = ctx.store.results_info(e.id);
   auto analysis = ctx.store.latest_complete_analysis(e.id);
-  json::object data;
-  auto exp = experiment_to_json(e);
-  exp["economicImpact"] = analysis ? number_or_null(analysis->total_impact) : json::value(nullptr);
-  data["experiment"] = std::move(exp);
-  data["hasResults"] = info.has_value();
-  data["hasAnalysis"] = analysis.has_value();
-  if (info) data["participantCount"] = info->participants;
-  return ok(std::move(data));
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e,
+                           std::optional<std::optional<double>>(std::in_place, analysis ? analysis->total_impact : std::nullopt));
+    w.key("hasResults").boolean(info.has_value());
+    w.key("hasAnalysis").boolean(analysis.has_value());
+    if (info) w.key("participantCount").integer(info->participants);
+    w.end_object();
+  });
 }
 
 http::Response results(Context& ctx, const http::Request& req) {
@@ -146,48 +160,61 @@ http::Response results(Context& ctx, const http::Request& req) {
     auto latest = ctx.store.latest_analysis(e.id);
     if (latest && latest->status == "failed") a = latest;
   }
-  // Written as text directly (the same bytes as the DOM; docs/performance.md).
-  std::string out(kOkOpen);
-  out += "{\"experiment\":";
-  append_experiment_json(out, e);
-  out += ",\"results\":";
-  if (r)
-    append_results_json(out, e, *r);
-  else
-    out += "null";
-  out += ",\"analysis\":";
-  append_json_text(out, a ? analysis_to_json(*a) : json::value(nullptr));
-  out += '}';
-  return ok_text(std::move(out));
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e);
+    w.key("results");
+    if (r)
+      append_results_json(w.slot(), e, *r);
+    else
+      w.null();
+    w.key("analysis");
+    if (a)
+      append_analysis_json(w.slot(), *a);
+    else
+      w.null();
+    w.end_object();
+  });
 }
 
 http::Response events(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
-  json::array evs, jobs;
-  for (const auto& ev : ctx.store.list_events(e.id)) evs.emplace_back(event_to_json(ev));
-  for (const auto& j : ctx.store.list_jobs(e.id)) jobs.emplace_back(job_to_json(j));
-  json::object data;
-  data["experimentId"] = e.id;
-  data["status"] = domain::to_string(e.status);
-  data["events"] = std::move(evs);
-  data["jobs"] = std::move(jobs);
-  return ok(std::move(data));
+  auto evs = ctx.store.list_events(e.id);
+  auto jobs = ctx.store.list_jobs(e.id);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experimentId").string(e.id);
+    w.key("status").string(domain::to_string(e.status));
+    w.key("events").begin_array();
+    for (const auto& ev : evs) append_event_json(w.slot(), ev);
+    w.end_array();
+    w.key("jobs").begin_array();
+    for (const auto& j : jobs) append_job_json(w.slot(), j);
+    w.end_array();
+    w.end_object();
+  });
 }
 
 http::Response analyses(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
-  json::array out;
-  for (const auto& a : ctx.store.list_analyses(e.id)) out.emplace_back(analysis_to_json(a));
-  json::object data;
-  data["experimentId"] = e.id;
-  data["analyses"] = std::move(out);
-  return ok(std::move(data));
+  auto list = ctx.store.list_analyses(e.id);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experimentId").string(e.id);
+    w.key("analyses").begin_array();
+    for (const auto& a : list) append_analysis_json(w.slot(), a);
+    w.end_array();
+    w.end_object();
+  });
 }
 
 http::Response request_analysis(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   // Optional body: {correction: 'holm'|'fdr_bh', confidenceLevel: 80..99.9}.
-  json::object extra;
+  // The inside of an object ("\"correction\":\"holm\",\"confidenceLevel\":90"), for the job's payload.
+  std::string extra_json;
+  JsonWriter extra(extra_json);
   if (!req.body.empty()) {
     auto body = parse_json_body(req);
     FieldReader r(body);
@@ -195,28 +222,30 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
       if (!domain::parse_correction(*c))
         r.issue("correction", "Expected 'holm' or 'fdr_bh'");
       else
-        extra["correction"] = *c;
+        extra.key("correction").string(*c);
     }
     if (auto cl = r.number("confidenceLevel", false)) {
       if (*cl < 80 || *cl > 99.9)
         r.issue("confidenceLevel", "Must be between 80 and 99.9");
       else
-        extra["confidenceLevel"] = *cl;
+        extra.key("confidenceLevel").number(*cl);
     }
     r.throw_if_any("Invalid analysis request");
   }
   if (e.status == domain::ExperimentStatus::kArchived)
     throw ApiError(ErrorCode::kConflict, "The experiment is archived");
-  std::string extra_json = to_json_text(extra);
-  extra_json = extra_json.substr(1, extra_json.size() - 2);  // the inside of the object
   auto id = ctx.store.request_analysis(e.id, extra_json, domain::now_seconds());
   if (!id) throw ApiError(ErrorCode::kConflict, "The experiment has no results to analyse yet");
-  json::object data;
-  data["experimentId"] = e.id;
-  data["analysisId"] = *id;
-  data["status"] = "processing";
-  data["message"] = "Analysis queued";
-  return ok(std::move(data), 202);
+  return ok_json(
+      [&](JsonWriter& w) {
+        w.begin_object();
+        w.key("experimentId").string(e.id);
+        w.key("analysisId").string(*id);
+        w.key("status").string("processing");
+        w.key("message").string("Analysis queued");
+        w.end_object();
+      },
+      202);
 }
 
 http::Response archive(Context& ctx, const http::Request& req) {
@@ -228,9 +257,12 @@ http::Response archive(Context& ctx, const http::Request& req) {
   ctx.store.set_experiment_status(e.id, domain::ExperimentStatus::kArchived, now);
   e.status = domain::ExperimentStatus::kArchived;
   e.updated_at = now;
-  json::object data;
-  data["experiment"] = experiment_to_json(e);
-  return ok(std::move(data));
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e);
+    w.end_object();
+  });
 }
 
 }  // namespace

@@ -1,43 +1,59 @@
 // /metric-values: the versioned catalogue of what each metric is worth.
 #include <set>
 
-#include "api/json_io.hpp"
+#include "api/request_body.hpp"
+#include "api/response.hpp"
 #include "api/routes.hpp"
 #include "api/validation.hpp"
+#include "codec/json_writer.hpp"
+#include "codec/resources_json.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
 namespace {
+
+using codec::append_metric_value_json;
+using codec::JsonWriter;
 
 using domain::ApiError;
 using domain::ErrorCode;
 
 const std::vector<std::string> kCategoryOrder = {"conversion", "revenue", "engagement", "retention", "other"};
 
+// {"metric": ...}
+http::Response metric_response(const domain::MetricValue& m, int status = 200) {
+  return ok_json(
+      [&](JsonWriter& w) {
+        w.begin_object();
+        w.key("metric");
+        append_metric_value_json(w.slot(), m);
+        w.end_object();
+      },
+      status);
+}
+
 http::Response list(Context& ctx, const http::Request&) {
   auto metrics = ctx.store.list_metric_values();
-  json::array arr;
   std::set<std::string> used;
-  for (const auto& m : metrics) {
-    arr.emplace_back(metric_value_to_json(m));
-    used.insert(m.category);
-  }
-  json::array categories;
-  for (const auto& c : kCategoryOrder)
-    if (used.count(c)) categories.emplace_back(c);
-  json::object data;
-  data["metrics"] = std::move(arr);
-  data["categories"] = std::move(categories);
-  data["totalMetrics"] = static_cast<std::int64_t>(metrics.size());
-  return ok(std::move(data));
+  for (const auto& m : metrics) used.insert(m.category);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("metrics").begin_array();
+    for (const auto& m : metrics) append_metric_value_json(w.slot(), m);
+    w.end_array();
+    w.key("categories").begin_array();
+    for (const auto& c : kCategoryOrder)
+      if (used.count(c)) w.string(c);
+    w.end_array();
+    w.key("totalMetrics").integer(static_cast<std::int64_t>(metrics.size()));
+    w.end_object();
+  });
 }
 
 http::Response get_one(Context& ctx, const http::Request& req) {
   auto m = ctx.store.get_metric_value(req.params[0]);
   if (!m) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
-  json::object data;
-  data["metric"] = metric_value_to_json(*m);
-  return ok(std::move(data));
+  return metric_response(*m);
 }
 
 http::Response create(Context& ctx, const http::Request& req) {
@@ -47,9 +63,7 @@ http::Response create(Context& ctx, const http::Request& req) {
   if (!ctx.store.create_metric_value(m))
     throw ApiError(ErrorCode::kConflict, "A metric value with id '" + m.metric_id + "' already exists",
                    {{"metricId", "Already exists"}});
-  json::object data;
-  data["metric"] = metric_value_to_json(m);
-  auto r = ok(std::move(data), 201);
+  auto r = metric_response(m, 201);
   r.headers.emplace_back("Location", "/api/metric-values/" + m.metric_id);
   return r;
 }
@@ -61,21 +75,27 @@ http::Response update(Context& ctx, const http::Request& req) {
   auto u = parse_metric_value_update(body, *current);
   auto updated = ctx.store.update_metric_value(req.params[0], u, domain::now_seconds());
   if (!updated) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
-  json::object data;
-  data["metric"] = metric_value_to_json(updated->metric);
-  data["previousValue"] = updated->previous_value;
-  data["impactedExperiments"] = updated->impacted_experiments;
-  return ok(std::move(data));
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("metric");
+    append_metric_value_json(w.slot(), updated->metric);
+    w.key("previousValue").number(updated->previous_value);
+    w.key("impactedExperiments").integer(updated->impacted_experiments);
+    w.end_object();
+  });
 }
 
 http::Response history(Context& ctx, const http::Request& req) {
   if (!ctx.store.get_metric_value(req.params[0])) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
-  json::array arr;
-  for (const auto& h : ctx.store.metric_value_history(req.params[0])) arr.emplace_back(history_entry_to_json(h));
-  json::object data;
-  data["metricId"] = req.params[0];
-  data["history"] = std::move(arr);
-  return ok(std::move(data));
+  auto entries = ctx.store.metric_value_history(req.params[0]);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("metricId").string(req.params[0]);
+    w.key("history").begin_array();
+    for (const auto& h : entries) codec::append_history_entry_json(w.slot(), h);
+    w.end_array();
+    w.end_object();
+  });
 }
 
 }  // namespace

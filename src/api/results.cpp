@@ -1,12 +1,19 @@
 // Results import (PUT replaces, POST merges; JSON or CSV) and the CSV exports.
-#include "api/json_io.hpp"
-#include "api/results_io.hpp"
+#include "api/request_body.hpp"
+#include "api/response.hpp"
 #include "api/routes.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/json_writer.hpp"
+#include "codec/results_io.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
 namespace {
+
+using codec::JsonWriter;
+using codec::ParsedUpload;
+using codec::UploadRules;
 
 using domain::ApiError;
 using domain::ErrorCode;
@@ -28,23 +35,23 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   ParsedUpload parsed;
   auto media = req.media_type();
   if (media == "text/csv") {
-    parsed = parse_results_csv(req.body, rules);
+    parsed = codec::parse_results_csv(req.body, rules);
   } else if (media == "application/json") {
     auto body = parse_json_body(req);
-    parsed = parse_results_json(body, rules);
+    parsed = codec::parse_results_json(body, rules);
   } else {
     throw ApiError(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json or text/csv");
   }
   if (!parsed.issues.empty()) {
     std::string message = "The upload was rejected; nothing was stored (" + std::to_string(parsed.issues.size()) +
-                          (parsed.issues.size() > kMaxReportedIssues ? "+" : "") + " problems)";
+                          (parsed.issues.size() > codec::kMaxReportedIssues ? "+" : "") + " problems)";
     throw ApiError(ErrorCode::kValidation, message, std::move(parsed.issues));
   }
 
-  json::object counts;
+  std::vector<std::pair<std::string, std::int64_t>> counts;
   std::int64_t points = 0;
   for (const auto& m : parsed.metrics) {
-    counts[m.metric_id] = static_cast<std::int64_t>(m.points.size());
+    counts.emplace_back(m.metric_id, static_cast<std::int64_t>(m.points.size()));
     points += static_cast<std::int64_t>(m.points.size());
   }
   store::Store::ResultsWrite w;
@@ -57,16 +64,20 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   auto version = ctx.store.write_results(w);
   auto info = ctx.store.results_info(e.id);
 
-  json::object data;
-  data["experimentId"] = e.id;
-  data["mode"] = mode == store::WriteMode::kReplace ? "replace" : "merge";
-  data["rowsReceived"] = static_cast<std::int64_t>(parsed.rows);
-  data["pointsStored"] = points;
-  data["pointsByMetric"] = std::move(counts);
-  data["totalPoints"] = info ? info->points : points;
-  data["resultsVersion"] = version;
-  data["status"] = "analysis queued";
-  return ok(std::move(data));
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experimentId").string(e.id);
+    w.key("mode").string(mode == store::WriteMode::kReplace ? "replace" : "merge");
+    w.key("rowsReceived").integer(static_cast<std::int64_t>(parsed.rows));
+    w.key("pointsStored").integer(points);
+    w.key("pointsByMetric").begin_object();
+    for (const auto& [id, n] : counts) w.key(id).integer(n);
+    w.end_object();
+    w.key("totalPoints").integer(info ? info->points : points);
+    w.key("resultsVersion").integer(version);
+    w.key("status").string("analysis queued");
+    w.end_object();
+  });
 }
 
 http::Response put_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kReplace); }
@@ -84,15 +95,17 @@ http::Response results_csv(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   auto r = ctx.store.get_results(e.id);
   if (!r) throw ApiError(ErrorCode::kNotFound, "The experiment has no results yet");
-  return csv_response(results_to_csv(r->metrics, e.start_date), "experiment-" + e.id + "-results.csv");
+  return csv_response(codec::results_to_csv(r->metrics, e.start_date), "experiment-" + e.id + "-results.csv");
 }
 
 http::Response analysis_csv(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   auto a = ctx.store.latest_complete_analysis(e.id);
   if (!a) throw ApiError(ErrorCode::kNotFound, "The experiment has no complete analysis yet");
-  auto doc = analysis_to_json(*a);
-  return csv_response(analysis_to_csv(doc.as_object()), "experiment-" + e.id + "-analysis.csv");
+  boost::system::error_code ec;
+  auto doc = codec::parse_json_exact(a->document, ec);
+  if (ec || !doc.is_object()) throw std::runtime_error("stored analysis " + a->analysis_id + " is not a JSON object");
+  return csv_response(codec::analysis_to_csv(doc.get_object()), "experiment-" + e.id + "-analysis.csv");
 }
 
 }  // namespace

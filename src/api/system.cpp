@@ -1,6 +1,8 @@
 // /health, /openapi.json and the route wiring.
-#include "api/json_io.hpp"
+#include "api/response.hpp"
 #include "api/routes.hpp"
+#include "codec/json_writer.hpp"
+#include "domain/error.hpp"
 #include "domain/time.hpp"
 #include "http/server.hpp"
 
@@ -26,39 +28,45 @@ http::Response health(Context& ctx, const http::Request& req) {
   // A queue whose oldest job has waited over a minute means the workers are not keeping up.
   if (workers == "healthy" && q && q->oldest_queued_age_seconds && *q->oldest_queued_age_seconds > 60)
     workers = "degraded";
-  json::object services;
-  services["database"] = db_ok ? "healthy" : "down";
-  services["analysisEngine"] = db_ok ? workers : "down";
-  services["resultsGenerator"] = db_ok ? workers : "down";
-  json::object data;
   std::string overall = !db_ok ? "unhealthy" : (workers == "healthy" ? "healthy" : "degraded");
-  data["status"] = overall;
-  data["timestamp"] = domain::format_iso8601(domain::now_seconds());
-  data["services"] = std::move(services);
-  data["version"] = RALLYUXR_VERSION;
-  if (q) {
-    json::object queue;
-    queue["queued"] = q->queued;
-    queue["running"] = q->running;
-    queue["failed"] = q->failed;
-    queue["oldestQueuedAgeSeconds"] = number_or_null(q->oldest_queued_age_seconds);
-    data["queue"] = std::move(queue);
-  }
+  auto write_data = [&](codec::JsonWriter& w) {
+    w.begin_object();
+    w.key("status").string(overall);
+    w.key("timestamp").timestamp(domain::now_seconds());
+    w.key("services").begin_object();
+    w.key("database").string(db_ok ? "healthy" : "down");
+    w.key("analysisEngine").string(db_ok ? workers : "down");
+    w.key("resultsGenerator").string(db_ok ? workers : "down");
+    w.end_object();
+    w.key("version").string(RALLYUXR_VERSION);
+    if (q) {
+      w.key("queue").begin_object();
+      w.key("queued").integer(q->queued);
+      w.key("running").integer(q->running);
+      w.key("failed").integer(q->failed);
+      w.key("oldestQueuedAgeSeconds").number(q->oldest_queued_age_seconds);
+      w.end_object();
+    }
+    w.end_object();
+  };
   if (!db_ok) {
-    json::object o;
-    o["success"] = false;
-    o["data"] = std::move(data);
-    json::object err;
-    err["code"] = "SERVICE_UNAVAILABLE";
-    err["message"] = "The database is unreachable";
-    err["requestId"] = req.request_id;
-    o["error"] = std::move(err);
+    // The error envelope with the health data alongside.
     http::Response r;
     r.status = 503;
-    r.body = to_json_text(o);
+    codec::JsonWriter w(r.body);
+    w.begin_object();
+    w.key("success").boolean(false);
+    w.key("data");
+    write_data(w);
+    w.key("error").begin_object();
+    w.key("code").string("SERVICE_UNAVAILABLE");
+    w.key("message").string("The database is unreachable");
+    w.key("requestId").string(req.request_id);
+    w.end_object();
+    w.end_object();
     return r;
   }
-  return ok(std::move(data));
+  return ok_json(write_data);
 }
 
 std::atomic<std::uint64_t> g_database_errors{0};

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "api/json_io.hpp"
+#include "api/request_body.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {

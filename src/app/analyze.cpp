@@ -7,10 +7,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/analysis_json.hpp"
-#include "api/json_parse.hpp"
-#include "api/json_text.hpp"
-#include "api/results_io.hpp"
+#include "codec/analysis_json.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/json_text.hpp"
+#include "codec/results_io.hpp"
 #include "app/catalogue.hpp"
 #include "domain/time.hpp"
 #include "jobs/processors.hpp"
@@ -106,13 +106,13 @@ int run_analyze(const AnalyzeConfig& cfg) {
   if (!read_all(cfg.file, text)) return fail("cannot read " + cfg.file);
   auto design = domain::parse_analysis_design(cfg.design);
   if (!design) return fail("--design must be did or paired");
-  api::UploadRules rules;  // offline: any hour, any metric id
+  codec::UploadRules rules;  // offline: any hour, any metric id
   rules.start = *start;
-  api::ParsedUpload parsed;
+  codec::ParsedUpload parsed;
   std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
   if (first != std::string::npos && text[first] == '{') {
     boost::system::error_code ec;
-    auto v = api::parse_json_exact(text, ec);
+    auto v = codec::parse_json_exact(text, ec);
     if (ec) return fail(cfg.file + ": malformed JSON: " + ec.message());
     if (!v.is_object()) return fail(cfg.file + ": expected a JSON object");
     // Accept the GET /results envelope too: {success, data: {results: {metrics}}}.
@@ -121,9 +121,9 @@ int run_analyze(const AnalyzeConfig& cfg) {
       auto r = d->value().get_object().find("results");
       if (r != d->value().get_object().end() && r->value().is_object()) obj = &r->value().get_object();
     }
-    parsed = api::parse_results_json(*obj, rules);
+    parsed = codec::parse_results_json(*obj, rules);
   } else {
-    parsed = api::parse_results_csv(text, rules);
+    parsed = codec::parse_results_csv(text, rules);
   }
   if (!parsed.issues.empty()) {
     std::cerr << "rallyuxr analyze: " << cfg.file << " was rejected:\n";
@@ -138,7 +138,7 @@ int run_analyze(const AnalyzeConfig& cfg) {
     std::string mv;
     if (!read_all(cfg.metric_values_file, mv)) return fail("cannot read " + cfg.metric_values_file);
     boost::system::error_code ec;
-    auto v = api::parse_json_exact(mv, ec);
+    auto v = codec::parse_json_exact(mv, ec);
     if (ec) return fail(cfg.metric_values_file + ": malformed JSON: " + ec.message());
     std::string error;
     catalogue = parse_metric_values(v, error);
@@ -164,7 +164,7 @@ int run_analyze(const AnalyzeConfig& cfg) {
   in.correction = *correction;
   auto out = stats::analyze(in);
 
-  json::object doc = api::analysis_output_to_json(out);
+  json::object doc = codec::analysis_output_to_json(out);
   doc["status"] = "complete";
   doc["version"] = out.version;
   doc["analysisTimestamp"] = domain::format_iso8601(domain::now_seconds());
@@ -187,7 +187,7 @@ int run_analyze(const AnalyzeConfig& cfg) {
     snapshot[m.metric_id] = std::move(s);
   }
   doc["metricValuesSnapshot"] = std::move(snapshot);
-  std::cout << api::to_json_text(doc) << "\n";
+  std::cout << codec::to_json_text(doc) << "\n";
   return 0;
 }
 

@@ -19,7 +19,7 @@
 #include "domain/error.hpp"
 #include "domain/ids.hpp"
 #include "http/static_files.hpp"
-#include "store/store_util.hpp"
+#include "http/json_quote.hpp"
 
 namespace rallyuxr::http {
 namespace beast = boost::beast;
@@ -56,8 +56,8 @@ std::string details_json(const std::vector<domain::FieldIssue>& issues) {
   std::string out = "[";
   for (std::size_t i = 0; i < issues.size(); ++i) {
     if (i) out += ',';
-    out += "{\"path\":" + store::json_quote(issues[i].path) +
-           ",\"message\":" + store::json_quote(issues[i].message) + "}";
+    out += "{\"path\":" + json_quote(issues[i].path) +
+           ",\"message\":" + json_quote(issues[i].message) + "}";
   }
   return out + "]";
 }
@@ -101,10 +101,10 @@ Response error_response(int status, const std::string& code, const std::string& 
                         const std::string& request_id, const std::string& details) {
   Response r;
   r.status = status;
-  r.body = "{\"success\":false,\"error\":{\"code\":" + store::json_quote(code) +
-           ",\"message\":" + store::json_quote(message) +
+  r.body = "{\"success\":false,\"error\":{\"code\":" + json_quote(code) +
+           ",\"message\":" + json_quote(message) +
            (details.empty() ? std::string() : ",\"details\":" + details) +
-           ",\"requestId\":" + store::json_quote(request_id) + "}}";
+           ",\"requestId\":" + json_quote(request_id) + "}}";
   return r;
 }
 
@@ -262,8 +262,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (impl_.options.metrics) impl_.options.metrics->observe(route_label, req.method, r.status, seconds);
     if (impl_.options.json_access_log)
       spdlog::info(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
-                   store::json_quote(req.request_id), store::json_quote(req.method), store::json_quote(route_label),
-                   store::json_quote(raw_path), r.status, seconds * 1000);
+                   json_quote(req.request_id), json_quote(req.method), json_quote(route_label),
+                   json_quote(raw_path), r.status, seconds * 1000);
     else
       spdlog::info("{} {} {} {:.3f}ms id={}", req.method, raw_path, r.status, seconds * 1000, req.request_id);
     write(std::move(res));

@@ -5,9 +5,9 @@
 #include <map>
 #include <stdexcept>
 
-#include "api/analysis_json.hpp"
-#include "api/json_parse.hpp"
-#include "api/json_text.hpp"
+#include "codec/analysis_json.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/json_text.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "simulate/generator.hpp"
@@ -29,7 +29,7 @@ void maybe_inject(const domain::Experiment& e, const ProcessorOptions& opt) {
 
 json::object parse_object(const std::string& text) {
   boost::system::error_code ec;
-  auto v = api::parse_json_exact(text, ec);
+  auto v = codec::parse_json_exact(text, ec);
   if (ec || !v.is_object()) return {};
   return v.as_object();
 }
@@ -146,7 +146,7 @@ void run_generate_results(store::Store& store, const store::Job& job, const Proc
   w.metrics = std::move(series);
   w.now = domain::now_seconds();
   w.completing_job = job.job_id;
-  w.job_result = api::to_json_text(response);
+  w.job_result = codec::to_json_text(response);
   store.write_results(w);
 }
 
@@ -170,7 +170,7 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
   auto out = stats::analyze(in);
 
   auto now = domain::now_seconds();
-  json::object doc = api::analysis_output_to_json(out);
+  json::object doc = codec::analysis_output_to_json(out);
   doc["experimentId"] = e.id;
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
@@ -194,7 +194,7 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
   f.analysis_id = analysis_id;
   f.job_id = job.job_id;
   f.ok = true;
-  f.document = api::to_json_text(doc);
+  f.document = codec::to_json_text(doc);
   f.total_impact = out.economic_impact.total_impact;
   f.experiment_status = status;
   f.now = now;
@@ -222,7 +222,7 @@ void record_final_failure(store::Store& store, const store::Job& job, const std:
   f.analysis_id = analysis_id;
   f.job_id = job.job_id;
   f.ok = false;
-  f.document = api::to_json_text(doc);
+  f.document = codec::to_json_text(doc);
   f.now = now;
   store.finish_analysis(f);
 }

@@ -7,7 +7,8 @@
 //  - the only exceptions are ApiError(kMalformed) from parse_json_body and ApiError(kValidation)
 //    with at least one field issue from the validators;
 //  - an accepted experiment or metric value satisfies every documented limit, and survives
-//    serialization (experiment_to_json / metric_value_to_json) and validation again unchanged.
+//    serialization (append_experiment_json / append_metric_value_json) and validation again
+//    unchanged.
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -18,10 +19,11 @@
 #include <string>
 #include <string_view>
 
-#include "api/json_io.hpp"
-#include "api/json_parse.hpp"
-#include "api/json_text.hpp"
+#include "api/request_body.hpp"
 #include "api/validation.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/json_text.hpp"
+#include "codec/resources_json.hpp"
 #include "fuzz_check.hpp"
 #include "store/store_util.hpp"
 
@@ -130,7 +132,7 @@ bool all_finite(const json::value& v) {
 
 void differential_parse(std::string_view text) {
   boost::system::error_code exact_ec, std_ec;
-  json::value exact = api::parse_json_exact(text, exact_ec, 64);
+  json::value exact = codec::parse_json_exact(text, exact_ec, 64);
   json::parse_options opt;
   opt.max_depth = 64;
   json::value standard = json::parse(text, std_ec, {}, opt);
@@ -156,17 +158,16 @@ void differential_parse(std::string_view text) {
                    json::serialize(exact) + " vs " + json::serialize(json::value(expected)));
   }
   // What the service prints (to_json_text) parses back to the same numbers, to the last bit.
-  std::string printed = api::to_json_text(exact);
+  std::string printed = codec::to_json_text(exact);
   boost::system::error_code ec;
-  json::value again = api::parse_json_exact(printed, ec, 64);
+  json::value again = codec::parse_json_exact(printed, ec, 64);
   FUZZ_CHECK(!ec, "to_json_text output does not parse: " + printed.substr(0, 300) + ": " + ec.message());
   FUZZ_CHECK(same_tree(exact, again, false), "to_json_text -> parse_json_exact changes the value: " + printed.substr(0, 300));
 }
 
-json::object reparse(const json::object& o) {
-  std::string text = api::to_json_text(o);
+json::object reparse(const std::string& text) {
   boost::system::error_code ec;
-  json::value v = api::parse_json_exact(text, ec, 64);
+  json::value v = codec::parse_json_exact(text, ec, 64);
   FUZZ_CHECK(!ec && v.is_object(), "serialized JSON does not parse back: " + text);
   return std::move(v.as_object());
 }
@@ -222,7 +223,11 @@ void fuzz_experiment(const json::object& body) {
   }
   check_experiment(e);
   // What GET returns must be accepted again as a create body, with the same meaning.
-  json::object again = reparse(api::experiment_to_json(e));
+  json::object again = reparse([&] {
+    std::string t;
+    codec::append_experiment_json(t, e);
+    return t;
+  }());
   domain::Experiment e2;
   try {
     e2 = api::parse_create_experiment(again, known_metrics());
@@ -230,7 +235,7 @@ void fuzz_experiment(const json::object& body) {
     FUZZ_CHECK(false, std::string("an accepted experiment, serialized, is refused: ") + err.what() + " " +
                           (err.details().empty() ? "" : err.details()[0].path + ": " + err.details()[0].message));
   }
-  FUZZ_CHECK(same_experiment(e, e2), "experiment changed through experiment_to_json: " + api::to_json_text(again));
+  FUZZ_CHECK(same_experiment(e, e2), "experiment changed through append_experiment_json: " + codec::to_json_text(again));
 }
 
 void check_rules(const std::optional<domain::ValidationRules>& r) {
@@ -261,7 +266,11 @@ void fuzz_metric_value_create(const json::object& body) {
   if (m.validation_rules && m.validation_rules->max_value)
     FUZZ_CHECK(m.dollars_per_unit <= *m.validation_rules->max_value, "dollarsPerUnit above maxValue");
 
-  json::object again = reparse(api::metric_value_to_json(m));
+  json::object again = reparse([&] {
+    std::string t;
+    codec::append_metric_value_json(t, m);
+    return t;
+  }());
   domain::MetricValue m2;
   try {
     m2 = api::parse_metric_value_create(again);
@@ -276,7 +285,7 @@ void fuzz_metric_value_create(const json::object& body) {
     same = m.validation_rules->min_value == m2.validation_rules->min_value &&
            m.validation_rules->max_value == m2.validation_rules->max_value &&
            m.validation_rules->decimal_places == m2.validation_rules->decimal_places;
-  FUZZ_CHECK(same, "metric value changed through metric_value_to_json: " + api::to_json_text(again));
+  FUZZ_CHECK(same, "metric value changed through append_metric_value_json: " + codec::to_json_text(again));
 }
 
 void fuzz_metric_value_update(const json::object& body) {

@@ -16,9 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "api/json_parse.hpp"
-#include "api/json_text.hpp"
-#include "api/results_io.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/json_text.hpp"
+#include "codec/results_io.hpp"
 #include "domain/time.hpp"
 #include "fuzz_check.hpp"
 
@@ -30,14 +30,14 @@ namespace {
 constexpr domain::UnixSeconds kStart = 1736899200;  // 2025-01-15T00:00:00Z
 constexpr domain::UnixSeconds kEnd = 1738108800;    // 2025-01-29T00:00:00Z
 
-const api::UploadRules& no_rules() {
-  static const api::UploadRules r;
+const codec::UploadRules& no_rules() {
+  static const codec::UploadRules r;
   return r;
 }
 
-const api::UploadRules& experiment_rules() {
-  static const api::UploadRules r = [] {
-    api::UploadRules x;
+const codec::UploadRules& experiment_rules() {
+  static const codec::UploadRules r = [] {
+    codec::UploadRules x;
     x.earliest = kStart - 30 * domain::kSecondsPerDay;
     x.end = kEnd;
     x.metrics = {"conversion_rate", "click_through_rate", "revenue_per_user"};
@@ -46,7 +46,7 @@ const api::UploadRules& experiment_rules() {
   return r;
 }
 
-std::string describe(const api::ParsedUpload& p) {
+std::string describe(const codec::ParsedUpload& p) {
   std::string s = "rows=" + std::to_string(p.rows) + " metrics=" + std::to_string(p.metrics.size()) +
                   " issues=" + std::to_string(p.issues.size());
   for (std::size_t i = 0; i < p.issues.size() && i < 3; ++i) s += "\n  " + p.issues[i].path + ": " + p.issues[i].message;
@@ -87,12 +87,12 @@ std::string to_json_upload(const std::vector<domain::MetricSeries>& metrics) {
   }
   json::object body;
   body["metrics"] = std::move(ms);
-  return api::to_json_text(body);
+  return codec::to_json_text(body);
 }
 
-void check_upload(const api::ParsedUpload& p, const api::UploadRules& rules, const char* format) {
+void check_upload(const codec::ParsedUpload& p, const codec::UploadRules& rules, const char* format) {
   std::string where = std::string(format) + ": " + describe(p);
-  FUZZ_CHECK(p.issues.size() <= api::kMaxReportedIssues + 1, "too many issues: " + where);
+  FUZZ_CHECK(p.issues.size() <= codec::kMaxReportedIssues + 1, "too many issues: " + where);
   if (!p.issues.empty()) {
     FUZZ_CHECK(p.metrics.empty(), "points returned despite issues: " + where);
     return;
@@ -117,16 +117,16 @@ void check_upload(const api::ParsedUpload& p, const api::UploadRules& rules, con
   FUZZ_CHECK(points == p.rows, "rows and points differ: " + where);
 
   // Export -> import, CSV.
-  std::string csv = api::results_to_csv(p.metrics, kStart);
-  auto back = api::parse_results_csv(csv, rules);
+  std::string csv = codec::results_to_csv(p.metrics, kStart);
+  auto back = codec::parse_results_csv(csv, rules);
   FUZZ_CHECK(back.issues.empty() && same_points(back.metrics, p.metrics),
              "results_to_csv output does not import back the same: " + describe(back) + "\n" + csv.substr(0, 600));
   // The same data as a JSON upload.
   std::string text = to_json_upload(p.metrics);
   boost::system::error_code ec;
-  json::value v = api::parse_json_exact(text, ec, 64);
+  json::value v = codec::parse_json_exact(text, ec, 64);
   FUZZ_CHECK(!ec && v.is_object(), "JSON upload text does not parse: " + text.substr(0, 600));
-  auto viaj = api::parse_results_json(v.get_object(), rules);
+  auto viaj = codec::parse_results_json(v.get_object(), rules);
   // JSON objects keep one entry per metric id in first-appearance order, as the CSV collector does.
   FUZZ_CHECK(viaj.issues.empty() && same_points(viaj.metrics, p.metrics),
              "the same points as a JSON upload import differently: " + describe(viaj) + "\n" + text.substr(0, 600));
@@ -137,14 +137,14 @@ void check_upload(const api::ParsedUpload& p, const api::UploadRules& rules, con
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
 
-  check_upload(api::parse_results_csv(text, no_rules()), no_rules(), "csv");
-  check_upload(api::parse_results_csv(text, experiment_rules()), experiment_rules(), "csv+rules");
+  check_upload(codec::parse_results_csv(text, no_rules()), no_rules(), "csv");
+  check_upload(codec::parse_results_csv(text, experiment_rules()), experiment_rules(), "csv+rules");
 
   boost::system::error_code ec;
-  json::value v = api::parse_json_exact(text, ec, 64);
+  json::value v = codec::parse_json_exact(text, ec, 64);
   if (!ec && v.is_object()) {
-    check_upload(api::parse_results_json(v.get_object(), no_rules()), no_rules(), "json");
-    check_upload(api::parse_results_json(v.get_object(), experiment_rules()), experiment_rules(), "json+rules");
+    check_upload(codec::parse_results_json(v.get_object(), no_rules()), no_rules(), "json");
+    check_upload(codec::parse_results_json(v.get_object(), experiment_rules()), experiment_rules(), "json+rules");
   }
   return 0;
 }

@@ -115,6 +115,8 @@ class Response:
 class Server:
     """One rallyuxr process. Use as a context manager, or start()/stop() for restarts."""
 
+    PROBE_SECONDS = 1.0  # one readiness probe's timeout
+
     def __init__(self, *extra_args, db_dir=None, database=None, port=None):
         self.tmp = None
         if db_dir is None:
@@ -137,13 +139,20 @@ class Server:
             [BIN, "serve", "--port", str(self.port), "--database", self.database,
              "--web-root", os.path.join(self.db_dir, "no-web"), *self.extra],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        # Each probe waits at most PROBE_SECONDS, and the process is checked between probes: a
+        # server that exits (e.g. its port is taken by another process, which accepts the probe's
+        # connection and never answers) is reported at once, not after the probe's full timeout.
+        deadline = time.monotonic() + timeout
+        while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}: {self.read_log()[-2000:]}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
             try:
-                if self.request("GET", "/api/health").status in (200, 503):
-                    return self
+                if self.request("GET", "/api/health", timeout=min(self.PROBE_SECONDS, remaining)).status in (200, 503):
+                    if self.proc.poll() is None:
+                        return self
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("server did not become ready: " + self.read_log()[-2000:])

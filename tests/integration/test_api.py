@@ -199,14 +199,48 @@ class ApiTest(unittest.TestCase):
         self.assertTrue(bad.headers["x-request-id"])
 
     def test_keep_alive(self):
+        # One TCP connection serves every request: http.client reconnects silently when a response
+        # closes the connection, so check that the socket (and its local port) never changes and
+        # that no response announced a close.
         import http.client
         conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
-        for _ in range(5):
-            conn.request("GET", "/api/health")
-            r = conn.getresponse()
-            r.read()
-            self.assertEqual(r.status, 200)
-        conn.close()
+        conn.connect()
+        sock = conn.sock
+        local = sock.getsockname()
+        try:
+            for i, path in enumerate(["/api/health", "/api/metric-values", "/api/experiments",
+                                      "/api/health", "/api/metric-values/conversion_rate"]):
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                self.assertEqual(r.status, 200, path)
+                self.assertNotEqual((r.getheader("Connection") or "").lower(), "close", path)
+                self.assertFalse(r.will_close, f"response {i} ({path}) closes the connection")
+                self.assertIs(conn.sock, sock, f"request {i} ({path}) went over a new connection")
+                self.assertEqual(conn.sock.getsockname(), local)
+        finally:
+            conn.close()
+        # The same over a raw socket: five requests written one after the other on one connection,
+        # five complete responses read back from it.
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
+            f = s.makefile("rb")
+            for i in range(5):
+                s.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+                status = f.readline()
+                self.assertTrue(status.startswith(b"HTTP/1.1 200"), status)
+                length = None
+                while True:
+                    line = f.readline()
+                    self.assertTrue(line, f"connection closed during response {i}")
+                    if line in (b"\r\n", b"\n"):
+                        break
+                    name, _, value = line.decode("latin-1").partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value.strip())
+                    if name.strip().lower() == "connection":
+                        self.assertNotEqual(value.strip().lower(), "close")
+                self.assertIsNotNone(length, "no Content-Length")
+                self.assertEqual(len(f.read(length)), length)
 
     # ---- metric values
     def test_default_catalogue(self):

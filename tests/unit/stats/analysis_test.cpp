@@ -17,7 +17,7 @@
 
 #include <boost/json.hpp>
 
-#include "api/analysis_json.hpp"
+#include "codec/analysis_json.hpp"
 #include "domain/types.hpp"
 #include "stats/analysis.hpp"
 #include "stats/multiple_testing.hpp"
@@ -26,7 +26,7 @@ namespace {
 
 namespace json = boost::json;
 namespace fs = std::filesystem;
-using rallyuxr::api::analysis_output_to_json;
+using rallyuxr::codec::analysis_output_to_json;
 using rallyuxr::domain::Correction;
 using rallyuxr::domain::Direction;
 using rallyuxr::domain::HourlyPoint;

@@ -1,4 +1,4 @@
-#include "api/json_text.hpp"
+#include "codec/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -6,7 +6,73 @@
 #include <cmath>
 #include <cstring>
 
-namespace rallyuxr::api {
+#include "domain/time.hpp"
+
+namespace rallyuxr::codec {
+namespace {
+
+void put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+}
+
+}  // namespace
+
+// domain::format_iso8601's text without snprintf or an allocation: the results document holds
+// one per hour and metric.
+bool write_iso8601(char* buf, domain::UnixSeconds t) {
+  // Days since 1970-01-01 and second of the day, floored.
+  std::int64_t days = t / domain::kSecondsPerDay;
+  std::int64_t secs = t % domain::kSecondsPerDay;
+  if (secs < 0) {
+    secs += domain::kSecondsPerDay;
+    --days;
+  }
+  // civil_from_days (H. Hinnant, public domain), as date::year_month_day computes it.
+  days += 719468;
+  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(days - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+  if (y < 0 || y > 9999) return false;
+  const auto yy = static_cast<unsigned>(y);
+  put2(buf, yy / 100);
+  put2(buf + 2, yy % 100);
+  buf[4] = '-';
+  put2(buf + 5, m);
+  buf[7] = '-';
+  put2(buf + 8, d);
+  buf[10] = 'T';
+  const auto s = static_cast<unsigned>(secs);
+  put2(buf + 11, s / 3600);
+  buf[13] = ':';
+  put2(buf + 14, s / 60 % 60);
+  buf[16] = ':';
+  put2(buf + 17, s % 60);
+  buf[19] = 'Z';
+  return true;
+}
+
+void append_json_timestamp(std::string& out, domain::UnixSeconds t) {
+  char buf[kIsoLength + 2];
+  if (write_iso8601(buf + 1, t)) {
+    buf[0] = '"';
+    buf[kIsoLength + 1] = '"';
+    out.append(buf, sizeof buf);
+  } else {
+    append_json_string(out, domain::format_iso8601(t));
+  }
+}
+
+void append_json_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
 
 char* write_json_number(char* p, double d) {
   if (!std::isfinite(d)) {
@@ -108,4 +174,4 @@ std::string to_json_text(const boost::json::value& v) {
   return out;
 }
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -1,9 +1,9 @@
-#include "api/analysis_json.hpp"
+#include "codec/analysis_json.hpp"
 
 #include <cmath>
 #include <optional>
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 namespace {
 
 namespace json = boost::json;
@@ -157,4 +157,4 @@ json::object analysis_output_to_json(const stats::AnalysisOutput& out) {
   return o;
 }
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <system_error>
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 // Parses one JSON document. On error returns null and sets `ec`. Numbers too large for a double
 // are an error (too small ones become the nearest double, 0 or subnormal), as are documents
@@ -17,4 +17,4 @@ namespace rallyuxr::api {
 boost::json::value parse_json_exact(std::string_view text, boost::system::error_code& ec,
                                     std::size_t max_depth = 64);
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -1,4 +1,4 @@
-#include "api/results_io.hpp"
+#include "codec/results_io.hpp"
 
 #include <boost/json.hpp>
 
@@ -9,10 +9,10 @@
 #include <map>
 #include <unordered_set>
 
-#include "api/json_text.hpp"
+#include "codec/json_text.hpp"
 #include "domain/time.hpp"
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 namespace json = boost::json;
 namespace {
 
@@ -556,4 +556,4 @@ std::string analysis_to_csv(const json::object& analysis) {
   return out;
 }
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -13,7 +13,7 @@
 #include "domain/error.hpp"
 #include "domain/types.hpp"
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 inline constexpr const char* kResultsCsvHeader =
     "metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize";
@@ -62,4 +62,4 @@ std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, dom
 // economic impact's metricBreakdown).
 std::string analysis_to_csv(const boost::json::object& analysis);
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -1,4 +1,4 @@
-#include "api/json_parse.hpp"
+#include "codec/json_parse.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <string>
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 namespace json = boost::json;
 namespace {
 
@@ -110,4 +110,4 @@ json::value parse_json_exact(std::string_view text, boost::system::error_code& e
   return p.handler().st.release();
 }
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -9,7 +9,7 @@
 
 #include "stats/analysis.hpp"
 
-namespace rallyuxr::api {
+namespace rallyuxr::codec {
 
 // One metric's didResults entry.
 boost::json::object metric_result_to_json(const rallyuxr::stats::MetricResult& r);
@@ -26,4 +26,4 @@ boost::json::value sequential_to_json(const std::optional<rallyuxr::stats::Seque
 // {didResults, economicImpact, srm, correction, alpha, design, guardrails, recommendation, version}.
 boost::json::object analysis_output_to_json(const rallyuxr::stats::AnalysisOutput& out);
 
-}  // namespace rallyuxr::api
+}  // namespace rallyuxr::codec

@@ -1,0 +1,38 @@
+# Proves the module boundaries of src/CMakeLists.txt: builds one tiny object per case (targets
+# modcheck_*, defined in tests/CMakeLists.txt, each compiled with one module's include path) and
+# expects an allowed include to compile and a forbidden one to fail as a missing header.
+# cmake -DBUILD_DIR=... -DCASES="module|header|allowed;..." -P check_includes.cmake
+set(passed 0)
+set(failed 0)
+foreach(case ${CASES})
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 module)
+  list(GET parts 1 header)
+  list(GET parts 2 expect)
+  string(MAKE_C_IDENTIFIER "${module}_${header}" slug)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target modcheck_${slug}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  set(ok FALSE)
+  if(expect STREQUAL "allowed")
+    if(rc EQUAL 0)
+      set(ok TRUE)
+    endif()
+  else()
+    # gcc: "api/routes.hpp: No such file or directory"; clang: "'api/routes.hpp' file not found".
+    string(REPLACE "." "\\." header_re "${header}")
+    if(NOT rc EQUAL 0 AND out MATCHES "${header_re}'?:? (No such file or directory|file not found)")
+      set(ok TRUE)
+    endif()
+  endif()
+  if(ok)
+    math(EXPR passed "${passed} + 1")
+    message(STATUS "ok: ${module} including \"${header}\" is ${expect}")
+  else()
+    math(EXPR failed "${failed} + 1")
+    message(STATUS "FAILED: ${module} including \"${header}\" should be ${expect} (exit ${rc}):\n${out}")
+  endif()
+endforeach()
+message(STATUS "module boundaries: ${passed} passed, ${failed} failed")
+if(failed GREATER 0)
+  message(FATAL_ERROR "module boundaries: ${failed} checks failed")
+endif()
