@@ -30,6 +30,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   UploadRules rules;
   rules.earliest = e.start_date - kMaxPreDays * domain::kSecondsPerDay;
   rules.end = e.end_date;
+  rules.start = e.start_date;  // uniqueUsers may not exceed the post-period sample sizes
   rules.metrics.insert(e.metrics.begin(), e.metrics.end());
 
   ParsedUpload parsed;

@@ -57,6 +57,19 @@ void check_against_rules(FieldReader& r, double value, const std::optional<domai
 
 }  // namespace
 
+std::optional<std::string> read_value_group(FieldReader& r) {
+  auto g = r.string("valueGroup", false, 1, 32);
+  if (!g) return std::nullopt;
+  const bool ok = std::all_of(g->begin(), g->end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+  if (!ok) {
+    r.issue("valueGroup", "Use lower-case letters, digits, '_' and '-' only (at most 32), e.g. \"orders\"");
+    return std::nullopt;
+  }
+  return g;
+}
+
 double default_unit_size(const std::string& unit) { return unit == "%" ? 0.01 : 1.0; }
 
 domain::Experiment parse_create_experiment(const json::object& body, const std::set<std::string>& known) {
@@ -123,6 +136,31 @@ domain::Experiment parse_create_experiment(const json::object& body, const std::
       r.issue("trafficSplit", "Must be between 0.01 and 0.99");
     else
       e.traffic_split = *ts;
+  }
+  if (auto d = r.string("analysisDesign", false, 1, 20)) {
+    if (auto v = domain::parse_analysis_design(*d))
+      e.analysis_design = *v;
+    else
+      r.issue("analysisDesign", "Expected 'did' or 'paired'");
+  }
+  if (const json::array* guardrails = r.array("guardrailMetrics", false)) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < guardrails->size(); ++i) {
+      std::string key = "guardrailMetrics." + std::to_string(i);
+      const auto& v = (*guardrails)[i];
+      if (!v.is_string()) {
+        r.issues().push_back({key, "Expected string"});
+        continue;
+      }
+      std::string id(v.get_string());
+      if (std::find(e.metrics.begin(), e.metrics.end(), id) == e.metrics.end()) {
+        r.issues().push_back({key, "Metric '" + id + "' is not one of the experiment's metrics"});
+      } else if (!seen.insert(id).second) {
+        r.issues().push_back({key, "Metric '" + id + "' is listed twice"});
+      } else {
+        e.guardrail_metrics.push_back(id);
+      }
+    }
   }
   if (auto ds = r.string("dataSource", false, 1, 20)) {
     if (auto v = domain::parse_data_source(*ds))
@@ -219,6 +257,7 @@ domain::MetricValue parse_metric_value_create(const json::object& body) {
       m.unit_size = *us;
   }
   m.validation_rules = read_rules(r);
+  m.value_group = read_value_group(r);
   if (m.dollars_per_unit > 0) check_against_rules(r, m.dollars_per_unit, m.validation_rules);
   if (auto by = r.string("updatedBy", false, 1, 200)) m.updated_by = *by;
   r.throw_if_any("Invalid metric value");

@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <optional>
 #include <set>
 #include <string>
 
@@ -22,6 +23,11 @@ domain::MetricValue parse_metric_value_create(const boost::json::object& body);
 
 store::MetricValueUpdate parse_metric_value_update(const boost::json::object& body,
                                                    const domain::MetricValue& current);
+
+// An optional `valueGroup` of a metric value: a short id (lower-case letters, digits, '_', '-';
+// 1-32 characters); null or absent: none. Issues go to the reader.
+class FieldReader;
+std::optional<std::string> read_value_group(FieldReader& r);
 
 // The default unit size: 0.01 for '%' (values stored as fractions), 1 otherwise.
 double default_unit_size(const std::string& unit);

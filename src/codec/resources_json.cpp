@@ -52,6 +52,14 @@ void append_experiment_json(std::string& out, const domain::Experiment& e,
   append_json_string(out, domain::to_string(e.data_source));
   out += ",\"durationDays\":"sv;
   append_json_number(out, static_cast<double>(e.end_date - e.start_date) / domain::kSecondsPerDay);
+  out += ",\"analysisDesign\":"sv;
+  append_json_string(out, domain::to_string(e.analysis_design));
+  out += ",\"guardrailMetrics\":["sv;
+  for (std::size_t i = 0; i < e.guardrail_metrics.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(out, e.guardrail_metrics[i]);
+  }
+  out += ']';
   if (e.simulation) {
     out += ",\"simulation\":"sv;
     JsonWriter w(out);
@@ -84,6 +92,11 @@ void append_metric_value_json(std::string& out, const domain::MetricValue& m) {
   w.key("dollarsPerUnit").number(m.dollars_per_unit);
   w.key("improvementDirection").string(domain::to_string(m.improvement_direction));
   w.key("unitSize").number(m.unit_size);
+  w.key("valueGroup");
+  if (m.value_group)
+    w.string(*m.value_group);
+  else
+    w.null();
   w.key("lastUpdated").timestamp(m.last_updated);
   if (m.updated_by) w.key("updatedBy").string(*m.updated_by);
   w.key("version").integer(m.version);

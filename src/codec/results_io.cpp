@@ -164,13 +164,14 @@ bool parse_count(std::string_view s, std::int64_t& v) {
 // uniqueUsers must come for both groups, be non-negative integers (already checked by the
 // readers) and not exceed the post-period user-hours of the upload (the largest sum of a group's
 // sample sizes over the metrics): a user counted once is in at least one hour.
-void check_unique_users(ParsedUpload& out, const UploadRules& rules, const std::string& base,
+void check_unique_users(ParsedUpload& out, const UploadRules& rules, bool malformed,
                         const std::string& treatment_path, const std::string& control_path,
                         const std::optional<std::int64_t>& treatment, const std::optional<std::int64_t>& control) {
-  if (!treatment && !control) return;
+  if (malformed || (!treatment && !control)) return;
   if (!treatment || !control) {
     out.issues.push_back({treatment ? control_path : treatment_path,
                           "uniqueUsers must be given for both groups (treatment and control) or not at all"});
+    out.metrics.clear();  // a rejected upload carries no data
     return;
   }
   if (!out.issues.empty()) return;
@@ -193,7 +194,6 @@ void check_unique_users(ParsedUpload& out, const UploadRules& rules, const std::
     out.issues.push_back({control_path, "Unique users (" + std::to_string(*control) +
                                             ") exceed the control group's post-period sample sizes (" +
                                             std::to_string(max_c) + " user-hours)"});
-  (void)base;
   if (out.issues.empty()) out.unique_users = domain::UniqueUsers{*treatment, *control};
   else out.metrics.clear();
 }
@@ -219,6 +219,7 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
   std::size_t columns = 0;
   int uu_idx[2] = {-1, -1};  // optional uniqueUsersTreatment, uniqueUsersControl
   std::optional<std::int64_t> uu_val[2];
+  bool uu_bad = false;
   std::string uu_path[2] = {"line 1: uniqueUsersTreatment", "line 1: uniqueUsersControl"};
   while (pos <= text.size()) {
     auto nl = text.find('\n', pos);
@@ -283,10 +284,12 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       if (!parse_count(fields[uu_idx[g]], v)) {
         col.issue(where + ": " + name, "Must be a non-negative integer");
         good = false;
+        uu_bad = true;
       } else if (uu_val[g] && *uu_val[g] != v) {
         col.issue(where + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
                                            "); give the upload's unique users once");
         good = false;
+        uu_bad = true;
       } else if (!uu_val[g]) {
         uu_val[g] = v;
         uu_path[g] = where + ": " + name;
@@ -297,7 +300,7 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
   if (out.rows == 0 && out.issues.empty())
     col.issue("line 2", "The upload holds no hourly points (only a header)");
   col.finish();
-  check_unique_users(out, rules, "", uu_path[0], uu_path[1], uu_val[0], uu_val[1]);
+  check_unique_users(out, rules, uu_bad, uu_path[0], uu_path[1], uu_val[0], uu_val[1]);
   return out;
 }
 
@@ -381,6 +384,7 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
   }
   if (out.rows == 0 && out.issues.empty()) col.issue("metrics", "The upload holds no hourly points");
   std::optional<std::int64_t> uu[2];
+  const std::size_t issues_before = out.issues.size();
   if (auto uit = body.find("uniqueUsers"); uit != body.end() && !uit->value().is_null()) {
     if (!uit->value().is_object()) {
       col.issue("uniqueUsers", "Expected an object {treatment, control} of distinct users per group");
@@ -403,8 +407,9 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
       if (!uu[0] && !uu[1] && o.empty()) col.issue("uniqueUsers", "Expected treatment and control");
     }
   }
+  const bool uu_bad = out.issues.size() != issues_before;
   col.finish();
-  check_unique_users(out, rules, "uniqueUsers", "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
+  check_unique_users(out, rules, uu_bad, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
   return out;
 }
 
@@ -521,6 +526,21 @@ std::string analysis_to_csv(const json::object& analysis) {
       {"dollarImpact", true, "dollarImpact", nullptr},
       {"dollarImpactLower", true, "dollarImpactInterval", "lower"},
       {"dollarImpactUpper", true, "dollarImpactInterval", "upper"},
+      // Method 2 (statistics.md); empty for analyses stored by method 1.
+      {"verdict", false, "verdict", nullptr},
+      {"adjustedConfidenceIntervalLower", false, "adjustedConfidenceInterval", "lower"},
+      {"adjustedConfidenceIntervalUpper", false, "adjustedConfidenceInterval", "upper"},
+      {"postBlocks", false, "postBlocks", nullptr},
+      {"preBlocks", false, "preBlocks", nullptr},
+      {"effectTrendSlope", false, "effectTrend", "slope"},
+      {"effectTrendPValue", false, "effectTrend", "pValue"},
+      {"effectTrendChanging", false, "effectTrend", "changing"},
+      {"sequentialLower", false, "sequential", "interval"},
+      {"sequentialUpper", false, "sequential", "interval"},
+      {"sequentialPValue", false, "sequential", "pValue"},
+      {"sequentialDecisive", false, "sequential", "decisive"},
+      {"valueGroup", true, "valueGroup", nullptr},
+      {"countedInTotal", true, "countedInTotal", nullptr},
   };
   std::string out = "metricId";
   for (const auto& c : kColumns) {
@@ -542,6 +562,11 @@ std::string analysis_to_csv(const json::object& analysis) {
     for (const auto& c : kColumns) {
       out += ',';
       const json::object* src = c.breakdown ? b : d;
+      const std::string_view name = c.name;
+      if (name == "sequentialLower" || name == "sequentialUpper") {
+        csv_cell(out, at(src, {"sequential", "interval", name == "sequentialLower" ? "lower" : "upper"}));
+        continue;
+      }
       csv_cell(out, c.subkey ? at(src, {c.key, c.subkey}) : at(src, {c.key}));
     }
     out += ',';

@@ -47,6 +47,7 @@ constexpr double kTrendAlpha = 0.05;         // parallel trends / effect trend
 constexpr double kSrmAlpha = 0.001;
 constexpr std::int64_t kFullDayHours = 12;   // a counted block with fewer usable hours is partial
 constexpr std::size_t kFirstSequentialLook = 7;
+constexpr double kZeroBaselineTolerance = 1e-12;  // relative to treatmentMean
 
 bool valid_df(double df) { return std::isfinite(df) && df > 0; }
 
@@ -169,7 +170,9 @@ struct Estimate {
   enum class Issue { kNone, kNoPost, kOnePost, kZeroSe, kNonFinite } issue = Issue::kNone;
 };
 
-Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha) {
+// full == false: delta, se and df only (the sequential looks need no quantile).
+Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha,
+                  bool full = true) {
   Estimate e;
   e.did = did;
   if (k == 0) {
@@ -210,6 +213,7 @@ Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments&
     e.issue = Estimate::Issue::kNonFinite;
     return e;
   }
+  if (!full) return e;
   const double delta = *e.delta;
   const double t = delta / se;
   e.t = opt(t);
@@ -264,7 +268,7 @@ Sequential sequential(const std::vector<double>& post, const Moments& pre, bool 
   const double n_star = static_cast<double>(s.planned_blocks);
   const std::size_t first = m1 >= kFirstSequentialLook ? kFirstSequentialLook : 2;
   for (std::size_t k = first; k <= m1; ++k) {
-    const Estimate e = estimate(post, k, pre, did, alpha);
+    const Estimate e = estimate(post, k, pre, did, alpha, false);
     if (!e.delta || !e.se || !(*e.se > 0)) continue;
     const double n = static_cast<double>(static_cast<std::int64_t>(k) + m0);
     const double h = sequential_half_width(*e.se, n, n_star, alpha);
@@ -357,15 +361,21 @@ Blocks make_blocks(std::vector<Hour>& hours, domain::UnixSeconds start) {
   while (i < hours.size()) {
     const std::int64_t idx = block_of(hours[i].ts, start);
     double sd = 0, sc = 0;
+    double dmin = kInf, dmax = -kInf, cmin = kInf, cmax = -kInf;
     std::size_t j = i;
     while (j < hours.size() && block_of(hours[j].ts, start) == idx) {
       sd += hours[j].d;
       sc += hours[j].c;
+      dmin = std::min(dmin, hours[j].d);
+      dmax = std::max(dmax, hours[j].d);
+      cmin = std::min(cmin, hours[j].c);
+      cmax = std::max(cmax, hours[j].c);
       ++j;
     }
     const auto n = static_cast<std::int64_t>(j - i);
-    const double x = sd / static_cast<double>(n);
-    const double c = sc / static_cast<double>(n);
+    // The mean of equal values is that value exactly (a sum of n copies can be off in the last bit).
+    const double x = dmin == dmax ? dmin : sd / static_cast<double>(n);
+    const double c = cmin == cmax ? cmin : sc / static_cast<double>(n);
     if (n < kFullDayHours) ++b.partial;
     if (hours[i].ts >= start) {
       b.post_index.push_back(idx);
@@ -558,7 +568,9 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
   // Relative difference, and its interval by the delta method on the block moments.
   if (e.delta && r.treatment_mean) {
     const double baseline = *r.treatment_mean - *e.delta;
-    if (baseline == 0) {
+    // A baseline within rounding of zero (hourly and daily means of the same values differ in the
+    // last bits) is zero: a relative difference of 1e15 says nothing.
+    if (std::fabs(baseline) <= kZeroBaselineTolerance * std::fabs(*r.treatment_mean)) {
       r.warnings.push_back(
           "The baseline is zero (the treatment group's expected value without the change), so the relative "
           "difference cannot be computed.");

@@ -93,6 +93,39 @@ class ApiTest(unittest.TestCase):
         for d in err["details"]:
             self.assertTrue(d["message"])
 
+    def test_default_catalogue_value_groups(self):
+        by_id = {m["metricId"]: m for m in self.server.get("/api/metric-values").data["metrics"]}
+        groups = {mid for mid, m in by_id.items() if m["valueGroup"] == "orders"}
+        if not groups:
+            self.skipTest("the store does not keep valueGroup yet (pipeline work)")
+        self.assertEqual(groups, {"conversion_rate", "revenue_per_user", "average_order_value",
+                                  "cart_abandonment_rate"})
+
+    def test_analysis_design_and_guardrails(self):
+        base = {"name": "n", "description": "d", "metrics": ["conversion_rate", "bounce_rate"],
+                "startDate": "2025-01-15", "endDate": "2025-01-29", "expectedOutcome": "neutral",
+                "dataSource": "imported"}
+        r = self.server.post("/api/experiments", dict(base, analysisDesign="paired", guardrailMetrics=["bounce_rate"]))
+        self.assertEqual(r.status, 201, r.body)
+        e = r.data["experiment"]
+        self.assertEqual(e["analysisDesign"], "paired")
+        self.assertEqual(e["guardrailMetrics"], ["bounce_rate"])
+        d = self.server.post("/api/experiments", base).data["experiment"]
+        self.assertEqual(d["analysisDesign"], "did")  # the default
+        self.assertEqual(d["guardrailMetrics"], [])
+        cases = [
+            ({"analysisDesign": "bayesian"}, "analysisDesign"),
+            ({"analysisDesign": 3}, "analysisDesign"),
+            ({"guardrailMetrics": "bounce_rate"}, "guardrailMetrics"),
+            ({"guardrailMetrics": ["revenue_per_user"]}, "guardrailMetrics.0"),  # not one of the metrics
+            ({"guardrailMetrics": ["bounce_rate", "bounce_rate"]}, "guardrailMetrics.1"),
+            ({"guardrailMetrics": [1]}, "guardrailMetrics.0"),
+        ]
+        for overrides, path in cases:
+            err = self.assertError(self.server.post("/api/experiments", dict(base, **overrides)), 400,
+                                   "VALIDATION_ERROR")
+            self.assertIn(path, {x["path"] for x in err["details"]}, (overrides, err))
+
     def test_dates_rules(self):
         cases = [
             ({"startDate": "2025-01-29", "endDate": "2025-01-15"}, "endDate"),
@@ -257,6 +290,8 @@ class ApiTest(unittest.TestCase):
             self.assertEqual(by_id[mid]["improvementDirection"], "decrease")
         self.assertEqual(by_id["conversion_rate"]["improvementDirection"], "increase")
         self.assertEqual(by_id["conversion_rate"]["unitSize"], 0.01)
+        for mid in by_id:
+            self.assertIn("valueGroup", by_id[mid])
         self.assertEqual(by_id["average_order_value"]["unitSize"], 1)
         for m in d["metrics"]:
             for k in ["metricId", "dollarsPerUnit", "unit", "name", "description", "category", "lastUpdated", "version"]:

@@ -50,23 +50,48 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(a["status"], "complete")
         self.assertEqual(a["experimentPeriod"]["durationDays"], 14)
         self.assertRegex(a["analysisId"], r"^[0-9a-f]{8}-[0-9a-f]{4}-7")
-        self.assertTrue(a["version"])
+        self.assertEqual(a["version"], "did-2.0.0")  # statistics.md method 2
+        self.assertEqual(a["design"], "did")
+        self.assertEqual(a["correction"], "holm")
+        self.assertEqual(a["guardrails"], {})
+        self.assertIn(a["recommendation"], {"ship", "do-not-ship", "inconclusive"})  # complete: never keep-running
         self.assertEqual(set(a["didResults"]), set(res["metrics"]))
         for m, dr in a["didResults"].items():
             for k in ["treatmentMean", "controlMean", "absoluteDifference", "relativeDifference", "pValue",
                       "confidenceLevel", "confidenceInterval", "sampleSizeControl", "sampleSizeTreatment",
-                      "effectSize", "method", "adjustedPValue", "significant", "warnings", "parallelTrends"]:
+                      "effectSize", "method", "adjustedPValue", "significant", "warnings", "parallelTrends",
+                      "adjustedConfidenceInterval", "verdict", "effectTrend", "sequential", "postBlocks",
+                      "preBlocks", "standardError", "degreesOfFreedom", "tStatistic", "relativeConfidenceInterval",
+                      "probabilityOfImprovement", "minimumDetectableEffect"]:
                 self.assertIn(k, dr, (m, k))
             self.assertEqual(dr["method"], "did")
             self.assertEqual(dr["postHours"], 336)
             self.assertEqual(dr["preHours"], 168)
+            self.assertEqual(dr["postBlocks"], 14)  # daily blocks
+            self.assertEqual(dr["preBlocks"], 7)
+            self.assertIn(dr["verdict"], {"win", "loss", "inconclusive"})
+            aci = dr["adjustedConfidenceInterval"]
+            self.assertEqual(aci["lower"] > 0 or aci["upper"] < 0, dr["significant"], m)
+            seq = dr["sequential"]
+            self.assertEqual(seq["plannedBlocks"], 14 + 7)
+            self.assertEqual(seq["looks"], 14 - 7 + 1)
         ei = a["economicImpact"]
-        self.assertAlmostEqual(ei["totalImpact"], sum(b["dollarImpact"] for b in ei["metricBreakdown"].values()), places=6)
-        self.assertAlmostEqual(ei["annualizedImpact"],
-                               sum(b["dailyDollarImpact"] for b in ei["metricBreakdown"].values()) * 365, places=4)
+        counted = [b for b in ei["metricBreakdown"].values() if b["countedInTotal"]]
+        self.assertTrue(counted)
+        # Every hour usable for every metric: the total is the sum of the counted dollar impacts and
+        # the centre of its own interval.
+        self.assertAlmostEqual(ei["totalImpact"], sum(b["dollarImpact"] for b in counted), places=6)
+        iv = ei["totalImpactInterval"]
+        self.assertAlmostEqual((iv["lower"] + iv["upper"]) / 2, ei["totalImpact"], places=6)
+        self.assertAlmostEqual(ei["annualizedImpact"], ei["totalImpact"] / 14 * 365, places=4)
         self.assertAlmostEqual(ei["roiPercentage"], (ei["annualizedImpact"] - 20000) / 20000 * 100, places=6)
+        self.assertIn(ei["totalVerdict"], {"win", "loss", "inconclusive"})
+        self.assertEqual(ei["totalSequential"]["plannedBlocks"], 21)
+        self.assertEqual(ei["durationDays"], 14)
         self.assertEqual(set(a["metricValuesSnapshot"]), set(res["metrics"]))
-        self.assertIn("srm", a)
+        # Simulated data carry no unique users: SRM on the daily treatment shares.
+        self.assertEqual(a["srm"]["method"], "daily-share")
+        self.assertIsNone(a["srm"]["chiSquare"])
         # The list shows the impact and counts the experiment as complete.
         listed = {x["id"]: x for x in s.get("/api/experiments?limit=100").data["experiments"]}
         self.assertAlmostEqual(listed[exp_id]["economicImpact"], ei["totalImpact"], places=6)

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cmath>
 #include <cstdint>
@@ -73,6 +72,14 @@ AnalysisInput parse_input(const json::object& in) {
   a.expected_treatment_share = as_double(in.at("expectedTreatmentShare"));
   a.correction = *rallyuxr::domain::parse_correction(in.at("correction").as_string());
   if (!in.at("implementationCost").is_null()) a.implementation_cost = as_double(in.at("implementationCost"));
+  a.design = *rallyuxr::domain::parse_analysis_design(in.at("design").as_string());
+  for (const auto& g : in.at("guardrailMetrics").as_array()) a.guardrail_metrics.emplace_back(g.as_string());
+  if (!in.at("uniqueUsers").is_null()) {
+    a.unique_users = rallyuxr::domain::UniqueUsers{as_int(in.at("uniqueUsers").at("treatment")),
+                                                   as_int(in.at("uniqueUsers").at("control"))};
+  }
+  a.running = in.at("running").as_bool();
+  for (const auto& [id, g] : in.at("valueGroups").as_object()) a.value_groups[std::string(id)] = std::string(g.as_string());
   for (const auto& m : in.at("metrics").as_array()) {
     MetricSeries s;
     s.metric_id = json::value_to<std::string>(m.at("metricId"));
@@ -96,6 +103,21 @@ AnalysisInput parse_input(const json::object& in) {
 bool is_number(const json::value& v) { return v.is_double() || v.is_int64() || v.is_uint64(); }
 
 bool is_p_value_key(std::string_view key) { return key == "pValue" || key == "adjustedPValue"; }
+
+// The largest relative error seen against the reference (p-values within 1e-12 absolute excluded),
+// printed at the end of the fixture tests for the record.
+double g_max_rel_error = 0;
+std::string g_max_rel_error_at;
+
+void note_error(double expected, double actual, const std::string& where) {
+  const double scale = std::max(std::fabs(expected), std::fabs(actual));
+  if (scale == 0) return;
+  const double rel = std::fabs(expected - actual) / scale;
+  if (rel > g_max_rel_error) {
+    g_max_rel_error = rel;
+    g_max_rel_error_at = where;
+  }
+}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -146,6 +168,9 @@ void compare(const json::value& expected, const json::value& actual, const std::
     }
     const double e = as_double(expected);
     const double a = as_double(actual);
+    if (!(is_p_value_key(key) && std::fabs(e - a) <= kPAbsTol && std::max(std::fabs(e), std::fabs(a)) < 1e-3)) {
+      note_error(e, a, path);
+    }
     EXPECT_TRUE(close(e, a, is_p_value_key(key)))
         << path << ": expected " << json::serialize(expected) << ", got " << json::serialize(actual)
         << " (relative error " << std::fabs(e - a) / std::max(std::fabs(e), std::fabs(a)) << ")";
@@ -209,7 +234,8 @@ std::vector<std::string> fixture_names() {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(data_dir(), ec)) {
     const auto name = entry.path().filename().string();
-    if (entry.path().extension() == ".json" && name.rfind("multitest", 0) != 0) {
+    if (entry.path().extension() == ".json" && name.rfind("multitest", 0) != 0 &&
+        name.rfind("sequential_vectors", 0) != 0) {
       names.push_back(entry.path().stem().string());
     }
   }
@@ -238,6 +264,8 @@ TEST_P(ReferenceFixture, EveryFigureMatchesScipy) {
   int figures = 0;
   compare(expected_, actual, GetParam(), "", figures);
   EXPECT_GT(figures, 40) << "the fixture compares too few figures";
+  std::printf("%s: %d figures; largest relative error so far %.3g (%s)\n", GetParam().c_str(), figures,
+              g_max_rel_error, g_max_rel_error_at.c_str());
 }
 
 // The same figures read from the structs directly, so a fault of the JSON layer cannot hide one
@@ -266,6 +294,19 @@ TEST_P(ReferenceFixture, StructsMatchScipy) {
     check(e.at("pValue"), r.p_value, mid + " p", true);
     check(e.at("adjustedPValue"), r.adjusted_p_value, mid + " adjusted p", true);
     check(e.at("effectSize"), r.effect_size, mid + " d", false);
+    check(e.at("minimumDetectableEffect"), r.minimum_detectable_effect, mid + " mde", false);
+    check(e.at("probabilityOfImprovement"), r.probability_of_improvement, mid + " P(improvement)", false);
+    EXPECT_EQ(e.at("verdict").as_string(), r.verdict) << mid;
+    EXPECT_EQ(as_int(e.at("postBlocks")), r.post_blocks) << mid;
+    EXPECT_EQ(as_int(e.at("preBlocks")), r.pre_blocks) << mid;
+    if (e.at("sequential").is_null()) {
+      EXPECT_FALSE(r.sequential) << mid;
+    } else {
+      ASSERT_TRUE(r.sequential) << mid;
+      check(e.at("sequential").at("pValue"), r.sequential->p_value, mid + " sequential p", true);
+      EXPECT_EQ(as_int(e.at("sequential").at("looks")), r.sequential->looks) << mid;
+      EXPECT_EQ(as_int(e.at("sequential").at("plannedBlocks")), r.sequential->planned_blocks) << mid;
+    }
     EXPECT_EQ(e.at("significant").as_bool(), r.significant) << mid;
     EXPECT_EQ(e.at("method").as_string(), r.method) << mid;
     EXPECT_EQ(as_int(e.at("postHours")), r.post_hours) << mid;
@@ -281,7 +322,10 @@ TEST_P(ReferenceFixture, StructsMatchScipy) {
     }
   }
   const auto& econ = expected_.at("economicImpact").as_object();
-  EXPECT_TRUE(close(as_double(econ.at("totalImpact")), out.economic_impact.total_impact, false));
+  check(econ.at("totalImpact"), out.economic_impact.total_impact, "totalImpact", false);
+  check(econ.at("annualizedImpact"), out.economic_impact.annualized_impact, "annualizedImpact", false);
+  EXPECT_EQ(econ.at("totalVerdict").as_string(), out.economic_impact.total_verdict);
+  EXPECT_EQ(expected_.at("recommendation").as_string(), out.recommendation);
   EXPECT_TRUE(close(as_double(econ.at("durationDays")), out.duration_days, false));
   check(econ.at("probabilityOfPositiveImpact"), out.economic_impact.probability_of_positive_impact,
         "probabilityOfPositiveImpact", false);
@@ -301,9 +345,10 @@ INSTANTIATE_TEST_SUITE_P(Stats, ReferenceFixture, ::testing::ValuesIn(fixture_na
 
 TEST(StatsFixtures, AllCasesArePresent) {
   const auto names = fixture_names();
-  for (const char* name : {"did_3metrics", "paired", "confidence_90", "confidence_99", "fdr_bh", "drifting_pre",
-                           "srm", "tiny_pvalues", "one_post_hour", "zero_variance", "zero_baseline",
-                           "excluded_hours", "short_pre"}) {
+  for (const char* name : {"did_3metrics", "paired", "did_fallback", "confidence_90", "confidence_99", "fdr_bh",
+                           "drifting_pre", "srm_users", "srm_daily", "tiny_pvalues", "one_block", "zero_variance",
+                           "zero_baseline", "excluded_hours", "partial_days", "running", "short_running",
+                           "guardrails", "value_groups", "sequential_overlap", "ties"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), name), names.end()) << name;
   }
 }
@@ -314,13 +359,21 @@ TEST(StatsFixtures, CasesShowWhatTheyAreFor) {
   auto run = [](const std::string& name) {
     return analyze(parse_input(load_json(data_dir() / (name + ".json")).at("input").as_object()));
   };
+  auto has_warning = [](const rallyuxr::stats::MetricResult& r, const std::string& phrase) {
+    return std::any_of(r.warnings.begin(), r.warnings.end(),
+                       [&](const std::string& w) { return lower(w).find(phrase) != std::string::npos; });
+  };
   {
     const auto out = run("tiny_pvalues");
     for (const auto& [id, r] : out.did_results) {
       ASSERT_TRUE(r.p_value) << id;
       EXPECT_LT(*r.p_value, 1e-30) << id;
       EXPECT_GT(*r.p_value, 0) << id;
+      ASSERT_TRUE(r.sequential);
+      EXPECT_TRUE(r.sequential->decisive);
+      EXPECT_EQ(r.sequential->looks, 28 - 7 + 1);
     }
+    EXPECT_EQ(out.recommendation, "ship");
   }
   {
     const auto out = run("drifting_pre");
@@ -328,28 +381,54 @@ TEST(StatsFixtures, CasesShowWhatTheyAreFor) {
     ASSERT_TRUE(r.parallel_trends);
     EXPECT_TRUE(r.parallel_trends->violated);
     EXPECT_EQ(r.method, "did");
+    ASSERT_TRUE(out.did_results.at("aov").effect_trend);
+    EXPECT_TRUE(out.did_results.at("aov").effect_trend->changing);
   }
   {
-    const auto out = run("srm");
-    EXPECT_TRUE(out.srm.detected);
-    EXPECT_LT(*out.srm.p_value, 0.001);
+    const auto users = run("srm_users");
+    EXPECT_EQ(users.srm.method, "users");
+    EXPECT_TRUE(users.srm.detected);
+    EXPECT_EQ(users.srm.chi_square, users.srm.statistic);
+    const auto daily = run("srm_daily");
+    EXPECT_EQ(daily.srm.method, "daily-share");
+    EXPECT_TRUE(daily.srm.detected);
+    EXPECT_FALSE(daily.srm.chi_square);
+  }
+  {
+    const auto out = run("did_fallback");
+    EXPECT_EQ(out.did_results.at("conversion_rate").method, "paired");
+    EXPECT_TRUE(has_warning(out.did_results.at("conversion_rate"), "fell back"));
+    EXPECT_EQ(out.did_results.at("aov").method, "paired");
+    EXPECT_EQ(out.did_results.at("ctr").method, "did");
+    EXPECT_EQ(out.did_results.at("ctr").pre_blocks, 2);
+  }
+  {
+    const auto out = run("paired");
+    EXPECT_EQ(out.did_results.at("aov").method, "paired");
+    EXPECT_TRUE(out.did_results.at("aov").pre_treatment_mean);
+    EXPECT_FALSE(out.economic_impact.roi_percentage);  // no implementation cost
+    EXPECT_FALSE(has_warning(out.did_results.at("aov"), "fell back"));
   }
   {
     const auto out = run("zero_variance");
     const auto& paired = out.did_results.at("conversion_rate");
-    EXPECT_EQ(paired.method, "paired");
+    EXPECT_EQ(paired.method, "paired");  // no pre period
     EXPECT_EQ(*paired.standard_error, 0.0);
     EXPECT_FALSE(paired.p_value);
     EXPECT_FALSE(paired.confidence_interval);
     EXPECT_FALSE(paired.adjusted_p_value);
     EXPECT_FALSE(paired.significant);
+    EXPECT_EQ(paired.verdict, "insufficient-data");
     const auto& did = out.did_results.at("aov");
     EXPECT_EQ(did.method, "did");
     EXPECT_EQ(*did.absolute_difference, 0.125);
     EXPECT_EQ(*did.standard_error, 0.0);
     EXPECT_FALSE(did.degrees_of_freedom);
-    // Only ctr has a p-value, so its adjusted p-value is its own.
-    EXPECT_EQ(*out.did_results.at("ctr").adjusted_p_value, *out.did_results.at("ctr").p_value);
+    // Only ctr has a p-value, so its adjusted p-value and interval are its own.
+    const auto& ctr = out.did_results.at("ctr");
+    EXPECT_EQ(*ctr.adjusted_p_value, *ctr.p_value);
+    EXPECT_EQ(ctr.adjusted_confidence_interval->lower, ctr.confidence_interval->lower);
+    EXPECT_EQ(ctr.adjusted_confidence_interval->upper, ctr.confidence_interval->upper);
   }
   {
     const auto out = run("zero_baseline");
@@ -358,30 +437,110 @@ TEST(StatsFixtures, CasesShowWhatTheyAreFor) {
     EXPECT_TRUE(out.did_results.at("aov").p_value);
   }
   {
-    const auto out = run("one_post_hour");
+    const auto out = run("one_block");
     EXPECT_TRUE(out.did_results.at("conversion_rate").absolute_difference);
     EXPECT_FALSE(out.did_results.at("conversion_rate").p_value);
+    EXPECT_FALSE(out.did_results.at("conversion_rate").sequential);
     EXPECT_FALSE(out.did_results.at("aov").absolute_difference);
-    EXPECT_EQ(out.did_results.at("aov").excluded_hours, 1);
+    EXPECT_EQ(out.did_results.at("aov").excluded_hours, 24);
     EXPECT_FALSE(out.economic_impact.total_impact_interval);
-    EXPECT_DOUBLE_EQ(out.duration_days, 1.0 / 24);
   }
   {
     const auto out = run("excluded_hours");
-    EXPECT_EQ(out.did_results.at("conversion_rate").excluded_hours, 6);
+    EXPECT_EQ(out.did_results.at("conversion_rate").excluded_hours, 7);
+    EXPECT_TRUE(has_warning(out.did_results.at("aov"), "partial day"));
     EXPECT_FALSE(out.economic_impact.metric_breakdown.count("engagement_score"));
     EXPECT_TRUE(out.economic_impact.roi_percentage);
   }
   {
-    const auto out = run("paired");
-    EXPECT_FALSE(out.economic_impact.roi_percentage);  // no implementation cost
-    EXPECT_EQ(out.did_results.at("aov").method, "paired");
+    const auto out = run("partial_days");
+    EXPECT_EQ(out.did_results.at("ctr").post_blocks, 10);  // 9 days and 6 hours
+    EXPECT_EQ(out.did_results.at("ctr").pre_blocks, 4);    // 3 days and 5 hours
+    EXPECT_EQ(out.did_results.at("ctr").sequential->planned_blocks, 10 + 4);
+  }
+  {
+    const auto out = run("running");
+    EXPECT_EQ(out.recommendation, "keep-running");
+    EXPECT_EQ(out.did_results.at("aov").sequential->planned_blocks, 28 + 7);
+    EXPECT_EQ(out.did_results.at("aov").sequential->looks, 10 - 7 + 1);
+  }
+  {
+    const auto out = run("short_running");
+    const auto& s = *out.did_results.at("conversion_rate").sequential;
+    EXPECT_EQ(s.looks, 3);  // k = 2, 3, 4
+    EXPECT_FALSE(s.decisive);
+  }
+  {
+    const auto out = run("guardrails");
+    EXPECT_EQ(out.guardrails.at("page_load_time"), "breached");
+    EXPECT_EQ(out.guardrails.at("bounce_rate"), "at-risk");
+    EXPECT_EQ(out.guardrails.at("ctr"), "ok");
+    EXPECT_EQ(out.did_results.at("page_load_time").verdict, "loss");
+    EXPECT_EQ(out.recommendation, "do-not-ship");
+  }
+  {
+    const auto out = run("value_groups");
+    const auto& b = out.economic_impact.metric_breakdown;
+    EXPECT_TRUE(b.at("ctr").counted_in_total);
+    EXPECT_TRUE(b.at("revenue_per_user").counted_in_total);
+    EXPECT_FALSE(b.at("conversion_rate").counted_in_total);
+    EXPECT_FALSE(b.at("aov").counted_in_total);
+    EXPECT_EQ(*b.at("aov").value_group, "orders");
+    EXPECT_TRUE(has_warning(out.did_results.at("conversion_rate"), "revenue_per_user"));
+    // Every hour usable for every counted metric: the total is the sum of the counted dollar impacts.
+    EXPECT_NEAR(*out.economic_impact.total_impact, *b.at("ctr").dollar_impact + *b.at("revenue_per_user").dollar_impact,
+                1e-9 * std::fabs(*out.economic_impact.total_impact));
+  }
+  {
+    const auto out = run("sequential_overlap");
+    EXPECT_TRUE(has_warning(out.did_results.at("ctr"), "did not overlap"));
   }
   {
     const auto out = run("confidence_90");
     EXPECT_FALSE(out.economic_impact.roi_percentage);  // implementation cost 0
     EXPECT_NEAR(out.alpha, 0.1, 1e-15);
   }
+  // Wherever there is an adjusted interval, it excludes zero exactly when the metric is significant.
+  for (const auto& name : fixture_names()) {
+    const auto out = run(name);
+    for (const auto& [id, r] : out.did_results) {
+      if (!r.adjusted_confidence_interval) continue;
+      const bool excludes = r.adjusted_confidence_interval->lower > 0 || r.adjusted_confidence_interval->upper < 0;
+      EXPECT_EQ(excludes, r.significant) << name << " " << id;
+    }
+    if (out.economic_impact.total_impact && out.economic_impact.total_impact_interval) {
+      // The total is the centre of its own interval.
+      const auto& iv = *out.economic_impact.total_impact_interval;
+      EXPECT_NEAR((iv.lower + iv.upper) / 2, *out.economic_impact.total_impact,
+                  1e-9 * (std::fabs(iv.lower) + std::fabs(iv.upper)))
+          << name;
+    }
+  }
+}
+
+// The spec's test vectors for the sequential interval, and a grid computed in mpmath.
+TEST(StatsSequential, SpecTestVectors) {
+  EXPECT_NEAR(rallyuxr::stats::sequential_half_width(0.0012, 21, 35, 0.05), 0.0036730066038058845,
+              1e-12 * 0.0036730066038058845);
+  EXPECT_NEAR(rallyuxr::stats::sequential_p_value(0.003, 0.0012, 21, 35, 0.05), 0.18140756924313682,
+              1e-12 * 0.18140756924313682);
+  const json::value doc = load_json(data_dir() / "sequential_vectors.json");
+  int compared = 0;
+  for (const auto& v : doc.at("vectors").as_array()) {
+    const double se = as_double(v.at("se"));
+    const double n = as_double(v.at("n"));
+    const double n_star = as_double(v.at("nStar"));
+    const double alpha = as_double(v.at("alpha"));
+    const double delta = as_double(v.at("delta"));
+    const double h = rallyuxr::stats::sequential_half_width(se, n, n_star, alpha);
+    const double p = rallyuxr::stats::sequential_p_value(delta, se, n, n_star, alpha);
+    EXPECT_TRUE(close(as_double(v.at("h")), h, false)) << json::serialize(v) << " h=" << h;
+    EXPECT_TRUE(close(as_double(v.at("p")), p, true)) << json::serialize(v) << " p=" << p;
+    note_error(as_double(v.at("h")), h, "sequential h");
+    if (as_double(v.at("p")) > 1e-3) note_error(as_double(v.at("p")), p, "sequential p");
+    compared += 2;
+  }
+  EXPECT_GT(compared, 1000);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -463,8 +622,10 @@ TEST(AnalyzeDegenerate, NoMetrics) {
   EXPECT_FALSE(out.srm.p_value);
   EXPECT_FALSE(out.srm.chi_square);
   EXPECT_FALSE(out.srm.detected);
-  EXPECT_EQ(out.economic_impact.total_impact, 0);
+  EXPECT_FALSE(out.economic_impact.total_impact);
   EXPECT_FALSE(out.economic_impact.total_impact_interval);
+  EXPECT_EQ(out.economic_impact.total_verdict, "insufficient-data");
+  EXPECT_EQ(out.recommendation, "inconclusive");
   EXPECT_DOUBLE_EQ(out.duration_days, 2.0);
   expect_clean_json(out);
 }
@@ -553,12 +714,70 @@ TEST(AnalyzeDegenerate, DuplicateMetricIdsUseTheFirst) {
   expect_clean_json(out);
 }
 
+TEST(AnalyzeDegenerate, MethodTwoInputsAtTheirEdges) {
+  AnalysisInput in = small_input();
+  in.metrics.push_back(series("m", in.start_date, 72, 48, 0.12, 0.1));
+  in.unique_users = rallyuxr::domain::UniqueUsers{0, 0};
+  in.guardrail_metrics = {"not_a_metric", "m", "m"};
+  in.value_groups["m"] = "";
+  in.running = true;
+  const auto out = analyze(in);
+  EXPECT_EQ(out.srm.method, "users");
+  EXPECT_FALSE(out.srm.p_value);
+  EXPECT_FALSE(out.srm.observed_treatment_share);
+  EXPECT_EQ(out.guardrails.size(), 1u);  // unknown ids ignored, each metric once
+  EXPECT_TRUE(out.economic_impact.metric_breakdown.at("m").counted_in_total);
+  EXPECT_FALSE(out.economic_impact.metric_breakdown.at("m").value_group);
+  // Two post days: the sequential interval has one look and can never be decisive.
+  ASSERT_TRUE(out.economic_impact.total_sequential);
+  EXPECT_FALSE(out.economic_impact.total_sequential->decisive);
+  if (out.economic_impact.total_verdict == "inconclusive") EXPECT_EQ(out.recommendation, "keep-running");
+  expect_clean_json(out);
+}
+
+TEST(AnalyzeDegenerate, ConstantDaysGiveNullSequential) {
+  AnalysisInput in = small_input();
+  in.end_date = in.start_date + 10 * 86400;
+  in.design = rallyuxr::domain::AnalysisDesign::kPaired;
+  MetricSeries s;
+  s.metric_id = "m";
+  for (int h = 0; h < 240; ++h) s.points.push_back({in.start_date + h * 3600, 0.25 + (h % 2) * 0.5, 0.25, 10, 10});
+  in.metrics.push_back(s);
+  const auto out = analyze(in);
+  const auto& r = out.did_results.at("m");
+  EXPECT_EQ(r.method, "paired");
+  EXPECT_EQ(*r.standard_error, 0.0);  // every day has the same mean
+  EXPECT_FALSE(r.p_value);
+  EXPECT_EQ(r.verdict, "insufficient-data");
+  ASSERT_TRUE(r.sequential);
+  EXPECT_EQ(r.sequential->looks, 0);
+  EXPECT_FALSE(r.sequential->interval);
+  EXPECT_FALSE(r.sequential->p_value);
+  ASSERT_TRUE(r.effect_trend);
+  EXPECT_EQ(r.effect_trend->slope, 0.0);
+  EXPECT_EQ(*r.effect_trend->p_value, 1.0);
+  ASSERT_TRUE(r.effect_size);  // the hours vary within days
+  expect_clean_json(out);
+}
+
+TEST(AnalyzeDegenerate, PairedDesignWithPrePeriodHasNoFallbackWarning) {
+  AnalysisInput in = small_input();
+  in.design = rallyuxr::domain::AnalysisDesign::kPaired;
+  in.metrics.push_back(series("m", in.start_date, 0, 48, 0.12, 0.1));
+  const auto out = analyze(in);
+  for (const auto& w : out.did_results.at("m").warnings) EXPECT_EQ(w.find("fell back"), std::string::npos) << w;
+  in.design = rallyuxr::domain::AnalysisDesign::kDid;
+  const auto did = analyze(in);
+  const auto& w = did.did_results.at("m").warnings;
+  EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& x) { return x.find("fell back") != x.npos; }));
+}
+
 // The dollar series uses only the hours present and usable in every priced metric; with one
 // priced metric its interval is that metric's dollar interval.
 TEST(AnalyzeEconomics, SinglePricedMetricTotalsEqualItsOwn) {
   AnalysisInput in = small_input();
-  in.metrics.push_back(series("m", in.start_date, 24, 48, 0.12, 0.1));
-  in.metrics.push_back(series("unpriced", in.start_date, 24, 48, 0.3, 0.1));
+  in.metrics.push_back(series("m", in.start_date, 72, 48, 0.12, 0.1));
+  in.metrics.push_back(series("unpriced", in.start_date, 72, 48, 0.3, 0.1));
   in.implementation_cost = 1000;
   const auto out = analyze(in);
   const auto& mi = out.economic_impact.metric_breakdown.at("m");
@@ -568,10 +787,14 @@ TEST(AnalyzeEconomics, SinglePricedMetricTotalsEqualItsOwn) {
               1e-9 * std::fabs(mi.dollar_impact_interval->lower));
   EXPECT_NEAR(out.economic_impact.total_impact_interval->upper, mi.dollar_impact_interval->upper,
               1e-9 * std::fabs(mi.dollar_impact_interval->upper));
-  EXPECT_DOUBLE_EQ(out.economic_impact.total_impact, *mi.dollar_impact);
-  EXPECT_DOUBLE_EQ(out.economic_impact.annualized_impact, *mi.daily_dollar_impact * 365);
+  EXPECT_DOUBLE_EQ(*out.economic_impact.total_impact, *mi.dollar_impact);
+  EXPECT_DOUBLE_EQ(*out.economic_impact.annualized_impact, *mi.daily_dollar_impact * 365);
   EXPECT_DOUBLE_EQ(*out.economic_impact.roi_percentage,
-                   (out.economic_impact.annualized_impact - 1000) / 1000 * 100);
+                   (*out.economic_impact.annualized_impact - 1000) / 1000 * 100);
+  ASSERT_TRUE(out.economic_impact.roi_interval);
+  EXPECT_NEAR(out.economic_impact.roi_interval->lower,
+              (out.economic_impact.annualized_impact_interval->lower - 1000) / 1000 * 100,
+              1e-9 * std::fabs(out.economic_impact.roi_interval->lower));
   EXPECT_EQ(out.economic_impact.metric_breakdown.count("unpriced"), 0u);
   const auto& w = out.did_results.at("unpriced").warnings;
   EXPECT_TRUE(std::any_of(w.begin(), w.end(), [](const std::string& s) { return s.find("dollar") != s.npos; }));
@@ -588,42 +811,64 @@ std::set<std::string> keys(const json::value& v) {
 
 TEST(AnalysisJson, FieldNames) {
   AnalysisInput in = small_input();
-  in.metrics.push_back(series("m", in.start_date, 24, 48, 0.12, 0.1));
+  in.metrics.push_back(series("m", in.start_date, 72, 48, 0.12, 0.1));
   in.implementation_cost = 500;
+  in.guardrail_metrics = {"m"};
+  in.value_groups["m"] = "orders";
   const json::value v = analysis_output_to_json(analyze(in));
-  EXPECT_EQ(keys(v), (std::set<std::string>{"didResults", "economicImpact", "srm", "correction", "alpha"}));
+  EXPECT_EQ(keys(v), (std::set<std::string>{"didResults", "economicImpact", "srm", "correction", "alpha", "design",
+                                            "guardrails", "recommendation", "version"}));
   const auto& m = v.at("didResults").at("m");
   EXPECT_EQ(keys(m), (std::set<std::string>{
                          "treatmentMean", "controlMean", "absoluteDifference", "relativeDifference", "pValue",
                          "confidenceLevel", "confidenceInterval", "sampleSizeControl", "sampleSizeTreatment",
                          "effectSize", "method", "preTreatmentMean", "preControlMean", "standardError",
                          "degreesOfFreedom", "tStatistic", "relativeConfidenceInterval", "adjustedPValue",
-                         "significant", "probabilityOfImprovement", "minimumDetectableEffect", "postHours",
-                         "preHours", "excludedHours", "parallelTrends", "warnings"}));
+                         "adjustedConfidenceInterval", "significant", "verdict", "probabilityOfImprovement",
+                         "minimumDetectableEffect", "postHours", "preHours", "excludedHours", "postBlocks",
+                         "preBlocks", "parallelTrends", "effectTrend", "sequential", "warnings"}));
   EXPECT_EQ(keys(m.at("confidenceInterval")), (std::set<std::string>{"lower", "upper"}));
   EXPECT_EQ(keys(m.at("relativeConfidenceInterval")), (std::set<std::string>{"lower", "upper"}));
+  EXPECT_EQ(keys(m.at("adjustedConfidenceInterval")), (std::set<std::string>{"lower", "upper"}));
   EXPECT_EQ(keys(m.at("parallelTrends")), (std::set<std::string>{"slope", "pValue", "violated"}));
+  EXPECT_TRUE(m.at("effectTrend").is_null());  // 2 post blocks: the trend needs 3
+  EXPECT_EQ(keys(m.at("sequential")), (std::set<std::string>{"interval", "pValue", "decisive", "looks",
+                                                             "plannedBlocks"}));
+  EXPECT_EQ(m.at("sequential").at("plannedBlocks").as_int64(), 2 + 3);
+  EXPECT_EQ(m.at("sequential").at("looks").as_int64(), 1);
   EXPECT_TRUE(m.at("warnings").is_array());
   EXPECT_TRUE(m.at("sampleSizeControl").is_int64());
   EXPECT_EQ(m.at("sampleSizeControl").as_int64(), 48 * 100);
   EXPECT_EQ(m.at("postHours").as_int64(), 48);
-  EXPECT_EQ(m.at("preHours").as_int64(), 24);
+  EXPECT_EQ(m.at("preHours").as_int64(), 72);
+  EXPECT_EQ(m.at("postBlocks").as_int64(), 2);
+  EXPECT_EQ(m.at("preBlocks").as_int64(), 3);
   EXPECT_EQ(m.at("method").as_string(), "did");
   EXPECT_EQ(m.at("confidenceLevel").as_double(), 95.0);
   const auto& e = v.at("economicImpact");
   EXPECT_EQ(keys(e), (std::set<std::string>{"totalImpact", "annualizedImpact", "roiPercentage", "metricBreakdown",
-                                            "totalImpactInterval", "probabilityOfPositiveImpact",
+                                            "totalImpactInterval", "probabilityOfPositiveImpact", "totalVerdict",
+                                            "totalSequential", "annualizedImpactInterval", "roiInterval",
                                             "significantImpact", "durationDays"}));
   EXPECT_EQ(keys(e.at("metricBreakdown").at("m")),
             (std::set<std::string>{"dollarImpact", "metricValueUsed", "metricChange", "dailyDollarImpact",
-                                   "dollarImpactInterval", "unitSize", "improvementDirection"}));
+                                   "dollarImpactInterval", "unitSize", "improvementDirection", "valueGroup",
+                                   "countedInTotal"}));
   EXPECT_EQ(e.at("metricBreakdown").at("m").at("improvementDirection").as_string(), "increase");
   EXPECT_EQ(e.at("metricBreakdown").at("m").at("metricValueUsed").as_double(), 100.0);
+  EXPECT_EQ(e.at("metricBreakdown").at("m").at("valueGroup").as_string(), "orders");
+  EXPECT_TRUE(e.at("metricBreakdown").at("m").at("countedInTotal").as_bool());
   EXPECT_EQ(keys(e.at("totalImpactInterval")), (std::set<std::string>{"lower", "upper"}));
+  EXPECT_EQ(keys(e.at("totalSequential")), (std::set<std::string>{"interval", "pValue", "decisive", "looks",
+                                                                  "plannedBlocks"}));
   EXPECT_EQ(e.at("durationDays").as_double(), 2.0);
-  EXPECT_EQ(keys(v.at("srm")), (std::set<std::string>{"chiSquare", "pValue", "detected", "expectedTreatmentShare",
-                                                      "observedTreatmentShare"}));
+  EXPECT_EQ(keys(v.at("srm")), (std::set<std::string>{"method", "statistic", "chiSquare", "pValue", "detected",
+                                                      "expectedTreatmentShare", "observedTreatmentShare"}));
+  EXPECT_EQ(v.at("srm").at("method").as_string(), "daily-share");
   EXPECT_EQ(v.at("correction").as_string(), "holm");
+  EXPECT_EQ(v.at("design").as_string(), "did");
+  EXPECT_EQ(keys(v.at("guardrails")), (std::set<std::string>{"m"}));
+  EXPECT_EQ(v.at("version").as_string(), "did-2.0.0");
   EXPECT_NEAR(v.at("alpha").as_double(), 0.05, 1e-15);
 }
 
@@ -672,9 +917,9 @@ TEST(AnalysisJson, NullsAndNonFiniteBecomeNull) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Speed: 10 metrics x 8,760 hours (a year), pre period included, well under 2 ms.
-
-TEST(AnalyzePerformance, TenMetricsOneYear) {
+// A year of hourly data for 10 metrics (the largest analysis the API accepts) completes with every
+// figure present. Speed is measured by the benchmarks, not asserted here.
+TEST(AnalyzeLarge, TenMetricsOneYear) {
   AnalysisInput in;
   in.start_date = 1736899200;
   in.end_date = in.start_date + 300 * 86400;
@@ -693,23 +938,17 @@ TEST(AnalyzePerformance, TenMetricsOneYear) {
     if (m < 8) in.pricing[s.metric_id] = MetricPricing{100.0 * (m + 1), 0.01, Direction::kIncrease};
     in.metrics.push_back(std::move(s));
   }
-  analyze(in);  // warm up
-  double best = 1e9;
-  for (int i = 0; i < 20; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const auto out = analyze(in);
-    const auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
-    ASSERT_EQ(out.did_results.size(), 10u);
-    ASSERT_TRUE(out.economic_impact.total_impact_interval);
+  const auto out = analyze(in);
+  ASSERT_EQ(out.did_results.size(), 10u);
+  ASSERT_TRUE(out.economic_impact.total_impact_interval);
+  for (const auto& [id, r] : out.did_results) {
+    EXPECT_EQ(r.post_blocks, 300) << id;
+    EXPECT_EQ(r.pre_blocks, 65) << id;
+    ASSERT_TRUE(r.sequential) << id;
+    EXPECT_EQ(r.sequential->looks, 300 - 7 + 1) << id;
+    EXPECT_TRUE(r.p_value) << id;
   }
-  RecordProperty("best_ms", std::to_string(best));
-  std::printf("analyze, 10 metrics x 8760 hours: best of 20 runs %.3f ms\n", best);
-#if defined(NDEBUG) && !defined(__SANITIZE_ADDRESS__)
-  EXPECT_LT(best, 2.0);
-#else
-  EXPECT_LT(best, 100.0);  // unoptimised or sanitizer build: only a sanity bound
-#endif
+  expect_clean_json(out);
 }
 
 }  // namespace
