@@ -40,6 +40,9 @@ GeneratorInput input(std::uint64_t seed, const SimulationKnobs& knobs, int post_
 
 SimulationKnobs independent() { return SimulationKnobs::independent_hours(); }
 
+// The first metric's points, by value (a reference into generate()'s temporary would dangle).
+std::vector<domain::HourlyPoint> first_points(const GeneratorInput& in) { return generate(in)[0].points; }
+
 // Post-period hourly differences (all hours have users at the default traffic).
 std::vector<double> post_differences(const MetricSeries& s, UnixSeconds start) {
   std::vector<double> d;
@@ -198,7 +201,7 @@ TEST(SimulateKnobs, DayShocksCarryTheirShareOfTheVariance) {
   EXPECT_NEAR(shocked, expected, 0.12);
   // The common shock moves both groups: control's daily level varies by about 5%.
   const auto in = input(3, k);
-  const auto& pts = generate(in)[0].points;
+  const auto pts = first_points(in);
   std::vector<double> day_control;
   for (std::size_t b = 0; b + 24 <= pts.size(); b += 24) {
     double s = 0;
@@ -247,7 +250,7 @@ TEST(SimulateKnobs, MeansMatchTheConfiguredLift) {
       in.metrics = {metric};
       in.true_lift[metric.metric_id] = 0.05;
       truth = true_effect(in, metric);
-      const auto& pts = generate(in)[0].points;
+      const auto pts = first_points(in);
       double post = 0, pre = 0;
       int np = 0, n0 = 0;
       for (const auto& p : pts) {
@@ -282,7 +285,7 @@ TEST(SimulateKnobs, NoveltyWearsOff) {
   in.daily_traffic = 4e6;
   in.metrics = {conversion()};
   in.true_lift["conversion_rate"] = 0.10;
-  const auto& pts = generate(in)[0].points;
+  const auto pts = first_points(in);
   auto ratio = [&](int from_day, int to_day) {
     double t = 0, c = 0;
     for (const auto& p : pts) {
@@ -346,7 +349,7 @@ TEST(SimulateKnobs, ReturningUsersSpreadTheDailyShareOfUserHours) {
     for (int s = 0; s < kSeeds; ++s) {
       GeneratorInput in = input(300 + static_cast<std::uint64_t>(s), k);
       in.metrics = {conversion()};
-      const auto& pts = generate(in)[0].points;
+      const auto pts = first_points(in);
       std::vector<double> share, expected_var;
       for (std::size_t b = 0; b + 24 <= pts.size(); b += 24) {
         double t = 0, n = 0;
@@ -382,7 +385,7 @@ TEST(SimulateKnobs, TheLevelFollowsTheWeek) {
   in.metrics = {conversion()};
   double weekend = 0, weekday = 0;
   int nw = 0, nd = 0;
-  for (const auto& p : generate(in)[0].points) {
+  for (const auto& p : first_points(in)) {
     const auto wd = (p.timestamp / kSecondsPerDay + 4) % 7;  // 0 = Sunday
     if (wd == 0 || wd == 6) {
       weekend += p.control_value;
@@ -396,7 +399,7 @@ TEST(SimulateKnobs, TheLevelFollowsTheWeek) {
   k.daily_cycle_scale = 0.0;  // flat day
   in.knobs = k;
   double at8 = 0, at20 = 0;
-  for (const auto& p : generate(in)[0].points) {
+  for (const auto& p : first_points(in)) {
     const auto h = (p.timestamp % kSecondsPerDay) / kSecondsPerHour;
     if (h == 8) at8 += p.control_value;
     if (h == 20) at20 += p.control_value;
@@ -413,7 +416,7 @@ TEST(SimulateKnobs, RevenueIsHeavyTailedWithTheSameMean) {
       GeneratorInput in = input(40 + static_cast<std::uint64_t>(s), k);
       in.daily_traffic = 4000;
       in.metrics = {revenue()};
-      for (const auto& p : generate(in)[0].points) v.push_back(p.control_value);
+      for (const auto& p : first_points(in)) v.push_back(p.control_value);
     }
     const double m = mean(v);
     double m2 = 0, m4 = 0;
@@ -464,7 +467,7 @@ TEST(SimulateKnobs, APreStartGapPersists) {
   in.metrics = {conversion()};
   in.true_lift["conversion_rate"] = 0.05;
   double pt = 0, pc = 0, qt = 0, qc = 0;
-  for (const auto& p : generate(in)[0].points) {
+  for (const auto& p : first_points(in)) {
     (p.timestamp < in.start_date ? pt : qt) += p.treatment_value;
     (p.timestamp < in.start_date ? pc : qc) += p.control_value;
   }
