@@ -1,4 +1,6 @@
 // Results import (PUT replaces, POST merges; JSON or CSV) and the CSV exports.
+#include <map>
+
 #include "api/request_body.hpp"
 #include "api/response.hpp"
 #include "api/routes.hpp"
@@ -6,6 +8,7 @@
 #include "codec/json_writer.hpp"
 #include "codec/results_io.hpp"
 #include "domain/ids.hpp"
+#include "domain/plausibility.hpp"
 #include "domain/time.hpp"
 #include "pipeline/pipeline.hpp"
 
@@ -55,6 +58,14 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     throw ApiError(ErrorCode::kValidation, message, std::move(parsed.issues));
   }
 
+  // Valid numbers that are very likely a unit mistake (a rate sent in percent, values 100x the pre
+  // period): stored as sent, but said in the response so that the client can show it.
+  std::map<std::string, std::string> units;
+  for (const auto& m : ctx.store.list_metric_values())
+    if (rules.metrics.count(m.metric_id)) units[m.metric_id] = m.unit;
+  static const std::vector<domain::MetricSeries> kNothing;
+  auto warnings = domain::plausibility_warnings(units, parsed.metrics, prior ? prior->metrics : kNothing, e.start_date);
+
   std::vector<std::pair<std::string, std::int64_t>> counts;
   std::int64_t points = 0;
   for (const auto& m : parsed.metrics) {
@@ -84,6 +95,9 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     w.key("totalPoints").integer(stored.info.points);  // as this upload's transaction committed them
     w.key("resultsVersion").integer(stored.info.version);
     w.key("status").string("analysis queued");
+    w.key("warnings").begin_array();
+    for (const auto& text : warnings) w.string(text);
+    w.end_array();
     w.end_object();
   });
 }

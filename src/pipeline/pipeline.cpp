@@ -304,7 +304,8 @@ JobStep begin_generation(store::Store& s, const store::Job& job, UnixSeconds now
 }
 
 JobStep store_generated_results(store::Store& s, const store::Job& job, std::vector<domain::MetricSeries> metrics,
-                                const std::string& job_result, UnixSeconds now) {
+                                const std::string& job_result, UnixSeconds now,
+                                const std::optional<domain::UniqueUsers>& unique_users) {
   return with_transaction(s, [&](Transaction& tx) {
     JobStep out;
     auto j = tx.lock_job(job.job_id);
@@ -324,7 +325,7 @@ JobStep store_generated_results(store::Store& s, const store::Job& job, std::vec
       out.why = t.reason;
       return out;
     }
-    write_results(tx, e->id, store::WriteMode::kReplace, metrics, std::nullopt, now);
+    write_results(tx, e->id, store::WriteMode::kReplace, metrics, unique_users, now);
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, now);
     tx.mark_job_done(job.job_id, job_result, now);
     tx.commit();

@@ -1026,13 +1026,18 @@ AnalysisOutput analyze(const AnalysisInput& input) {
   }
 
   // Recommendation.
+  // While running, only the always-valid interval may end the experiment: a fixed-horizon win
+  // looked at early is not yet a win.
+  const bool sequential_decisive = econ.total_sequential && econ.total_sequential->decisive;
   if (breached) {
     out.recommendation = "do-not-ship";
+  } else if (input.running && !sequential_decisive) {
+    out.recommendation = "keep-running";
   } else if (econ.total_verdict == "win") {
     out.recommendation = "ship";
   } else if (econ.total_verdict == "loss") {
     out.recommendation = "do-not-ship";
-  } else if (input.running && !(econ.total_sequential && econ.total_sequential->decisive)) {
+  } else if (input.running) {
     out.recommendation = "keep-running";
   } else {
     out.recommendation = "inconclusive";

@@ -122,9 +122,12 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(ei["totalSequential"]["plannedBlocks"], 21)
         self.assertEqual(ei["durationDays"], 14)
         self.assertEqual(set(a["metricValuesSnapshot"]), set(res["metrics"]))
-        # Simulated data carry no unique users: SRM on the daily treatment shares.
-        self.assertEqual(a["srm"]["method"], "daily-share")
-        self.assertIsNone(a["srm"]["chiSquare"])
+        # The simulator counts its returning users once each: SRM on unique users (chi-square),
+        # not on user-hours, and a correctly randomised simulation is no mismatch.
+        self.assertEqual(a["srm"]["method"], "users")
+        self.assertIsNotNone(a["srm"]["chiSquare"])
+        self.assertFalse(a["srm"]["detected"])
+        self.assertAlmostEqual(a["srm"]["expectedTreatmentShare"], 0.5)
         # The list shows the impact and counts the experiment as complete.
         listed = {x["id"]: x for x in s.get("/api/experiments?limit=100").data["experiments"]}
         self.assertAlmostEqual(listed[exp_id]["economicImpact"], ei["totalImpact"], places=6)
