@@ -10,6 +10,7 @@
 #include <string>
 
 #include "codec/json_parse.hpp"
+#include "codec/events_json.hpp"
 #include "codec/json_writer.hpp"
 #include "codec/records_json.hpp"
 #include "codec/resources_json.hpp"
@@ -376,6 +377,23 @@ TEST(RecordsJson, AnalysisRecordTakesIdsAndStatusFromTheRecord) {
     EXPECT_EQ(q.at("status").as_string(), "processing");
     EXPECT_EQ(q.at("analysisTimestamp").as_string(), "2025-01-15T00:01:00Z");
   }
+}
+
+}  // namespace
+}  // namespace rallyuxr::codec
+
+namespace rallyuxr::codec {
+namespace {
+
+TEST(EventsJson, ExperimentCreatedPayload) {
+  auto e = sample_experiment();
+  auto o = parse(experiment_created_payload(e, "req-1")).as_object();
+  EXPECT_EQ(o.at("eventType").as_string(), "EXPERIMENT_CREATED");
+  EXPECT_EQ(o.at("experimentId").as_string(), e.id);
+  EXPECT_EQ(o.at("experiment").at("name").as_string(), e.name);
+  EXPECT_EQ(o.at("experiment").at("simulation").at("seed").as_uint64(), *e.simulation->seed);
+  EXPECT_EQ(o.at("timestamp").as_string(), "2025-01-14T23:00:00Z");
+  EXPECT_EQ(o.at("requestId").as_string(), "req-1");
 }
 
 }  // namespace
