@@ -67,9 +67,6 @@ int main(int argc, char** argv) {
   s->add_option("--lease-seconds", serve.lease_seconds,
                 "How long a worker holds a job before another node may take it over")
       ->envname("RALLYUXR_LEASE_SECONDS")->check(CLI::Range(1.0, 3600.0))->capture_default_str();
-  s->add_option("--inject-job-failures", serve.inject_job_failures,
-                "Testing aid: jobs of experiments whose name contains TEXT fail")
-      ->envname("RALLYUXR_INJECT_JOB_FAILURES");
 
   rallyuxr::app::AnalyzeConfig analyze;
   auto* a = cli.add_subcommand("analyze", "Analyse a results file (JSON or CSV, the import formats) offline and\n"

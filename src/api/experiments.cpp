@@ -12,6 +12,7 @@
 #include "codec/resources_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "pipeline/pipeline.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::api {
@@ -43,7 +44,7 @@ http::Response create(Context& ctx, const http::Request& req) {
                        e.created_at};
   std::optional<store::NewJob> job;
   if (e.data_source == domain::DataSource::kSimulated) job = store::NewJob{store::JobKind::kGenerateResults, created.payload};
-  ctx.store.create_experiment(e, created, job);
+  pipeline::create_experiment(ctx.store, e, created, job);
 
   auto r = ok_json(
       [&](JsonWriter& w) {
@@ -219,15 +220,16 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
     }
     r.throw_if_any("Invalid analysis request");
   }
-  if (e.status == domain::ExperimentStatus::kArchived)
-    throw ApiError(ErrorCode::kConflict, "The experiment is archived");
-  auto id = ctx.store.request_analysis(e.id, extra_json, domain::now_seconds());
-  if (!id) throw ApiError(ErrorCode::kConflict, "The experiment has no results to analyse yet");
+  auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds());
+  using K = pipeline::RequestOutcome::Kind;
+  if (queued.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  if (queued.kind == K::kArchived) throw ApiError(ErrorCode::kConflict, "The experiment is archived");
+  if (queued.kind == K::kNoResults) throw ApiError(ErrorCode::kConflict, "The experiment has no results to analyse yet");
   return ok_json(
       [&](JsonWriter& w) {
         w.begin_object();
         w.key("experimentId").string(e.id);
-        w.key("analysisId").string(*id);
+        w.key("analysisId").string(queued.analysis_id);
         w.key("status").string("processing");
         w.key("message").string("Analysis queued");
         w.end_object();
@@ -236,14 +238,12 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
 }
 
 http::Response archive(Context& ctx, const http::Request& req) {
-  auto e = load_experiment(ctx, req.params[0]);
-  if (e.status != domain::ExperimentStatus::kComplete && e.status != domain::ExperimentStatus::kDraft)
-    throw ApiError(ErrorCode::kConflict, std::string("Only draft or complete experiments can be archived; this one is ") +
-                                             domain::to_string(e.status));
-  auto now = domain::now_seconds();
-  ctx.store.set_experiment_status(e.id, domain::ExperimentStatus::kArchived, now);
-  e.status = domain::ExperimentStatus::kArchived;
-  e.updated_at = now;
+  auto id = load_experiment(ctx, req.params[0]).id;
+  auto outcome = pipeline::archive_experiment(ctx.store, id, domain::now_seconds());
+  using K = pipeline::ArchiveOutcome::Kind;
+  if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  if (outcome.kind == K::kConflict) throw ApiError(ErrorCode::kConflict, outcome.reason);
+  const auto& e = outcome.experiment;
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experiment");

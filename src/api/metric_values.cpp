@@ -8,6 +8,7 @@
 #include "codec/json_writer.hpp"
 #include "codec/resources_json.hpp"
 #include "domain/time.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace rallyuxr::api {
 namespace {
@@ -60,7 +61,7 @@ http::Response create(Context& ctx, const http::Request& req) {
   auto body = parse_json_body(req);
   auto m = parse_metric_value_create(body);
   m.last_updated = domain::now_seconds();
-  if (!ctx.store.create_metric_value(m))
+  if (!pipeline::create_metric_value(ctx.store, m))
     throw ApiError(ErrorCode::kConflict, "A metric value with id '" + m.metric_id + "' already exists",
                    {{"metricId", "Already exists"}});
   auto r = metric_response(m, 201);
@@ -73,14 +74,19 @@ http::Response update(Context& ctx, const http::Request& req) {
   auto current = ctx.store.get_metric_value(req.params[0]);
   if (!current) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
   auto u = parse_metric_value_update(body, *current);
-  auto updated = ctx.store.update_metric_value(req.params[0], u, domain::now_seconds());
-  if (!updated) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
+  // The rules are checked again against the row as the write transaction sees it.
+  auto outcome = pipeline::update_metric_value(ctx.store, req.params[0], u, domain::now_seconds());
+  using K = pipeline::MetricUpdateOutcome::Kind;
+  if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
+  if (outcome.kind == K::kInvalid)
+    throw ApiError(ErrorCode::kValidation, "Invalid metric value update", std::move(outcome.issues));
+  const auto& updated = outcome.updated;
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("metric");
-    append_metric_value_json(w.slot(), updated->metric);
-    w.key("previousValue").number(updated->previous_value);
-    w.key("impactedExperiments").integer(updated->impacted_experiments);
+    append_metric_value_json(w.slot(), updated.metric);
+    w.key("previousValue").number(updated.previous_value);
+    w.key("impactedExperiments").integer(updated.impacted_experiments);
     w.end_object();
   });
 }

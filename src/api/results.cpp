@@ -7,6 +7,7 @@
 #include "codec/results_io.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace rallyuxr::api {
 namespace {
@@ -24,6 +25,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   auto e = load_experiment(ctx, req.params[0]);
   if (e.data_source != domain::DataSource::kImported)
     throw ApiError(ErrorCode::kConflict, "This experiment's data is simulated; create it with dataSource 'imported' to upload data");
+  // Checked again under the experiment's lock when the data are written (pipeline::import_results).
   if (e.status == domain::ExperimentStatus::kArchived)
     throw ApiError(ErrorCode::kConflict, "The experiment is archived");
 
@@ -54,15 +56,15 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     counts.emplace_back(m.metric_id, static_cast<std::int64_t>(m.points.size()));
     points += static_cast<std::int64_t>(m.points.size());
   }
-  store::Store::ResultsWrite w;
+  pipeline::ResultsWrite w;
   w.experiment_id = e.id;
   w.mode = mode;
   w.metrics = std::move(parsed.metrics);
   w.now = domain::now_seconds();
   w.request_id = req.request_id;
-  if (e.status == domain::ExperimentStatus::kDraft) w.set_status = domain::ExperimentStatus::kRunning;
-  auto version = ctx.store.write_results(w);
-  auto info = ctx.store.results_info(e.id);
+  auto stored = pipeline::import_results(ctx.store, w);
+  if (stored.kind == pipeline::ImportOutcome::Kind::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  if (stored.kind == pipeline::ImportOutcome::Kind::kConflict) throw ApiError(ErrorCode::kConflict, stored.reason);
 
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
@@ -73,8 +75,8 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     w.key("pointsByMetric").begin_object();
     for (const auto& [id, n] : counts) w.key(id).integer(n);
     w.end_object();
-    w.key("totalPoints").integer(info ? info->points : points);
-    w.key("resultsVersion").integer(version);
+    w.key("totalPoints").integer(stored.info.points);  // as this upload's transaction committed them
+    w.key("resultsVersion").integer(stored.info.version);
     w.key("status").string("analysis queued");
     w.end_object();
   });

@@ -15,6 +15,7 @@
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "jobs/worker_pool.hpp"
+#include "pipeline/pipeline.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::app {
@@ -28,7 +29,7 @@ int run_seed(const SeedConfig& cfg) {
     spdlog::critical("cannot open the database {}: {}", store::redact_database_url(cfg.database), e.what());
     return 1;
   }
-  store->seed_metric_values(default_catalogue(domain::now_seconds()));
+  pipeline::seed_catalogue(*store, default_catalogue(domain::now_seconds()));
   auto catalogue = store->list_metric_values();
   std::mt19937_64 rng(cfg.seed);
   const auto& templates = demo_templates();
@@ -67,8 +68,8 @@ int run_seed(const SeedConfig& cfg) {
   for (int i = 0; i < with_results; ++i) {
     auto e = make(i);
     auto payload = created_payload(e);
-    store->create_experiment(e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", payload, now},
-                             store::NewJob{store::JobKind::kGenerateResults, payload});
+    pipeline::create_experiment(*store, e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", payload, now},
+                                store::NewJob{store::JobKind::kGenerateResults, payload});
     real.push_back(e.id);
   }
   for (;;) {
@@ -96,24 +97,24 @@ int run_seed(const SeedConfig& cfg) {
       e.end_date = src->end_date;
       e.implementation_cost = src->implementation_cost;
     }
-    store->create_experiment(e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", created_payload(e), now},
-                             std::nullopt);
+    pipeline::create_experiment(*store, e,
+                                store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", created_payload(e), now},
+                                std::nullopt);
     std::string analysis_id = domain::new_uuid_v7();
     std::string doc = source.document;
     // Point the copy at its own experiment and id.
     for (const auto& [from, to] : {std::pair{source.experiment_id, e.id}, std::pair{source.analysis_id, analysis_id}})
       for (auto pos = doc.find(from); pos != std::string::npos; pos = doc.find(from, pos + to.size()))
         doc.replace(pos, from.size(), to);
-    store::Store::AnalysisFinish f;
+    pipeline::AnalysisFinish f;
     f.analysis_id = analysis_id;
     f.experiment_id = e.id;
     f.ok = true;
     f.document = doc;
     f.total_impact = source.total_impact;
-    f.experiment_status = domain::ExperimentStatus::kComplete;
+    f.covers_end = true;  // a copy of a complete analysis: the experiment is complete
     f.now = now;
-    f.job_id = "";
-    store->finish_analysis(f);
+    pipeline::finish_analysis(*store, f);
     if ((i + 1) % 10000 == 0) spdlog::info("seed: {} experiments", i + 1);
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

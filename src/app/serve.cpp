@@ -11,6 +11,7 @@
 #include "domain/time.hpp"
 #include "http/server.hpp"
 #include "jobs/worker_pool.hpp"
+#include "pipeline/pipeline.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::app {
@@ -41,7 +42,7 @@ void create_demo_experiments(store::Store& store) {
     std::string payload = "{\"eventType\":\"EXPERIMENT_CREATED\",\"experimentId\":" + store::json_quote(e.id) +
                           ",\"timestamp\":" + store::json_quote(domain::format_iso8601(now)) +
                           ",\"requestId\":\"demo\"}";
-    store.create_experiment(e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", payload, now},
+    pipeline::create_experiment(store, e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", payload, now},
                             store::NewJob{store::JobKind::kGenerateResults, payload});
     ++i;
   }
@@ -109,14 +110,13 @@ int run_serve(const ServeConfig& cfg) {
     spdlog::critical("cannot open the database {}: {}", store::redact_database_url(cfg.database), e.what());
     return 1;
   }
-  if (store->seed_metric_values(default_catalogue(domain::now_seconds())))
+  if (pipeline::seed_catalogue(*store, default_catalogue(domain::now_seconds())))
     spdlog::info("seeded the default metric catalogue");
 
   jobs::WorkerOptions wo;
   wo.workers = cfg.workers;
   wo.max_attempts = cfg.max_attempts;
   wo.retry_base_seconds = cfg.retry_base_ms / 1000.0;
-  wo.processors.inject_failures_matching = cfg.inject_job_failures;
   wo.lease_seconds = cfg.lease_seconds;
   jobs::WorkerPool workers(*store, wo);
   store->set_job_listener([&workers] { workers.notify(); });

@@ -23,7 +23,6 @@ struct ServeConfig {
   bool demo = false;
   std::string log_format = "text";
   std::string log_level = "info";
-  std::string inject_job_failures;
   std::string api_token;           // required on every request that changes data
   std::string read_token;          // required on reads too, when set
   bool allow_unauthenticated = false;

@@ -1,5 +1,6 @@
 #include "codec/resources_json.hpp"
 
+#include "codec/json_parse.hpp"
 #include "codec/json_text.hpp"
 #include "codec/json_writer.hpp"
 
@@ -106,6 +107,21 @@ void append_history_entry_json(std::string& out, const domain::MetricValueHistor
   w.key("updatedAt").timestamp(h.updated_at);
   if (h.updated_by) w.key("updatedBy").string(*h.updated_by);
   if (h.change_reason) w.key("changeReason").string(*h.change_reason);
+  // Which fields this version changed, from what, to what (values as JSON; a text that does not
+  // parse is written as a string).
+  w.key("changes").begin_array();
+  for (const auto& c : h.changes) {
+    w.begin_object();
+    w.key("field").string(c.field);
+    for (auto [name, text] : {std::pair<const char*, const std::string*>{"from", &c.from}, {"to", &c.to}}) {
+      boost::system::error_code ec;
+      auto v = parse_json_exact(*text, ec);
+      w.key(name);
+      if (ec) w.string(*text); else w.value(v);
+    }
+    w.end_object();
+  }
+  w.end_array();
   w.end_object();
 }
 

@@ -71,12 +71,20 @@ struct MetricValue {
   MetricPricing pricing() const { return {dollars_per_unit, unit_size, improvement_direction}; }
 };
 
+// One field of a metric value that a version changed; `from` and `to` are JSON values as text.
+struct FieldChange {
+  std::string field;  // the contract's name: dollarsPerUnit, unitSize, validationRules, ...
+  std::string from;
+  std::string to;
+};
+
 struct MetricValueHistoryEntry {
   std::int64_t version = 1;
   double dollars_per_unit = 0;
   UnixSeconds updated_at = 0;
   std::optional<std::string> updated_by;
   std::optional<std::string> change_reason;
+  std::vector<FieldChange> changes;  // what this version changed (none for version 1)
 };
 
 // Optional knobs of the results generator, given on create.

@@ -10,6 +10,7 @@
 #include "codec/json_text.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "pipeline/pipeline.hpp"
 #include "simulate/generator.hpp"
 
 namespace rallyuxr::jobs {
@@ -20,11 +21,6 @@ domain::Experiment load(store::Store& store, const std::string& id) {
   auto e = store.get_experiment(id);
   if (!e) throw std::runtime_error("experiment " + id + " does not exist");
   return *e;
-}
-
-void maybe_inject(const domain::Experiment& e, const ProcessorOptions& opt) {
-  if (!opt.inject_failures_matching.empty() && e.name.find(opt.inject_failures_matching) != std::string::npos)
-    throw std::runtime_error("injected failure (--inject-job-failures)");
 }
 
 json::object parse_object(const std::string& text) {
@@ -43,6 +39,15 @@ json::object snapshot_of(const domain::MetricValue& m) {
   s["version"] = m.version;
   s["unitSize"] = m.unit_size;
   s["improvementDirection"] = domain::to_string(m.improvement_direction);
+  s["category"] = m.category;
+  if (m.validation_rules) {
+    json::object r;
+    if (m.validation_rules->min_value) r["minValue"] = *m.validation_rules->min_value;
+    if (m.validation_rules->max_value) r["maxValue"] = *m.validation_rules->max_value;
+    if (m.validation_rules->decimal_places) r["decimalPlaces"] = *m.validation_rules->decimal_places;
+    s["validationRules"] = std::move(r);
+  }
+  if (m.value_group) s["valueGroup"] = *m.value_group;
   return s;
 }
 
@@ -77,15 +82,10 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
   return in;
 }
 
-void run_generate_results(store::Store& store, const store::Job& job, const ProcessorOptions& opt) {
-  auto e = load(store, job.experiment_id);
-  maybe_inject(e, opt);
-  if (e.data_source != domain::DataSource::kSimulated || e.status == domain::ExperimentStatus::kArchived) {
-    store.complete_job(job.job_id, std::nullopt);
-    return;
-  }
-  if (e.status == domain::ExperimentStatus::kDraft)
-    store.set_experiment_status(e.id, domain::ExperimentStatus::kRunning, domain::now_seconds());
+void run_generate_results(store::Store& store, const store::Job& job) {
+  auto step = pipeline::begin_generation(store, job, domain::now_seconds());
+  if (step.kind == pipeline::JobStep::Kind::kSkipped) return;
+  const auto& e = step.experiment;
 
   std::map<std::string, domain::MetricValue> catalogue;
   for (auto& m : store.list_metric_values()) catalogue[m.metric_id] = m;
@@ -125,23 +125,15 @@ void run_generate_results(store::Store& store, const store::Job& job, const Proc
   range["granularity"] = "hourly";
   response["timeRange"] = std::move(range);
 
-  store::Store::ResultsWrite w;
-  w.experiment_id = e.id;
-  w.mode = store::WriteMode::kReplace;
-  w.metrics = std::move(series);
-  w.now = domain::now_seconds();
-  w.completing_job = job.job_id;
-  w.job_result = codec::to_json_text(response);
-  store.write_results(w);
+  pipeline::store_generated_results(store, job, std::move(series), codec::to_json_text(response), domain::now_seconds());
 }
 
-void run_analysis(store::Store& store, const store::Job& job, const ProcessorOptions& opt) {
+void run_analysis(store::Store& store, const store::Job& job) {
   auto payload = parse_object(job.payload);
   std::string analysis_id = payload.contains("analysisId") && payload["analysisId"].is_string()
                                 ? std::string(payload["analysisId"].get_string())
                                 : domain::new_uuid_v7();
   auto e = load(store, job.experiment_id);
-  maybe_inject(e, opt);
   auto results = store.get_results(e.id);
   if (!results) throw std::runtime_error("experiment has no results to analyse");
   auto catalogue = store.list_metric_values();
@@ -168,23 +160,21 @@ void run_analysis(store::Store& store, const store::Job& job, const ProcessorOpt
   doc["metricValuesSnapshot"] = std::move(snapshot);
   doc["experimentPeriod"] = period_of(e);
 
-  // Complete once the data reach the end of the period (always, for simulated data).
-  std::optional<domain::ExperimentStatus> status;
-  if (e.status != domain::ExperimentStatus::kArchived) {
-    bool covers = true;
-    for (const auto& s : in.metrics)
-      if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) covers = false;
-    status = covers ? domain::ExperimentStatus::kComplete : domain::ExperimentStatus::kRunning;
-  }
-  store::Store::AnalysisFinish f;
+  // Complete once the data reach the end of the period (always, for simulated data); the pipeline
+  // asks the lifecycle, under the experiment's lock.
+  bool covers = true;
+  for (const auto& s : in.metrics)
+    if (s.points.empty() || s.points.back().timestamp < e.end_date - domain::kSecondsPerHour) covers = false;
+  pipeline::AnalysisFinish f;
   f.analysis_id = analysis_id;
   f.job_id = job.job_id;
   f.ok = true;
   f.document = codec::to_json_text(doc);
   f.total_impact = out.economic_impact.total_impact;
-  f.experiment_status = status;
+  f.covers_end = covers;
+  f.analysed_version = results->version;
   f.now = now;
-  store.finish_analysis(f);
+  pipeline::finish_analysis(store, f);
 }
 
 void record_final_failure(store::Store& store, const store::Job& job, const std::string& error) {
@@ -204,13 +194,14 @@ void record_final_failure(store::Store& store, const store::Job& job, const std:
   doc["failedJob"] = job.job_id;
   doc["attempts"] = job.attempts;
   if (auto e = store.get_experiment(job.experiment_id)) doc["experimentPeriod"] = period_of(*e);
-  store::Store::AnalysisFinish f;
+  pipeline::AnalysisFinish f;
   f.analysis_id = analysis_id;
   f.job_id = job.job_id;
+  f.experiment_id = job.experiment_id;
   f.ok = false;
   f.document = codec::to_json_text(doc);
   f.now = now;
-  store.finish_analysis(f);
+  pipeline::finish_analysis(store, f);
 }
 
 }  // namespace rallyuxr::jobs

@@ -1,7 +1,8 @@
 // The two pipeline processors: the results generator (EXPERIMENT_CREATED -> hourly data) and the
 // analysis processor (results INSERT/MODIFY -> ExperimentAnalysis). Each runs one leased job and
 // either finishes it (its writes and the job's completion in one transaction) or throws, and the
-// worker retries. Idempotent: running a job twice leaves the same data. Thread-safe.
+// worker retries. Idempotent: running a job twice leaves the same data, and a job already done
+// (another worker finished it after this one's lease expired) is not done again. Thread-safe.
 #pragma once
 
 #include <string>
@@ -13,13 +14,10 @@ namespace rallyuxr::jobs {
 
 inline constexpr const char* kAnalysisVersion = "did-1.0.0";
 
-struct ProcessorOptions {
-  // Testing aid: jobs of experiments whose name contains this text fail on purpose (empty: off).
-  std::string inject_failures_matching;
-};
-
-void run_generate_results(store::Store& store, const store::Job& job, const ProcessorOptions& opt);
-void run_analysis(store::Store& store, const store::Job& job, const ProcessorOptions& opt);
+// Each processor reads outside any transaction, computes, and hands its result to the pipeline
+// (pipeline/pipeline.hpp), which decides and writes in one transaction.
+void run_generate_results(store::Store& store, const store::Job& job);
+void run_analysis(store::Store& store, const store::Job& job);
 
 // Marks a job failed for good and records a failed analysis carrying the error.
 void record_final_failure(store::Store& store, const store::Job& job, const std::string& error);

@@ -74,9 +74,9 @@ void WorkerPool::run_one(const store::Job& job) {
   auto started = std::chrono::steady_clock::now();
   try {
     if (job.kind == store::JobKind::kGenerateResults)
-      run_generate_results(store_, job, options_.processors);
+      run_generate_results(store_, job);
     else
-      run_analysis(store_, job, options_.processors);
+      run_analysis(store_, job);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     spdlog::debug("job {} {} for {} done in {:.1f} ms", store::to_string(job.kind), job.job_id, job.experiment_id, ms);
   } catch (const std::exception& e) {

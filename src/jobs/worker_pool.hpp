@@ -23,7 +23,6 @@ struct WorkerOptions {
   double retry_base_seconds = 0.2;   // 0.2, 0.4, 0.8, ... capped at retry_max_seconds
   double retry_max_seconds = 30;
   double lease_seconds = 60;
-  ProcessorOptions processors;
 };
 
 class WorkerPool {

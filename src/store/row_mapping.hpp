@@ -42,6 +42,14 @@ domain::Experiment experiment_from_row(const Row& s, std::optional<double>* impa
   return e;
 }
 
+// The method-2 columns of the experiments SELECTs: analysis_design at `col`, guardrail_metrics
+// (comma-separated ids) at `col + 1`.
+template <class Row>
+void experiment_design_from_row(const Row& s, int col, domain::Experiment& e) {
+  e.analysis_design = domain::parse_analysis_design(s.text(col)).value_or(domain::AnalysisDesign::kDid);
+  e.guardrail_metrics = split_ids(s.text(col + 1));
+}
+
 template <class Row>
 domain::MetricValue metric_value_from_row(const Row& s) {
   domain::MetricValue m;
@@ -64,6 +72,7 @@ domain::MetricValue metric_value_from_row(const Row& s) {
     if (auto d = s.opt_int64(14)) r.decimal_places = static_cast<int>(*d);
     m.validation_rules = r;
   }
+  m.value_group = s.opt_text(15);
   return m;
 }
 

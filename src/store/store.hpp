@@ -1,6 +1,7 @@
 // The storage interface every handler and worker uses; one implementation per backend
-// (sqlite/ today, postgres/ later), chosen by make_store(url). Implementations are thread-safe:
-// every method may be called from any thread at once. Each mutating method is one transaction.
+// (sqlite/, postgres/), chosen by make_store(url). Implementations are thread-safe: every method
+// may be called from any thread at once. Writes go through begin(): a Transaction of row-level
+// primitives; the workflows over them live in pipeline/, written once for every backend.
 // Methods throw StoreUnavailable when the database cannot be reached and std::runtime_error on
 // anything else unexpected; expected outcomes (absent rows, conflicts) are return values.
 #pragma once
@@ -83,6 +84,7 @@ struct StoredResults {
   std::vector<domain::MetricSeries> metrics;  // experiment's metric order, points sorted
   domain::UnixSeconds generated_at = 0;
   std::int64_t version = 0;                   // bumped by every write of results
+  std::optional<domain::UniqueUsers> unique_users;  // as last uploaded (kept by a merge without one)
 };
 
 struct ResultsInfo {
@@ -105,6 +107,7 @@ struct StoredAnalysis {
 
 enum class WriteMode { kReplace, kMerge };
 
+// What a PUT /metric-values/{id} asks for (parsed by the API, applied by the pipeline).
 struct MetricValueUpdate {
   double dollars_per_unit = 0;
   std::optional<std::string> description;
@@ -114,6 +117,7 @@ struct MetricValueUpdate {
   std::optional<domain::Direction> improvement_direction;
   std::optional<double> unit_size;
   std::optional<domain::ValidationRules> validation_rules;
+  std::optional<std::string> value_group;
   std::optional<std::string> change_reason;
   std::optional<std::string> updated_by;
 };
@@ -124,96 +128,101 @@ struct MetricValueUpdated {
   std::int64_t impacted_experiments = 0;
 };
 
-class Store {
+// The results_meta row of an experiment.
+struct ResultsMeta {
+  std::int64_t version = 0;
+  domain::UnixSeconds generated_at = 0;
+  std::optional<domain::UniqueUsers> unique_users;
+};
+
+// An experiment tracking a metric, for re-analysis after the metric's value changed.
+struct TrackingExperiment {
+  std::string experiment_id;
+  domain::ExperimentStatus status = domain::ExperimentStatus::kDraft;
+  std::optional<std::int64_t> results_version;  // none: no results yet
+};
+
+// Thrown when a transaction lost a race the database detected (deadlock, serialization failure);
+// nothing was written and the whole transaction may run again (pipeline::with_transaction does).
+class TransactionConflict : public std::runtime_error {
  public:
-  virtual ~Store() = default;
+  using std::runtime_error::runtime_error;
+};
 
-  // Called after the commit of every transaction that queued a job (from the committing thread,
-  // or from a backend's own notification thread, e.g. PostgreSQL's LISTEN), so that idle workers
-  // wake at once. Set once, before the store is shared; what it captures must outlive the store.
-  void set_job_listener(std::function<void()> listener) { job_listener_ = std::move(listener); }
-
-  // Health: a real round trip to the database.
-  virtual bool ping() = 0;
-
-  // Seeds the catalogue when it is empty. Returns true when it seeded.
-  virtual bool seed_metric_values(const std::vector<domain::MetricValue>& catalogue) = 0;
+// One database transaction with row-level primitives and no workflow: the pipeline decides, the
+// transaction binds SQL. Rolled back when destroyed uncommitted. Used by one thread. While it is
+// open the thread must not start another transaction on the same store (SQLite has one writer).
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
 
   // ---- experiments
-  // Inserts the experiment, its EXPERIMENT_CREATED event and (optionally) its first job.
-  virtual void create_experiment(const domain::Experiment& e, const Event& created,
-                                 const std::optional<NewJob>& job) = 0;
-  virtual std::optional<domain::Experiment> get_experiment(const std::string& id) = 0;
-  virtual ExperimentPage list_experiments(const ExperimentListQuery& q) = 0;
-  virtual Summary summary() = 0;
-  // Sets the status (and updated_at); returns false if the experiment does not exist.
-  virtual bool set_experiment_status(const std::string& id, domain::ExperimentStatus status,
-                                     domain::UnixSeconds now) = 0;
-
-  // ---- metric values
-  virtual std::vector<domain::MetricValue> list_metric_values() = 0;
-  virtual std::optional<domain::MetricValue> get_metric_value(const std::string& id) = 0;
-  // Inserts version 1 and its history row; false when the id exists.
-  virtual bool create_metric_value(const domain::MetricValue& m) = 0;
-  // Bumps the version, writes a history row, and enqueues an analyze job (with a processing
-  // analysis) for every draft or running experiment that tracks the metric and has results.
-  // nullopt when the metric does not exist.
-  virtual std::optional<MetricValueUpdated> update_metric_value(const std::string& id,
-                                                                const MetricValueUpdate& u,
-                                                                domain::UnixSeconds now) = 0;
-  virtual std::vector<domain::MetricValueHistoryEntry> metric_value_history(
-      const std::string& id) = 0;
+  virtual void insert_experiment(const domain::Experiment& e) = 0;
+  // Reads the experiment and holds it until the end of the transaction (SQLite: the write lock of
+  // BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE).
+  virtual std::optional<domain::Experiment> lock_experiment(const std::string& id) = 0;
+  // UPDATE ... SET status = next WHERE id = ? AND status = expected; true when it applied.
+  virtual bool compare_and_set_status(const std::string& id, domain::ExperimentStatus expected,
+                                      domain::ExperimentStatus next, domain::UnixSeconds now) = 0;
+  virtual void set_economic_impact(const std::string& id, std::optional<double> impact,
+                                   domain::UnixSeconds now) = 0;
 
   // ---- results
-  // Writes results (replacing all, or merging by (metric, hour)), bumps the results version,
-  // records a RESULTS_INSERT (first write) or RESULTS_MODIFY event and queues an analyze job with a
-  // processing analysis row, all in one transaction. When `completing_job` is set, that job is
-  // marked done with `job_result` in the same transaction (exactly-once effect of a job).
-  // Returns the new results version.
-  struct ResultsWrite {
-    std::string experiment_id;
-    WriteMode mode = WriteMode::kReplace;
-    std::vector<domain::MetricSeries> metrics;
-    domain::UnixSeconds now = 0;
-    std::string request_id;
-    std::optional<std::string> completing_job;
-    std::optional<std::string> job_result;
-    std::optional<domain::ExperimentStatus> set_status;  // e.g. running
-  };
-  virtual std::int64_t write_results(const ResultsWrite& w) = 0;
-  virtual std::optional<StoredResults> get_results(const std::string& experiment_id) = 0;
-  virtual std::optional<ResultsInfo> results_info(const std::string& experiment_id) = 0;
+  virtual std::optional<ResultsMeta> results_meta(const std::string& experiment_id) = 0;
+  // Bumps (or starts at 1) the results version and sets generated_at and the unique users;
+  // returns the new version.
+  virtual std::int64_t bump_results_version(const std::string& experiment_id, domain::UnixSeconds now,
+                                            const std::optional<domain::UniqueUsers>& unique_users) = 0;
+  virtual void delete_points(const std::string& experiment_id) = 0;
+  // Inserts points, replacing any of the same (metric, hour); a (metric, hour) given twice keeps
+  // its last occurrence.
+  virtual void upsert_points(const std::string& experiment_id, const std::vector<domain::MetricSeries>& metrics) = 0;
+  // Computes the figures of ResultsInfo from the stored points (as this transaction sees them) and
+  // keeps them with the current version.
+  virtual ResultsInfo refresh_results_info(const std::string& experiment_id) = 0;
 
-  // ---- analyses
-  // Queues a re-analysis of the current results (ANALYSIS_REQUESTED event, processing row, job).
-  // Returns the analysis id, or nullopt when the experiment has no results.
-  virtual std::optional<std::string> request_analysis(const std::string& experiment_id,
-                                                      const std::string& payload_extra_json,
-                                                      domain::UnixSeconds now) = 0;
-  // Completes (or fails) an analysis, marks its job done (or failed) and, for a complete one,
-  // updates the experiment's economic impact and status, in one transaction.
-  struct AnalysisFinish {
-    std::string analysis_id;
-    std::string job_id;          // empty: no job (e.g. seeding)
-    bool ok = true;
-    std::string document;
-    std::optional<double> total_impact;
-    std::optional<domain::ExperimentStatus> experiment_status;
-    domain::UnixSeconds now = 0;
-    std::string experiment_id;   // used when neither the analysis row nor the job names it
-  };
-  virtual void finish_analysis(const AnalysisFinish& f) = 0;
+  // ---- events, jobs, analyses
+  virtual void insert_event(const Event& e) = 0;
+  // Queues a job (due at once); the store wakes its workers after the commit.
+  virtual void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
+                          const std::string& payload, domain::UnixSeconds now) = 0;
+  // Reads the job and holds it until the end of the transaction.
+  virtual std::optional<Job> lock_job(const std::string& job_id) = 0;
+  virtual void mark_job_done(const std::string& job_id, const std::optional<std::string>& result,
+                             domain::UnixSeconds now) = 0;
+  virtual void mark_job_failed(const std::string& job_id, const std::string& error, domain::UnixSeconds now) = 0;
+  virtual void insert_analysis(const StoredAnalysis& a) = 0;
   virtual std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) = 0;
-  virtual std::optional<StoredAnalysis> latest_complete_analysis(const std::string& exp_id) = 0;
-  // Newest analysis of any status (to show a failure or progress).
-  virtual std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) = 0;
-  virtual std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) = 0;
+  virtual void update_analysis(const std::string& analysis_id, const std::string& status,
+                               const std::string& document, std::optional<double> total_impact,
+                               domain::UnixSeconds now) = 0;
+  // total_impact of the experiment's newest complete analysis (creation order); nullopt: none.
+  virtual std::optional<std::optional<double>> newest_complete_impact(const std::string& experiment_id) = 0;
 
-  // ---- jobs
+  // ---- metric values
+  virtual std::int64_t count_metric_values() = 0;
+  // Reads the metric value and holds it until the end of the transaction.
+  virtual std::optional<domain::MetricValue> lock_metric_value(const std::string& id) = 0;
+  // false when the id exists.
+  virtual bool insert_metric_value(const domain::MetricValue& m) = 0;
+  virtual void update_metric_value(const domain::MetricValue& m) = 0;
+  virtual void insert_history(const std::string& metric_id, const domain::MetricValueHistoryEntry& h) = 0;
+  // Experiments that track the metric, in creation order.
+  virtual std::vector<TrackingExperiment> experiments_tracking(const std::string& metric_id) = 0;
+
+  // Commits; afterwards the transaction is inert. Throws on failure (then nothing was written).
+  virtual void commit() = 0;
+};
+
+// The durable job queue: leasing, retries and failure stay backend-specific (SQLite serializes
+// on its write lock and requeues orphans at start; PostgreSQL leases with SKIP LOCKED and lets
+// expired leases run again). Thread-safe.
+class JobQueue {
+ public:
+  virtual ~JobQueue() = default;
   // Leases the oldest runnable job (queued and due, or running with an expired lease), sets it
   // running with attempts+1 and a lease until now+lease_seconds.
-  virtual std::optional<Job> lease_job(const std::string& worker_id, double now,
-                                       double lease_seconds) = 0;
+  virtual std::optional<Job> lease_job(const std::string& worker_id, double now, double lease_seconds) = 0;
   // Puts a failed attempt back in the queue to run after `retry_at`, or marks it failed for good.
   virtual void retry_job(const std::string& job_id, const std::string& error, double retry_at) = 0;
   virtual void fail_job(const std::string& job_id, const std::string& error) = 0;
@@ -222,8 +231,6 @@ class Store {
   // Seconds until a job may next be leased: the next queued job's due time or the earliest
   // running lease's expiry (0 if one is due now); nullopt when no job is queued or running.
   virtual std::optional<double> next_job_due_in(double now) = 0;
-  virtual std::vector<Event> list_events(const std::string& exp_id) = 0;
-  virtual std::vector<Job> list_jobs(const std::string& exp_id) = 0;
   struct QueueStats {
     std::int64_t queued = 0;
     std::int64_t running = 0;
@@ -231,8 +238,42 @@ class Store {
     std::optional<double> oldest_queued_age_seconds;
   };
   virtual QueueStats queue_stats(double now) = 0;
+};
 
- protected:
+class Store : public JobQueue {
+ public:
+  ~Store() override = default;
+
+  // Called after the commit of every transaction that queued a job (from the committing thread,
+  // or from a backend's own notification thread, e.g. PostgreSQL's LISTEN), so that idle workers
+  // wake at once. Set once, before the store is shared; what it captures must outlive the store.
+  void set_job_listener(std::function<void()> listener) { job_listener_ = std::move(listener); }
+
+  // A write transaction (see Transaction). Throws StoreUnavailable when the database cannot be
+  // reached.
+  virtual std::unique_ptr<Transaction> begin() = 0;
+
+  // Health: a real round trip to the database.
+  virtual bool ping() = 0;
+
+  // ---- reads outside any workflow
+  virtual std::optional<domain::Experiment> get_experiment(const std::string& id) = 0;
+  virtual ExperimentPage list_experiments(const ExperimentListQuery& q) = 0;
+  virtual Summary summary() = 0;
+  virtual std::vector<domain::MetricValue> list_metric_values() = 0;
+  virtual std::optional<domain::MetricValue> get_metric_value(const std::string& id) = 0;
+  virtual std::vector<domain::MetricValueHistoryEntry> metric_value_history(const std::string& id) = 0;
+  virtual std::optional<StoredResults> get_results(const std::string& experiment_id) = 0;
+  virtual std::optional<ResultsInfo> results_info(const std::string& experiment_id) = 0;
+  virtual std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) = 0;
+  virtual std::optional<StoredAnalysis> latest_complete_analysis(const std::string& exp_id) = 0;
+  // Newest analysis of any status (to show a failure or progress).
+  virtual std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) = 0;
+  virtual std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) = 0;
+  virtual std::vector<Event> list_events(const std::string& exp_id) = 0;
+  virtual std::vector<Job> list_jobs(const std::string& exp_id) = 0;
+
+  // Wakes the workers (the backends call it after commits that queued a job; decorators forward).
   void notify_job_queued() {
     if (job_listener_) job_listener_();
   }

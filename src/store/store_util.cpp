@@ -74,45 +74,25 @@ std::string json_quote(const std::string& s) {
   return out + "\"";
 }
 
-std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
-                                 const std::string& event_name) {
-  return fmt::format(
-      R"({{"eventName":{},"dynamodb":{{"Keys":{{"experimentId":{{"S":{}}},"metricTimepoint":{{"S":"v{}"}}}},)"
-      R"("NewImage":{{"experimentId":{{"S":{}}},"resultsVersion":{{"N":"{}"}}}}}},"eventSourceARN":"rallyuxr:experiment_results"}})",
-      json_quote(event_name), json_quote(experiment_id), results_version, json_quote(experiment_id),
-      results_version);
+std::string join_ids(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const auto& id : ids) {
+    if (!out.empty()) out += ',';
+    out += id;
+  }
+  return out;
 }
 
-std::string analysis_job_payload(const std::string& experiment_id, std::int64_t results_version,
-                                 const std::string& event_name, const std::string& analysis_id,
-                                 const std::string& extra_json) {
-  return fmt::format(R"({{"streamEvent":{},"analysisId":{},"resultsVersion":{}{}{}}})",
-                     stream_event_payload(experiment_id, results_version, event_name),
-                     json_quote(analysis_id), results_version, extra_json.empty() ? "" : ",",
-                     extra_json);
-}
-
-std::string metric_change_payload(const std::string& experiment_id, const std::string& metric_id,
-                                  std::int64_t metric_version) {
-  return fmt::format(R"({{"experimentId":{},"reason":"METRIC_VALUE_UPDATED","metricId":{},"metricVersion":{}}})",
-                     json_quote(experiment_id), json_quote(metric_id), metric_version);
-}
-
-domain::MetricValue apply_update(const domain::MetricValue& current, const MetricValueUpdate& u,
-                                 domain::UnixSeconds now) {
-  domain::MetricValue m = current;
-  m.dollars_per_unit = u.dollars_per_unit;
-  if (u.description) m.description = *u.description;
-  if (u.name) m.name = *u.name;
-  if (u.unit) m.unit = *u.unit;
-  if (u.category) m.category = *u.category;
-  if (u.improvement_direction) m.improvement_direction = *u.improvement_direction;
-  if (u.unit_size) m.unit_size = *u.unit_size;
-  if (u.validation_rules) m.validation_rules = u.validation_rules;
-  m.updated_by = u.updated_by;  // who made this version; none when the request named nobody
-  m.last_updated = now;
-  m.version = current.version + 1;
-  return m;
+std::vector<std::string> split_ids(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    out.emplace_back(text, start, comma - start);
+    start = comma + 1;
+  }
+  return out;
 }
 
 std::string redact_database_url(const std::string& url) {
@@ -123,20 +103,6 @@ std::string redact_database_url(const std::string& url) {
   auto colon = url.find(':', scheme + 3);
   if (colon == std::string::npos || colon > at) return url;
   return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
-std::string failed_error_text(const std::string& document) {
-  // Documents of failed analyses are {"status":"failed","error":"...",...}; keep the raw text
-  // short and free of JSON parsing here.
-  auto pos = document.find("\"error\":\"");
-  if (pos == std::string::npos) return "analysis failed";
-  pos += 9;
-  std::string out;
-  for (std::size_t i = pos; i < document.size() && document[i] != '"'; ++i) {
-    if (document[i] == '\\' && i + 1 < document.size()) ++i;
-    out += document[i];
-  }
-  return out;
 }
 
 }  // namespace rallyuxr::store

@@ -8,7 +8,7 @@
 // Screenshots of every page go to build/e2e-screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -160,8 +160,8 @@ async function startServer() {
   server = spawn(BIN, [
     'serve', '--port', String(port), '--database', `sqlite:${join(workDir, 'e2e.db')}`,
     '--web-root', WEB_DIST, '--workers', '2',
-    // Jobs of experiments named with FAIL_MARK fail, quickly: the failed-pipeline scenario.
-    '--inject-job-failures', FAIL_MARK, '--max-attempts', '2', '--retry-base-ms', '20',
+    // Jobs of experiments named with FAIL_MARK fail, quickly (the trigger below): the failed-pipeline scenario.
+    '--max-attempts', '2', '--retry-base-ms', '20',
   ], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   const keep = (chunk) => { serverLog = (serverLog + chunk).slice(-20000); };
   server.stdout.on('data', keep);
@@ -177,6 +177,11 @@ async function startServer() {
     if (Date.now() > deadline) throw new Error(`rallyuxr did not answer /api/health within 30 s:\n${serverLog}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  // A real fault: the database refuses the hourly rows of experiments named with FAIL_MARK.
+  execFileSync('sqlite3', [join(workDir, 'e2e.db'),
+    `CREATE TRIGGER e2e_refuse_points BEFORE INSERT ON result_points
+     WHEN instr((SELECT name FROM experiments WHERE id = NEW.experiment_id), '${FAIL_MARK}') > 0
+     BEGIN SELECT RAISE(ABORT, 'refused by the e2e trigger'); END;`]);
 }
 
 async function startBrowser() {
@@ -548,7 +553,7 @@ test('Re-run analysis uses the new metric value and adds to the history', async 
 
 test('a failing pipeline shows its error on the experiment page', async (t) => {
   if (!server) {
-    t.skip('needs the server started by the test (--inject-job-failures)');
+    t.skip('needs the server started by the test (its database trigger fails the job)');
     return;
   }
   const res = await fetch(`${base}/api/experiments`, {

@@ -1,17 +1,50 @@
 """The event-driven pipeline through the real binary: create -> running -> complete, retries and
 failures, re-analysis, and durability across kill -9."""
+import sqlite3
 import threading
 import time
 import unittest
 
-from harness import Server
+from harness import Server, is_postgres, psql
+
+# A real fault instead of a test-only flag in the binary: the database itself refuses the hourly
+# rows of experiments whose name holds "[fail]" (a trigger installed by the test), so their
+# generation job fails on every attempt, is retried and ends failed.
+REFUSAL = "refused by the test trigger"
+SQLITE_TRIGGER = f"""
+CREATE TRIGGER test_refuse_points BEFORE INSERT ON result_points
+WHEN instr((SELECT name FROM experiments WHERE id = NEW.experiment_id), '[fail]') > 0
+BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END;
+"""
+PG_TRIGGER = f"""
+CREATE FUNCTION test_refuse_points() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF strpos((SELECT name FROM experiments WHERE id = NEW.experiment_id), '[fail]') > 0 THEN
+    RAISE EXCEPTION '{REFUSAL}';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER test_refuse_points BEFORE INSERT ON result_points
+  FOR EACH ROW EXECUTE FUNCTION test_refuse_points();
+"""
+
+
+def install_refusal_trigger(server):
+    if is_postgres(server.database):
+        psql(server.database, PG_TRIGGER)
+    else:
+        db = sqlite3.connect(server.database[len("sqlite:"):], timeout=30)
+        try:
+            db.executescript(SQLITE_TRIGGER)
+        finally:
+            db.close()
 
 
 class PipelineTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("--inject-job-failures", "[fail]", "--max-attempts", "3",
-                            "--retry-base-ms", "50").start()
+        cls.server = Server("--max-attempts", "3", "--retry-base-ms", "50").start()
+        install_refusal_trigger(cls.server)
 
     @classmethod
     def tearDownClass(cls):
@@ -131,10 +164,10 @@ class PipelineTest(unittest.TestCase):
             time.sleep(0.05)
         self.assertEqual(job["status"], "failed")
         self.assertEqual(job["attempts"], 3)
-        self.assertIn("injected failure", job["lastError"])
+        self.assertIn(REFUSAL, job["lastError"])
         r = s.get(f"/api/experiments/{exp_id}/results").data
         self.assertEqual(r["analysis"]["status"], "failed")
-        self.assertIn("injected failure", r["analysis"]["error"])
+        self.assertIn(REFUSAL, r["analysis"]["error"])
         self.assertIsNone(r["results"])
         self.assertEqual(s.get("/api/health").data["queue"]["failed"] >= 1, True)
 

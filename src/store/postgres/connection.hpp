@@ -37,9 +37,10 @@ class StaleConnection : public StoreUnavailable {
   using StoreUnavailable::StoreUnavailable;
 };
 
-class TransientConflict : public std::runtime_error {
+// A lost deadlock or serialization race: the pipeline runs the whole transaction again.
+class TransientConflict : public TransactionConflict {
  public:
-  using std::runtime_error::runtime_error;
+  using TransactionConflict::TransactionConflict;
 };
 
 // A statement prepared once per connection under `name` (PQprepare).

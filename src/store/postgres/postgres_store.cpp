@@ -1,15 +1,12 @@
 // The PostgreSQL backend: the same tables and semantics as the SQLite backend, for several
 // stateless nodes sharing one database. What differs, and why:
-//  - Concurrency comes from row locks instead of one writer: a metric update locks its row
-//    (SELECT ... FOR UPDATE) so versions never skip or repeat across nodes; a results write bumps
-//    results_meta first (an upsert that holds the row lock) so writes of one experiment queue;
-//    finish_analysis locks the experiment row before it reads the newest complete analysis.
+//  - Concurrency comes from row locks instead of one writer: the transactions (transaction.cpp)
+//    read the rows a workflow decides on with SELECT ... FOR UPDATE (the experiment, the metric
+//    value, the job), so concurrent workflows of one row queue across nodes.
 //  - Jobs are leased with FOR UPDATE SKIP LOCKED; expired leases are leased again (no requeue at
 //    start: other nodes may be running those jobs). Every transaction that queues a job runs
 //    pg_notify('rallyuxr_jobs', <store tag>); a listener thread per store wakes this node's workers
 //    for other stores' notifications (its own commits call notify_job_queued() directly).
-//  - A results write that completes a job does nothing when that job is already done (its lease
-//    had expired and another worker finished it): a job's effect happens once.
 //  - Transactions that hit a dead pooled connection on their first command, a deadlock or a
 //    serialization failure run again; an unreachable server is StoreUnavailable.
 #include <fmt/format.h>
@@ -23,6 +20,7 @@
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "store/postgres/connection.hpp"
+#include "store/postgres/internal.hpp"
 #include "store/row_mapping.hpp"
 #include "store/postgres/job_listener.hpp"
 #include "store/postgres/schema.hpp"
@@ -37,128 +35,8 @@ using namespace sql;
 
 // How long a request waits for a pooled connection before answering "unavailable".
 constexpr auto kPoolWait = std::chrono::milliseconds(5000);
-// Points per INSERT ... SELECT FROM unnest(...) statement.
-constexpr std::size_t kPointsPerStatement = 5000;
 constexpr int kMaxConflictRetries = 5;
 constexpr const char* kReadSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-
-// ---- row mapping (column order as in sql.hpp)
-domain::Experiment read_experiment(const Row& s, std::optional<double>* impact) {
-  return experiment_from_row(s, impact);
-}
-
-// Fills the metric lists of the given experiments (one round trip).
-void load_metrics(Connection& c, std::vector<domain::Experiment*> experiments) {
-  if (experiments.empty()) return;
-  if (experiments.size() == 1) {
-    auto r = c.exec(kSelectExperimentMetrics, Params().add(experiments.front()->id));
-    for (int i = 0; i < r.rows(); ++i) experiments.front()->metrics.push_back(r.text(i, 0));
-    return;
-  }
-  std::vector<std::string> ids;
-  std::map<std::string, domain::Experiment*> by_id;
-  for (auto* e : experiments) {
-    ids.push_back(e->id);
-    by_id[e->id] = e;
-  }
-  auto r = c.exec(kSelectMetricsOf, Params().add(text_array(ids)));
-  for (int i = 0; i < r.rows(); ++i) {
-    auto it = by_id.find(r.text(i, 0));
-    if (it != by_id.end()) it->second->metrics.push_back(r.text(i, 1));
-  }
-}
-
-domain::MetricValue read_metric(const Row& s) { return metric_value_from_row(s); }
-
-Params metric_params(const domain::MetricValue& m) {
-  Params p;
-  p.add(m.metric_id).add(m.name).add(m.description).add(m.unit).add(m.category);
-  p.add(m.dollars_per_unit).add(domain::to_string(m.improvement_direction));
-  p.add(m.unit_size).add(m.last_updated).add(m.updated_by).add(m.version);
-  p.add(m.validation_rules ? 1 : 0);
-  if (m.validation_rules) {
-    p.add(m.validation_rules->min_value).add(m.validation_rules->max_value);
-    p.add(m.validation_rules->decimal_places);
-  } else {
-    p.add_null().add_null().add_null();
-  }
-  return p;
-}
-
-Job read_job(const Row& s) { return job_from_row(s); }
-
-StoredAnalysis read_analysis(const Row& s) { return analysis_from_row(s); }
-
-void insert_event(Connection& c, const Event& e) {
-  c.exec(kInsertEvent,
-         Params().add(e.event_id).add(e.experiment_id).add(e.event_type).add(e.payload).add(e.created_at));
-}
-
-void insert_job(Connection& c, const std::string& job_id, const std::string& exp_id, JobKind kind,
-                const std::string& payload, UnixSeconds now) {
-  c.exec(kInsertJob, Params().add(job_id).add(exp_id).add(to_string(kind)).add(payload).add(now).add(0.0));
-}
-
-// Queues an analysis of the given results version: a processing row and its job.
-std::string queue_analysis(Connection& c, const std::string& exp_id, std::int64_t version,
-                           const std::string& event_name, const std::string& extra_json, UnixSeconds now) {
-  std::string analysis_id = domain::new_uuid_v7();
-  std::string job_id = domain::new_uuid_v7();
-  c.exec(kInsertAnalysis, Params()
-                              .add(analysis_id)
-                              .add(exp_id)
-                              .add("processing")
-                              .add(version)
-                              .add("{}")
-                              .add_null()
-                              .add(now));
-  insert_job(c, job_id, exp_id, JobKind::kAnalyze,
-             analysis_job_payload(exp_id, version, event_name, analysis_id, extra_json), now);
-  return analysis_id;
-}
-
-bool insert_metric(Connection& c, const domain::MetricValue& m) {
-  if (c.exec(kInsertMetric, metric_params(m)).affected() == 0) return false;
-  c.exec(kInsertHistory, Params()
-                             .add(m.metric_id)
-                             .add(m.version)
-                             .add(m.dollars_per_unit)
-                             .add(m.last_updated)
-                             .add(m.updated_by)
-                             .add_null());
-  return true;
-}
-
-// Upserts points in a few statements of parallel arrays. A (metric, hour) given twice keeps its
-// last occurrence, as row-by-row upserts would.
-void write_points(Connection& c, const std::string& exp_id, const std::vector<domain::MetricSeries>& metrics) {
-  std::map<std::pair<std::string_view, UnixSeconds>, const domain::HourlyPoint*> points;
-  for (const auto& series : metrics)
-    for (const auto& p : series.points) points[{series.metric_id, p.timestamp}] = &p;
-  auto it = points.begin();
-  while (it != points.end()) {
-    std::vector<std::string> ids;
-    std::string ts = "{", tv = "{", cv = "{", tn = "{", cn = "{";
-    for (std::size_t n = 0; it != points.end() && n < kPointsPerStatement; ++it, ++n) {
-      if (n) {
-        ts += ',';
-        tv += ',';
-        cv += ',';
-        tn += ',';
-        cn += ',';
-      }
-      ids.emplace_back(it->first.first);
-      const auto& p = *it->second;
-      ts += std::to_string(p.timestamp);
-      tv += format_double(p.treatment_value);
-      cv += format_double(p.control_value);
-      tn += std::to_string(p.treatment_sample_size);
-      cn += std::to_string(p.control_sample_size);
-    }
-    c.exec(kUpsertPoints,
-           Params().add(exp_id).add(text_array(ids)).add(ts + '}').add(tv + '}').add(cv + '}').add(tn + '}').add(cn + '}'));
-  }
-}
 
 class PostgresStore final : public Store {
  public:
@@ -177,52 +55,17 @@ class PostgresStore final : public Store {
 
   ~PostgresStore() override { listener_.reset(); }
 
+  std::unique_ptr<store::Transaction> begin() override {
+    return make_transaction(*pool_, tag_, [this](bool queued_job) {
+      if (queued_job) notify_job_queued();
+    });
+  }
+
   bool ping() override {
     return run([](Connection& c) { return c.exec(kPing).rows() == 1; });
   }
 
-  bool seed_metric_values(const std::vector<domain::MetricValue>& catalogue) override {
-    return run([&](Connection& c) {
-      Transaction tx(c);
-      c.exec(kAdvisoryXactLock, Params().add(kSeedLockKey));  // nodes starting together seed once
-      if (c.exec(kCountMetrics).int64(0, 0) > 0) return false;
-      for (const auto& m : catalogue) insert_metric(c, m);
-      tx.commit();
-      return true;
-    });
-  }
 
-  void create_experiment(const domain::Experiment& e, const Event& created,
-                         const std::optional<NewJob>& job) override {
-    run([&](Connection& c) {
-      Transaction tx(c);
-      Params p;
-      p.add(e.id).add(e.name).add(e.description).add(domain::to_string(e.status));
-      p.add(e.start_date).add(e.end_date).add(domain::to_string(e.expected_outcome));
-      p.add(e.created_at).add(e.updated_at).add(e.created_by);
-      p.add(e.implementation_cost).add(e.confidence_level).add(e.traffic_split);
-      p.add(domain::to_string(e.data_source)).add(e.simulation ? 1 : 0);
-      if (e.simulation && e.simulation->seed)
-        p.add(static_cast<std::int64_t>(*e.simulation->seed));
-      else
-        p.add_null();
-      if (e.simulation) {
-        p.add(e.simulation->pre_period_days).add(e.simulation->daily_traffic);
-        p.add(encode_lifts(e.simulation->true_lift));
-      } else {
-        p.add_null().add_null().add_null();
-      }
-      c.exec(kInsertExperiment, p);
-      if (!e.metrics.empty()) c.exec(kInsertExperimentMetrics, Params().add(e.id).add(text_array(e.metrics)));
-      insert_event(c, created);
-      if (job) {
-        insert_job(c, domain::new_uuid_v7(), e.id, job->kind, job->payload, e.created_at);
-        c.exec(kNotifyJobs, Params().add(tag_));
-      }
-      tx.commit();
-    });
-    if (job) notify_job_queued();
-  }
 
   std::optional<domain::Experiment> get_experiment(const std::string& id) override {
     return run([&](Connection& c) -> std::optional<domain::Experiment> {
@@ -273,19 +116,13 @@ class PostgresStore final : public Store {
         auto st = r.text(i, 0);
         if (st == "archived") continue;
         sum.total_experiments += r.int64(i, 1);
-        sum.total_economic_impact += r.real(i, 2);
         if (st == "complete") sum.completed_experiments = r.int64(i, 1);
       }
+      sum.total_economic_impact = c.exec(kTotalImpact).real(0, 0);
       return sum;
     });
   }
 
-  bool set_experiment_status(const std::string& id, domain::ExperimentStatus status,
-                             UnixSeconds now) override {
-    return run([&](Connection& c) {
-      return c.exec(kUpdateExperimentStatus, Params().add(id).add(domain::to_string(status)).add(now)).affected() > 0;
-    });
-  }
 
   std::vector<domain::MetricValue> list_metric_values() override {
     return run([](Connection& c) {
@@ -304,61 +141,11 @@ class PostgresStore final : public Store {
     });
   }
 
-  bool create_metric_value(const domain::MetricValue& m) override {
-    return run([&](Connection& c) {
-      Transaction tx(c);
-      if (!insert_metric(c, m)) return false;
-      tx.commit();
-      return true;
-    });
-  }
 
-  std::optional<MetricValueUpdated> update_metric_value(const std::string& id, const MetricValueUpdate& u,
-                                                        UnixSeconds now) override {
-    struct Outcome {
-      std::optional<MetricValueUpdated> updated;
-      bool queued = false;
-    };
-    auto outcome = run([&](Connection& c) {
-      Outcome out;
-      Transaction tx(c);
-      auto r = c.exec(kGetMetricForUpdate, Params().add(id));  // waits for other nodes' updates
-      if (r.rows() == 0) return out;
-      auto current = read_metric(Row(r, 0));
-      MetricValueUpdated updated;
-      updated.previous_value = current.dollars_per_unit;
-      domain::MetricValue m = apply_update(current, u, now);
-      c.exec(kUpdateMetric, metric_params(m));
-      c.exec(kInsertHistory, Params()
-                                 .add(m.metric_id)
-                                 .add(m.version)
-                                 .add(m.dollars_per_unit)
-                                 .add(now)
-                                 .add(m.updated_by)
-                                 .add(u.change_reason));
-      auto impacted = c.exec(kImpactedExperiments, Params().add(id));
-      for (int i = 0; i < impacted.rows(); ++i) {
-        if (impacted.is_null(i, 1)) continue;  // no results yet: its first analysis reads the new value
-        std::string exp_id = impacted.text(i, 0);
-        std::int64_t version = impacted.int64(i, 1);
-        insert_event(c, Event{domain::new_uuid_v7(), exp_id, "ANALYSIS_REQUESTED",
-                              metric_change_payload(exp_id, id, m.version), now});
-        queue_analysis(c, exp_id, version, "MODIFY", "", now);
-        out.queued = true;
-      }
-      if (out.queued) c.exec(kNotifyJobs, Params().add(tag_));
-      tx.commit();
-      updated.metric = m;
-      updated.impacted_experiments = impacted.rows();
-      out.updated = std::move(updated);
-      return out;
-    });
-    if (outcome.queued) notify_job_queued();
-    return outcome.updated;
-  }
 
   std::vector<domain::MetricValueHistoryEntry> metric_value_history(const std::string& id) override {
     return run([&](Connection& c) {
+      Transaction tx(c, kReadSnapshot);  // the versions and their changes from one snapshot
       std::vector<domain::MetricValueHistoryEntry> out;
       auto r = c.exec(kSelectHistory, Params().add(id));
       for (int i = 0; i < r.rows(); ++i) {
@@ -370,57 +157,27 @@ class PostgresStore final : public Store {
         h.change_reason = r.opt_text(i, 4);
         out.push_back(std::move(h));
       }
+      auto ch = c.exec(kSelectChanges, Params().add(id));
+      for (int i = 0; i < ch.rows(); ++i)
+        for (auto& h : out)
+          if (h.version == ch.int64(i, 0))
+            h.changes.push_back(domain::FieldChange{ch.text(i, 1), ch.text(i, 2), ch.text(i, 3)});
+      tx.commit();
       return out;
     });
   }
 
-  std::int64_t write_results(const ResultsWrite& w) override {
-    struct Outcome {
-      std::int64_t version = 0;
-      bool queued = false;
-    };
-    auto outcome = run([&](Connection& c) {
-      Outcome out;
-      Transaction tx(c);
-      if (w.completing_job) {
-        // Another worker may have finished this job after our lease expired: do nothing twice.
-        auto j = c.exec(kLockJobStatus, Params().add(*w.completing_job));
-        if (j.rows() > 0 && j.text(0, 0) == "done") {
-          auto meta = c.exec(kSelectResultsMeta, Params().add(w.experiment_id));
-          out.version = meta.rows() > 0 ? meta.int64(0, 0) : 0;
-          return out;  // rolled back: nothing was written
-        }
-      }
-      out.version = c.exec(kUpsertResultsMeta, Params().add(w.experiment_id).add(w.now)).int64(0, 0);
-      bool existed = out.version > 1;
-      if (w.mode == WriteMode::kReplace) c.exec(kDeletePoints, Params().add(w.experiment_id));
-      write_points(c, w.experiment_id, w.metrics);
-      std::string event_name = existed ? "MODIFY" : "INSERT";
-      insert_event(c, Event{domain::new_uuid_v7(), w.experiment_id, existed ? "RESULTS_MODIFY" : "RESULTS_INSERT",
-                            stream_event_payload(w.experiment_id, out.version, event_name), w.now});
-      queue_analysis(c, w.experiment_id, out.version, event_name, "", w.now);
-      if (w.set_status)
-        c.exec(kUpdateExperimentStatus,
-               Params().add(w.experiment_id).add(domain::to_string(*w.set_status)).add(w.now));
-      if (w.completing_job) c.exec(kCompleteJob, Params().add(*w.completing_job).add(w.job_result).add(w.now));
-      c.exec(kNotifyJobs, Params().add(tag_));
-      tx.commit();
-      out.queued = true;
-      return out;
-    });
-    if (outcome.queued) notify_job_queued();
-    return outcome.version;
-  }
 
   std::optional<StoredResults> get_results(const std::string& experiment_id) override {
     return run([&](Connection& c) -> std::optional<StoredResults> {
       Transaction tx(c, kReadSnapshot);  // the version and the points from one snapshot
       StoredResults r;
       {
-        auto meta = c.exec(kSelectResultsMeta, Params().add(experiment_id));
-        if (meta.rows() == 0) return std::nullopt;
-        r.version = meta.int64(0, 0);
-        r.generated_at = meta.int64(0, 1);
+        auto meta = read_results_meta(c, experiment_id);
+        if (!meta) return std::nullopt;
+        r.version = meta->version;
+        r.generated_at = meta->generated_at;
+        r.unique_users = meta->unique_users;
       }
       {
         auto order = c.exec(kSelectExperimentMetrics, Params().add(experiment_id));
@@ -451,106 +208,12 @@ class PostgresStore final : public Store {
 
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     return run([&](Connection& c) -> std::optional<ResultsInfo> {
-      ResultsInfo info;
-      {
-        auto meta = c.exec(kSelectResultsMeta, Params().add(experiment_id));
-        if (meta.rows() == 0) return std::nullopt;
-        info.version = meta.int64(0, 0);
-      }
-      std::optional<UnixSeconds> min_last;
-      {
-        auto s = c.exec(kPointStats, Params().add(experiment_id));
-        for (int i = 0; i < s.rows(); ++i) {
-          info.points += s.int64(i, 1);
-          auto last = s.int64(i, 2);
-          if (!min_last || last < *min_last) min_last = last;
-        }
-      }
-      info.last_timestamp = min_last;
-      std::optional<domain::Experiment> e;
-      {
-        auto s = c.exec(kSelectExperiment, Params().add(experiment_id));
-        if (s.rows() > 0) {
-          e = read_experiment(Row(s, 0), nullptr);
-          load_metrics(c, {&*e});
-        }
-      }
-      if (e && !e->metrics.empty()) {
-        auto s = c.exec(kParticipants,
-                        Params().add(experiment_id).add(e->metrics.front()).add(e->start_date).add(e->end_date));
-        if (s.rows() > 0) info.participants = s.int64(0, 0);
-      }
+      Transaction tx(c, kReadSnapshot);
+      auto meta = read_results_meta(c, experiment_id);
+      if (!meta) return std::nullopt;
+      auto info = compute_results_info(c, experiment_id, meta->version);
+      tx.commit();
       return info;
-    });
-  }
-
-  std::optional<std::string> request_analysis(const std::string& experiment_id, const std::string& payload_extra_json,
-                                              UnixSeconds now) override {
-    auto id = run([&](Connection& c) -> std::optional<std::string> {
-      Transaction tx(c);
-      auto meta = c.exec(kSelectResultsMeta, Params().add(experiment_id));
-      if (meta.rows() == 0) return std::nullopt;
-      std::int64_t version = meta.int64(0, 0);
-      insert_event(c, Event{domain::new_uuid_v7(), experiment_id, "ANALYSIS_REQUESTED",
-                            stream_event_payload(experiment_id, version, "MODIFY"), now});
-      auto analysis_id = queue_analysis(c, experiment_id, version, "MODIFY", payload_extra_json, now);
-      c.exec(kNotifyJobs, Params().add(tag_));
-      tx.commit();
-      return analysis_id;
-    });
-    if (id) notify_job_queued();
-    return id;
-  }
-
-  void finish_analysis(const AnalysisFinish& f) override {
-    run([&](Connection& c) {
-      Transaction tx(c);
-      std::optional<StoredAnalysis> a;
-      {
-        auto r = c.exec(kGetAnalysis, Params().add(f.analysis_id));
-        if (r.rows() > 0) a = read_analysis(Row(r, 0));
-      }
-      std::optional<Job> job;
-      if (!f.job_id.empty()) {
-        auto r = c.exec(kSelectJob, Params().add(f.job_id));
-        if (r.rows() > 0) job = read_job(Row(r, 0));
-      }
-      std::string exp_id = a ? a->experiment_id : (job ? job->experiment_id : f.experiment_id);
-      // Serializes finishes of one experiment's analyses, so that the newest complete one read
-      // below is the newest committed one.
-      if (!exp_id.empty()) c.exec(kLockExperiment, Params().add(exp_id));
-      if (!a) {
-        std::int64_t version = 0;
-        auto meta = c.exec(kSelectResultsMeta, Params().add(exp_id));
-        if (meta.rows() > 0) version = meta.int64(0, 0);
-        c.exec(kInsertAnalysis,
-               Params().add(f.analysis_id).add(exp_id).add("processing").add(version).add("{}").add_null().add(f.now));
-      }
-      c.exec(kFinishAnalysis, Params()
-                                  .add(f.analysis_id)
-                                  .add(f.ok ? "complete" : "failed")
-                                  .add(f.document)
-                                  .add(f.total_impact)
-                                  .add(f.now));
-      if (f.ok && !exp_id.empty()) {
-        // The experiment's impact is that of its newest complete analysis (by creation order).
-        std::optional<double> impact;
-        {
-          auto r = c.exec(kNewestCompleteImpact, Params().add(exp_id));
-          if (r.rows() > 0) impact = r.opt_real(0, 0);
-        }
-        c.exec(kSetEconomicImpact, Params().add(exp_id).add(impact).add(f.now));
-        if (f.experiment_status)
-          c.exec(kUpdateExperimentStatus,
-                 Params().add(exp_id).add(domain::to_string(*f.experiment_status)).add(f.now));
-      }
-      if (job) {
-        if (f.ok)
-          c.exec(kCompleteJob, Params().add(f.job_id).add_null().add(f.now));
-        else
-          c.exec(kFailJob, Params().add(f.job_id).add(failed_error_text(f.document)).add(f.now));
-      }
-      tx.commit();
     });
   }
 

@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 1> kMigrations = {
+inline constexpr std::array<const char*, 2> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -194,6 +194,93 @@ CREATE TABLE analyses (
   updated_at      BIGINT NOT NULL
 );
 CREATE INDEX analyses_by_experiment ON analyses(experiment_id, seq);
+)SQL",
+
+    // 2: method-2 fields, versioned metric fields, and a portfolio total that one bad row cannot
+    // poison (issue 11; docs/architecture.md).
+    R"SQL(
+ALTER TABLE experiments ADD COLUMN analysis_design TEXT NOT NULL DEFAULT 'did';
+ALTER TABLE experiments ADD COLUMN guardrail_metrics TEXT NOT NULL DEFAULT '';
+ALTER TABLE metric_values ADD COLUMN value_group TEXT;
+ALTER TABLE results_meta ADD COLUMN uu_treatment BIGINT;
+ALTER TABLE results_meta ADD COLUMN uu_control BIGINT;
+
+-- What each version of a metric value changed, field by field (from/to as JSON values).
+CREATE TABLE metric_value_changes (
+  metric_id  TEXT NOT NULL,
+  version    BIGINT NOT NULL,
+  position   INTEGER NOT NULL,
+  field      TEXT NOT NULL,
+  from_value TEXT NOT NULL,
+  to_value   TEXT NOT NULL,
+  PRIMARY KEY (metric_id, version, position)
+);
+
+-- The economic impact per status and block of 64 experiments (seq >> 6), recomputed exactly
+-- from the rows whenever an experiment's status or impact changes; the portfolio total sums the
+-- blocks when it is read. (The running sums of experiment_counts met +inf once and stayed NaN.)
+-- The trigger locks the block row before it sums, so that the sum's fresh snapshot (READ
+-- COMMITTED: one per statement) includes every change committed before it. Sums run in numeric
+-- (float8 addition raises "value out of range" in PostgreSQL, which failed the whole write) and
+-- come back as float8, +-Infinity beyond its range.
+-- experiment_counts keeps its counts; its running impact sums are no longer kept.
+CREATE OR REPLACE FUNCTION experiments_count() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  k INTEGER;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    k := NEW.seq % 16;
+    UPDATE experiment_counts SET n = n + 1 WHERE status = NEW.status AND shard = k;
+    RETURN NULL;
+  END IF;
+  k := OLD.seq % 16;
+  IF OLD.status = NEW.status THEN
+    RETURN NULL;
+  ELSIF OLD.status < NEW.status THEN
+    UPDATE experiment_counts SET n = n - 1 WHERE status = OLD.status AND shard = k;
+    UPDATE experiment_counts SET n = n + 1 WHERE status = NEW.status AND shard = k;
+  ELSE
+    UPDATE experiment_counts SET n = n + 1 WHERE status = NEW.status AND shard = k;
+    UPDATE experiment_counts SET n = n - 1 WHERE status = OLD.status AND shard = k;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TABLE experiment_impact_blocks (
+  status TEXT NOT NULL,
+  block  BIGINT NOT NULL,
+  impact DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (status, block)
+);
+INSERT INTO experiment_impact_blocks (status, block, impact)
+  SELECT s2, b2, CASE WHEN t > 1.7976931348623157e308 THEN 'Infinity'::float8
+                      WHEN t < -1.7976931348623157e308 THEN '-Infinity'::float8 ELSE t::float8 END
+    FROM (SELECT status AS s2, seq >> 6 AS b2, coalesce(sum(economic_impact::numeric), 0) AS t
+            FROM experiments GROUP BY 1, 2) sums;
+CREATE FUNCTION experiments_impact_blocks() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  b BIGINT := NEW.seq >> 6;
+  s TEXT;
+BEGIN
+  FOREACH s IN ARRAY (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(ARRAY[OLD.status, NEW.status]) AS x) LOOP
+    INSERT INTO experiment_impact_blocks (status, block, impact) VALUES (s, b, 0)
+      ON CONFLICT (status, block) DO NOTHING;
+    PERFORM 1 FROM experiment_impact_blocks WHERE status = s AND block = b FOR UPDATE;
+    UPDATE experiment_impact_blocks
+       SET impact = (SELECT CASE WHEN t > 1.7976931348623157e308 THEN 'Infinity'::float8
+                                 WHEN t < -1.7976931348623157e308 THEN '-Infinity'::float8
+                                 ELSE t::float8 END
+                       FROM (SELECT coalesce(sum(economic_impact::numeric), 0) AS t FROM experiments
+                              WHERE seq BETWEEN b << 6 AND (b << 6) + 63 AND status = s) x)
+     WHERE status = s AND block = b;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER experiments_impact_blocks AFTER UPDATE OF status, economic_impact ON experiments
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                     OR OLD.economic_impact IS DISTINCT FROM NEW.economic_impact)
+  EXECUTE FUNCTION experiments_impact_blocks();
 )SQL",
 };
 

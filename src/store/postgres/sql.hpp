@@ -10,10 +10,12 @@ namespace rallyuxr::store::postgres::sql {
 #define RALLYUXR_EXPERIMENT_COLUMNS                                                               \
   "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, " \
   "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "   \
-  "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq"
+  "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, analysis_design, "    \
+  "guardrail_metrics"
 #define RALLYUXR_METRIC_COLUMNS                                                                  \
   "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "      \
-  "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places"
+  "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, " \
+  "value_group"
 #define RALLYUXR_JOB_COLUMNS                                                                     \
   "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "     \
   "updated_at, run_after"
@@ -35,8 +37,9 @@ inline constexpr Sql kInsertExperiment{
     "insert_experiment",
     "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
     "created_at, updated_at, created_by, implementation_cost, confidence_level, traffic_split, "
-    "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift) "
-    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)"};
+    "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, analysis_design, "
+    "guardrail_metrics) "
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)"};
 // $2: the metric ids in order, as a text[] literal.
 inline constexpr Sql kInsertExperimentMetrics{
     "insert_experiment_metrics",
@@ -52,10 +55,13 @@ inline constexpr Sql kSelectMetricsOf{
     "ORDER BY experiment_id, position"};
 inline constexpr Sql kSelectExperiment{
     "select_experiment", "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1"};
-inline constexpr Sql kLockExperiment{"lock_experiment",
-                                     "SELECT 1 FROM experiments WHERE id = $1 FOR UPDATE"};
-inline constexpr Sql kUpdateExperimentStatus{
-    "update_experiment_status", "UPDATE experiments SET status = $2, updated_at = $3 WHERE id = $1"};
+// The row lock every workflow of one experiment takes first: they queue here across nodes.
+inline constexpr Sql kLockExperiment{
+    "lock_experiment", "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1 FOR UPDATE"};
+// The compare-and-set of every status change: applies only over the expected status.
+inline constexpr Sql kCompareAndSetStatus{
+    "compare_and_set_status",
+    "UPDATE experiments SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2"};
 inline constexpr Sql kListActive{
     "list_active",
     "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE status <> 'archived' "
@@ -73,7 +79,14 @@ inline constexpr Sql kCountStatusNamed{
     "count_status_named",
     "SELECT count(*) FROM experiments WHERE status = $2 AND strpos(lower(name), lower($1::text)) > 0"};
 inline constexpr Sql kCounts{
-    "counts", "SELECT status, sum(n)::bigint, sum(impact) FROM experiment_counts GROUP BY status"};
+    "counts", "SELECT status, sum(n)::bigint FROM experiment_counts GROUP BY status"};
+// The portfolio total, summed when read from the exactly recomputed block impacts (migration 2).
+inline constexpr Sql kTotalImpact{
+    "total_impact",
+    "SELECT CASE WHEN t > 1.7976931348623157e308 THEN 'Infinity'::float8 "
+    "WHEN t < -1.7976931348623157e308 THEN '-Infinity'::float8 ELSE t::float8 END "
+    "FROM (SELECT coalesce(sum(impact::numeric), 0) AS t FROM experiment_impact_blocks "
+    "WHERE status <> 'archived') x"};
 inline constexpr Sql kSetEconomicImpact{
     "set_economic_impact", "UPDATE experiments SET economic_impact = $2, updated_at = $3 WHERE id = $1"};
 
@@ -91,12 +104,12 @@ inline constexpr Sql kCountMetrics{"count_metrics", "SELECT count(*) FROM metric
 inline constexpr Sql kInsertMetric{
     "insert_metric",
     "INSERT INTO metric_values (" RALLYUXR_METRIC_COLUMNS ") "
-    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) ON CONFLICT (metric_id) DO NOTHING"};
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT (metric_id) DO NOTHING"};
 inline constexpr Sql kUpdateMetric{
     "update_metric",
     "UPDATE metric_values SET name=$2, description=$3, unit=$4, category=$5, dollars_per_unit=$6, "
     "improvement_direction=$7, unit_size=$8, last_updated=$9, updated_by=$10, version=$11, "
-    "has_rules=$12, min_value=$13, max_value=$14, decimal_places=$15 WHERE metric_id=$1"};
+    "has_rules=$12, min_value=$13, max_value=$14, decimal_places=$15, value_group=$16 WHERE metric_id=$1"};
 inline constexpr Sql kInsertHistory{
     "insert_history",
     "INSERT INTO metric_value_history (metric_id, version, dollars_per_unit, updated_at, updated_by, "
@@ -105,12 +118,20 @@ inline constexpr Sql kSelectHistory{
     "select_history",
     "SELECT version, dollars_per_unit, updated_at, updated_by, change_reason "
     "FROM metric_value_history WHERE metric_id = $1 ORDER BY version DESC"};
-// Draft or running experiments tracking the metric, with their results version (NULL: none yet).
-inline constexpr Sql kImpactedExperiments{
-    "impacted_experiments",
-    "SELECT e.id, r.version FROM experiments e LEFT JOIN results_meta r ON r.experiment_id = e.id "
-    "WHERE e.status IN ('draft','running') AND EXISTS (SELECT 1 FROM experiment_metrics m "
-    "WHERE m.experiment_id = e.id AND m.metric_id = $1) ORDER BY e.seq"};
+inline constexpr Sql kInsertChange{
+    "insert_change",
+    "INSERT INTO metric_value_changes (metric_id, version, position, field, from_value, to_value) "
+    "VALUES ($1,$2,$3,$4,$5,$6)"};
+inline constexpr Sql kSelectChanges{
+    "select_changes",
+    "SELECT version, field, from_value, to_value FROM metric_value_changes WHERE metric_id = $1 "
+    "ORDER BY version DESC, position"};
+// Experiments tracking a metric, with their status and results version (NULL: none yet).
+inline constexpr Sql kTrackingExperiments{
+    "tracking_experiments",
+    "SELECT e.id, e.status, r.version FROM experiments e LEFT JOIN results_meta r ON r.experiment_id = e.id "
+    "WHERE EXISTS (SELECT 1 FROM experiment_metrics m WHERE m.experiment_id = e.id AND m.metric_id = $1) "
+    "ORDER BY e.seq"};
 
 // ---- results
 inline constexpr Sql kDeletePoints{"delete_points", "DELETE FROM result_points WHERE experiment_id = $1"};
@@ -127,14 +148,16 @@ inline constexpr Sql kSelectPoints{
     "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = $1 "
     "ORDER BY metric_id COLLATE \"C\", ts"};
 inline constexpr Sql kSelectResultsMeta{
-    "select_results_meta", "SELECT version, generated_at FROM results_meta WHERE experiment_id = $1"};
+    "select_results_meta",
+    "SELECT version, generated_at, uu_treatment, uu_control FROM results_meta WHERE experiment_id = $1"};
 // Bumps (or starts at 1) the results version, holding the row lock until commit: concurrent
 // writers of one experiment's results queue here.
 inline constexpr Sql kUpsertResultsMeta{
     "upsert_results_meta",
-    "INSERT INTO results_meta (experiment_id, version, generated_at) VALUES ($1, 1, $2) "
-    "ON CONFLICT (experiment_id) DO UPDATE SET version = results_meta.version + 1, "
-    "generated_at = excluded.generated_at RETURNING version"};
+    "INSERT INTO results_meta (experiment_id, version, generated_at, uu_treatment, uu_control) "
+    "VALUES ($1, 1, $2, $3, $4) ON CONFLICT (experiment_id) DO UPDATE SET version = results_meta.version + 1, "
+    "generated_at = excluded.generated_at, uu_treatment = excluded.uu_treatment, "
+    "uu_control = excluded.uu_control RETURNING version"};
 inline constexpr Sql kPointStats{
     "point_stats",
     "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = $1 GROUP BY metric_id"};
@@ -168,8 +191,8 @@ inline constexpr Sql kLeaseJob{
     "lease_until = $3, updated_at = $4 FROM next WHERE j.seq = next.seq RETURNING " RALLYUXR_JOB_COLUMNS};
 inline constexpr Sql kSelectJob{"select_job",
                                 "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE job_id = $1"};
-inline constexpr Sql kLockJobStatus{"lock_job_status",
-                                    "SELECT status FROM jobs WHERE job_id = $1 FOR UPDATE"};
+inline constexpr Sql kLockJob{"lock_job",
+                              "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE job_id = $1 FOR UPDATE"};
 inline constexpr Sql kSelectJobs{
     "select_jobs", "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE experiment_id = $1 ORDER BY seq"};
 // One statement (one transaction) that requeues and notifies the listeners.
@@ -200,8 +223,8 @@ inline constexpr Sql kInsertAnalysis{
     "insert_analysis",
     "INSERT INTO analyses (analysis_id, experiment_id, status, results_version, document, "
     "total_impact, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$7)"};
-inline constexpr Sql kFinishAnalysis{
-    "finish_analysis",
+inline constexpr Sql kUpdateAnalysis{
+    "update_analysis",
     "UPDATE analyses SET status = $2, document = $3, total_impact = $4, updated_at = $5 "
     "WHERE analysis_id = $1"};
 inline constexpr Sql kGetAnalysis{

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 2> kMigrations = {
+inline constexpr std::array<const char*, 3> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -234,6 +234,60 @@ UPDATE results_meta SET
 -- The job queue in seq order per status: leasing the oldest runnable job stops at the first one
 -- instead of sorting the whole backlog.
 CREATE INDEX jobs_by_status ON jobs(status, seq);
+)SQL",
+
+    // 3: method-2 fields, versioned metric fields, and a portfolio total that one bad row cannot
+    // poison (issue 11; docs/architecture.md).
+    R"SQL(
+ALTER TABLE experiments ADD COLUMN analysis_design TEXT NOT NULL DEFAULT 'did';
+ALTER TABLE experiments ADD COLUMN guardrail_metrics TEXT NOT NULL DEFAULT '';
+ALTER TABLE metric_values ADD COLUMN value_group TEXT;
+ALTER TABLE results_meta ADD COLUMN uu_treatment INTEGER;
+ALTER TABLE results_meta ADD COLUMN uu_control INTEGER;
+
+-- What each version of a metric value changed, field by field (from/to as JSON values).
+CREATE TABLE metric_value_changes (
+  metric_id  TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  position   INTEGER NOT NULL,
+  field      TEXT NOT NULL,
+  from_value TEXT NOT NULL,
+  to_value   TEXT NOT NULL,
+  PRIMARY KEY (metric_id, version, position)
+) WITHOUT ROWID;
+
+-- The economic impact per block of 64 experiments (level 0) and per block of 4,096 (level 1),
+-- recomputed exactly from the rows whenever an experiment's status or impact changes. The
+-- portfolio total sums the level-1 blocks when it is read: a running sum that met +inf once
+-- stayed NaN forever; an exact recomputation forgets a row as soon as it is archived.
+ALTER TABLE experiment_blocks ADD COLUMN impact REAL NOT NULL DEFAULT 0;
+UPDATE experiment_blocks SET impact = coalesce((SELECT sum(e.economic_impact) FROM experiments e
+   WHERE e.seq BETWEEN experiment_blocks.block << 6 AND (experiment_blocks.block << 6) + 63
+     AND (e.status = experiment_blocks.status OR experiment_blocks.status = '*' AND e.status <> 'archived')), 0)
+ WHERE level = 0;
+UPDATE experiment_blocks SET impact = coalesce((SELECT sum(b.impact) FROM experiment_blocks b
+   WHERE b.level = 0 AND b.status = experiment_blocks.status
+     AND b.block BETWEEN experiment_blocks.block << 6 AND (experiment_blocks.block << 6) + 63), 0)
+ WHERE level = 1;
+CREATE TRIGGER experiments_blocks_impact AFTER UPDATE OF status, economic_impact ON experiments
+  WHEN OLD.status IS NOT NEW.status OR OLD.economic_impact IS NOT NEW.economic_impact BEGIN
+  INSERT INTO experiment_blocks (level, status, block, n, impact)
+    SELECT 0, s.status, NEW.seq >> 6, 0,
+           coalesce((SELECT sum(e.economic_impact) FROM experiments e
+                      WHERE e.seq BETWEEN (NEW.seq >> 6) << 6 AND ((NEW.seq >> 6) << 6) + 63
+                        AND (e.status = s.status OR s.status = '*' AND e.status <> 'archived')), 0)
+      FROM (SELECT OLD.status AS status UNION SELECT NEW.status UNION SELECT '*') s
+     WHERE true
+    ON CONFLICT (level, status, block) DO UPDATE SET impact = excluded.impact;
+  INSERT INTO experiment_blocks (level, status, block, n, impact)
+    SELECT 1, s.status, NEW.seq >> 12, 0,
+           coalesce((SELECT sum(b.impact) FROM experiment_blocks b
+                      WHERE b.level = 0 AND b.status = s.status
+                        AND b.block BETWEEN (NEW.seq >> 12) << 6 AND ((NEW.seq >> 12) << 6) + 63), 0)
+      FROM (SELECT OLD.status AS status UNION SELECT NEW.status UNION SELECT '*') s
+     WHERE true
+    ON CONFLICT (level, status, block) DO UPDATE SET impact = excluded.impact;
+END;
 )SQL",
 };
 

@@ -230,7 +230,21 @@ TEST(HistoryEntryJson, EveryFieldParsesBackToItsValue) {
   h.change_reason.reset();
   std::string bare;
   append_history_entry_json(bare, h);
-  EXPECT_EQ(parse(bare).as_object().size(), 3u);
+  EXPECT_EQ(parse(bare).as_object().size(), 4u);  // version, dollarsPerUnit, updatedAt, changes
+  EXPECT_TRUE(parse(bare).as_object().at("changes").as_array().empty());
+  // Changed fields: JSON values as text come back as values; a text that is not JSON as a string.
+  h.changes = {{"unitSize", "1", "0.01"}, {"validationRules", "null", "{\"maxValue\":100}"}, {"unit", "not json", "\"%\""}};
+  std::string changed;
+  append_history_entry_json(changed, h);
+  auto c = parse(changed).as_object().at("changes").as_array();
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(c[0].as_object().at("field").as_string(), "unitSize");
+  EXPECT_EQ(num(c[0].as_object().at("from")), 1);
+  EXPECT_EQ(num(c[0].as_object().at("to")), 0.01);
+  EXPECT_TRUE(c[1].as_object().at("from").is_null());
+  EXPECT_EQ(num(c[1].as_object().at("to").as_object().at("maxValue")), 100);
+  EXPECT_EQ(c[2].as_object().at("from").as_string(), "not json");
+  EXPECT_EQ(c[2].as_object().at("to").as_string(), "%");
 }
 
 TEST(ResultsJson, TimeSeriesSummaryAndPeriod) {

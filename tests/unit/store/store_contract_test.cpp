@@ -10,6 +10,8 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +28,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/types.hpp"
+#include "pipeline/pipeline.hpp"
 
 #if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
@@ -109,6 +112,7 @@ domain::Experiment experiment(const std::string& name, std::vector<std::string> 
   e.expected_outcome = domain::ExpectedOutcome::kPositive;
   e.created_at = created;
   e.updated_at = created;
+  e.data_source = domain::DataSource::kImported;  // so that the suite may upload to it
   return e;
 }
 
@@ -195,6 +199,94 @@ void expect_same_metric(const domain::MetricValue& a, const domain::MetricValue&
   }
 }
 
+// ---------------------------------------------------------------------------- workflows
+// The workflows live in pipeline/ (over Store::begin()); the suite drives them through these thin
+// shims, shaped like the store methods they replaced, so each test reads as before.
+
+struct ResultsWrite {
+  std::string experiment_id;
+  WriteMode mode = WriteMode::kReplace;
+  std::vector<domain::MetricSeries> metrics;
+  UnixSeconds now = 0;
+  std::string request_id;
+  std::optional<std::string> completing_job;  // a generate job: pipeline::store_generated_results
+  std::optional<std::string> job_result;
+};
+
+struct AnalysisFinish {
+  std::string analysis_id;
+  std::string job_id;
+  bool ok = true;
+  std::string document;
+  std::optional<double> total_impact;
+  std::optional<ExperimentStatus> experiment_status;  // complete: covers the end; running: not
+  UnixSeconds now = 0;
+  std::string experiment_id;
+};
+
+class Flow {
+ public:
+  explicit Flow(Store& s) : s_(s) {}
+  bool seed_metric_values(const std::vector<domain::MetricValue>& c) { return pipeline::seed_catalogue(s_, c); }
+  bool create_metric_value(const domain::MetricValue& m) { return pipeline::create_metric_value(s_, m); }
+  std::optional<MetricValueUpdated> update_metric_value(const std::string& id, const MetricValueUpdate& u,
+                                                        UnixSeconds now) {
+    auto o = pipeline::update_metric_value(s_, id, u, now);
+    if (o.kind != pipeline::MetricUpdateOutcome::Kind::kUpdated) return std::nullopt;
+    return o.updated;
+  }
+  std::optional<std::string> request_analysis(const std::string& id, const std::string& extra, UnixSeconds now) {
+    auto o = pipeline::request_analysis(s_, id, extra, now);
+    if (o.kind != pipeline::RequestOutcome::Kind::kQueued) return std::nullopt;
+    return o.analysis_id;
+  }
+  void create_experiment(const domain::Experiment& e, const Event& created, const std::optional<NewJob>& job) {
+    pipeline::create_experiment(s_, e, created, job);
+  }
+  // A raw status write through the transaction primitives (compare-and-set over what it read).
+  bool set_experiment_status(const std::string& id, ExperimentStatus status, UnixSeconds now) {
+    auto tx = s_.begin();
+    auto e = tx->lock_experiment(id);
+    if (!e) return false;
+    bool applied = tx->compare_and_set_status(id, e->status, status, now);
+    tx->commit();
+    return applied;
+  }
+  std::int64_t write_results(const ResultsWrite& w) {
+    if (w.completing_job) {
+      auto job = s_.get_job(*w.completing_job);
+      if (!job) throw std::runtime_error("no such job");
+      pipeline::store_generated_results(s_, *job, w.metrics, w.job_result.value_or(""), w.now);
+      auto r = s_.results_info(w.experiment_id);
+      return r ? r->version : 0;
+    }
+    pipeline::ResultsWrite pw;
+    pw.experiment_id = w.experiment_id;
+    pw.mode = w.mode;
+    pw.metrics = w.metrics;
+    pw.now = w.now;
+    pw.request_id = w.request_id;
+    auto o = pipeline::import_results(s_, pw);
+    if (o.kind != pipeline::ImportOutcome::Kind::kStored) throw std::runtime_error("import refused: " + o.reason);
+    return o.info.version;
+  }
+  void finish_analysis(const AnalysisFinish& f) {
+    pipeline::AnalysisFinish pf;
+    pf.analysis_id = f.analysis_id;
+    pf.job_id = f.job_id;
+    pf.experiment_id = f.experiment_id;
+    pf.ok = f.ok;
+    pf.document = f.document;
+    pf.total_impact = f.total_impact;
+    pf.covers_end = f.experiment_status == ExperimentStatus::kComplete;
+    pf.now = f.now;
+    pipeline::finish_analysis(s_, pf);
+  }
+
+ private:
+  Store& s_;
+};
+
 // ---------------------------------------------------------------------------- fixture
 
 class StoreContract : public ::testing::TestWithParam<Backend> {
@@ -225,6 +317,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
   }
 
   Store& s() { return *store_; }
+  Flow flow() { return Flow(*store_); }
 
   // Creates the experiment with its EXPERIMENT_CREATED event and, optionally, a generate job.
   void create(const domain::Experiment& e, bool with_job = false) {
@@ -232,18 +325,18 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
                   R"({"eventType":"EXPERIMENT_CREATED","experimentId":")" + e.id + "\"}", e.created_at};
     std::optional<NewJob> job;
     if (with_job) job = NewJob{JobKind::kGenerateResults, R"({"experimentId":")" + e.id + "\"}"};
-    s().create_experiment(e, created, job);
+    flow().create_experiment(e, created, job);
   }
 
   std::int64_t write(const std::string& exp_id, WriteMode mode, std::vector<domain::MetricSeries> metrics,
                      UnixSeconds now) {
-    Store::ResultsWrite w;
+    ResultsWrite w;
     w.experiment_id = exp_id;
     w.mode = mode;
     w.metrics = std::move(metrics);
     w.now = now;
     w.request_id = "req-" + std::to_string(now);
-    return s().write_results(w);
+    return flow().write_results(w);
   }
 
   // The analyze job that fills `analysis_id`.
@@ -265,7 +358,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     if (!a) return {};
     auto job = analyze_job_for(exp_id, a->analysis_id);
     EXPECT_TRUE(job.has_value());
-    Store::AnalysisFinish f;
+    AnalysisFinish f;
     f.analysis_id = a->analysis_id;
     f.job_id = job ? job->job_id : "";
     f.ok = true;
@@ -273,7 +366,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     f.total_impact = impact;
     f.experiment_status = status;
     f.now = now;
-    s().finish_analysis(f);
+    flow().finish_analysis(f);
     return a->analysis_id;
   }
 
@@ -290,7 +383,7 @@ TEST_P(StoreContract, SeedMetricValuesOnlySeedsAnEmptyCatalogue) {
   EXPECT_TRUE(s().list_metric_values().empty());
   auto a = metric("aov", 12.5), b = metric("bounce_rate", 300);
   b.improvement_direction = domain::Direction::kDecrease;
-  EXPECT_TRUE(s().seed_metric_values({b, a}));
+  EXPECT_TRUE(flow().seed_metric_values({b, a}));
   auto listed = s().list_metric_values();
   ASSERT_EQ(listed.size(), 2u);
   expect_same_metric(listed[0], a);  // listed by id
@@ -303,7 +396,7 @@ TEST_P(StoreContract, SeedMetricValuesOnlySeedsAnEmptyCatalogue) {
 
   // A second seed, even of other metrics, changes nothing.
   auto c = metric("aov", 999);
-  EXPECT_FALSE(s().seed_metric_values({c, metric("ctr", 1)}));
+  EXPECT_FALSE(flow().seed_metric_values({c, metric("ctr", 1)}));
   listed = s().list_metric_values();
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0].dollars_per_unit, 12.5);
@@ -312,8 +405,8 @@ TEST_P(StoreContract, SeedMetricValuesOnlySeedsAnEmptyCatalogue) {
 }
 
 TEST_P(StoreContract, SeedDoesNothingWhenTheCatalogueHasAnyMetric) {
-  ASSERT_TRUE(s().create_metric_value(metric("custom_metric", 5)));
-  EXPECT_FALSE(s().seed_metric_values({metric("aov", 1), metric("ctr", 2)}));
+  ASSERT_TRUE(flow().create_metric_value(metric("custom_metric", 5)));
+  EXPECT_FALSE(flow().seed_metric_values({metric("aov", 1), metric("ctr", 2)}));
   auto listed = s().list_metric_values();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].metric_id, "custom_metric");
@@ -396,12 +489,12 @@ TEST_P(StoreContract, CreateExperimentRecordsItsEventAndOptionalJob) {
 TEST_P(StoreContract, SetExperimentStatus) {
   auto e = experiment("Status");
   create(e);
-  EXPECT_TRUE(s().set_experiment_status(e.id, ExperimentStatus::kRunning, kT0 + 60));
+  EXPECT_TRUE(flow().set_experiment_status(e.id, ExperimentStatus::kRunning, kT0 + 60));
   auto got = s().get_experiment(e.id);
   EXPECT_EQ(got->status, ExperimentStatus::kRunning);
   EXPECT_EQ(got->updated_at, kT0 + 60);
   EXPECT_EQ(got->created_at, kT0);
-  EXPECT_FALSE(s().set_experiment_status("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ExperimentStatus::kRunning, kT0));
+  EXPECT_FALSE(flow().set_experiment_status("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ExperimentStatus::kRunning, kT0));
 }
 
 TEST_P(StoreContract, ListIsNewestFirstWithLimitAndOffset) {
@@ -433,7 +526,7 @@ TEST_P(StoreContract, ListFiltersByStatusAndHidesArchivedByDefault) {
   create(experiment("Archived", {"aov"}, ExperimentStatus::kArchived, kT0 + 4));
   auto later = experiment("Later archived", {"aov"}, ExperimentStatus::kDraft, kT0 + 5);
   create(later);
-  ASSERT_TRUE(s().set_experiment_status(later.id, ExperimentStatus::kArchived, kT0 + 6));
+  ASSERT_TRUE(flow().set_experiment_status(later.id, ExperimentStatus::kArchived, kT0 + 6));
 
   ExperimentListQuery q;
   auto page = s().list_experiments(q);
@@ -521,7 +614,7 @@ TEST_P(StoreContract, SummaryCountsAllButArchived) {
   EXPECT_EQ(sum.completed_experiments, 2);
   EXPECT_EQ(sum.total_economic_impact, 0);
 
-  ASSERT_TRUE(s().set_experiment_status(c2.id, ExperimentStatus::kArchived, kT0 + 1));
+  ASSERT_TRUE(flow().set_experiment_status(c2.id, ExperimentStatus::kArchived, kT0 + 1));
   sum = s().summary();
   EXPECT_EQ(sum.total_experiments, 3);
   EXPECT_EQ(sum.completed_experiments, 1);
@@ -543,7 +636,7 @@ TEST_P(StoreContract, EconomicImpactComesFromTheNewestCompleteAnalysis) {
   EXPECT_DOUBLE_EQ(sum.total_economic_impact, 5800.25);
 
   // Archived experiments do not count.
-  ASSERT_TRUE(s().set_experiment_status(c.id, ExperimentStatus::kArchived, kT0 + 13));
+  ASSERT_TRUE(flow().set_experiment_status(c.id, ExperimentStatus::kArchived, kT0 + 13));
   sum = s().summary();
   EXPECT_EQ(sum.total_experiments, 3);
   EXPECT_EQ(sum.completed_experiments, 2);
@@ -565,7 +658,7 @@ TEST_P(StoreContract, EconomicImpactComesFromTheNewestCompleteAnalysis) {
   ASSERT_TRUE(pending.has_value());
   auto job = analyze_job_for(a.id, pending->analysis_id);
   ASSERT_TRUE(job.has_value());
-  s().finish_analysis({pending->analysis_id, job->job_id, false, R"({"status":"failed","error":"boom"})",
+  flow().finish_analysis({pending->analysis_id, job->job_id, false, R"({"status":"failed","error":"boom"})",
                        std::nullopt, std::nullopt, kT0 + 31});
   sum = s().summary();
   EXPECT_DOUBLE_EQ(sum.total_economic_impact, 99.75);
@@ -587,13 +680,13 @@ TEST_P(StoreContract, MetricValueCreateAndConflict) {
   m.category = "engagement";
   m.updated_by = "ops";
   m.validation_rules = domain::ValidationRules{1.0, 5000.0, 2};
-  EXPECT_TRUE(s().create_metric_value(m));
+  EXPECT_TRUE(flow().create_metric_value(m));
   auto got = s().get_metric_value("signup_rate");
   ASSERT_TRUE(got.has_value());
   expect_same_metric(*got, m);
 
   auto other = metric("signup_rate", 7);
-  EXPECT_FALSE(s().create_metric_value(other));
+  EXPECT_FALSE(flow().create_metric_value(other));
   got = s().get_metric_value("signup_rate");
   ASSERT_TRUE(got.has_value());
   expect_same_metric(*got, m);
@@ -608,10 +701,10 @@ TEST_P(StoreContract, MetricValueCreateAndConflict) {
   // Partial rules and no rules survive as they were.
   auto partial = metric("partial_rules", 3);
   partial.validation_rules = domain::ValidationRules{std::nullopt, 10.0, std::nullopt};
-  ASSERT_TRUE(s().create_metric_value(partial));
+  ASSERT_TRUE(flow().create_metric_value(partial));
   expect_same_metric(*s().get_metric_value("partial_rules"), partial);
   auto none = metric("no_rules", 4);
-  ASSERT_TRUE(s().create_metric_value(none));
+  ASSERT_TRUE(flow().create_metric_value(none));
   EXPECT_FALSE(s().get_metric_value("no_rules")->validation_rules.has_value());
 
   EXPECT_FALSE(s().get_metric_value("missing").has_value());
@@ -620,12 +713,12 @@ TEST_P(StoreContract, MetricValueCreateAndConflict) {
 }
 
 TEST_P(StoreContract, MetricValueUpdateBumpsVersionAndRecordsHistory) {
-  ASSERT_TRUE(s().create_metric_value(metric("aov", 10)));
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 10)));
   MetricValueUpdate u1;
   u1.dollars_per_unit = 12;
   u1.change_reason = "Q1 review";
   u1.updated_by = "alice";
-  auto r1 = s().update_metric_value("aov", u1, kT0 + 100);
+  auto r1 = flow().update_metric_value("aov", u1, kT0 + 100);
   ASSERT_TRUE(r1.has_value());
   EXPECT_EQ(r1->metric.version, 2);
   EXPECT_EQ(r1->metric.dollars_per_unit, 12);
@@ -643,7 +736,7 @@ TEST_P(StoreContract, MetricValueUpdateBumpsVersionAndRecordsHistory) {
   u2.unit_size = 1;
   u2.improvement_direction = domain::Direction::kDecrease;
   u2.validation_rules = domain::ValidationRules{1.0, 100.0, 2};
-  auto r2 = s().update_metric_value("aov", u2, kT0 + 200);
+  auto r2 = flow().update_metric_value("aov", u2, kT0 + 200);
   ASSERT_TRUE(r2.has_value());
   EXPECT_EQ(r2->metric.version, 3);
   EXPECT_EQ(r2->previous_value, 12);
@@ -679,32 +772,33 @@ TEST_P(StoreContract, MetricValueUpdateBumpsVersionAndRecordsHistory) {
   // An update without rules keeps the current ones.
   MetricValueUpdate u3;
   u3.dollars_per_unit = 16;
-  auto r3 = s().update_metric_value("aov", u3, kT0 + 300);
+  auto r3 = flow().update_metric_value("aov", u3, kT0 + 300);
   ASSERT_TRUE(r3.has_value());
   ASSERT_TRUE(s().get_metric_value("aov")->validation_rules.has_value());
   EXPECT_EQ(s().get_metric_value("aov")->validation_rules->max_value, std::optional<double>(100));
   EXPECT_EQ(s().get_metric_value("aov")->validation_rules->decimal_places, std::optional<int>(2));
 
-  EXPECT_FALSE(s().update_metric_value("missing", u1, kT0).has_value());
+  EXPECT_FALSE(flow().update_metric_value("missing", u1, kT0).has_value());
   EXPECT_FALSE(s().get_metric_value("missing").has_value());
 }
 
 TEST_P(StoreContract, MetricValueUpdateCountsAndReanalysesImpactedExperiments) {
-  ASSERT_TRUE(s().create_metric_value(metric("conversion_rate", 100)));
-  ASSERT_TRUE(s().create_metric_value(metric("aov", 5)));
+  ASSERT_TRUE(flow().create_metric_value(metric("conversion_rate", 100)));
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 5)));
   auto draft_no_results = experiment("A", {"aov", "conversion_rate"}, ExperimentStatus::kDraft, kT0 + 1);
   auto running = experiment("B", {"conversion_rate"}, ExperimentStatus::kRunning, kT0 + 2);
   auto complete = experiment("C", {"conversion_rate"}, ExperimentStatus::kComplete, kT0 + 3);
-  auto archived = experiment("D", {"conversion_rate"}, ExperimentStatus::kArchived, kT0 + 4);
+  auto archived = experiment("D", {"conversion_rate"}, ExperimentStatus::kComplete, kT0 + 4);  // archived below
   auto other_metric = experiment("E", {"aov"}, ExperimentStatus::kDraft, kT0 + 5);
   auto draft_results = experiment("F", {"conversion_rate"}, ExperimentStatus::kDraft, kT0 + 6);
   for (const auto& e : {draft_no_results, running, complete, archived, other_metric, draft_results}) create(e);
   for (const auto& e : {running, complete, archived, other_metric, draft_results})
     write(e.id, WriteMode::kReplace, {series(e.metrics[0], kT0, 2, 0.1)}, kT0 + 10);
+  ASSERT_TRUE(flow().set_experiment_status(archived.id, ExperimentStatus::kArchived, kT0 + 11));  // archived is final
 
   MetricValueUpdate u;
   u.dollars_per_unit = 120;
-  auto r = s().update_metric_value("conversion_rate", u, kT0 + 20);
+  auto r = flow().update_metric_value("conversion_rate", u, kT0 + 20);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->impacted_experiments, 3);  // A, B and F: draft or running, tracking the metric
   EXPECT_EQ(r->metric.version, 2);
@@ -737,9 +831,9 @@ TEST_P(StoreContract, MetricValueUpdateCountsAndReanalysesImpactedExperiments) {
   EXPECT_TRUE(s().list_analyses(draft_no_results.id).empty());
 
   // A metric tracked by nobody active impacts nothing.
-  ASSERT_TRUE(s().create_metric_value(metric("nps", 1)));
+  ASSERT_TRUE(flow().create_metric_value(metric("nps", 1)));
   u.dollars_per_unit = 2;
-  EXPECT_EQ(s().update_metric_value("nps", u, kT0 + 30)->impacted_experiments, 0);
+  EXPECT_EQ(flow().update_metric_value("nps", u, kT0 + 30)->impacted_experiments, 0);
 }
 
 // ---------------------------------------------------------------------------- results
@@ -861,14 +955,13 @@ TEST_P(StoreContract, WriteResultsCanCompleteItsJobAndSetTheStatus) {
   ASSERT_TRUE(job.has_value());
   ASSERT_EQ(job->kind, JobKind::kGenerateResults);
 
-  Store::ResultsWrite w;
+  ResultsWrite w;
   w.experiment_id = e.id;
   w.metrics = {series("conversion_rate", kT0, 2, 0.1)};
   w.now = kT0 + 5;
   w.completing_job = job->job_id;
   w.job_result = R"({"success":true,"resultsGenerated":2})";
-  w.set_status = ExperimentStatus::kRunning;
-  EXPECT_EQ(s().write_results(w), 1);
+  EXPECT_EQ(flow().write_results(w), 1);
 
   auto done = s().get_job(job->job_id);
   ASSERT_TRUE(done.has_value());
@@ -1049,7 +1142,7 @@ TEST_P(StoreContract, FinishAnalysisOkAndFailed) {
   EXPECT_EQ(parse_object(j1->payload).at("analysisId").as_string(), a1->analysis_id);
 
   const std::string doc1 = R"({"status":"complete","didResults":{"conversion_rate":{"pValue":0.01}}})";
-  s().finish_analysis({a1->analysis_id, j1->job_id, true, doc1, 42.5, ExperimentStatus::kComplete, kT0 + 10});
+  flow().finish_analysis({a1->analysis_id, j1->job_id, true, doc1, 42.5, ExperimentStatus::kComplete, kT0 + 10});
   auto got = s().get_analysis(a1->analysis_id);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->status, "complete");
@@ -1076,7 +1169,7 @@ TEST_P(StoreContract, FinishAnalysisOkAndFailed) {
   auto j2 = s().lease_job("w", kT0 + 21, 60);
   ASSERT_TRUE(j2.has_value());
   const std::string doc2 = R"({"status":"failed","error":"Not enough data"})";
-  s().finish_analysis({a2->analysis_id, j2->job_id, false, doc2, std::nullopt, std::nullopt, kT0 + 30});
+  flow().finish_analysis({a2->analysis_id, j2->job_id, false, doc2, std::nullopt, std::nullopt, kT0 + 30});
   auto failed = s().get_analysis(a2->analysis_id);
   EXPECT_EQ(failed->status, "failed");
   EXPECT_EQ(failed->document, doc2);
@@ -1109,9 +1202,9 @@ TEST_P(StoreContract, AnOlderAnalysisFinishingLateDoesNotReplaceANewerOne) {
   auto older_job = analyze_job_for(e.id, older.analysis_id);
   ASSERT_TRUE(newer_job && older_job);
 
-  s().finish_analysis({newer.analysis_id, newer_job->job_id, true, R"({"v":2})", 200, ExperimentStatus::kComplete,
+  flow().finish_analysis({newer.analysis_id, newer_job->job_id, true, R"({"v":2})", 200, ExperimentStatus::kComplete,
                        kT0 + 10});
-  s().finish_analysis({older.analysis_id, older_job->job_id, true, R"({"v":1})", 100, ExperimentStatus::kComplete,
+  flow().finish_analysis({older.analysis_id, older_job->job_id, true, R"({"v":1})", 100, ExperimentStatus::kComplete,
                        kT0 + 11});
   EXPECT_EQ(s().latest_complete_analysis(e.id)->analysis_id, newer.analysis_id);
   EXPECT_EQ(s().latest_analysis(e.id)->analysis_id, newer.analysis_id);
@@ -1125,14 +1218,14 @@ TEST_P(StoreContract, AnOlderAnalysisFinishingLateDoesNotReplaceANewerOne) {
 TEST_P(StoreContract, RequestAnalysisNeedsResults) {
   auto e = experiment("Requested", {"conversion_rate"});
   create(e);
-  EXPECT_FALSE(s().request_analysis(e.id, "", kT0 + 1).has_value());
+  EXPECT_FALSE(flow().request_analysis(e.id, "", kT0 + 1).has_value());
   EXPECT_EQ(s().list_events(e.id).size(), 1u);
   EXPECT_TRUE(s().list_jobs(e.id).empty());
   EXPECT_TRUE(s().list_analyses(e.id).empty());
-  EXPECT_FALSE(s().request_analysis("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "", kT0 + 1).has_value());
+  EXPECT_FALSE(flow().request_analysis("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "", kT0 + 1).has_value());
 
   write(e.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.03)}, kT0 + 2);
-  auto id = s().request_analysis(e.id, R"("correction":"fdr_bh")", kT0 + 5);
+  auto id = flow().request_analysis(e.id, R"("correction":"fdr_bh")", kT0 + 5);
   ASSERT_TRUE(id.has_value());
   auto a = s().get_analysis(*id);
   ASSERT_TRUE(a.has_value());
@@ -1149,7 +1242,7 @@ TEST_P(StoreContract, RequestAnalysisNeedsResults) {
   EXPECT_EQ(payload.at("resultsVersion").to_number<std::int64_t>(), 1);
   EXPECT_EQ(s().list_jobs(e.id).size(), 2u);
 
-  auto plain = s().request_analysis(e.id, "", kT0 + 6);
+  auto plain = flow().request_analysis(e.id, "", kT0 + 6);
   ASSERT_TRUE(plain.has_value());
   auto plain_job = analyze_job_for(e.id, *plain);
   ASSERT_TRUE(plain_job.has_value());
@@ -1185,8 +1278,8 @@ TEST_P(StoreContract, JobListenerIsCalledAfterCommitsThatQueueJobs) {
     std::lock_guard lock(seen->mu);
     return seen->calls;
   };
-  ASSERT_TRUE(s().create_metric_value(metric("conversion_rate", 10)));
-  ASSERT_TRUE(s().create_metric_value(metric("nps", 10)));
+  ASSERT_TRUE(flow().create_metric_value(metric("conversion_rate", 10)));
+  ASSERT_TRUE(flow().create_metric_value(metric("nps", 10)));
 
   auto a = experiment("Listened", {"conversion_rate"}, ExperimentStatus::kDraft, kT0 + 1);
   auto b = experiment("Quiet", {"conversion_rate"}, ExperimentStatus::kComplete, kT0 + 2);
@@ -1196,15 +1289,15 @@ TEST_P(StoreContract, JobListenerIsCalledAfterCommitsThatQueueJobs) {
   EXPECT_EQ(calls(), 1);
   write(a.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.03)}, kT0 + 3);
   EXPECT_EQ(calls(), 2);
-  ASSERT_TRUE(s().request_analysis(a.id, "", kT0 + 4).has_value());
+  ASSERT_TRUE(flow().request_analysis(a.id, "", kT0 + 4).has_value());
   EXPECT_EQ(calls(), 3);
-  EXPECT_FALSE(s().request_analysis(b.id, "", kT0 + 4).has_value());
+  EXPECT_FALSE(flow().request_analysis(b.id, "", kT0 + 4).has_value());
   EXPECT_EQ(calls(), 3);
   MetricValueUpdate u;
   u.dollars_per_unit = 11;
-  ASSERT_TRUE(s().update_metric_value("conversion_rate", u, kT0 + 5).has_value());  // re-analyses a
+  ASSERT_TRUE(flow().update_metric_value("conversion_rate", u, kT0 + 5).has_value());  // re-analyses a
   EXPECT_EQ(calls(), 4);
-  ASSERT_TRUE(s().update_metric_value("nps", u, kT0 + 6).has_value());  // nobody tracks it
+  ASSERT_TRUE(flow().update_metric_value("nps", u, kT0 + 6).has_value());  // nobody tracks it
   EXPECT_EQ(calls(), 4);
   auto job = s().lease_job("w", kT0 + 7, 30);
   ASSERT_TRUE(job.has_value());
@@ -1217,7 +1310,7 @@ TEST_P(StoreContract, JobListenerIsCalledAfterCommitsThatQueueJobs) {
 }
 
 TEST_P(StoreContract, DataSurvivesReopening) {
-  ASSERT_TRUE(s().seed_metric_values({metric("conversion_rate", 100), metric("aov", 5)}));
+  ASSERT_TRUE(flow().seed_metric_values({metric("conversion_rate", 100), metric("aov", 5)}));
   auto e = experiment("Durable", {"conversion_rate", "aov"}, ExperimentStatus::kRunning);
   domain::SimulationConfig sim;
   sim.seed = 7;
@@ -1235,7 +1328,7 @@ TEST_P(StoreContract, DataSurvivesReopening) {
   MetricValueUpdate u;
   u.dollars_per_unit = 110;
   u.change_reason = "re-priced";
-  ASSERT_TRUE(s().update_metric_value("aov", u, kT0 + 30).has_value());
+  ASSERT_TRUE(flow().update_metric_value("aov", u, kT0 + 30).has_value());
 
   const auto events_before = s().list_events(e.id);
   const auto jobs_before = s().list_jobs(e.id);
@@ -1273,14 +1366,14 @@ TEST_P(StoreContract, DataSurvivesReopening) {
   EXPECT_EQ(sum.total_experiments, 1);
   EXPECT_EQ(sum.completed_experiments, 1);
   EXPECT_DOUBLE_EQ(sum.total_economic_impact, 123.5);
-  EXPECT_FALSE(s().seed_metric_values({metric("ctr", 1)}));
+  EXPECT_FALSE(flow().seed_metric_values({metric("ctr", 1)}));
   EXPECT_EQ(s().list_metric_values().size(), 2u);
 }
 
 // ---------------------------------------------------------------------------- concurrency
 
 TEST_P(StoreContract, ConcurrentMetricValueUpdatesAreSerialized) {
-  ASSERT_TRUE(s().create_metric_value(metric("aov", 1)));
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 1)));
   constexpr int kThreads = 8, kUpdates = 25;
   std::vector<std::vector<MetricValueUpdated>> results(kThreads);
   std::vector<std::thread> threads;
@@ -1290,7 +1383,7 @@ TEST_P(StoreContract, ConcurrentMetricValueUpdatesAreSerialized) {
         MetricValueUpdate u;
         u.dollars_per_unit = 1000.0 * (t + 1) + i;
         u.change_reason = "thread " + std::to_string(t) + " update " + std::to_string(i);
-        auto r = s().update_metric_value("aov", u, kT0 + i);
+        auto r = flow().update_metric_value("aov", u, kT0 + i);
         if (r) results[t].push_back(*r);
       }
     });
@@ -1397,6 +1490,250 @@ TEST_P(StoreContract, ConcurrentResultWritesGetDistinctVersions) {
   std::set<std::int64_t> analysed_versions;
   for (const auto& a : s().list_analyses(e.id)) analysed_versions.insert(a.results_version);
   EXPECT_EQ(analysed_versions, all);
+}
+
+// ---------------------------------------------------------------------------- transaction primitives
+
+TEST_P(StoreContract, TransactionRollsBackUnlessCommitted) {
+  auto e = experiment("Never committed");
+  {
+    auto tx = s().begin();
+    tx->insert_experiment(e);
+    tx->insert_event(Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", "{}", kT0});
+    tx->insert_job(domain::new_uuid_v7(), e.id, JobKind::kGenerateResults, "{}", kT0);
+    EXPECT_TRUE(tx->lock_experiment(e.id).has_value());  // a transaction sees its own writes
+  }
+  EXPECT_FALSE(s().get_experiment(e.id).has_value());
+  EXPECT_TRUE(s().list_events(e.id).empty());
+  EXPECT_FALSE(s().lease_job("w", kT0 + 1, 60).has_value());
+  auto tx = s().begin();  // the store is usable again after the rollback
+  tx->insert_experiment(e);
+  tx->commit();
+  EXPECT_TRUE(s().get_experiment(e.id).has_value());
+}
+
+TEST_P(StoreContract, CompareAndSetStatusAppliesOnlyOverTheExpectedStatus) {
+  auto e = experiment("CAS");
+  create(e);
+  auto tx = s().begin();
+  auto locked = tx->lock_experiment(e.id);
+  ASSERT_TRUE(locked.has_value());
+  EXPECT_EQ(locked->status, ExperimentStatus::kDraft);
+  EXPECT_FALSE(tx->compare_and_set_status(e.id, ExperimentStatus::kRunning, ExperimentStatus::kComplete, kT0 + 1));
+  EXPECT_TRUE(tx->compare_and_set_status(e.id, ExperimentStatus::kDraft, ExperimentStatus::kArchived, kT0 + 2));
+  EXPECT_FALSE(tx->compare_and_set_status(e.id, ExperimentStatus::kDraft, ExperimentStatus::kRunning, kT0 + 3));
+  EXPECT_FALSE(tx->compare_and_set_status("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ExperimentStatus::kDraft,
+                                          ExperimentStatus::kRunning, kT0));
+  EXPECT_FALSE(tx->lock_experiment("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").has_value());
+  tx->commit();
+  auto got = s().get_experiment(e.id);
+  EXPECT_EQ(got->status, ExperimentStatus::kArchived);
+  EXPECT_EQ(got->updated_at, kT0 + 2);
+}
+
+TEST_P(StoreContract, ALockedExperimentWaitsForTheHoldersCommit) {
+  auto e = experiment("Locked");
+  create(e);
+  std::atomic<bool> holder_locked{false};
+  std::atomic<bool> holder_committed{false};
+  ExperimentStatus seen = ExperimentStatus::kDraft;
+  bool committed_before_read = false;
+  std::thread holder([&] {
+    auto tx = s().begin();
+    auto locked = tx->lock_experiment(e.id);
+    holder_locked = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // gives the other a chance to cut in
+    tx->compare_and_set_status(e.id, locked->status, ExperimentStatus::kRunning, kT0 + 1);
+    holder_committed = true;
+    tx->commit();
+  });
+  while (!holder_locked) std::this_thread::yield();
+  {
+    auto tx = s().begin();
+    auto locked = tx->lock_experiment(e.id);
+    committed_before_read = holder_committed;
+    seen = locked->status;
+    tx->commit();
+  }
+  holder.join();
+  EXPECT_TRUE(committed_before_read);
+  EXPECT_EQ(seen, ExperimentStatus::kRunning);  // never the stale draft
+}
+
+TEST_P(StoreContract, ResultsPrimitivesVersionPointsAndUniqueUsers) {
+  auto e = experiment("Primitives", {"conversion_rate", "aov"});
+  create(e);
+  auto tx = s().begin();
+  EXPECT_FALSE(tx->results_meta(e.id).has_value());
+  EXPECT_EQ(tx->bump_results_version(e.id, kT0 + 1, domain::UniqueUsers{1000, 990}), 1);
+  tx->upsert_points(e.id, {series("conversion_rate", kT0, 3, 0.1), series("aov", kT0, 2, 50)});
+  auto info = tx->refresh_results_info(e.id);  // sees this transaction's points
+  EXPECT_EQ(info.version, 1);
+  EXPECT_EQ(info.points, 5);
+  EXPECT_EQ(info.participants, (100 + 90) + (101 + 91) + (102 + 92));
+  EXPECT_EQ(tx->bump_results_version(e.id, kT0 + 2, std::nullopt), 2);
+  tx->upsert_points(e.id, {series("conversion_rate", kT0 + 2 * kHour, 2, 0.5)});  // one hour again, one new
+  auto meta = tx->results_meta(e.id);
+  ASSERT_TRUE(meta.has_value());
+  EXPECT_EQ(meta->version, 2);
+  EXPECT_EQ(meta->generated_at, kT0 + 2);
+  EXPECT_FALSE(meta->unique_users.has_value());
+  EXPECT_EQ(tx->bump_results_version(e.id, kT0 + 3, domain::UniqueUsers{7, 8}), 3);
+  tx->commit();
+  auto r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->version, 3);
+  ASSERT_TRUE(r->unique_users.has_value());
+  EXPECT_EQ(r->unique_users->treatment, 7);
+  EXPECT_EQ(r->unique_users->control, 8);
+  ASSERT_EQ(points_of(*r, "conversion_rate")->size(), 4u);
+  EXPECT_EQ(points_of(*r, "conversion_rate")->at(2).treatment_value, 0.5);
+  auto tx2 = s().begin();
+  tx2->delete_points(e.id);
+  EXPECT_EQ(tx2->refresh_results_info(e.id).points, 0);
+  tx2->commit();
+  EXPECT_EQ(s().results_info(e.id)->points, 0);
+}
+
+TEST_P(StoreContract, JobAndAnalysisRowPrimitives) {
+  auto e = experiment("Rows");
+  create(e, true);
+  auto job = s().lease_job("w1", kT0 + 1, 60);
+  ASSERT_TRUE(job.has_value());
+  StoredAnalysis a;
+  a.analysis_id = domain::new_uuid_v7();
+  a.experiment_id = e.id;
+  a.status = "processing";
+  a.results_version = 4;
+  a.document = "{}";
+  a.created_at = a.updated_at = kT0 + 2;
+  {
+    auto tx = s().begin();
+    auto locked = tx->lock_job(job->job_id);
+    ASSERT_TRUE(locked.has_value());
+    EXPECT_EQ(locked->status, JobStatus::kRunning);
+    EXPECT_FALSE(tx->lock_job("no-such-job").has_value());
+    EXPECT_FALSE(tx->newest_complete_impact(e.id).has_value());
+    tx->insert_analysis(a);
+    EXPECT_EQ(tx->get_analysis(a.analysis_id)->status, "processing");
+    tx->update_analysis(a.analysis_id, "complete", R"({"ok":1})", 12.5, kT0 + 3);
+    EXPECT_EQ(tx->newest_complete_impact(e.id), std::optional<std::optional<double>>(12.5));
+    tx->mark_job_done(job->job_id, std::string(R"({"r":1})"), kT0 + 3);
+    tx->commit();
+  }
+  auto got = s().get_analysis(a.analysis_id);
+  EXPECT_EQ(got->status, "complete");
+  EXPECT_EQ(got->results_version, 4);
+  EXPECT_EQ(got->total_impact, 12.5);
+  EXPECT_EQ(s().get_job(job->job_id)->status, JobStatus::kDone);
+  EXPECT_EQ(s().get_job(job->job_id)->result, std::optional<std::string>(R"({"r":1})"));
+  {
+    auto tx = s().begin();
+    tx->mark_job_failed(job->job_id, "boom", kT0 + 4);
+    tx->commit();
+  }
+  EXPECT_EQ(s().get_job(job->job_id)->status, JobStatus::kFailed);
+  EXPECT_EQ(s().get_job(job->job_id)->last_error, std::optional<std::string>("boom"));
+}
+
+TEST_P(StoreContract, MetricPrimitivesKeepEveryFieldAndItsChanges) {
+  auto m = metric("aov", 10);
+  m.value_group = "revenue_per_user";
+  m.validation_rules = domain::ValidationRules{1.0, 100.0, 2};
+  {
+    auto tx = s().begin();
+    EXPECT_EQ(tx->count_metric_values(), 0);
+    EXPECT_TRUE(tx->insert_metric_value(m));
+    EXPECT_FALSE(tx->insert_metric_value(m));
+    tx->commit();
+  }
+  auto got = s().get_metric_value("aov");
+  ASSERT_TRUE(got.has_value());
+  expect_same_metric(*got, m);
+  EXPECT_EQ(got->value_group, std::optional<std::string>("revenue_per_user"));
+  auto next = m;
+  next.version = 2;
+  next.unit_size = 0.5;
+  next.value_group.reset();
+  {
+    auto tx = s().begin();
+    auto locked = tx->lock_metric_value("aov");
+    ASSERT_TRUE(locked.has_value());
+    EXPECT_EQ(locked->version, 1);
+    EXPECT_FALSE(tx->lock_metric_value("missing").has_value());
+    tx->update_metric_value(next);
+    domain::MetricValueHistoryEntry h;
+    h.version = 2;
+    h.dollars_per_unit = 10;
+    h.updated_at = kT0 + 5;
+    h.changes = {{"unitSize", "0.01", "0.5"}, {"valueGroup", R"("revenue_per_user")", "null"}};
+    tx->insert_history("aov", h);
+    tx->commit();
+  }
+  got = s().get_metric_value("aov");
+  EXPECT_EQ(got->unit_size, 0.5);
+  EXPECT_FALSE(got->value_group.has_value());
+  auto history = s().metric_value_history("aov");
+  ASSERT_EQ(history.size(), 1u);
+  ASSERT_EQ(history[0].changes.size(), 2u);
+  EXPECT_EQ(history[0].changes[0].field, "unitSize");
+  EXPECT_EQ(history[0].changes[0].from, "0.01");
+  EXPECT_EQ(history[0].changes[0].to, "0.5");
+  EXPECT_EQ(history[0].changes[1].field, "valueGroup");
+  EXPECT_EQ(history[0].changes[1].to, "null");
+}
+
+TEST_P(StoreContract, ExperimentsTrackingAMetricWithStatusAndResultsVersion) {
+  auto a = experiment("Tracks, has results", {"conversion_rate"});
+  auto b = experiment("Tracks, no results", {"aov", "conversion_rate"}, ExperimentStatus::kRunning, kT0 + 1);
+  auto c = experiment("Does not track", {"aov"});
+  create(a);
+  create(b);
+  create(c);
+  write(a.id, WriteMode::kReplace, {series("conversion_rate", kT0, 2, 0.1)}, kT0 + 2);
+  auto tx = s().begin();
+  auto t = tx->experiments_tracking("conversion_rate");
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].experiment_id, a.id);
+  EXPECT_EQ(t[0].status, ExperimentStatus::kRunning);
+  EXPECT_EQ(t[0].results_version, std::optional<std::int64_t>(1));
+  EXPECT_EQ(t[1].experiment_id, b.id);
+  EXPECT_FALSE(t[1].results_version.has_value());
+  EXPECT_TRUE(tx->experiments_tracking("nps").empty());
+}
+
+TEST_P(StoreContract, MethodTwoExperimentFieldsArePersisted) {
+  auto e = experiment("Paired", {"conversion_rate", "aov"});
+  e.analysis_design = domain::AnalysisDesign::kPaired;
+  e.guardrail_metrics = {"aov"};
+  create(e);
+  auto got = s().get_experiment(e.id);
+  EXPECT_EQ(got->analysis_design, domain::AnalysisDesign::kPaired);
+  EXPECT_EQ(got->guardrail_metrics, std::vector<std::string>{"aov"});
+  auto plain = experiment("Plain");
+  create(plain);
+  EXPECT_EQ(s().get_experiment(plain.id)->analysis_design, domain::AnalysisDesign::kDid);
+  EXPECT_TRUE(s().get_experiment(plain.id)->guardrail_metrics.empty());
+  auto page = s().list_experiments({});
+  ASSERT_EQ(page.experiments.size(), 2u);
+  EXPECT_EQ(page.experiments[1].experiment.guardrail_metrics, std::vector<std::string>{"aov"});
+}
+
+TEST_P(StoreContract, OneHugeImpactDoesNotPoisonThePortfolioTotalForever) {
+  auto good = experiment("Good");
+  auto bad1 = experiment("Bad 1");
+  auto bad2 = experiment("Bad 2");
+  create(good);
+  create(bad1);
+  create(bad2);
+  analysed(good.id, 1500, kT0 + 1);
+  analysed(bad1.id, 1.5e308, kT0 + 2);
+  analysed(bad2.id, 1.5e308, kT0 + 3);
+  EXPECT_TRUE(std::isinf(s().summary().total_economic_impact));
+  ASSERT_TRUE(flow().set_experiment_status(bad1.id, ExperimentStatus::kArchived, kT0 + 4));
+  ASSERT_TRUE(flow().set_experiment_status(bad2.id, ExperimentStatus::kArchived, kT0 + 5));
+  EXPECT_EQ(s().summary().total_economic_impact, 1500);
+  EXPECT_EQ(s().summary().total_experiments, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),

@@ -1,0 +1,409 @@
+#include "pipeline/pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "domain/ids.hpp"
+#include "domain/lifecycle.hpp"
+#include "pipeline/payloads.hpp"
+#include "store/store_util.hpp"
+
+namespace rallyuxr::pipeline {
+namespace {
+
+using domain::ExperimentStatus;
+using domain::LifecycleEvent;
+using domain::UnixSeconds;
+using store::Transaction;
+
+std::string fmt_number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
+}
+
+// JSON text of values for the history's list of changes.
+std::string json_number(double v) { return fmt::format("{}", v); }
+std::string json_string(const std::string& s) { return store::json_quote(s); }
+std::string json_opt_string(const std::optional<std::string>& s) { return s ? store::json_quote(*s) : "null"; }
+std::string json_rules(const std::optional<domain::ValidationRules>& r) {
+  if (!r) return "null";
+  std::string out = "{";
+  auto add = [&out](const char* name, const std::string& value) {
+    if (out.size() > 1) out += ',';
+    out += fmt::format("\"{}\":{}", name, value);
+  };
+  if (r->min_value) add("minValue", json_number(*r->min_value));
+  if (r->max_value) add("maxValue", json_number(*r->max_value));
+  if (r->decimal_places) add("decimalPlaces", std::to_string(*r->decimal_places));
+  return out + "}";
+}
+
+bool same_rules(const std::optional<domain::ValidationRules>& a, const std::optional<domain::ValidationRules>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->min_value == b->min_value && a->max_value == b->max_value && a->decimal_places == b->decimal_places;
+}
+
+domain::MetricValue apply_update(const domain::MetricValue& current, const store::MetricValueUpdate& u,
+                                 UnixSeconds now) {
+  domain::MetricValue m = current;
+  m.dollars_per_unit = u.dollars_per_unit;
+  if (u.description) m.description = *u.description;
+  if (u.name) m.name = *u.name;
+  if (u.unit) m.unit = *u.unit;
+  if (u.category) m.category = *u.category;
+  if (u.improvement_direction) m.improvement_direction = *u.improvement_direction;
+  if (u.unit_size) m.unit_size = *u.unit_size;
+  if (u.validation_rules) m.validation_rules = u.validation_rules;
+  if (u.value_group) m.value_group = u.value_group;
+  m.updated_by = u.updated_by;  // who made this version; none when the request named nobody
+  m.last_updated = now;
+  m.version = current.version + 1;
+  return m;
+}
+
+// Every field whose value differs between two versions, in the contract's names.
+std::vector<domain::FieldChange> changes_between(const domain::MetricValue& a, const domain::MetricValue& b) {
+  std::vector<domain::FieldChange> out;
+  auto add = [&out](const char* field, std::string from, std::string to) {
+    if (from != to) out.push_back(domain::FieldChange{field, std::move(from), std::move(to)});
+  };
+  if (a.dollars_per_unit != b.dollars_per_unit)
+    out.push_back({"dollarsPerUnit", json_number(a.dollars_per_unit), json_number(b.dollars_per_unit)});
+  if (a.unit_size != b.unit_size) out.push_back({"unitSize", json_number(a.unit_size), json_number(b.unit_size)});
+  add("improvementDirection", json_string(domain::to_string(a.improvement_direction)),
+      json_string(domain::to_string(b.improvement_direction)));
+  add("unit", json_string(a.unit), json_string(b.unit));
+  add("name", json_string(a.name), json_string(b.name));
+  add("description", json_string(a.description), json_string(b.description));
+  add("category", json_string(a.category), json_string(b.category));
+  if (!same_rules(a.validation_rules, b.validation_rules))
+    out.push_back({"validationRules", json_rules(a.validation_rules), json_rules(b.validation_rules)});
+  add("valueGroup", json_opt_string(a.value_group), json_opt_string(b.value_group));
+  return out;
+}
+
+domain::MetricValueHistoryEntry history_of(const domain::MetricValue& m, const std::optional<std::string>& reason,
+                                           std::vector<domain::FieldChange> changes) {
+  domain::MetricValueHistoryEntry h;
+  h.version = m.version;
+  h.dollars_per_unit = m.dollars_per_unit;
+  h.updated_at = m.last_updated;
+  h.updated_by = m.updated_by;
+  h.change_reason = reason;
+  h.changes = std::move(changes);
+  return h;
+}
+
+bool insert_metric(Transaction& tx, const domain::MetricValue& m) {
+  if (!tx.insert_metric_value(m)) return false;
+  tx.insert_history(m.metric_id, history_of(m, std::nullopt, {}));
+  return true;
+}
+
+// Queues an analysis of the given results version: a processing row and its job.
+std::string queue_analysis(Transaction& tx, const std::string& exp_id, std::int64_t version,
+                           const std::string& event_name, const std::string& extra_json, UnixSeconds now) {
+  store::StoredAnalysis a;
+  a.analysis_id = domain::new_uuid_v7();
+  a.experiment_id = exp_id;
+  a.status = "processing";
+  a.results_version = version;
+  a.document = "{}";
+  a.created_at = a.updated_at = now;
+  tx.insert_analysis(a);
+  tx.insert_job(domain::new_uuid_v7(), exp_id, store::JobKind::kAnalyze,
+                analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
+  return a.analysis_id;
+}
+
+// Moves the experiment as the lifecycle says for `event`, with a compare-and-set over the status
+// this transaction read under its lock. Returns the status after it, or nullopt on a conflict.
+std::optional<ExperimentStatus> apply_event(Transaction& tx, const domain::Experiment& e, LifecycleEvent event,
+                                            UnixSeconds now) {
+  auto t = domain::next_status(e.status, event);
+  if (t.conflict()) return std::nullopt;
+  if (*t.next != e.status && !tx.compare_and_set_status(e.id, e.status, *t.next, now))
+    throw store::TransactionConflict("the status of " + e.id + " changed under its lock");
+  return t.next;
+}
+
+// Writes a results version (replace or merge), its event and its analysis; the caller has
+// checked the experiment under its lock. Returns the figures this transaction committed.
+store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, store::WriteMode mode,
+                                 const std::vector<domain::MetricSeries>& metrics,
+                                 std::optional<domain::UniqueUsers> unique_users, UnixSeconds now) {
+  auto before = tx.results_meta(exp_id);
+  if (mode == store::WriteMode::kMerge && !unique_users && before) unique_users = before->unique_users;
+  auto version = tx.bump_results_version(exp_id, now, unique_users);
+  if (mode == store::WriteMode::kReplace) tx.delete_points(exp_id);
+  tx.upsert_points(exp_id, metrics);
+  auto info = tx.refresh_results_info(exp_id);
+  info.version = version;
+  std::string event_name = before ? "MODIFY" : "INSERT";
+  tx.insert_event(store::Event{domain::new_uuid_v7(), exp_id, before ? "RESULTS_MODIFY" : "RESULTS_INSERT",
+                               stream_event_payload(exp_id, version, event_name), now});
+  queue_analysis(tx, exp_id, version, event_name, "", now);
+  return info;
+}
+
+}  // namespace
+
+std::vector<domain::FieldIssue> rule_violations(double value, const std::optional<domain::ValidationRules>& rules) {
+  std::vector<domain::FieldIssue> out;
+  if (!rules) return out;
+  if (rules->min_value && value < *rules->min_value)
+    out.push_back({"dollarsPerUnit", "Must be at least " + fmt_number(*rules->min_value)});
+  if (rules->max_value && value > *rules->max_value)
+    out.push_back({"dollarsPerUnit", "Must be at most " + fmt_number(*rules->max_value)});
+  if (rules->decimal_places) {
+    double scaled = value * std::pow(10.0, *rules->decimal_places);
+    if (std::fabs(scaled - std::round(scaled)) > 1e-6 * std::max(1.0, std::fabs(scaled)))
+      out.push_back({"dollarsPerUnit", "Must have at most " + std::to_string(*rules->decimal_places) + " decimal places"});
+  }
+  return out;
+}
+
+bool seed_catalogue(store::Store& s, const std::vector<domain::MetricValue>& catalogue) {
+  return with_transaction(s, [&](Transaction& tx) {
+    if (tx.count_metric_values() > 0) return false;
+    for (const auto& m : catalogue) insert_metric(tx, m);
+    tx.commit();
+    return true;
+  });
+}
+
+bool create_metric_value(store::Store& s, const domain::MetricValue& m) {
+  return with_transaction(s, [&](Transaction& tx) {
+    if (!insert_metric(tx, m)) return false;
+    tx.commit();
+    return true;
+  });
+}
+
+MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, const store::MetricValueUpdate& u,
+                                        UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    MetricUpdateOutcome out;
+    auto current = tx.lock_metric_value(id);
+    if (!current) {
+      out.kind = MetricUpdateOutcome::Kind::kNotFound;
+      return out;
+    }
+    // The rules in force, read under the row lock: a concurrent update cannot slip past them.
+    out.issues = rule_violations(u.dollars_per_unit, u.validation_rules ? u.validation_rules : current->validation_rules);
+    if (!out.issues.empty()) {
+      out.kind = MetricUpdateOutcome::Kind::kInvalid;
+      return out;
+    }
+    domain::MetricValue m = apply_update(*current, u, now);
+    tx.update_metric_value(m);
+    tx.insert_history(m.metric_id, history_of(m, u.change_reason, changes_between(*current, m)));
+    std::int64_t impacted = 0;
+    for (const auto& t : tx.experiments_tracking(id)) {
+      if (t.status != ExperimentStatus::kDraft && t.status != ExperimentStatus::kRunning) continue;
+      ++impacted;
+      if (!t.results_version) continue;  // its first analysis will read the new value anyway
+      tx.insert_event(store::Event{domain::new_uuid_v7(), t.experiment_id, "ANALYSIS_REQUESTED",
+                                   metric_change_payload(t.experiment_id, id, m.version), now});
+      queue_analysis(tx, t.experiment_id, *t.results_version, "MODIFY", "", now);
+    }
+    tx.commit();
+    out.updated.metric = m;
+    out.updated.previous_value = current->dollars_per_unit;
+    out.updated.impacted_experiments = impacted;
+    return out;
+  });
+}
+
+void create_experiment(store::Store& s, const domain::Experiment& e, const store::Event& created,
+                       const std::optional<store::NewJob>& job) {
+  with_transaction(s, [&](Transaction& tx) {
+    tx.insert_experiment(e);
+    tx.insert_event(created);
+    if (job) tx.insert_job(domain::new_uuid_v7(), e.id, job->kind, job->payload, e.created_at);
+    tx.commit();
+  });
+}
+
+ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    ArchiveOutcome out;
+    auto e = tx.lock_experiment(id);
+    if (!e) {
+      out.kind = ArchiveOutcome::Kind::kNotFound;
+      return out;
+    }
+    out.experiment = *e;
+    if (domain::next_status(e->status, LifecycleEvent::kArchive).conflict()) {
+      out.kind = ArchiveOutcome::Kind::kConflict;
+      out.reason = std::string("Only draft or complete experiments can be archived; this one is ") +
+                   domain::to_string(e->status);
+      return out;
+    }
+    out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kArchive, now);
+    out.experiment.updated_at = now;
+    tx.commit();
+    return out;
+  });
+}
+
+ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
+  return with_transaction(s, [&](Transaction& tx) {
+    ImportOutcome out;
+    auto e = tx.lock_experiment(w.experiment_id);
+    if (!e) {
+      out.kind = ImportOutcome::Kind::kNotFound;
+      return out;
+    }
+    if (e->data_source != domain::DataSource::kImported) {
+      out.kind = ImportOutcome::Kind::kConflict;
+      out.reason = "This experiment's data is simulated; create it with dataSource 'imported' to upload data";
+      return out;
+    }
+    auto t = domain::next_status(e->status, LifecycleEvent::kResultsStored);
+    if (t.conflict()) {
+      out.kind = ImportOutcome::Kind::kConflict;
+      out.reason = t.reason;
+      return out;
+    }
+    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now);
+    out.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, w.now);
+    tx.commit();
+    return out;
+  });
+}
+
+JobStep begin_generation(store::Store& s, const store::Job& job, UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    JobStep out;
+    auto j = tx.lock_job(job.job_id);
+    if (j && j->status == store::JobStatus::kDone) {
+      out.kind = JobStep::Kind::kSkipped;
+      out.why = "job already done";
+      return out;
+    }
+    auto e = tx.lock_experiment(job.experiment_id);
+    if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
+    out.experiment = *e;
+    bool simulated = e->data_source == domain::DataSource::kSimulated;
+    auto t = domain::next_status(e->status, LifecycleEvent::kGenerationStarted);
+    if (!simulated || t.conflict()) {
+      tx.mark_job_done(job.job_id, std::nullopt, now);
+      tx.commit();
+      out.kind = JobStep::Kind::kSkipped;
+      out.why = simulated ? t.reason : "data are imported";
+      return out;
+    }
+    out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kGenerationStarted, now);
+    tx.commit();
+    return out;
+  });
+}
+
+JobStep store_generated_results(store::Store& s, const store::Job& job, std::vector<domain::MetricSeries> metrics,
+                                const std::string& job_result, UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    JobStep out;
+    auto j = tx.lock_job(job.job_id);
+    if (j && j->status == store::JobStatus::kDone) {
+      out.kind = JobStep::Kind::kSkipped;
+      out.why = "job already done";
+      return out;
+    }
+    auto e = tx.lock_experiment(job.experiment_id);
+    if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
+    out.experiment = *e;
+    auto t = domain::next_status(e->status, LifecycleEvent::kResultsStored);
+    if (t.conflict()) {  // archived while the generator ran: archived is final, no new data
+      tx.mark_job_done(job.job_id, std::nullopt, now);
+      tx.commit();
+      out.kind = JobStep::Kind::kSkipped;
+      out.why = t.reason;
+      return out;
+    }
+    write_results(tx, e->id, store::WriteMode::kReplace, metrics, std::nullopt, now);
+    out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, now);
+    tx.mark_job_done(job.job_id, job_result, now);
+    tx.commit();
+    return out;
+  });
+}
+
+RequestOutcome request_analysis(store::Store& s, const std::string& experiment_id, const std::string& extra_json,
+                                UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    RequestOutcome out;
+    auto e = tx.lock_experiment(experiment_id);
+    if (!e) {
+      out.kind = RequestOutcome::Kind::kNotFound;
+      return out;
+    }
+    if (e->status == ExperimentStatus::kArchived) {
+      out.kind = RequestOutcome::Kind::kArchived;
+      return out;
+    }
+    auto meta = tx.results_meta(experiment_id);
+    if (!meta) {
+      out.kind = RequestOutcome::Kind::kNoResults;
+      return out;
+    }
+    tx.insert_event(store::Event{domain::new_uuid_v7(), experiment_id, "ANALYSIS_REQUESTED",
+                                 stream_event_payload(experiment_id, meta->version, "MODIFY"), now});
+    out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra_json, now);
+    tx.commit();
+    return out;
+  });
+}
+
+FinishOutcome finish_analysis(store::Store& s, const AnalysisFinish& f) {
+  return with_transaction(s, [&](Transaction& tx) {
+    FinishOutcome out;
+    std::optional<store::Job> job;
+    if (!f.job_id.empty()) {
+      job = tx.lock_job(f.job_id);
+      if (job && job->status == store::JobStatus::kDone) {  // finished by another worker already
+        out.skipped = true;
+        return out;
+      }
+    }
+    auto a = tx.get_analysis(f.analysis_id);
+    std::string exp_id = a ? a->experiment_id : (job ? job->experiment_id : f.experiment_id);
+    auto e = exp_id.empty() ? std::nullopt : tx.lock_experiment(exp_id);
+    auto meta = exp_id.empty() ? std::nullopt : tx.results_meta(exp_id);
+    if (!a) {
+      store::StoredAnalysis row;
+      row.analysis_id = f.analysis_id;
+      row.experiment_id = exp_id;
+      row.status = "processing";
+      row.results_version = meta ? meta->version : 0;
+      row.document = "{}";
+      row.created_at = row.updated_at = f.now;
+      tx.insert_analysis(row);
+    }
+    tx.update_analysis(f.analysis_id, f.ok ? "complete" : "failed", f.document, f.total_impact, f.now);
+    if (e) out.status = e->status;
+    if (f.ok && e) {
+      // The experiment's impact is that of its newest complete analysis (by creation order).
+      auto impact = tx.newest_complete_impact(e->id);
+      tx.set_economic_impact(e->id, impact ? *impact : std::nullopt, f.now);
+      // Only an analysis of the results as they are now decides the status; an archived
+      // experiment keeps its status (the lifecycle answers with a conflict).
+      bool current = !f.analysed_version || (meta && meta->version == *f.analysed_version);
+      if (current)
+        if (auto next = apply_event(tx, *e, domain::analysis_finished(f.covers_end), f.now)) out.status = next;
+    }
+    if (job) {
+      if (f.ok)
+        tx.mark_job_done(f.job_id, std::nullopt, f.now);
+      else
+        tx.mark_job_failed(f.job_id, failed_error_text(f.document), f.now);
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+}  // namespace rallyuxr::pipeline

@@ -1,0 +1,80 @@
+// The SQLite backend's internals shared by its files: the transaction guards, row mapping and
+// binding helpers, and the two classes (the store in sqlite_store.cpp, its write transaction in
+// transaction.cpp).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/connection.hpp"
+#include "store/sqlite/sql.hpp"
+#include "store/store.hpp"
+
+namespace rallyuxr::store::sqlite {
+
+// A read transaction (BEGIN DEFERRED): the statements inside see one snapshot.
+class ReadTransaction {
+ public:
+  explicit ReadTransaction(Connection& c) : c_(c) { c_.prepare(kBeginRead).run(); }
+  ~ReadTransaction() {
+    try {
+      c_.prepare(kCommitRead).run();
+    } catch (...) {
+    }
+  }
+  ReadTransaction(const ReadTransaction&) = delete;
+  ReadTransaction& operator=(const ReadTransaction&) = delete;
+
+ private:
+  Connection& c_;
+};
+
+// A write transaction of this process. Writers take turns on a mutex before BEGIN IMMEDIATE:
+// while another connection holds SQLite's write lock, its busy handler sleeps in steps of up to
+// 100 ms, so under load writers idled while the lock was free; the mutex hands it over at once
+// (docs/performance.md). Other processes on the same file still meet at the database's lock.
+class WriteTransaction {
+ public:
+  WriteTransaction(std::mutex& mu, Connection& c) : lock_(mu), tx_(c) {}
+  void commit() {
+    tx_.commit();
+    lock_.unlock();
+  }
+
+ private:
+  std::unique_lock<std::mutex> lock_;  // held until tx_ commits or rolls back
+  Transaction tx_;
+};
+
+
+std::optional<std::string> join_metric_ids(const std::vector<std::string>& ids);
+std::vector<std::string> split_metric_ids(const std::string& text);
+// The experiments row; its metrics come from metric_ids when set (*has_metrics), else the caller
+// reads experiment_metrics (load_metrics).
+domain::Experiment read_experiment_row(Statement& s, std::optional<double>* impact, bool* has_metrics = nullptr);
+domain::Experiment read_experiment(Statement& s, Connection& c, std::optional<double>* impact);
+void load_metrics(Connection& c, std::vector<ExperimentRow>& rows, const std::vector<bool>& has_metrics);
+std::optional<std::pair<std::int64_t, std::int64_t>> locate_page(Connection& c, const std::string& status,
+                                                                 std::int64_t offset);
+// The figures of ResultsInfo from the points themselves (info.version already set).
+void compute_results_stats(Connection& c, const std::string& experiment_id, ResultsInfo& info);
+domain::MetricValue read_metric(Statement& s);
+void bind_metric(Statement& s, const domain::MetricValue& m);
+Job read_job(Statement& s);
+StoredAnalysis read_analysis(Statement& s);
+std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& experiment_id);
+
+// A write transaction of the SQLite store (transaction.cpp). `on_commit` runs after COMMIT with
+// whether a job was queued and which experiments' results changed.
+struct CommitEffects {
+  bool queued_job = false;
+  std::vector<std::string> results_changed;
+};
+std::unique_ptr<store::Transaction> make_transaction(Pool& pool, std::mutex& write_mu,
+                                                     std::function<void(const CommitEffects&)> on_commit);
+
+}  // namespace rallyuxr::store::sqlite

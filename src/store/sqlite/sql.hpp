@@ -1,0 +1,246 @@
+// Every statement of the SQLite backend, as named constants; every value is a bound parameter.
+// Column orders are those row_mapping.hpp documents (experiments: 0..19 as there, then seq,
+// metric_ids, analysis_design, guardrail_metrics).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string>
+
+namespace rallyuxr::store::sqlite {
+
+inline constexpr const char* kExperimentColumns =
+    "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, "
+    "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "
+    "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, "
+    "guardrail_metrics";
+
+inline constexpr const char* kInsertExperiment =
+    "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
+    "created_at, updated_at, created_by, implementation_cost, confidence_level, traffic_split, "
+    "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, metric_ids, "
+    "analysis_design, guardrail_metrics) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)";
+inline constexpr const char* kInsertExperimentMetric =
+    "INSERT INTO experiment_metrics (experiment_id, position, metric_id) VALUES (?1,?2,?3)";
+inline constexpr const char* kSelectExperimentMetrics =
+    "SELECT metric_id FROM experiment_metrics WHERE experiment_id = ?1 ORDER BY position";
+inline constexpr const char* kSelectExperiment =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "FROM experiments WHERE id = ?1";
+// The compare-and-set of every status change: applies only over the expected status.
+inline constexpr const char* kCompareAndSetStatus =
+    "UPDATE experiments SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2";
+inline constexpr const char* kListActive =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "FROM experiments WHERE status <> 'archived' AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
+    "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
+inline constexpr const char* kListByStatus =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "FROM experiments WHERE status = ?4 AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
+    "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
+// Keyset pages (migration 2): the experiment_blocks counters locate the block holding the row at
+// the requested offset; the page then starts below that block's upper seq and skips < 64 rows.
+// ?1: a status, or '*' for every status but archived.
+inline constexpr const char* kBlocksLevel1 =
+    "SELECT block, n FROM experiment_blocks WHERE level = 1 AND status = ?1 ORDER BY block DESC";
+inline constexpr const char* kBlocksLevel0 =
+    "SELECT block, n FROM experiment_blocks WHERE level = 0 AND status = ?1 AND block >= ?2 AND block < ?3 "
+    "ORDER BY block DESC";
+inline constexpr int kBlockBits0 = 6;   // as in the migration: seq >> 6 and seq >> 12
+inline constexpr int kBlockBits1 = 12;
+inline constexpr const char* kListActiveBelow =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "FROM experiments WHERE seq < ?2 AND status <> 'archived' ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
+inline constexpr const char* kListByStatusBelow =
+    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
+    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "FROM experiments WHERE seq < ?2 AND status = ?4 ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
+// The metrics of a whole page in one statement (?1: JSON array of experiment ids).
+inline constexpr const char* kSelectMetricsOfMany =
+    "SELECT experiment_id, position, metric_id FROM experiment_metrics "
+    "WHERE experiment_id IN (SELECT value FROM json_each(?1))";
+inline constexpr const char* kBeginRead = "BEGIN";
+inline constexpr const char* kCommitRead = "COMMIT";
+inline constexpr const char* kCountActiveNamed =
+    "SELECT count(*) FROM experiments WHERE status <> 'archived' AND instr(lower(name), lower(?1)) > 0";
+inline constexpr const char* kCountStatusNamed =
+    "SELECT count(*) FROM experiments WHERE status = ?2 AND instr(lower(name), lower(?1)) > 0";
+inline constexpr const char* kCounts = "SELECT status, n FROM experiment_counts";
+// The portfolio total, summed when read from the exactly recomputed block impacts (migration 3).
+inline constexpr const char* kTotalImpact =
+    "SELECT coalesce(sum(impact), 0) FROM experiment_blocks WHERE level = 1 AND status = '*'";
+inline constexpr const char* kSetEconomicImpact =
+    "UPDATE experiments SET economic_impact = ?2, updated_at = ?3 WHERE id = ?1";
+
+inline constexpr const char* kMetricColumns =
+    "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
+    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group";
+inline constexpr const char* kListMetrics =
+    "SELECT metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
+    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group "
+    "FROM metric_values ORDER BY metric_id";
+inline constexpr const char* kGetMetric =
+    "SELECT metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
+    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group "
+    "FROM metric_values WHERE metric_id = ?1";
+inline constexpr const char* kCountMetrics = "SELECT count(*) FROM metric_values";
+inline constexpr const char* kInsertMetric =
+    "INSERT OR IGNORE INTO metric_values (metric_id, name, description, unit, category, "
+    "dollars_per_unit, improvement_direction, unit_size, last_updated, updated_by, version, "
+    "has_rules, min_value, max_value, decimal_places, value_group) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
+inline constexpr const char* kUpdateMetric =
+    "UPDATE metric_values SET name=?2, description=?3, unit=?4, category=?5, dollars_per_unit=?6, "
+    "improvement_direction=?7, unit_size=?8, last_updated=?9, updated_by=?10, version=?11, "
+    "has_rules=?12, min_value=?13, max_value=?14, decimal_places=?15, value_group=?16 WHERE metric_id=?1";
+inline constexpr const char* kInsertHistory =
+    "INSERT INTO metric_value_history (metric_id, version, dollars_per_unit, updated_at, "
+    "updated_by, change_reason) VALUES (?1,?2,?3,?4,?5,?6)";
+inline constexpr const char* kSelectHistory =
+    "SELECT version, dollars_per_unit, updated_at, updated_by, change_reason "
+    "FROM metric_value_history WHERE metric_id = ?1 ORDER BY version DESC";
+inline constexpr const char* kInsertChange =
+    "INSERT INTO metric_value_changes (metric_id, version, position, field, from_value, to_value) "
+    "VALUES (?1,?2,?3,?4,?5,?6)";
+inline constexpr const char* kSelectChanges =
+    "SELECT version, field, from_value, to_value FROM metric_value_changes WHERE metric_id = ?1 "
+    "ORDER BY version DESC, position";
+// Experiments tracking a metric, with their status and results version (NULL: none yet).
+inline constexpr const char* kTrackingExperiments =
+    "SELECT e.id, e.status, (SELECT r.version FROM results_meta r WHERE r.experiment_id = e.id) "
+    "FROM experiments e WHERE EXISTS (SELECT 1 FROM experiment_metrics m "
+    "WHERE m.experiment_id = e.id AND m.metric_id = ?1) ORDER BY e.seq";
+
+inline constexpr const char* kDeletePoints = "DELETE FROM result_points WHERE experiment_id = ?1";
+inline constexpr const char* kUpsertPoint =
+    "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
+    "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn";
+// The same upsert for kPointsPerInsert rows at once (?1 experiment, ?2 metric, then 5 per row):
+// a results write binds the ids and steps once per 64 hours instead of once per hour.
+inline constexpr int kPointsPerInsert = 64;
+inline const char* upsert_points_sql() {
+  static const std::string sql = [] {
+    std::string q = "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) VALUES ";
+    for (int i = 0; i < kPointsPerInsert; ++i) {
+      int b = 3 + 5 * i;
+      q += fmt::format("{}(?1,?2,?{},?{},?{},?{},?{})", i ? "," : "", b, b + 1, b + 2, b + 3, b + 4);
+    }
+    q += " ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
+         "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn";
+    return q;
+  }();
+  return sql.c_str();
+}
+inline constexpr const char* kSelectPoints =
+    "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = ?1 "
+    "ORDER BY metric_id, ts";
+inline constexpr const char* kSelectResultsMeta =
+    "SELECT version, generated_at, uu_treatment, uu_control FROM results_meta WHERE experiment_id = ?1";
+inline constexpr const char* kUpsertResultsMeta =
+    "INSERT INTO results_meta (experiment_id, version, generated_at, uu_treatment, uu_control) "
+    "VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT (experiment_id) DO UPDATE SET version = version + 1, "
+    "generated_at = excluded.generated_at, uu_treatment = excluded.uu_treatment, "
+    "uu_control = excluded.uu_control RETURNING version";
+inline constexpr const char* kSelectResultsStats =
+    "SELECT version, stats_version, points, participants, last_ts FROM results_meta WHERE experiment_id = ?1";
+inline constexpr const char* kUpdateResultsStats =
+    "UPDATE results_meta SET stats_version = version, points = ?2, participants = ?3, last_ts = ?4 "
+    "WHERE experiment_id = ?1";
+inline constexpr const char* kExperimentPeriod =
+    "SELECT e.start_date, e.end_date, (SELECT metric_id FROM experiment_metrics m "
+    "WHERE m.experiment_id = e.id ORDER BY position LIMIT 1) FROM experiments e WHERE e.id = ?1";
+inline constexpr const char* kPointStats =
+    "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = ?1 GROUP BY metric_id";
+inline constexpr const char* kParticipants =
+    "SELECT coalesce(sum(tn + cn), 0) FROM result_points WHERE experiment_id = ?1 AND metric_id = ?2 "
+    "AND ts >= ?3 AND ts < ?4";
+
+inline constexpr const char* kInsertEvent =
+    "INSERT INTO events (event_id, experiment_id, event_type, payload, created_at) VALUES (?1,?2,?3,?4,?5)";
+inline constexpr const char* kSelectEvents =
+    "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "
+    "WHERE experiment_id = ?1 ORDER BY seq";
+
+inline constexpr const char* kInsertJob =
+    "INSERT INTO jobs (job_id, experiment_id, kind, status, payload, attempts, created_at, updated_at, "
+    "run_after) VALUES (?1,?2,?3,'queued',?4,0,?5,?5,?6)";
+inline constexpr const char* kJobColumns =
+    "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
+    "updated_at, run_after";
+// The oldest runnable job: the oldest due queued job or the oldest running job whose lease has
+// expired, whichever came first. Two statements, each walking jobs_by_status (migration 2) in seq
+// order and stopping at the first match; the single OR query sorted every queued job on each
+// lease, which under a backlog made leasing (inside the write lock) the pipeline's bottleneck.
+// `+run_after` keeps the planner off jobs_runnable, whose order is not seq's.
+inline constexpr const char* kNextQueued =
+    "SELECT job_id, seq FROM jobs WHERE status = 'queued' AND +run_after <= ?1 ORDER BY seq LIMIT 1";
+inline constexpr const char* kNextExpired =
+    "SELECT job_id, seq FROM jobs WHERE status = 'running' AND +lease_until < ?1 ORDER BY seq LIMIT 1";
+inline constexpr const char* kLeaseJob =
+    "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2, lease_until = ?3, "
+    "updated_at = ?4 WHERE job_id = ?1 RETURNING job_id, experiment_id, kind, status, payload, "
+    "attempts, last_error, result, created_at, updated_at, run_after";
+inline constexpr const char* kSelectJob =
+    "SELECT job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
+    "updated_at, run_after FROM jobs WHERE job_id = ?1";
+inline constexpr const char* kSelectJobs =
+    "SELECT job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
+    "updated_at, run_after FROM jobs WHERE experiment_id = ?1 ORDER BY seq";
+inline constexpr const char* kRetryJob =
+    "UPDATE jobs SET status = 'queued', last_error = ?2, run_after = ?3, lease_owner = NULL, "
+    "lease_until = NULL, updated_at = ?4 WHERE job_id = ?1";
+inline constexpr const char* kFailJob =
+    "UPDATE jobs SET status = 'failed', last_error = ?2, lease_owner = NULL, lease_until = NULL, "
+    "updated_at = ?3 WHERE job_id = ?1";
+inline constexpr const char* kCompleteJob =
+    "UPDATE jobs SET status = 'done', result = coalesce(?2, result), lease_owner = NULL, "
+    "lease_until = NULL, updated_at = ?3 WHERE job_id = ?1";
+inline constexpr const char* kNextDue =
+    "SELECT min(run_after) FROM jobs WHERE status = 'queued'";
+inline constexpr const char* kNextLeaseExpiry =
+    "SELECT min(lease_until) FROM jobs WHERE status = 'running'";
+inline constexpr const char* kQueueStats =
+    "SELECT status, count(*), min(created_at) FROM jobs WHERE status IN ('queued','running','failed') "
+    "GROUP BY status";
+inline constexpr const char* kCountJobs = "SELECT count(*) FROM jobs";
+inline constexpr const char* kRequeueOrphans =
+    "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_after = 0 "
+    "WHERE status = 'running'";
+
+inline constexpr const char* kInsertAnalysis =
+    "INSERT INTO analyses (analysis_id, experiment_id, status, results_version, document, "
+    "total_impact, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?7)";
+inline constexpr const char* kUpdateAnalysis =
+    "UPDATE analyses SET status = ?2, document = ?3, total_impact = ?4, updated_at = ?5 "
+    "WHERE analysis_id = ?1";
+inline constexpr const char* kAnalysisColumns =
+    "analysis_id, experiment_id, status, results_version, document, total_impact, created_at, updated_at";
+inline constexpr const char* kGetAnalysis =
+    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
+    "updated_at FROM analyses WHERE analysis_id = ?1";
+inline constexpr const char* kLatestComplete =
+    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
+    "updated_at FROM analyses WHERE experiment_id = ?1 AND status = 'complete' ORDER BY seq DESC LIMIT 1";
+inline constexpr const char* kLatestAny =
+    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
+    "updated_at FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
+inline constexpr const char* kListAnalyses =
+    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
+    "updated_at FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC";
+inline constexpr const char* kNewestCompleteImpact =
+    "SELECT total_impact FROM analyses WHERE experiment_id = ?1 AND status = 'complete' "
+    "ORDER BY seq DESC LIMIT 1";
+
+
+}  // namespace rallyuxr::store::sqlite
