@@ -1,35 +1,24 @@
 #include "pipeline/payloads.hpp"
 
-#include <fmt/format.h>
-
-#include "store/store_util.hpp"
+#include "codec/events_json.hpp"
 
 namespace rallyuxr::pipeline {
 
-using store::json_quote;
-
+// The payloads are written by codec/events_json (one writer per shape).
 std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
                                  const std::string& event_name) {
-  return fmt::format(
-      R"({{"eventName":{},"dynamodb":{{"Keys":{{"experimentId":{{"S":{}}},"metricTimepoint":{{"S":"v{}"}}}},)"
-      R"("NewImage":{{"experimentId":{{"S":{}}},"resultsVersion":{{"N":"{}"}}}}}},"eventSourceARN":"rallyuxr:experiment_results"}})",
-      json_quote(event_name), json_quote(experiment_id), results_version, json_quote(experiment_id),
-      results_version);
+  return codec::stream_event_payload(experiment_id, results_version, event_name);
 }
 
 std::string analysis_job_payload(const std::string& experiment_id, std::int64_t results_version,
                                  const std::string& event_name, const std::string& analysis_id,
                                  const std::string& extra_json) {
-  return fmt::format(R"({{"streamEvent":{},"analysisId":{},"resultsVersion":{}{}{}}})",
-                     stream_event_payload(experiment_id, results_version, event_name),
-                     json_quote(analysis_id), results_version, extra_json.empty() ? "" : ",",
-                     extra_json);
+  return codec::analysis_job_payload(experiment_id, results_version, event_name, analysis_id, extra_json);
 }
 
 std::string metric_change_payload(const std::string& experiment_id, const std::string& metric_id,
                                   std::int64_t metric_version) {
-  return fmt::format(R"({{"experimentId":{},"reason":"METRIC_VALUE_UPDATED","metricId":{},"metricVersion":{}}})",
-                     json_quote(experiment_id), json_quote(metric_id), metric_version);
+  return codec::metric_change_payload(experiment_id, metric_id, metric_version);
 }
 
 std::string failed_error_text(const std::string& document) {
