@@ -1,9 +1,9 @@
 #include "pipeline/pipeline.hpp"
 
-#include <fmt/format.h>
-
 #include <cmath>
 
+#include "codec/json_text.hpp"
+#include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/lifecycle.hpp"
 #include "pipeline/payloads.hpp"
@@ -23,21 +23,28 @@ std::string fmt_number(double v) {
   return buf;
 }
 
-// JSON text of values for the history's list of changes.
-std::string json_number(double v) { return fmt::format("{}", v); }
-std::string json_string(const std::string& s) { return store::json_quote(s); }
-std::string json_opt_string(const std::optional<std::string>& s) { return s ? store::json_quote(*s) : "null"; }
+// JSON text of values for the history's list of changes (codec's writer: shortest exact numbers).
+std::string json_number(double v) {
+  std::string out;
+  codec::append_json_number(out, v);
+  return out;
+}
+std::string json_string(const std::string& s) {
+  std::string out;
+  codec::append_json_string(out, s);
+  return out;
+}
+std::string json_opt_string(const std::optional<std::string>& s) { return s ? json_string(*s) : "null"; }
 std::string json_rules(const std::optional<domain::ValidationRules>& r) {
   if (!r) return "null";
-  std::string out = "{";
-  auto add = [&out](const char* name, const std::string& value) {
-    if (out.size() > 1) out += ',';
-    out += fmt::format("\"{}\":{}", name, value);
-  };
-  if (r->min_value) add("minValue", json_number(*r->min_value));
-  if (r->max_value) add("maxValue", json_number(*r->max_value));
-  if (r->decimal_places) add("decimalPlaces", std::to_string(*r->decimal_places));
-  return out + "}";
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  if (r->min_value) w.key("minValue").number(*r->min_value);
+  if (r->max_value) w.key("maxValue").number(*r->max_value);
+  if (r->decimal_places) w.key("decimalPlaces").integer(*r->decimal_places);
+  w.end_object();
+  return out;
 }
 
 bool same_rules(const std::optional<domain::ValidationRules>& a, const std::optional<domain::ValidationRules>& b) {
