@@ -105,11 +105,16 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
 http::Response put_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kReplace); }
 http::Response post_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kMerge); }
 
-http::Response csv_response(std::string body, const std::string& filename) {
+// A simulated experiment's exports say so in the file name (and the analysis CSV on every row), so
+// that a download cannot pass for measured results.
+http::Response csv_response(std::string body, const domain::Experiment& e, const std::string& what) {
+  const bool simulated = e.data_source == domain::DataSource::kSimulated;
   http::Response r;
   r.content_type = "text/csv; charset=utf-8";
   r.body = std::move(body);
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"") + (simulated ? "SIMULATED-" : "") +
+                                                    "experiment-" + e.id + "-" + what + ".csv\"");
+  r.headers.emplace_back("X-Data-Source", domain::to_string(e.data_source));
   return r;
 }
 
@@ -117,7 +122,7 @@ http::Response results_csv(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   auto r = ctx.store.get_results(e.id);
   if (!r) throw ApiError(ErrorCode::kNotFound, "The experiment has no results yet");
-  return csv_response(codec::results_to_csv(r->metrics, e.start_date), "experiment-" + e.id + "-results.csv");
+  return csv_response(codec::results_to_csv(r->metrics, e.start_date), e, "results");
 }
 
 http::Response analysis_csv(Context& ctx, const http::Request& req) {
@@ -128,7 +133,7 @@ http::Response analysis_csv(Context& ctx, const http::Request& req) {
   auto doc = codec::parse_json_exact(a->document, ec);
   const boost::json::object none;  // a document that does not parse gives the header only, as before
   const auto& analysis = !ec && doc.is_object() ? doc.get_object() : none;
-  return csv_response(codec::analysis_to_csv(analysis), "experiment-" + e.id + "-analysis.csv");
+  return csv_response(codec::analysis_to_csv(analysis, domain::to_string(e.data_source)), e, "analysis");
 }
 
 }  // namespace

@@ -492,7 +492,7 @@ const json::value* at(const json::object* o, std::initializer_list<const char*> 
 
 }  // namespace
 
-std::string analysis_to_csv(const json::object& analysis) {
+std::string analysis_to_csv(const json::object& analysis, std::string_view data_source) {
   struct Column {
     const char* name;
     bool breakdown;  // from economicImpact.metricBreakdown[id] instead of didResults[id]
@@ -558,7 +558,7 @@ std::string analysis_to_csv(const json::object& analysis) {
     out += ',';
     out += c.name;
   }
-  out += ",warnings\n";
+  out += data_source.empty() ? ",warnings\n" : ",warnings,dataSource\n";
   const json::value* did = at(&analysis, {"didResults"});
   const json::value* breakdown = at(&analysis, {"economicImpact", "metricBreakdown"});
   if (!did || !did->is_object()) return out;
@@ -587,6 +587,10 @@ std::string analysis_to_csv(const json::object& analysis) {
         if (x.is_string()) warnings += (warnings.empty() ? "" : "; ") + std::string(x.get_string());
     json::value wv(warnings);
     csv_cell(out, warnings.empty() ? nullptr : &wv);
+    if (!data_source.empty()) {
+      out += ',';
+      out += data_source;
+    }
     out += '\n';
   }
   return out;

@@ -63,7 +63,9 @@ ParsedUpload parse_results_json(const boost::json::object& body, const UploadRul
 std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date);
 
 // One row per metric with every figure of a stored analysis document (didResults and the
-// economic impact's metricBreakdown).
-std::string analysis_to_csv(const boost::json::object& analysis);
+// economic impact's metricBreakdown). With a `data_source` ("simulated" or "imported"), a last
+// column `dataSource` says on every row where the figures came from, so that a simulated
+// experiment's export cannot pass for measured results.
+std::string analysis_to_csv(const boost::json::object& analysis, std::string_view data_source = {});
 
 }  // namespace rallyuxr::codec

@@ -169,6 +169,10 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(float(arows["bounce_rate"]["absoluteDifference"]), did["absoluteDifference"])
         self.assertEqual(float(arows["bounce_rate"]["dollarImpact"]),
                          a1["analysis"]["economicImpact"]["metricBreakdown"]["bounce_rate"]["dollarImpact"])
+        # Measured data: no "SIMULATED" in the file name, and every row says where it came from.
+        self.assertEqual({r["dataSource"] for r in arows.values()}, {"imported"})
+        self.assertNotIn("SIMULATED", ac.headers["content-disposition"])
+        self.assertEqual(ac.headers["x-data-source"], "imported")
 
     def test_rejected_uploads_name_the_row_and_store_nothing(self):
         s = self.server
