@@ -175,6 +175,34 @@ class PlansTest(unittest.TestCase):
         err = self.assert_issue({"metrics": ["nope"], "power": 0.1, "durations": [0]}, "metrics.0")
         self.assertTrue({"power", "durations.0", "source"} <= {d["path"] for d in err["details"]}, err)
 
+    def test_experiment_stores_its_plan(self):
+        plan = {"days": 14, "totalDailyDollarMde": 1234.5, "power": 0.8, "confidenceLevel": 95, "correction": "holm",
+                "design": "did", "preDays": 7, "metrics": {"conversion_rate": {"mde": 0.002, "dailyDollarMde": 3400}},
+                "varianceSource": {"kind": "history"}, "ignored": "not stored"}
+        exp = self.server.create_experiment(name="With a plan", metrics=["conversion_rate"], dataSource="imported",
+                                            plan=plan)
+        got = self.server.get(f"/api/experiments/{exp}").data["experiment"]["plan"]
+        expected = dict(plan)
+        del expected["ignored"]
+        self.assertEqual(got, expected)
+        listed = [e for e in self.server.get("/api/experiments?limit=100").data["experiments"] if e["id"] == exp]
+        self.assertEqual(listed[0]["plan"], expected)
+        # Without a plan there is no `plan` field.
+        other = self.server.create_experiment(name="No plan", metrics=["conversion_rate"], dataSource="imported")
+        self.assertNotIn("plan", self.server.get(f"/api/experiments/{other}").data["experiment"])
+        # Every problem with its path; nothing is stored.
+        before = self.server.get("/api/experiments?limit=100").data["pagination"]["total"]
+        r = self.server.post("/api/experiments", {
+            "name": "Bad plan", "description": "x", "metrics": ["conversion_rate"], "startDate": "2025-01-15",
+            "endDate": "2025-01-29", "expectedOutcome": "positive",
+            "plan": {"days": 21, "power": 2, "metrics": {"bounce_rate": {"mde": 1}}, "totalDailyDollarMde": -1,
+                     "varianceSource": {"kind": "guess"}}})
+        self.assertEqual(r.status, 400, r.body[:300])
+        paths = {d["path"] for d in r.error["details"]}
+        self.assertTrue({"plan.days", "plan.power", "plan.metrics.bounce_rate", "plan.totalDailyDollarMde",
+                         "plan.varianceSource.kind"} <= paths, paths)
+        self.assertEqual(self.server.get("/api/experiments?limit=100").data["pagination"]["total"], before)
+
     def test_cli_equals_api(self):
         with tempfile.TemporaryDirectory() as tmp:
             jpath = os.path.join(tmp, "history.json")
