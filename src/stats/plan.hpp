@@ -23,6 +23,7 @@ namespace rallyuxr::stats {
 inline constexpr int kPlanMinDays = 7;      // default durations: 7..56 days
 inline constexpr int kPlanMaxDays = 56;
 inline constexpr std::int64_t kPlanMinHistoryDays = 7;  // fewer daily blocks: no trustworthy variance
+inline constexpr std::int64_t kPlanWellEstimatedDays = 56;  // fewer: a warning on the power reached
 
 enum class PlanCorrection { kHolm, kFdrBh, kNone };
 const char* to_string(PlanCorrection c);

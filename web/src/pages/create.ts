@@ -134,7 +134,7 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
   const planSource = h('select', { id: 'f-plan-source', 'data-testid': 'plan-source' },
     h('option', { value: '' }, 'Choose where the variance comes from…'),
     h('option', { value: 'upload' }, 'Upload a history file (JSON or CSV, the import formats)'));
-  const planFile = h('input', { id: 'f-plan-file', type: 'file', accept: '.json,.csv,application/json,text/csv', hidden: true, 'data-testid': 'plan-file' });
+  const planFile = h('input', { id: 'f-plan-file', type: 'file', accept: '.json,.csv,application/json,text/csv', hidden: true, 'aria-label': 'History file (JSON or CSV)', 'data-testid': 'plan-file' });
   const planTarget = h('input', { id: 'f-plan-target', type: 'number', min: 0, step: 'any', placeholder: 'optional, e.g. 1000', 'data-testid': 'plan-target' });
   const planRun = h('button', { type: 'button', class: 'btn', 'data-testid': 'plan-run' }, 'Plan');
   const planStatus = h('p', { class: 'hint', 'aria-live': 'polite', 'data-testid': 'plan-status' });
