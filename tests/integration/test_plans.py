@@ -203,6 +203,54 @@ class PlansTest(unittest.TestCase):
                          "plan.varianceSource.kind"} <= paths, paths)
         self.assertEqual(self.server.get("/api/experiments?limit=100").data["pagination"]["total"], before)
 
+    def test_plan_mde_is_what_the_analysis_reports(self):
+        """The promise, through the real binary: `rallyuxr plan` on a history, then `rallyuxr analyze`
+        on an experiment of that length whose daily blocks have the history's variance, report the
+        same minimum detectable effect (80% power, one metric)."""
+        rng = random.Random(15)
+
+        def standardized(n, var, shift):
+            xs = [rng.gauss(0, 1) for _ in range(n)]
+            m = sum(xs) / n
+            sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
+            return [(x - m) / sd * math.sqrt(var) + shift for x in xs]
+
+        def rows(day0, blocks):
+            out = []
+            for b, x in enumerate(blocks):
+                for h in range(24):
+                    t = day0 + timedelta(days=b, hours=h)
+                    out.append(f"conversion_rate,{iso(t)},{0.05 + x!r},0.05,500,500")
+            return out
+
+        header = "metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize"
+        hist = standardized(21, 4e-6, 0.0)
+        var = sum((x - sum(hist) / 21) ** 2 for x in hist) / 20
+        start = datetime(2025, 3, 1, tzinfo=timezone.utc)
+        with tempfile.TemporaryDirectory() as tmp:
+            hpath = os.path.join(tmp, "history.csv")
+            with open(hpath, "w") as f:
+                f.write("\n".join([header] + rows(start - timedelta(days=21), hist)) + "\n")
+            for design, days in (("paired", 14), ("did", 21)):
+                out = subprocess.run([BIN, "plan", hpath, "--design", design, "--pre-days", "7", "--durations", str(days)],
+                                     capture_output=True, text=True, timeout=60)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                planned = json.loads(out.stdout)["durations"][0]["metrics"]["conversion_rate"]["mde"]
+                epath = os.path.join(tmp, f"experiment-{design}.csv")
+                lines = [header] + rows(start, standardized(days, var, 0.003))
+                if design == "did":
+                    lines += rows(start - timedelta(days=7), standardized(7, var, 0.0))
+                with open(epath, "w") as f:
+                    f.write("\n".join(lines) + "\n")
+                end = start + timedelta(days=days)
+                out = subprocess.run([BIN, "analyze", epath, "--start", iso(start), "--end", iso(end), "--design", design],
+                                     capture_output=True, text=True, timeout=60)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                r = json.loads(out.stdout)["didResults"]["conversion_rate"]
+                self.assertEqual(r["method"], design)
+                self.assertEqual(r["postBlocks"], days)
+                self.assertAlmostEqual(r["minimumDetectableEffect"], planned, delta=1e-9 * planned, msg=design)
+
     def test_cli_equals_api(self):
         with tempfile.TemporaryDirectory() as tmp:
             jpath = os.path.join(tmp, "history.json")
