@@ -158,3 +158,37 @@ test('plan from an earlier experiment, pick a duration, create with the plan, se
   await page.screenshot({ path: join(SHOTS, 'plan-pace.png'), fullPage: true });
   assert.deepEqual(pageErrors, []);
 });
+
+test('plan from an uploaded history file (CSV), and a clear answer without a source', async () => {
+  await page.goto(`${base}/experiments/new`);
+  await page.getByTestId('plan-step').waitFor();
+  await page.check('#f-metric-conversion_rate');
+  // No source chosen: the page says what to provide, and no request is made.
+  await page.getByTestId('plan-run').click();
+  assert.match(await page.getByTestId('plan-status').innerText(), /real hours of both groups before any change/);
+  // 21 days of hours of both groups, no change.
+  const lines = ['metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize'];
+  let seed = 7;
+  const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5;
+  const t0 = Date.parse('2025-02-01T00:00:00Z');
+  for (let h = 0; h < 21 * 24; h++) {
+    const ts = new Date(t0 + h * 3_600_000).toISOString().replace('.000Z', 'Z');
+    lines.push(`conversion_rate,${ts},${0.03 + 0.004 * rand()},${0.03 + 0.004 * rand()},500,500`);
+  }
+  await page.selectOption('[data-testid="plan-source"]', 'upload');
+  await page.setInputFiles('[data-testid="plan-file"]', { name: 'history.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n') + '\n') });
+  await page.fill('[data-testid="plan-target"]', '400');
+  const planned = page.waitForResponse((r) => r.url() === `${base}/api/plans` && r.request().method() === 'POST');
+  await page.getByTestId('plan-run').click();
+  const res = await planned;
+  assert.equal(res.status(), 200, await res.text());
+  const plan = (await res.json()).data;
+  assert.equal(plan.varianceSource.kind, 'history');
+  assert.equal(plan.varianceSource.metrics.conversion_rate.blocks, 21);
+  await page.getByTestId('plan-result').waitFor();
+  // With a target, the slider starts at the shortest duration that reaches it (or stays put).
+  const status = await page.getByTestId('plan-status').innerText();
+  assert.equal(status, plan.target.message);
+  if (plan.target.reachedAtDays !== null) assert.equal(await page.inputValue('#f-plan-days'), String(plan.target.reachedAtDays));
+  assert.deepEqual(pageErrors, []);
+});
