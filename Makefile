@@ -78,8 +78,9 @@ fuzz:
 bench: deps
 	@scripts/install-deps.sh bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench
+	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench plan_calibration
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+	build-bench/bench/plan_calibration
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
 	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)
 
@@ -88,5 +89,6 @@ bench: deps
 bench-stats: deps
 	@scripts/install-deps.sh bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS) --target rallyuxr_calibration
+	cmake --build build-bench -j $(JOBS) --target rallyuxr_calibration plan_calibration
 	build-bench/bench/rallyuxr_calibration --replications $(CALIBRATION_REPLICATIONS) --threads 2
+	build-bench/bench/plan_calibration

@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 2> kMigrations = {
+inline constexpr std::array<const char*, 3> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -281,6 +281,11 @@ CREATE TRIGGER experiments_impact_blocks AFTER UPDATE OF status, economic_impact
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
                      OR OLD.economic_impact IS DISTINCT FROM NEW.economic_impact)
   EXECUTE FUNCTION experiments_impact_blocks();
+)SQL",
+
+    // 3: the plan promised at creation (POST /plans, issue 15), canonical JSON text; NULL: none.
+    R"SQL(
+ALTER TABLE experiments ADD COLUMN plan_json TEXT;
 )SQL",
 };
 

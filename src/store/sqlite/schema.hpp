@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 3> kMigrations = {
+inline constexpr std::array<const char*, 4> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -288,6 +288,11 @@ CREATE TRIGGER experiments_blocks_impact AFTER UPDATE OF status, economic_impact
      WHERE true
     ON CONFLICT (level, status, block) DO UPDATE SET impact = excluded.impact;
 END;
+)SQL",
+
+    // 4: the plan promised at creation (POST /plans, issue 15), canonical JSON text; NULL: none.
+    R"SQL(
+ALTER TABLE experiments ADD COLUMN plan_json TEXT;
 )SQL",
 };
 
