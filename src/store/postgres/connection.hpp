@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/pool_lease.hpp"
 #include "store/store.hpp"
 
 namespace rallyuxr::store::postgres {
@@ -194,19 +195,8 @@ class Pool {
  public:
   Pool(ConnectOptions options, int size, std::chrono::milliseconds wait_timeout);
 
-  class Lease {
-   public:
-    Lease(Pool& p, std::unique_ptr<Connection> c) : pool_(p), c_(std::move(c)) {}
-    ~Lease() { pool_.give_back(std::move(c_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& operator*() { return *c_; }
-    Connection* operator->() { return c_.get(); }
-
-   private:
-    Pool& pool_;
-    std::unique_ptr<Connection> c_;
-  };
+  using Lease = PoolLease<Pool, Connection>;
+  friend Lease;  // gives its connection back
 
   Lease acquire();
   // Closes every idle connection (after one turned out dead: the server probably restarted).

@@ -14,6 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/pool_lease.hpp"
+
 namespace rallyuxr::store::sqlite {
 
 class Statement {
@@ -89,19 +91,8 @@ class Pool {
  public:
   Pool(const std::string& path, int size);
 
-  class Lease {
-   public:
-    Lease(Pool& p, std::unique_ptr<Connection> c) : pool_(p), c_(std::move(c)) {}
-    ~Lease() { pool_.give_back(std::move(c_)); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Connection& operator*() { return *c_; }
-    Connection* operator->() { return c_.get(); }
-
-   private:
-    Pool& pool_;
-    std::unique_ptr<Connection> c_;
-  };
+  using Lease = PoolLease<Pool, Connection>;
+  friend Lease;  // gives its connection back
 
   Lease acquire();
 
