@@ -23,6 +23,10 @@ using codec::JsonWriter;
 using domain::ApiError;
 using domain::ErrorCode;
 
+// Who made the request: the named token's name once named tokens exist; unnamed tokens (the
+// --api-token flag) and open servers name nobody.
+std::optional<std::string> req_principal_name(const http::Request&) { return std::nullopt; }
+
 std::optional<std::int64_t> parse_int(const std::string& s) {
   std::int64_t v = 0;
   if (s.empty() || s.size() > 19) return std::nullopt;
@@ -57,7 +61,12 @@ http::Response create(Context& ctx, const http::Request& req) {
                        e.created_at};
   std::optional<store::NewJob> job;
   if (e.data_source == domain::DataSource::kSimulated) job = store::NewJob{store::JobKind::kGenerateResults, created.payload};
-  pipeline::create_experiment(ctx.store, e, created, job);
+  if (auto retired = pipeline::create_experiment(ctx.store, e, created, job)) {
+    std::size_t i = 0;
+    while (i < e.metrics.size() && e.metrics[i] != *retired) ++i;
+    throw ApiError(ErrorCode::kValidation, "Invalid experiment",
+                   {{"metrics." + std::to_string(i), "Metric '" + *retired + "' is retired"}});
+  }
 
   auto r = ok_json(
       [&](JsonWriter& w) {
@@ -115,6 +124,7 @@ http::Response list(Context& ctx, const http::Request& req) {
   if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
 
   auto page = ctx.store.list_experiments(q);
+  for (auto& row : page.experiments) row.experiment.decision = ctx.store.latest_decision(row.experiment.id);
   auto sum = ctx.store.summary();
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
@@ -239,6 +249,102 @@ http::Response analyses(Context& ctx, const http::Request& req) {
   });
 }
 
+// POST /experiments/{id}/decision {decision: ship|rollback|iterate, reason}: recorded with who and
+// when; a later one revises it and the earlier ones stay (GET /experiments/{id}/decisions).
+http::Response decide(Context& ctx, const http::Request& req) {
+  auto body = parse_json_body(req);
+  FieldReader r(body);
+  domain::Decision d;
+  if (auto v = r.string("decision", true, 1, 20)) {
+    if (*v != "ship" && *v != "rollback" && *v != "iterate")
+      r.issue("decision", "Expected 'ship', 'rollback' or 'iterate'");
+    else
+      d.decision = *v;
+  }
+  if (auto reason = r.string("reason", true, 1, 2000)) d.reason = *reason;
+  r.throw_if_any("Invalid decision");
+  auto e = load_experiment(ctx, req.params[0]);
+  d.decision_id = domain::new_uuid_v7();
+  d.experiment_id = e.id;
+  d.decided_by = req_principal_name(req);
+  d.decided_at = domain::now_seconds();
+  auto outcome = pipeline::decide_experiment(ctx.store, d);
+  using K = pipeline::DecideOutcome::Kind;
+  if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  if (outcome.kind == K::kConflict) throw ApiError(ErrorCode::kConflict, outcome.reason);
+  e.decision = outcome.decision;
+  return ok_json(
+      [&](JsonWriter& w) {
+        w.begin_object();
+        w.key("decision");
+        codec::append_decision_json(w.slot(), outcome.decision);
+        w.key("experiment");
+        append_experiment_json(w.slot(), e);
+        w.end_object();
+      },
+      201);
+}
+
+http::Response decisions(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto all = ctx.store.list_decisions(e.id);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experimentId").string(e.id);
+    w.key("decision");
+    if (all.empty())
+      w.null();
+    else
+      codec::append_decision_json(w.slot(), all.front());
+    w.key("history").begin_array();
+    for (const auto& d : all) codec::append_decision_json(w.slot(), d);
+    w.end_array();
+    w.end_object();
+  });
+}
+
+// One frozen analysis, as it was presented: its document keeps the metric values it used
+// (metricValuesSnapshot). `current` says whether it is the experiment's newest complete analysis,
+// and currentAnalysisId names that one (null while there is none), for a link back to it.
+http::Response one_analysis(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  const auto& analysis_id = req.params[1];
+  std::optional<store::StoredAnalysis> a;
+  if (!analysis_id.empty() && analysis_id.size() <= 64) a = ctx.store.get_analysis(analysis_id);
+  if (!a || a->experiment_id != e.id) throw ApiError(ErrorCode::kNotFound, "Analysis not found");
+  auto current = ctx.store.latest_complete_analysis(e.id);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e);
+    w.key("analysis");
+    append_analysis_json(w.slot(), *a);
+    w.key("current").boolean(current && current->analysis_id == a->analysis_id);
+    w.key("currentAnalysisId");
+    if (current)
+      w.string(current->analysis_id);
+    else
+      w.null();
+    w.end_object();
+  });
+}
+
+// Compatibility route for the seed's React frontend (not in the contract): the experiment and its
+// current analysis (the newest complete one); 404 in the envelope while there is none.
+http::Response current_analysis(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto a = ctx.store.latest_complete_analysis(e.id);
+  if (!a) throw ApiError(ErrorCode::kNotFound, "The experiment has no complete analysis yet");
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e);
+    w.key("analysis");
+    append_analysis_json(w.slot(), *a);
+    w.end_object();
+  });
+}
+
 http::Response request_analysis(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   // Optional body: {correction: 'holm'|'fdr_bh', confidenceLevel: 80..99.9}.
@@ -285,7 +391,8 @@ http::Response archive(Context& ctx, const http::Request& req) {
   using K = pipeline::ArchiveOutcome::Kind;
   if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (outcome.kind == K::kConflict) throw ApiError(ErrorCode::kConflict, outcome.reason);
-  const auto& e = outcome.experiment;
+  auto e = outcome.experiment;
+  e.decision = ctx.store.latest_decision(e.id);
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experiment");
@@ -300,6 +407,7 @@ domain::Experiment load_experiment(Context& ctx, const std::string& id) {
   if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   auto e = ctx.store.get_experiment(id);
   if (!e) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  e->decision = ctx.store.latest_decision(e->id);
   return *e;
 }
 
@@ -314,6 +422,10 @@ void register_experiment_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/experiments/{id}/events", bind(events));
   router.add("GET", "/experiments/{id}/analyses", bind(analyses));
   router.add("POST", "/experiments/{id}/analyses", bind(request_analysis));
+  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(one_analysis));
+  router.add("GET", "/experiments/{id}/analysis", bind(current_analysis));
+  router.add("POST", "/experiments/{id}/decision", bind(decide));
+  router.add("GET", "/experiments/{id}/decisions", bind(decisions));
   router.add("POST", "/experiments/{id}/archive", bind(archive));
 }
 

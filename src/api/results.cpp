@@ -113,7 +113,13 @@ http::Response analysis_csv(Context& ctx, const http::Request& req) {
   boost::system::error_code ec;
   auto doc = codec::parse_json_exact(a->document, ec);
   if (ec || !doc.is_object()) throw std::runtime_error("stored analysis " + a->analysis_id + " is not a JSON object");
-  return csv_response(codec::analysis_to_csv(doc.get_object()), "experiment-" + e.id + "-analysis.csv");
+  // The decision, if any, in four columns after the standard ones (empty while there is none).
+  std::vector<std::pair<std::string, std::string>> extra = {
+      {"decision", e.decision ? e.decision->decision : ""},
+      {"decisionReason", e.decision ? e.decision->reason : ""},
+      {"decidedBy", e.decision && e.decision->decided_by ? *e.decision->decided_by : ""},
+      {"decidedAt", e.decision ? domain::format_iso8601(e.decision->decided_at) : ""}};
+  return csv_response(codec::analysis_to_csv(doc.get_object(), extra), "experiment-" + e.id + "-analysis.csv");
 }
 
 }  // namespace

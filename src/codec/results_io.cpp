@@ -492,7 +492,8 @@ const json::value* at(const json::object* o, std::initializer_list<const char*> 
 
 }  // namespace
 
-std::string analysis_to_csv(const json::object& analysis) {
+std::string analysis_to_csv(const json::object& analysis,
+                            const std::vector<std::pair<std::string, std::string>>& extra) {
   struct Column {
     const char* name;
     bool breakdown;  // from economicImpact.metricBreakdown[id] instead of didResults[id]
@@ -558,7 +559,12 @@ std::string analysis_to_csv(const json::object& analysis) {
     out += ',';
     out += c.name;
   }
-  out += ",warnings\n";
+  out += ",warnings";
+  for (const auto& [name, value] : extra) {
+    out += ',';
+    out += name;
+  }
+  out += '\n';
   const json::value* did = at(&analysis, {"didResults"});
   const json::value* breakdown = at(&analysis, {"economicImpact", "metricBreakdown"});
   if (!did || !did->is_object()) return out;
@@ -587,6 +593,11 @@ std::string analysis_to_csv(const json::object& analysis) {
         if (x.is_string()) warnings += (warnings.empty() ? "" : "; ") + std::string(x.get_string());
     json::value wv(warnings);
     csv_cell(out, warnings.empty() ? nullptr : &wv);
+    for (const auto& [name, value] : extra) {
+      out += ',';
+      json::value ev(value);
+      csv_cell(out, value.empty() ? nullptr : &ev);
+    }
     out += '\n';
   }
   return out;

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/error.hpp"
@@ -64,6 +65,9 @@ std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, dom
 
 // One row per metric with every figure of a stored analysis document (didResults and the
 // economic impact's metricBreakdown).
-std::string analysis_to_csv(const boost::json::object& analysis);
+// `extra` columns (name, value) follow the standard ones, the same value on every row (the
+// experiment's decision: the API passes decision, decisionReason, decidedBy, decidedAt).
+std::string analysis_to_csv(const boost::json::object& analysis,
+                            const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 }  // namespace rallyuxr::codec

@@ -238,7 +238,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
     Response r;
     r.status = 204;
     r.content_type.clear();
-    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS"},
+    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
                  {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
                  {"Access-Control-Max-Age", "86400"}};
     return r;

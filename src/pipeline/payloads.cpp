@@ -32,6 +32,13 @@ std::string metric_change_payload(const std::string& experiment_id, const std::s
                      json_quote(experiment_id), json_quote(metric_id), metric_version);
 }
 
+std::string decision_event_payload(const domain::Decision& d) {
+  return fmt::format(
+      R"({{"eventType":"EXPERIMENT_DECIDED","experimentId":{},"decisionId":{},"decision":{},"reason":{},"decidedBy":{},"decidedAt":{}}})",
+      json_quote(d.experiment_id), json_quote(d.decision_id), json_quote(d.decision), json_quote(d.reason),
+      d.decided_by ? json_quote(*d.decided_by) : std::string("null"), d.decided_at);
+}
+
 std::string failed_error_text(const std::string& document) {
   // Documents of failed analyses are {"status":"failed","error":"...",...}; keep the raw text
   // short and free of JSON parsing here.

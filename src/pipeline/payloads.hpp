@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "domain/types.hpp"
+
 namespace rallyuxr::pipeline {
 
 // The contract's "DynamoDB Stream -> Analysis Processor" stream event for a results write.
@@ -17,6 +19,9 @@ std::string analysis_job_payload(const std::string& experiment_id, std::int64_t 
                                  const std::string& extra_json);
 std::string metric_change_payload(const std::string& experiment_id, const std::string& metric_id,
                                   std::int64_t metric_version);
+
+// The EXPERIMENT_DECIDED event: the decision as recorded.
+std::string decision_event_payload(const domain::Decision& d);
 
 // The `error` field of a failed analysis document, for the job's last_error.
 std::string failed_error_text(const std::string& document);

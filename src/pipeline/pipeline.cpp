@@ -192,6 +192,15 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
       out.kind = MetricUpdateOutcome::Kind::kNotFound;
       return out;
     }
+    if (u.expected_version && *u.expected_version != current->version) {
+      out.kind = MetricUpdateOutcome::Kind::kStale;
+      out.current_version = current->version;
+      return out;
+    }
+    if (current->retired_at) {
+      out.kind = MetricUpdateOutcome::Kind::kRetired;
+      return out;
+    }
     // The rules in force, read under the row lock: a concurrent update cannot slip past them.
     out.issues = rule_violations(u.dollars_per_unit, u.validation_rules ? u.validation_rules : current->validation_rules);
     if (!out.issues.empty()) {
@@ -218,13 +227,75 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
   });
 }
 
-void create_experiment(store::Store& s, const domain::Experiment& e, const store::Event& created,
-                       const std::optional<store::NewJob>& job) {
-  with_transaction(s, [&](Transaction& tx) {
+RetireOutcome retire_metric_value(store::Store& s, const std::string& id, const std::optional<std::string>& by,
+                                  UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    RetireOutcome out;
+    auto current = tx.lock_metric_value(id);
+    if (!current) {
+      out.kind = RetireOutcome::Kind::kNotFound;
+      return out;
+    }
+    if (current->retired_at) {
+      out.metric = *current;
+      out.already_retired = true;
+      return out;
+    }
+    for (const auto& t : tx.experiments_tracking(id))
+      if (t.status == ExperimentStatus::kDraft || t.status == ExperimentStatus::kRunning)
+        out.in_use_by.push_back(t.experiment_id);
+    if (!out.in_use_by.empty()) {
+      out.kind = RetireOutcome::Kind::kInUse;
+      return out;
+    }
+    domain::MetricValue m = *current;
+    m.retired_at = now;
+    m.updated_by = by;
+    m.last_updated = now;
+    m.version = current->version + 1;
+    tx.update_metric_value(m);
+    tx.insert_history(m.metric_id, history_of(m, std::string("Retired"), {{"retired", "false", "true"}}));
+    tx.commit();
+    out.metric = m;
+    return out;
+  });
+}
+
+std::optional<std::string> create_experiment(store::Store& s, const domain::Experiment& e,
+                                             const store::Event& created, const std::optional<store::NewJob>& job) {
+  return with_transaction(s, [&](Transaction& tx) -> std::optional<std::string> {
+    for (const auto& id : e.metrics) {
+      auto m = tx.lock_metric_value(id);
+      if (m && m->retired_at) return id;
+    }
     tx.insert_experiment(e);
     tx.insert_event(created);
     if (job) tx.insert_job(domain::new_uuid_v7(), e.id, job->kind, job->payload, e.created_at);
     tx.commit();
+    return std::nullopt;
+  });
+}
+
+DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
+  return with_transaction(s, [&](Transaction& tx) {
+    DecideOutcome out;
+    auto e = tx.lock_experiment(d.experiment_id);
+    if (!e) {
+      out.kind = DecideOutcome::Kind::kNotFound;
+      return out;
+    }
+    if (e->status != ExperimentStatus::kComplete && e->status != ExperimentStatus::kArchived) {
+      out.kind = DecideOutcome::Kind::kConflict;
+      out.reason = std::string("Only complete or archived experiments can be decided; this one is ") +
+                   domain::to_string(e->status);
+      return out;
+    }
+    tx.insert_decision(d);
+    tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
+                                 decision_event_payload(d), d.decided_at});
+    tx.commit();
+    out.decision = d;
+    return out;
   });
 }
 

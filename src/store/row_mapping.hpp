@@ -73,6 +73,7 @@ domain::MetricValue metric_value_from_row(const Row& s) {
     m.validation_rules = r;
   }
   m.value_group = s.opt_text(15);
+  m.retired_at = s.opt_int64(16);
   return m;
 }
 

@@ -120,6 +120,9 @@ struct MetricValueUpdate {
   std::optional<std::string> value_group;
   std::optional<std::string> change_reason;
   std::optional<std::string> updated_by;
+  // The version the client read (the whole-object PUT of the seed frontend); a different stored
+  // version answers 409. nullopt: no check.
+  std::optional<std::int64_t> expected_version;
 };
 
 struct MetricValueUpdated {
@@ -190,6 +193,7 @@ class Transaction {
 
   // ---- events, jobs, analyses
   virtual void insert_event(const Event& e) = 0;
+  virtual void insert_decision(const domain::Decision& d) = 0;
   // Queues a job (due at once); the store wakes its workers after the commit.
   virtual void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                           const std::string& payload, domain::UnixSeconds now) = 0;
@@ -280,6 +284,9 @@ class Store : public JobQueue {
   virtual std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) = 0;
   virtual std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) = 0;
   virtual std::vector<Event> list_events(const std::string& exp_id) = 0;
+  // Decisions on the experiment, newest (the current one) first.
+  virtual std::vector<domain::Decision> list_decisions(const std::string& exp_id) = 0;
+  virtual std::optional<domain::Decision> latest_decision(const std::string& exp_id) = 0;
   virtual std::vector<Job> list_jobs(const std::string& exp_id) = 0;
 
   // Wakes the workers (the backends call it after commits that queued a job; decorators forward).

@@ -296,6 +296,25 @@ class PostgresStore final : public Store {
     });
   }
 
+  std::vector<domain::Decision> list_decisions(const std::string& exp_id) override {
+    return run([&](Connection& c) {
+      std::vector<domain::Decision> out;
+      auto r = c.exec(kSelectDecisions, Params().add(exp_id));
+      for (int i = 0; i < r.rows(); ++i)
+        out.push_back(domain::Decision{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4),
+                                       r.int64(i, 5)});
+      return out;
+    });
+  }
+
+  std::optional<domain::Decision> latest_decision(const std::string& exp_id) override {
+    return run([&](Connection& c) -> std::optional<domain::Decision> {
+      auto r = c.exec(kLatestDecision, Params().add(exp_id));
+      if (r.rows() == 0) return std::nullopt;
+      return domain::Decision{r.text(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.opt_text(0, 4), r.int64(0, 5)};
+    });
+  }
+
   std::vector<Job> list_jobs(const std::string& exp_id) override {
     return run([&](Connection& c) {
       std::vector<Job> out;

@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 2> kMigrations = {
+inline constexpr std::array<const char*, 4> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -281,6 +281,26 @@ CREATE TRIGGER experiments_impact_blocks AFTER UPDATE OF status, economic_impact
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
                      OR OLD.economic_impact IS DISTINCT FROM NEW.economic_impact)
   EXECUTE FUNCTION experiments_impact_blocks();
+)SQL",
+
+    // 3: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
+    // its history and the analyses that used it stay.
+    R"SQL(
+ALTER TABLE metric_values ADD COLUMN retired_at BIGINT;
+)SQL",
+
+    // 4: decisions on experiments (issue 16), every one kept; the newest is the current one.
+    R"SQL(
+CREATE TABLE experiment_decisions (
+  seq           BIGSERIAL PRIMARY KEY,
+  decision_id   TEXT NOT NULL UNIQUE,
+  experiment_id TEXT NOT NULL REFERENCES experiments(id),
+  decision      TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  decided_by    TEXT,
+  decided_at    BIGINT NOT NULL
+);
+CREATE INDEX experiment_decisions_by_experiment ON experiment_decisions(experiment_id, seq);
 )SQL",
 };
 

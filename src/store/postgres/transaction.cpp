@@ -94,6 +94,16 @@ class PgTransaction final : public store::Transaction {
              Params().add(e.event_id).add(e.experiment_id).add(e.event_type).add(e.payload).add(e.created_at));
   }
 
+  void insert_decision(const domain::Decision& d) override {
+    c().exec(kInsertDecision, Params()
+                                  .add(d.decision_id)
+                                  .add(d.experiment_id)
+                                  .add(d.decision)
+                                  .add(d.reason)
+                                  .add(d.decided_by)
+                                  .add(d.decided_at));
+  }
+
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                   const std::string& payload, UnixSeconds now) override {
     c().exec(kInsertJob, Params().add(job_id).add(experiment_id).add(to_string(kind)).add(payload).add(now).add(0.0));

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 3> kMigrations = {
+inline constexpr std::array<const char*, 5> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -288,6 +288,26 @@ CREATE TRIGGER experiments_blocks_impact AFTER UPDATE OF status, economic_impact
      WHERE true
     ON CONFLICT (level, status, block) DO UPDATE SET impact = excluded.impact;
 END;
+)SQL",
+
+    // 4: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
+    // its history and the analyses that used it stay.
+    R"SQL(
+ALTER TABLE metric_values ADD COLUMN retired_at INTEGER;
+)SQL",
+
+    // 5: decisions on experiments (issue 16), every one kept; the newest is the current one.
+    R"SQL(
+CREATE TABLE experiment_decisions (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  decision_id   TEXT NOT NULL UNIQUE,
+  experiment_id TEXT NOT NULL REFERENCES experiments(id),
+  decision      TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  decided_by    TEXT,
+  decided_at    INTEGER NOT NULL
+);
+CREATE INDEX experiment_decisions_by_experiment ON experiment_decisions(experiment_id, seq);
 )SQL",
 };
 

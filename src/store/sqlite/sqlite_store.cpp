@@ -336,6 +336,24 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  std::vector<domain::Decision> list_decisions(const std::string& exp_id) override {
+    auto c = pool_->acquire();
+    std::vector<domain::Decision> out;
+    auto s = c->prepare(kSelectDecisions);
+    s.bind(1, exp_id);
+    while (s.step())
+      out.push_back(domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)});
+    return out;
+  }
+
+  std::optional<domain::Decision> latest_decision(const std::string& exp_id) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kLatestDecision);
+    s.bind(1, exp_id);
+    if (!s.step()) return std::nullopt;
+    return domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)};
+  }
+
   std::vector<Job> list_jobs(const std::string& exp_id) override {
     auto c = pool_->acquire();
     std::vector<Job> out;

@@ -150,6 +150,17 @@ class SqliteTransaction final : public store::Transaction {
         .run();
   }
 
+  void insert_decision(const domain::Decision& d) override {
+    lease_->prepare(kInsertDecision)
+        .bind(1, d.decision_id)
+        .bind(2, d.experiment_id)
+        .bind(3, d.decision)
+        .bind(4, d.reason)
+        .bind(5, d.decided_by)
+        .bind(6, d.decided_at)
+        .run();
+  }
+
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                   const std::string& payload, UnixSeconds now) override {
     lease_->prepare(kInsertJob)

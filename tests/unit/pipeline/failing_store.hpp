@@ -73,6 +73,10 @@ class FailingStore final : public store::Store {
   std::vector<store::StoredAnalysis> list_analyses(const std::string& id) override { return inner_.list_analyses(id); }
   std::vector<store::Event> list_events(const std::string& id) override { return inner_.list_events(id); }
   std::vector<store::Job> list_jobs(const std::string& id) override { return inner_.list_jobs(id); }
+  std::vector<domain::Decision> list_decisions(const std::string& id) override { return inner_.list_decisions(id); }
+  std::optional<domain::Decision> latest_decision(const std::string& id) override {
+    return inner_.latest_decision(id);
+  }
   std::optional<store::Job> lease_job(const std::string& w, double now, double lease) override {
     check("lease_job");
     return inner_.lease_job(w, now, lease);
@@ -124,6 +128,7 @@ class FailingTransaction final : public store::Transaction {
   }
   store::ResultsInfo refresh_results_info(const std::string& id) override { RALLYUXR_FORWARD(refresh_results_info, id); }
   void insert_event(const store::Event& e) override { RALLYUXR_FORWARD(insert_event, e); }
+  void insert_decision(const domain::Decision& d) override { RALLYUXR_FORWARD(insert_decision, d); }
   void insert_job(const std::string& job_id, const std::string& exp_id, store::JobKind k, const std::string& p,
                   domain::UnixSeconds now) override {
     RALLYUXR_FORWARD(insert_job, job_id, exp_id, k, p, now);

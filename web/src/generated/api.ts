@@ -238,6 +238,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/experiments/{id}/analyses/{analysisId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+                /** @description An `analysisId` of this experiment. */
+                analysisId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One frozen analysis, as it was presented
+         * @description A permanent link: the analysis with the metric values it used (`metricValuesSnapshot`).
+         *     `current` says whether it is the newest complete analysis; `currentAnalysisId` names that
+         *     one. An analysis of another experiment answers 404.
+         *
+         */
+        get: operations["getExperimentAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The current analysis (compatibility route for the seed frontend)
+         * @description Not in the contract; the seed's React frontend reads its experiment page from it. The
+         *     experiment and its newest complete analysis; 404 in the error envelope while there is none.
+         *
+         */
+        get: operations["getCurrentAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record (or revise) the decision on a finished experiment
+         * @description Only `complete` and `archived` experiments can be decided; a `draft` or `running` one
+         *     answers 409. A new decision becomes the current one; the earlier ones stay in
+         *     `GET /experiments/{id}/decisions`. Recorded with an `EXPERIMENT_DECIDED` event.
+         *
+         */
+        post: operations["decideExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        /** The current decision and every earlier one, newest first */
+        get: operations["listExperimentDecisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/experiments/{id}/archive": {
         parameters: {
             query?: never;
@@ -318,7 +429,14 @@ export interface paths {
          */
         put: operations["updateMetricValue"];
         post?: never;
-        delete?: never;
+        /**
+         * Retire a metric value
+         * @description Hides it from `GET /metric-values` and refuses it for new experiments; its history and the
+         *     analyses that used it stay. Writes a new version (`retired: false -> true`). Retiring a
+         *     retired metric writes nothing.
+         *
+         */
+        delete: operations["retireMetricValue"];
         options?: never;
         head?: never;
         patch?: never;
@@ -557,6 +675,21 @@ export interface components {
                     [key: string]: number;
                 };
             };
+            decision?: components["schemas"]["Decision"];
+        };
+        /** @description A decision on a complete or archived experiment (`POST /experiments/{id}/decision`). The
+         *     experiment's `decision` is its newest one, absent while there is none.
+         *      */
+        Decision: {
+            /** Format: uuid */
+            decisionId: string;
+            /** @enum {string} */
+            decision: "ship" | "rollback" | "iterate";
+            reason: string;
+            /** @description The name of the named token that recorded it; null for an unnamed token or an open server. */
+            decidedBy: string | null;
+            /** Format: date-time */
+            decidedAt: string;
         };
         ExperimentListItem: components["schemas"]["Experiment"] & {
             /** @description `economicImpact.totalImpact` of the newest complete analysis; null without one. */
@@ -1044,6 +1177,10 @@ export interface components {
             lastUpdated: string;
             updatedBy?: string;
             version: number;
+            /** @description Retired by `DELETE /metric-values/{id}`. */
+            retired?: boolean;
+            /** Format: date-time */
+            retiredAt?: string;
             validationRules?: components["schemas"]["ValidationRules"];
             /** @description Metrics that price the same money share a group; only the first of a group in an experiment counts toward its totals. */
             valueGroup?: string | null;
@@ -1077,6 +1214,8 @@ export interface components {
             validationRules?: components["schemas"]["ValidationRules"];
             changeReason?: string;
             updatedBy?: string;
+            /** @description The version the client read; when given and not the stored one, 409. `metricId` and `lastUpdated` are ignored. */
+            version?: number;
         };
         HistoryEntry: {
             version: number;
@@ -1789,6 +1928,185 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getExperimentAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+                /** @description An `analysisId` of this experiment. */
+                analysisId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analysis. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            experiment: components["schemas"]["Experiment"];
+                            analysis: components["schemas"]["ExperimentAnalysis"];
+                            current: boolean;
+                            currentAnalysisId: string | null;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCurrentAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The experiment and its current analysis. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            experiment: components["schemas"]["Experiment"];
+                            analysis: components["schemas"]["ExperimentAnalysis"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    decideExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "decision": "ship",
+                 *       "reason": "Revenue up, no guardrail moved"
+                 *     } */
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "ship" | "rollback" | "iterate";
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            decision: components["schemas"]["Decision"];
+                            experiment: components["schemas"]["Experiment"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description The experiment is draft or running. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listExperimentDecisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decisions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            /** Format: uuid */
+                            experimentId: string;
+                            decision: components["schemas"]["Decision"] | null;
+                            history: components["schemas"]["Decision"][];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     archiveExperiment: {
         parameters: {
             query?: never;
@@ -1837,7 +2155,10 @@ export interface operations {
     };
     listMetricValues: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also list retired metric values. */
+                includeRetired?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2009,8 +2330,66 @@ export interface operations {
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            /** @description `version` was given and is not the stored version (details: `version`), or the metric is retired.
+             *      */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retireMetricValue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The metric's id.
+                 * @example conversion_rate
+                 */
+                id: components["parameters"]["MetricId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The retired metric value. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            metric: components["schemas"]["MetricValue"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description A draft or running experiment tracks the metric (one detail `experiments.<id>` each).
+             *      */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["ServerError"];
             503: components["responses"]["ServiceUnavailable"];
