@@ -23,10 +23,6 @@ using codec::JsonWriter;
 using domain::ApiError;
 using domain::ErrorCode;
 
-// Who made the request: the named token's name once named tokens exist; unnamed tokens (the
-// --api-token flag) and open servers name nobody.
-std::optional<std::string> req_principal_name(const http::Request&) { return std::nullopt; }
-
 std::optional<std::int64_t> parse_int(const std::string& s) {
   std::int64_t v = 0;
   if (s.empty() || s.size() > 19) return std::nullopt;
@@ -57,6 +53,7 @@ http::Response create(Context& ctx, const http::Request& req) {
   e.id = domain::new_uuid_v7();
   e.status = domain::ExperimentStatus::kDraft;
   e.created_at = e.updated_at = domain::now_seconds();
+  e.created_by = principal_name(req);
   store::Event created{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", created_event_payload(e, req.request_id),
                        e.created_at};
   std::optional<store::NewJob> job;
@@ -266,7 +263,7 @@ http::Response decide(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   d.decision_id = domain::new_uuid_v7();
   d.experiment_id = e.id;
-  d.decided_by = req_principal_name(req);
+  d.decided_by = principal_name(req);
   d.decided_at = domain::now_seconds();
   auto outcome = pipeline::decide_experiment(ctx.store, d);
   using K = pipeline::DecideOutcome::Kind;
@@ -368,7 +365,7 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
     }
     r.throw_if_any("Invalid analysis request");
   }
-  auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds());
+  auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds(), principal_name(req));
   using K = pipeline::RequestOutcome::Kind;
   if (queued.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (queued.kind == K::kArchived) throw ApiError(ErrorCode::kConflict, "The experiment is archived");
@@ -387,7 +384,7 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
 
 http::Response archive(Context& ctx, const http::Request& req) {
   auto id = load_experiment(ctx, req.params[0]).id;
-  auto outcome = pipeline::archive_experiment(ctx.store, id, domain::now_seconds());
+  auto outcome = pipeline::archive_experiment(ctx.store, id, domain::now_seconds(), principal_name(req));
   using K = pipeline::ArchiveOutcome::Kind;
   if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (outcome.kind == K::kConflict) throw ApiError(ErrorCode::kConflict, outcome.reason);
@@ -402,6 +399,20 @@ http::Response archive(Context& ctx, const http::Request& req) {
 }
 
 }  // namespace
+
+std::optional<std::string> principal_name(const http::Request& req) {
+  return req.principal ? req.principal->name : std::nullopt;
+}
+
+void require_role(const http::Request& req, domain::Role role) {
+  if (!req.principal)
+    throw ApiError(ErrorCode::kUnauthorized, std::string("This request needs a token with the ") +
+                                                 domain::to_string(role) + " role: Authorization: Bearer TOKEN");
+  if (req.principal->role < role)
+    throw ApiError(ErrorCode::kForbidden, std::string("This request needs a token with the ") +
+                                              domain::to_string(role) + " role; this one has " +
+                                              domain::to_string(req.principal->role));
+}
 
 domain::Experiment load_experiment(Context& ctx, const std::string& id) {
   if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");

@@ -71,6 +71,7 @@ http::Response create(Context& ctx, const http::Request& req) {
   auto body = parse_json_body(req);
   auto m = parse_metric_value_create(body);
   m.last_updated = domain::now_seconds();
+  if (auto who = principal_name(req)) m.updated_by = who;
   if (!pipeline::create_metric_value(ctx.store, m))
     throw ApiError(ErrorCode::kConflict, "A metric value with id '" + m.metric_id + "' already exists",
                    {{"metricId", "Already exists"}});
@@ -84,6 +85,8 @@ http::Response update(Context& ctx, const http::Request& req) {
   auto current = ctx.store.get_metric_value(req.params[0]);
   if (!current) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
   auto u = parse_metric_value_update(body, *current);
+  // A named token is who made the change; the body's updatedBy counts only without one.
+  if (auto who = principal_name(req)) u.updated_by = who;
   // The rules are checked again against the row as the write transaction sees it.
   auto outcome = pipeline::update_metric_value(ctx.store, req.params[0], u, domain::now_seconds());
   using K = pipeline::MetricUpdateOutcome::Kind;
@@ -108,7 +111,7 @@ http::Response update(Context& ctx, const http::Request& req) {
 
 // Retires the metric (see pipeline::retire_metric_value): 200 with the retired metric.
 http::Response retire(Context& ctx, const http::Request& req) {
-  auto outcome = pipeline::retire_metric_value(ctx.store, req.params[0], std::nullopt, domain::now_seconds());
+  auto outcome = pipeline::retire_metric_value(ctx.store, req.params[0], principal_name(req), domain::now_seconds());
   using K = pipeline::RetireOutcome::Kind;
   if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Metric value not found");
   if (outcome.kind == K::kInUse) {

@@ -68,6 +68,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   w.unique_users = parsed.unique_users;  // statistics.md SRM; a merge without it keeps the stored one
   w.now = domain::now_seconds();
   w.request_id = req.request_id;
+  w.actor = principal_name(req);
   auto stored = pipeline::import_results(ctx.store, w);
   if (stored.kind == pipeline::ImportOutcome::Kind::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (stored.kind == pipeline::ImportOutcome::Kind::kConflict) throw ApiError(ErrorCode::kConflict, stored.reason);

@@ -110,6 +110,11 @@ struct SimulationConfig {
 
 // A decision recorded on a finished experiment (issue 16): ship, rollback or iterate, with who,
 // when and why. Revisable: every decision is kept, the newest is the current one.
+// The role of an access token (issue 16): read < write < admin.
+enum class Role { kRead = 0, kWrite = 1, kAdmin = 2 };
+const char* to_string(Role r);
+std::optional<Role> parse_role(std::string_view s);
+
 struct Decision {
   std::string decision_id;
   std::string experiment_id;

@@ -151,6 +151,27 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
 
 }  // namespace
 
+void write_audit(Transaction& tx, UnixSeconds at, const std::optional<std::string>& actor, const std::string& action,
+                 const std::string& entity, const std::string& entity_id, const std::string& summary,
+                 const std::vector<domain::FieldChange>& changes) {
+  store::AuditEntry a;
+  a.audit_id = domain::new_uuid_v7();
+  a.at = at;
+  a.actor = actor;
+  a.action = action;
+  a.entity = entity;
+  a.entity_id = entity_id;
+  a.summary = summary;
+  a.changes = "[";
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    if (i) a.changes += ',';
+    a.changes += fmt::format(R"({{"field":{},"from":{},"to":{}}})", store::json_quote(changes[i].field),
+                             changes[i].from, changes[i].to);
+  }
+  a.changes += ']';
+  tx.insert_audit(a);
+}
+
 std::vector<domain::FieldIssue> rule_violations(double value, const std::optional<domain::ValidationRules>& rules) {
   std::vector<domain::FieldIssue> out;
   if (!rules) return out;
@@ -178,6 +199,9 @@ bool seed_catalogue(store::Store& s, const std::vector<domain::MetricValue>& cat
 bool create_metric_value(store::Store& s, const domain::MetricValue& m) {
   return with_transaction(s, [&](Transaction& tx) {
     if (!insert_metric(tx, m)) return false;
+    write_audit(tx, m.last_updated, m.updated_by, "metric_value.created", "metric_value", m.metric_id,
+                fmt::format("Created {} at {} per unit", m.metric_id, json_number(m.dollars_per_unit)),
+                {{"dollarsPerUnit", "null", json_number(m.dollars_per_unit)}});
     tx.commit();
     return true;
   });
@@ -209,7 +233,11 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
     }
     domain::MetricValue m = apply_update(*current, u, now);
     tx.update_metric_value(m);
-    tx.insert_history(m.metric_id, history_of(m, u.change_reason, changes_between(*current, m)));
+    auto changes = changes_between(*current, m);
+    tx.insert_history(m.metric_id, history_of(m, u.change_reason, changes));
+    write_audit(tx, now, m.updated_by, "metric_value.updated", "metric_value", m.metric_id,
+                fmt::format("Version {}{}", m.version, u.change_reason ? ": " + *u.change_reason : std::string()),
+                changes);
     std::int64_t impacted = 0;
     for (const auto& t : tx.experiments_tracking(id)) {
       if (t.status != ExperimentStatus::kDraft && t.status != ExperimentStatus::kRunning) continue;
@@ -255,6 +283,8 @@ RetireOutcome retire_metric_value(store::Store& s, const std::string& id, const 
     m.version = current->version + 1;
     tx.update_metric_value(m);
     tx.insert_history(m.metric_id, history_of(m, std::string("Retired"), {{"retired", "false", "true"}}));
+    write_audit(tx, now, by, "metric_value.retired", "metric_value", m.metric_id,
+                fmt::format("Retired {} (version {})", m.metric_id, m.version), {{"retired", "false", "true"}});
     tx.commit();
     out.metric = m;
     return out;
@@ -270,6 +300,7 @@ std::optional<std::string> create_experiment(store::Store& s, const domain::Expe
     }
     tx.insert_experiment(e);
     tx.insert_event(created);
+    write_audit(tx, e.created_at, e.created_by, "experiment.created", "experiment", e.id, "Created \"" + e.name + "\"");
     if (job) tx.insert_job(domain::new_uuid_v7(), e.id, job->kind, job->payload, e.created_at);
     tx.commit();
     return std::nullopt;
@@ -291,6 +322,8 @@ DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
       return out;
     }
     tx.insert_decision(d);
+    write_audit(tx, d.decided_at, d.decided_by, "experiment.decided", "experiment", d.experiment_id,
+                d.decision + ": " + d.reason, {{"decision", "null", store::json_quote(d.decision)}});
     tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
                                  decision_event_payload(d), d.decided_at});
     tx.commit();
@@ -299,7 +332,8 @@ DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
   });
 }
 
-ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSeconds now) {
+ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSeconds now,
+                                  const std::optional<std::string>& actor) {
   return with_transaction(s, [&](Transaction& tx) {
     ArchiveOutcome out;
     auto e = tx.lock_experiment(id);
@@ -316,6 +350,8 @@ ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSe
     }
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kArchive, now);
     out.experiment.updated_at = now;
+    write_audit(tx, now, actor, "experiment.archived", "experiment", id, "Archived",
+                {{"status", store::json_quote(domain::to_string(e->status)), "\"archived\""}});
     tx.commit();
     return out;
   });
@@ -342,6 +378,11 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
     }
     out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now);
     out.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, w.now);
+    write_audit(tx, w.now, w.actor, "results.uploaded", "experiment", e->id,
+                fmt::format("Results version {} ({}), {} points stored", out.info.version,
+                            w.mode == store::WriteMode::kMerge ? "merge" : "replace", out.info.points),
+                {{"resultsVersion", out.info.version > 1 ? std::to_string(out.info.version - 1) : "null",
+                  std::to_string(out.info.version)}});
     tx.commit();
     return out;
   });
@@ -404,7 +445,7 @@ JobStep store_generated_results(store::Store& s, const store::Job& job, std::vec
 }
 
 RequestOutcome request_analysis(store::Store& s, const std::string& experiment_id, const std::string& extra_json,
-                                UnixSeconds now) {
+                                UnixSeconds now, const std::optional<std::string>& actor) {
   return with_transaction(s, [&](Transaction& tx) {
     RequestOutcome out;
     auto e = tx.lock_experiment(experiment_id);
@@ -424,6 +465,8 @@ RequestOutcome request_analysis(store::Store& s, const std::string& experiment_i
     tx.insert_event(store::Event{domain::new_uuid_v7(), experiment_id, "ANALYSIS_REQUESTED",
                                  stream_event_payload(experiment_id, meta->version, "MODIFY"), now});
     out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra_json, now);
+    write_audit(tx, now, actor, "analysis.requested", "experiment", experiment_id,
+                "Analysis " + out.analysis_id + " requested on results version " + std::to_string(meta->version));
     tx.commit();
     return out;
   });

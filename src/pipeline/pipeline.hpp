@@ -69,7 +69,8 @@ struct ArchiveOutcome {
   domain::Experiment experiment;  // as stored after the transaction
   std::string reason;             // kConflict
 };
-ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, domain::UnixSeconds now);
+ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, domain::UnixSeconds now,
+                                  const std::optional<std::string>& actor = std::nullopt);
 
 // ---- decisions
 struct DecideOutcome {
@@ -90,6 +91,7 @@ struct ResultsWrite {
   std::optional<domain::UniqueUsers> unique_users;  // replace: as given; merge: kept unless given
   domain::UnixSeconds now = 0;
   std::string request_id;
+  std::optional<std::string> actor;  // who uploaded (the audit log's entry for this version)
 };
 
 struct ImportOutcome {
@@ -123,7 +125,15 @@ struct RequestOutcome {
 };
 // `extra_json` is the inside of a JSON object (e.g. "\"correction\":\"fdr_bh\"") or empty.
 RequestOutcome request_analysis(store::Store& s, const std::string& experiment_id, const std::string& extra_json,
-                                domain::UnixSeconds now);
+                                domain::UnixSeconds now, const std::optional<std::string>& actor = std::nullopt);
+
+// ---- audit
+// Every change made through the API or the CLI writes one entry in its own transaction (see
+// store::AuditEntry); work the pipeline does by itself (generated data, finished analyses) is in
+// the events instead. Exposed for the token workflows (pipeline/tokens.cpp).
+void write_audit(store::Transaction& tx, domain::UnixSeconds at, const std::optional<std::string>& actor,
+                 const std::string& action, const std::string& entity, const std::string& entity_id,
+                 const std::string& summary, const std::vector<domain::FieldChange>& changes = {});
 
 struct AnalysisFinish {
   std::string analysis_id;

@@ -256,6 +256,200 @@ class TeamsTest(unittest.TestCase):
         self.assertEqual(s.get(f"/api/experiments/{draft}/decisions").data["history"], [])
         self.assertEqual(s.get(f"/api/experiments/{exp_id}/decisions").data["history"], [])
 
+    # ---- audit
+    def test_audit_records_every_write_newest_first(self):
+        s = self.server
+        new_metric(s, "audited_metric", dollars=2.0)
+        r = s.put("/api/metric-values/audited_metric", {"dollarsPerUnit": 2.5, "changeReason": "Q3 review"})
+        self.assertEqual(r.status, 200)
+        exp_id = s.create_experiment(dataSource="imported", metrics=["audited_metric"])
+        upload = {"metrics": {"audited_metric": {"timeSeries": [
+            {"timestamp": "2025-01-15T00:00:00Z", "treatmentValue": 1, "controlValue": 1,
+             "treatmentSampleSize": 10, "controlSampleSize": 10}]}}}
+        r = s.put(f"/api/experiments/{exp_id}/results", upload)
+        self.assertEqual(r.status, 200, r.body[:300])
+        s.wait_idle()
+        self.assertEqual(s.post(f"/api/experiments/{exp_id}/analyses").status, 202)
+        s.wait_idle()
+
+        mine = [e for e in s.get("/api/audit?limit=100").data["entries"] if e["entityId"] in (exp_id, "audited_metric")]
+        actions = [e["action"] for e in mine]
+        self.assertEqual(actions[:5], ["analysis.requested", "results.uploaded", "experiment.created",
+                                       "metric_value.updated", "metric_value.created"], actions)
+        upd = mine[3]
+        self.assertIsNone(upd["actor"])
+        self.assertEqual(upd["entity"], "metric_value")
+        self.assertIn("Q3 review", upd["summary"])
+        self.assertIn({"field": "dollarsPerUnit", "from": 2, "to": 2.5}, upd["changes"])
+        self.assertRegex(upd["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(mine[1]["changes"], [{"field": "resultsVersion", "from": None, "to": 1}])
+
+        # Filters and pages.
+        only = s.get("/api/audit?entity=metric_value&limit=100").data["entries"]
+        self.assertTrue(only and all(e["entity"] == "metric_value" for e in only))
+        page = s.get("/api/audit?limit=2&offset=1").data
+        self.assertEqual(len(page["entries"]), 2)
+        self.assertEqual(page["pagination"]["limit"], 2)
+        self.assertEqual(page["pagination"]["offset"], 1)
+        self.assertGreaterEqual(page["pagination"]["total"], 5)
+        self.assertIs(page["pagination"]["hasMore"], True)
+        full = s.get("/api/audit?limit=3").data["entries"]
+        self.assertEqual(page["entries"], full[1:3])
+        self.assertEqual(s.get("/api/audit?actor=nobody-at-all").data["entries"], [])
+        for bad in ("limit=0", "limit=101", "offset=-1", "entity=jobs", "limit=1&limit=2"):
+            self.assertError(s.get(f"/api/audit?{bad}"), 400, "VALIDATION_ERROR")
+
+
+def run_cli(*args, database):
+    import subprocess
+    from harness import BIN
+    return subprocess.run([BIN, "token", *args, "--database", database], capture_output=True, text=True, timeout=60)
+
+
+class TokensTest(unittest.TestCase):
+    """Named tokens with roles, made by the CLI (the first admin) and by /api/tokens."""
+
+    API = "0123456789abcdef-api-token"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("--api-token", cls.API).start()
+        db = cls.server.database
+        cls.db = db
+        r = run_cli("create", "--name", "root", "--role", "admin", database=db)
+        if r.returncode != 0:
+            raise AssertionError(r.stderr)
+        cls.admin = r.stdout.strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        if cls.server.tmp:
+            cls.server.tmp.cleanup()
+
+    def auth(self, token):
+        return {"Authorization": f"Bearer {token}"}
+
+    def make(self, name, role):
+        r = self.server.post("/api/tokens", {"name": name, "role": role}, headers=self.auth(self.admin))
+        self.assertEqual(r.status, 201, r.body[:300])
+        return r.data["token"]
+
+    def test_cli_prints_the_token_once_and_stores_only_its_hash(self):
+        self.assertRegex(self.admin, r"^rux_[A-Za-z0-9_-]{43}$")
+        listed = run_cli("list", database=self.db)
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertIn("root", listed.stdout)
+        self.assertNotIn(self.admin, listed.stdout)
+        # Nowhere in the database file or the server's log in clear.
+        if self.db.startswith("sqlite:"):
+            import glob
+            for path in glob.glob(self.db[len("sqlite:"):] + "*"):
+                with open(path, "rb") as f:
+                    self.assertNotIn(self.admin.encode(), f.read())
+        self.assertNotIn(self.admin, self.server.read_log())
+        # A name in use is refused.
+        again = run_cli("create", "--name", "root", "--role", "read", database=self.db)
+        self.assertNotEqual(again.returncode, 0)
+
+    def test_roles_on_reads_writes_and_admin_routes(self):
+        s = self.server
+        reader = self.make("reader-1", "read")
+        writer = self.make("writer-1", "write")
+        body = {"name": "Token test", "description": "Made with a named token", "metrics": ["conversion_rate"],
+                "startDate": "2025-01-15", "endDate": "2025-01-29", "expectedOutcome": "positive"}
+        # Writes: no token or a read token is refused; a write token works and is recorded.
+        self.assertEqual(s.post("/api/experiments", body).status, 401)
+        self.assertEqual(s.post("/api/experiments", body, headers=self.auth(reader)).status, 401)
+        self.assertEqual(s.post("/api/experiments", body, headers=self.auth("rux_not-a-token")).status, 401)
+        r = s.post("/api/experiments", body, headers=self.auth(writer))
+        self.assertEqual(r.status, 201, r.body[:300])
+        exp_id = r.data["experimentId"]
+        self.assertEqual(s.get(f"/api/experiments/{exp_id}", headers=self.auth(reader)).data["experiment"]["createdBy"],
+                         "writer-1")
+        # The unnamed --api-token still writes, as nobody.
+        r = s.post("/api/experiments", body, headers=self.auth(self.API))
+        self.assertEqual(r.status, 201)
+        self.assertNotIn("createdBy", s.get(f"/api/experiments/{r.data['experimentId']}").data["experiment"])
+        # Metric values: updatedBy is the token's name, whatever the body says.
+        r = s.put("/api/metric-values/click_through_rate", {"dollarsPerUnit": 3.5, "updatedBy": "someone-else"},
+                  headers=self.auth(writer))
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(r.data["metric"]["updatedBy"], "writer-1")
+        hist = s.get("/api/metric-values/click_through_rate/history").data["history"]
+        self.assertEqual(max(hist, key=lambda h: h["version"])["updatedBy"], "writer-1")
+        # Admin routes: 401 without a token, 403 below admin.
+        self.assertEqual(s.get("/api/tokens").status, 401)
+        self.assertEqual(s.get("/api/tokens", headers=self.auth(writer)).status, 403)
+        self.assertEqual(s.get("/api/tokens", headers=self.auth(self.API)).status, 403)
+        r = s.post("/api/tokens", {"name": "x", "role": "admin"}, headers=self.auth(writer))
+        self.assertEqual(r.status, 403)
+        self.assertEqual(r.json()["error"]["code"], "FORBIDDEN")
+        listed = s.get("/api/tokens", headers=self.auth(self.admin)).data["tokens"]
+        names = {t["name"]: t for t in listed}
+        self.assertEqual(names["writer-1"]["role"], "write")
+        self.assertEqual(names["writer-1"]["createdBy"], "root")
+        self.assertNotIn(writer, s.get("/api/tokens", headers=self.auth(self.admin)).body.decode())
+
+    def test_revoke_through_the_api_and_the_cli(self):
+        s = self.server
+        t = self.make("short-lived", "write")
+        body = {"dollarsPerUnit": 1000}
+        self.assertEqual(s.put("/api/metric-values/conversion_rate", body, headers=self.auth(t)).status, 200)
+        r = s.request("DELETE", "/api/tokens/short-lived", headers=self.auth(self.admin))
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(s.put("/api/metric-values/conversion_rate", body, headers=self.auth(t)).status, 401)
+        self.assertEqual(s.request("DELETE", "/api/tokens/short-lived", headers=self.auth(self.admin)).status, 404)
+        # The name can be given again; the CLI revokes too.
+        t2 = self.make("short-lived", "write")
+        self.assertEqual(s.put("/api/metric-values/conversion_rate", body, headers=self.auth(t2)).status, 200)
+        r = run_cli("revoke", "--name", "short-lived", database=self.db)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(s.put("/api/metric-values/conversion_rate", body, headers=self.auth(t2)).status, 401)
+        # Revocations are audited, with who did them.
+        revs = [e for e in s.get("/api/audit?entity=token&limit=100").data["entries"] if e["action"] == "token.revoked"]
+        self.assertEqual([e["actor"] for e in revs[:2]], [None, "root"])
+        listed = s.get("/api/tokens", headers=self.auth(self.admin)).data["tokens"]
+        self.assertEqual([x["active"] for x in listed if x["name"] == "short-lived"], [False, False])
+
+    def test_token_validation(self):
+        s = self.server
+        r = s.post("/api/tokens", {"name": "bad name!", "role": "owner"}, headers=self.auth(self.admin))
+        self.assertEqual(r.status, 400)
+        self.assertEqual({d["path"] for d in r.json()["error"]["details"]}, {"name", "role"})
+        self.make("dup", "read")
+        r = s.post("/api/tokens", {"name": "dup", "role": "read"}, headers=self.auth(self.admin))
+        self.assertEqual(r.status, 409)
+
+
+class NamedTokensCloseAnOpenServerTest(unittest.TestCase):
+    """Without --api-token, writes are open on loopback until a named token exists."""
+
+    def test_writes_need_a_token_once_one_exists(self):
+        with Server() as s:
+            self.assertEqual(s.put("/api/metric-values/conversion_rate", {"dollarsPerUnit": 100}).status, 200)
+            made = run_cli("create", "--name", "ops", "--role", "write", database=s.database)
+            self.assertEqual(made.returncode, 0, made.stderr)
+            token = made.stdout.strip()
+            self.assertEqual(s.put("/api/metric-values/conversion_rate", {"dollarsPerUnit": 101}).status, 401)
+            r = s.put("/api/metric-values/conversion_rate", {"dollarsPerUnit": 102},
+                      headers={"Authorization": f"Bearer {token}"})
+            self.assertEqual(r.status, 200, r.body[:300])
+            self.assertEqual(r.data["metric"]["updatedBy"], "ops")
+            # Decisions name who made them.
+            auth = {"Authorization": f"Bearer {token}"}
+            r = s.post("/api/experiments", {
+                "name": "Decided by ops", "description": "A decision with a named token",
+                "metrics": ["conversion_rate"], "startDate": "2025-01-15", "endDate": "2025-01-29",
+                "expectedOutcome": "positive"}, headers=auth)
+            self.assertEqual(r.status, 201, r.body[:300])
+            exp_id = r.data["experimentId"]
+            s.wait_status(exp_id, ("complete",))
+            r = s.post(f"/api/experiments/{exp_id}/decision", {"decision": "ship", "reason": "Good"}, headers=auth)
+            self.assertEqual(r.status, 201, r.body[:300])
+            self.assertEqual(r.data["decision"]["decidedBy"], "ops")
+            self.assertEqual(s.get(f"/api/experiments/{exp_id}").data["experiment"]["createdBy"], "ops")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -315,6 +315,37 @@ class PostgresStore final : public Store {
     });
   }
 
+  std::optional<AccessToken> find_active_token(const std::string& hash) override {
+    return run([&](Connection& c) -> std::optional<AccessToken> {
+      auto r = c.exec(kFindActiveToken, Params().add(hash));
+      if (r.rows() == 0) return std::nullopt;
+      return token_from_row(Row(r, 0));
+    });
+  }
+
+  std::vector<AccessToken> list_tokens() override {
+    return run([&](Connection& c) {
+      std::vector<AccessToken> out;
+      auto r = c.exec(kListTokens, Params());
+      for (int i = 0; i < r.rows(); ++i) out.push_back(token_from_row(Row(r, i)));
+      return out;
+    });
+  }
+
+  AuditPage list_audit(const AuditQuery& q) override {
+    return run([&](Connection& c) {
+      AuditPage page;
+      auto r = c.exec(kListAudit, Params().add(q.entity).add(q.actor).add(static_cast<std::int64_t>(q.limit)).add(q.offset));
+      for (int i = 0; i < r.rows(); ++i) page.entries.push_back(audit_from_row(Row(r, i)));
+      page.total = c.exec(kCountAudit, Params().add(q.entity).add(q.actor)).int64(0, 0);
+      return page;
+    });
+  }
+
+  bool any_active_token() override {
+    return run([&](Connection& c) { return c.exec(kAnyActiveToken, Params()).int64(0, 0) != 0; });
+  }
+
   std::vector<Job> list_jobs(const std::string& exp_id) override {
     return run([&](Connection& c) {
       std::vector<Job> out;

@@ -182,6 +182,25 @@ inline constexpr Sql kLatestDecision{
     "latest_decision",
     "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
     "WHERE experiment_id = $1 ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kInsertToken{
+    "insert_token",
+    "INSERT INTO access_tokens (token_id, name, role, token_hash, created_at, created_by, revoked_at) VALUES ($1,$2,$3,$4,$5,$6,NULL) ON CONFLICT DO NOTHING"};
+inline constexpr Sql kRevokeToken{"revoke_token",
+                                  "UPDATE access_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL"};
+inline constexpr Sql kFindActiveToken{
+    "find_active_token", "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens WHERE token_hash = $1 AND revoked_at IS NULL"};
+inline constexpr Sql kListTokens{"list_tokens", "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens ORDER BY created_at, token_id"};
+inline constexpr Sql kAnyActiveToken{"any_active_token",
+                                     "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE revoked_at IS NULL)::int"};
+inline constexpr Sql kInsertAudit{
+    "insert_audit", "INSERT INTO audit_log (audit_id, at, actor, action, entity, entity_id, changes, summary) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"};
+inline constexpr Sql kListAudit{
+    "list_audit",
+    "SELECT audit_id, at, actor, action, entity, entity_id, changes, summary FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2) "
+    "ORDER BY seq DESC LIMIT $3 OFFSET $4"};
+inline constexpr Sql kCountAudit{
+    "count_audit",
+    "SELECT count(*) FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2)"};
 inline constexpr Sql kSelectEvents{
     "select_events",
     "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "

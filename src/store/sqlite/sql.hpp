@@ -182,6 +182,23 @@ inline constexpr const char* kLatestDecision =
     "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
     "WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
 
+inline constexpr const char* kInsertToken =
+    "INSERT INTO access_tokens (token_id, name, role, token_hash, created_at, created_by, revoked_at) VALUES (?1,?2,?3,?4,?5,?6,NULL) ON CONFLICT DO NOTHING";
+inline constexpr const char* kRevokeToken =
+    "UPDATE access_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL";
+inline constexpr const char* kFindActiveToken =
+    "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens WHERE token_hash = ?1 AND revoked_at IS NULL";
+inline constexpr const char* kListTokens = "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens ORDER BY created_at, token_id";
+inline constexpr const char* kAnyActiveToken = "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE revoked_at IS NULL)";
+
+inline constexpr const char* kInsertAudit =
+    "INSERT INTO audit_log (audit_id, at, actor, action, entity, entity_id, changes, summary) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+inline constexpr const char* kListAudit =
+    "SELECT audit_id, at, actor, action, entity, entity_id, changes, summary FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2) "
+    "ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+inline constexpr const char* kCountAudit =
+    "SELECT count(*) FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2)";
+
 inline constexpr const char* kInsertJob =
     "INSERT INTO jobs (job_id, experiment_id, kind, status, payload, attempts, created_at, updated_at, "
     "run_after) VALUES (?1,?2,?3,'queued',?4,0,?5,?5,?6)";

@@ -29,6 +29,7 @@
 #include "domain/ids.hpp"
 #include "domain/types.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/tokens.hpp"
 
 #if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
@@ -1817,6 +1818,82 @@ TEST_P(StoreContract, DecisionsAreKeptNewestFirstWithTheirEvents) {
   EXPECT_EQ(pipeline::decide_experiment(s(), decision(done.id, "rollback", std::nullopt, kT0 + 40)).kind,
             pipeline::DecideOutcome::Kind::kDecided);
   EXPECT_EQ(s().list_decisions(done.id).size(), 3u);
+}
+
+// Issue 16: named tokens are kept by hash; a name is unique among the active ones.
+TEST_P(StoreContract, TokensAreFoundByHashAndRevokedByName) {
+  auto made = pipeline::create_token(s(), "alice", domain::Role::kWrite, std::string("root"), kT0);
+  ASSERT_EQ(made.kind, pipeline::TokenCreated::Kind::kCreated);
+  EXPECT_EQ(made.token.hash, pipeline::hash_token(made.text));
+  EXPECT_EQ(made.token.hash.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(made.token.hash.size(), 64u);
+  EXPECT_TRUE(s().any_active_token());
+  auto found = s().find_active_token(pipeline::hash_token(made.text));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, "alice");
+  EXPECT_EQ(found->role, "write");
+  EXPECT_EQ(found->created_by, std::optional<std::string>("root"));
+  EXPECT_FALSE(s().find_active_token(pipeline::hash_token(made.text + "x")).has_value());
+  EXPECT_EQ(pipeline::create_token(s(), "alice", domain::Role::kRead, std::nullopt, kT0 + 1).kind,
+            pipeline::TokenCreated::Kind::kNameTaken);
+
+  EXPECT_TRUE(pipeline::revoke_token(s(), "alice", kT0 + 2, std::string("root")));
+  EXPECT_FALSE(pipeline::revoke_token(s(), "alice", kT0 + 3));
+  EXPECT_FALSE(s().find_active_token(made.token.hash).has_value());
+  EXPECT_FALSE(s().any_active_token());
+  auto again = pipeline::create_token(s(), "alice", domain::Role::kAdmin, std::nullopt, kT0 + 4);
+  ASSERT_EQ(again.kind, pipeline::TokenCreated::Kind::kCreated);
+  auto all = s().list_tokens();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].revoked_at, std::optional<UnixSeconds>(kT0 + 2));
+  EXPECT_FALSE(all[1].revoked_at.has_value());
+  EXPECT_EQ(all[1].role, "admin");
+}
+
+// Issue 16: every workflow that changes something writes its audit entry in its transaction.
+TEST_P(StoreContract, AuditEntriesAreWrittenWithTheirChangesNewestFirst) {
+  auto m = metric("aov", 10);
+  m.updated_by = "alice";
+  ASSERT_TRUE(flow().create_metric_value(m));
+  MetricValueUpdate u;
+  u.dollars_per_unit = 12;
+  u.updated_by = "bob";
+  u.change_reason = "Q1";
+  ASSERT_TRUE(flow().update_metric_value("aov", u, kT0 + 10).has_value());
+  auto e = experiment("Audited", {"aov"}, ExperimentStatus::kDraft, kT0 + 20);
+  e.created_by = "carol";
+  create(e);
+  // A refused update writes nothing, its audit entry included.
+  u.expected_version = 1;
+  EXPECT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 30).kind, pipeline::MetricUpdateOutcome::Kind::kStale);
+
+  auto page = s().list_audit(store::AuditQuery{});
+  ASSERT_EQ(page.total, 3);
+  ASSERT_EQ(page.entries.size(), 3u);
+  EXPECT_EQ(page.entries[0].action, "experiment.created");
+  EXPECT_EQ(page.entries[0].actor, std::optional<std::string>("carol"));
+  EXPECT_EQ(page.entries[0].entity_id, e.id);
+  EXPECT_EQ(page.entries[1].action, "metric_value.updated");
+  EXPECT_EQ(page.entries[1].actor, std::optional<std::string>("bob"));
+  EXPECT_EQ(page.entries[1].at, kT0 + 10);
+  EXPECT_NE(page.entries[1].changes.find(R"({"field":"dollarsPerUnit","from":10,"to":12})"), std::string::npos)
+      << page.entries[1].changes;
+  EXPECT_EQ(page.entries[2].action, "metric_value.created");
+
+  store::AuditQuery q;
+  q.entity = "metric_value";
+  EXPECT_EQ(s().list_audit(q).total, 2);
+  q.actor = "bob";
+  auto bob = s().list_audit(q);
+  ASSERT_EQ(bob.entries.size(), 1u);
+  EXPECT_EQ(bob.entries[0].action, "metric_value.updated");
+  store::AuditQuery paged;
+  paged.limit = 1;
+  paged.offset = 1;
+  auto one = s().list_audit(paged);
+  EXPECT_EQ(one.total, 3);
+  ASSERT_EQ(one.entries.size(), 1u);
+  EXPECT_EQ(one.entries[0].action, "metric_value.updated");
 }
 
 TEST_P(StoreContract, MethodTwoExperimentFieldsArePersisted) {

@@ -465,6 +465,65 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every named token (admin); never the token itself */
+        get: operations["listTokens"];
+        put?: never;
+        /** Make a named token with a role (admin); the token is in this response only */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokens/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke the active token of that name (admin) */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change made through the API or the CLI, newest first
+         * @description Written in the transaction of the change. `changes` lists {field, from, to} with JSON
+         *     values (for metric values: every field the version changed).
+         *
+         */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -532,7 +591,7 @@ export interface components {
         };
         /**
          * @description HTTP status by code: VALIDATION_ERROR 400, UNAUTHORIZED 401, FORBIDDEN 403 (a write
-         *     without a token from another origin or Host), NOT_FOUND 404, METHOD_NOT_ALLOWED 405,
+         *     without a token from another origin or Host, or a named token whose role is below the route's), NOT_FOUND 404, METHOD_NOT_ALLOWED 405,
          *     CONFLICT 409, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415,
          *     REQUEST_HEADER_FIELDS_TOO_LARGE 431, SERVER_ERROR 500, SERVICE_UNAVAILABLE 503.
          *
@@ -690,6 +749,38 @@ export interface components {
             decidedBy: string | null;
             /** Format: date-time */
             decidedAt: string;
+        };
+        AccessToken: {
+            /** Format: uuid */
+            tokenId: string;
+            name: string;
+            /** @enum {string} */
+            role: "read" | "write" | "admin";
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string | null;
+            active: boolean;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        AuditEntry: {
+            /** Format: uuid */
+            auditId: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The named token's name; null for an unnamed token or none. */
+            actor: string | null;
+            /** @enum {string} */
+            action: "experiment.created" | "experiment.archived" | "experiment.decided" | "results.uploaded" | "analysis.requested" | "metric_value.created" | "metric_value.updated" | "metric_value.retired" | "token.created" | "token.revoked";
+            /** @enum {string} */
+            entity: "experiment" | "metric_value" | "token";
+            entityId: string;
+            summary: string;
+            changes: {
+                field: string;
+                from: unknown;
+                to: unknown;
+            }[];
         };
         ExperimentListItem: components["schemas"]["Experiment"] & {
             /** @description `economicImpact.totalImpact` of the newest complete analysis; null without one. */
@@ -1224,6 +1315,12 @@ export interface components {
             updatedAt: string;
             updatedBy?: string;
             changeReason?: string;
+            /** @description The fields this version changed, from what, to what (JSON values). */
+            changes?: {
+                field: string;
+                from: unknown;
+                to: unknown;
+            }[];
         };
         Health: {
             /** @enum {string} */
@@ -2427,6 +2524,197 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens, in creation order, revoked ones too. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            tokens: components["schemas"]["AccessToken"][];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "name": "etl-loader",
+                 *       "role": "write"
+                 *     } */
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    role: "read" | "write" | "admin";
+                };
+            };
+        };
+        responses: {
+            /** @description Made. Store `token` now: it is not shown again. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            /** @description `rux_` and 43 base64url characters. */
+                            token: string;
+                            message: string;
+                            tokenInfo: components["schemas"]["AccessToken"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description An active token has that name. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            name: string;
+                            revoked: boolean;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                entity?: "experiment" | "metric_value" | "token";
+                /** @description The name of a named token. */
+                actor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            entries: components["schemas"]["AuditEntry"][];
+                            pagination: {
+                                total: number;
+                                limit: number;
+                                offset: number;
+                                hasMore: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["ServerError"];
             503: components["responses"]["ServiceUnavailable"];
