@@ -9,12 +9,13 @@ namespace rallyuxr::pipeline {
 using store::json_quote;
 
 std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
-                                 const std::string& event_name) {
+                                 const std::string& event_name, const std::optional<std::string>& by,
+                                 const char* by_key) {
   return fmt::format(
       R"({{"eventName":{},"dynamodb":{{"Keys":{{"experimentId":{{"S":{}}},"metricTimepoint":{{"S":"v{}"}}}},)"
-      R"("NewImage":{{"experimentId":{{"S":{}}},"resultsVersion":{{"N":"{}"}}}}}},"eventSourceARN":"rallyuxr:experiment_results"}})",
+      R"("NewImage":{{"experimentId":{{"S":{}}},"resultsVersion":{{"N":"{}"}}}}}},"eventSourceARN":"rallyuxr:experiment_results"{}}})",
       json_quote(event_name), json_quote(experiment_id), results_version, json_quote(experiment_id),
-      results_version);
+      results_version, by ? fmt::format(",\"{}\":{}", by_key, json_quote(*by)) : std::string());
 }
 
 std::string analysis_job_payload(const std::string& experiment_id, std::int64_t results_version,

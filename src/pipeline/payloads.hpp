@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "domain/types.hpp"
@@ -10,8 +11,11 @@
 namespace rallyuxr::pipeline {
 
 // The contract's "DynamoDB Stream -> Analysis Processor" stream event for a results write.
+// `by` (a named token's name) is added as `by_key` ("uploadedBy" on results events, "requestedBy"
+// on a requested analysis) when given.
 std::string stream_event_payload(const std::string& experiment_id, std::int64_t results_version,
-                                 const std::string& event_name);
+                                 const std::string& event_name, const std::optional<std::string>& by = std::nullopt,
+                                 const char* by_key = "uploadedBy");
 // An analyze job: the stream event plus the analysis row it fills and any extra options
 // (`extra_json` is the inside of an object, e.g. "\"correction\":\"fdr_bh\"", or empty).
 std::string analysis_job_payload(const std::string& experiment_id, std::int64_t results_version,

@@ -134,7 +134,8 @@ std::optional<ExperimentStatus> apply_event(Transaction& tx, const domain::Exper
 // checked the experiment under its lock. Returns the figures this transaction committed.
 store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, store::WriteMode mode,
                                  const std::vector<domain::MetricSeries>& metrics,
-                                 std::optional<domain::UniqueUsers> unique_users, UnixSeconds now) {
+                                 std::optional<domain::UniqueUsers> unique_users, UnixSeconds now,
+                                 const std::optional<std::string>& uploaded_by = std::nullopt) {
   auto before = tx.results_meta(exp_id);
   if (mode == store::WriteMode::kMerge && !unique_users && before) unique_users = before->unique_users;
   auto version = tx.bump_results_version(exp_id, now, unique_users);
@@ -144,8 +145,10 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
   info.version = version;
   std::string event_name = before ? "MODIFY" : "INSERT";
   tx.insert_event(store::Event{domain::new_uuid_v7(), exp_id, before ? "RESULTS_MODIFY" : "RESULTS_INSERT",
-                               stream_event_payload(exp_id, version, event_name), now});
-  queue_analysis(tx, exp_id, version, event_name, "", now);
+                               stream_event_payload(exp_id, version, event_name, uploaded_by), now});
+  // The analysis an upload starts is requested by its uploader (the analysis document says so).
+  queue_analysis(tx, exp_id, version, event_name,
+                 uploaded_by ? "\"requestedBy\":" + store::json_quote(*uploaded_by) : std::string(), now);
   return info;
 }
 
@@ -376,7 +379,7 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
       out.reason = t.reason;
       return out;
     }
-    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now);
+    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now, w.actor);
     out.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, w.now);
     write_audit(tx, w.now, w.actor, "results.uploaded", "experiment", e->id,
                 fmt::format("Results version {} ({}), {} points stored", out.info.version,
@@ -463,8 +466,11 @@ RequestOutcome request_analysis(store::Store& s, const std::string& experiment_i
       return out;
     }
     tx.insert_event(store::Event{domain::new_uuid_v7(), experiment_id, "ANALYSIS_REQUESTED",
-                                 stream_event_payload(experiment_id, meta->version, "MODIFY"), now});
-    out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra_json, now);
+                                 stream_event_payload(experiment_id, meta->version, "MODIFY", actor, "requestedBy"),
+                                 now});
+    std::string extra = extra_json;
+    if (actor) extra += (extra.empty() ? "" : ",") + std::string("\"requestedBy\":") + store::json_quote(*actor);
+    out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra, now);
     write_audit(tx, now, actor, "analysis.requested", "experiment", experiment_id,
                 "Analysis " + out.analysis_id + " requested on results version " + std::to_string(meta->version));
     tx.commit();

@@ -449,6 +449,32 @@ class NamedTokensCloseAnOpenServerTest(unittest.TestCase):
             self.assertEqual(r.status, 201, r.body[:300])
             self.assertEqual(r.data["decision"]["decidedBy"], "ops")
             self.assertEqual(s.get(f"/api/experiments/{exp_id}").data["experiment"]["createdBy"], "ops")
+            # The requester of an analysis is in its event and in the analysis itself.
+            self.assertEqual(s.post(f"/api/experiments/{exp_id}/analyses", headers=auth).status, 202)
+            s.wait_idle()
+            newest = s.get(f"/api/experiments/{exp_id}/analyses").data["analyses"][0]
+            self.assertEqual(newest["status"], "complete")
+            self.assertEqual(newest["requestedBy"], "ops")
+            events = s.get(f"/api/experiments/{exp_id}/events").data["events"]
+            requested = [e for e in events if e["eventType"] == "ANALYSIS_REQUESTED"]
+            self.assertEqual(requested[-1]["payload"]["requestedBy"], "ops")
+            # The uploader of each results version is in its event, and requested the analysis it started.
+            r = s.post("/api/experiments", {
+                "name": "Uploaded by ops", "description": "An upload with a named token", "dataSource": "imported",
+                "metrics": ["conversion_rate"], "startDate": "2025-01-15", "endDate": "2025-01-29",
+                "expectedOutcome": "positive"}, headers=auth)
+            imp = r.data["experimentId"]
+            points = [{"timestamp": f"2025-01-{d:02d}T{h:02d}:00:00Z", "treatmentValue": 0.03, "controlValue": 0.03,
+                       "treatmentSampleSize": 100, "controlSampleSize": 100} for d in (14, 15) for h in range(24)]
+            r = s.put(f"/api/experiments/{imp}/results", {"metrics": {"conversion_rate": {"timeSeries": points}}},
+                      headers=auth)
+            self.assertEqual(r.status, 200, r.body[:300])
+            s.wait_idle()
+            inserted = [e for e in s.get(f"/api/experiments/{imp}/events").data["events"]
+                        if e["eventType"] == "RESULTS_INSERT"]
+            self.assertEqual(inserted[0]["payload"]["uploadedBy"], "ops")
+            analysis = s.get(f"/api/experiments/{imp}/analyses").data["analyses"][0]
+            self.assertEqual(analysis.get("requestedBy"), "ops", analysis.get("error"))
 
 
 if __name__ == "__main__":

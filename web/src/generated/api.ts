@@ -1195,6 +1195,10 @@ export interface components {
         ExperimentAnalysis: {
             /** Format: uuid */
             analysisId: string;
+            /** @description Complete analyses: the named token that asked for it (`POST /experiments/{id}/analyses`)
+             *     or uploaded the results it analyses; absent for unnamed tokens and the pipeline's own.
+             *      */
+            requestedBy?: string;
             /** Format: uuid */
             experimentId: string;
             /** @enum {string} */
