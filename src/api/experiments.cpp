@@ -121,7 +121,14 @@ http::Response list(Context& ctx, const http::Request& req) {
   if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
 
   auto page = ctx.store.list_experiments(q);
-  for (auto& row : page.experiments) row.experiment.decision = ctx.store.latest_decision(row.experiment.id);
+  {
+    std::vector<std::string> ids;
+    for (const auto& row : page.experiments) ids.push_back(row.experiment.id);
+    auto decided = ctx.store.latest_decisions(ids);  // one query per page on PostgreSQL
+    for (auto& row : page.experiments)
+      for (auto& d : decided)
+        if (d.experiment_id == row.experiment.id) row.experiment.decision = d;
+  }
   auto sum = ctx.store.summary();
   return ok_json([&](JsonWriter& w) {
     w.begin_object();

@@ -327,6 +327,14 @@ class Store : public JobQueue {
   // Decisions on the experiment, newest (the current one) first.
   virtual std::vector<domain::Decision> list_decisions(const std::string& exp_id) = 0;
   virtual std::optional<domain::Decision> latest_decision(const std::string& exp_id) = 0;
+  // The current decision of each of these experiments that has one (a list page at a time);
+  // one query on PostgreSQL, a loop over latest_decision elsewhere.
+  virtual std::vector<domain::Decision> latest_decisions(const std::vector<std::string>& exp_ids) {
+    std::vector<domain::Decision> out;
+    for (const auto& id : exp_ids)
+      if (auto d = latest_decision(id)) out.push_back(std::move(*d));
+    return out;
+  }
   // Named access tokens: the active one with this hash; all of them (creation order); whether any
   // is active.
   virtual std::optional<AccessToken> find_active_token(const std::string& hash) = 0;

@@ -307,6 +307,18 @@ class PostgresStore final : public Store {
     });
   }
 
+  std::vector<domain::Decision> latest_decisions(const std::vector<std::string>& exp_ids) override {
+    if (exp_ids.empty()) return {};
+    return run([&](Connection& c) {
+      std::vector<domain::Decision> out;
+      auto r = c.exec(kLatestDecisions, Params().add(text_array(exp_ids)));
+      for (int i = 0; i < r.rows(); ++i)
+        out.push_back(domain::Decision{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4),
+                                       r.int64(i, 5)});
+      return out;
+    });
+  }
+
   std::optional<domain::Decision> latest_decision(const std::string& exp_id) override {
     return run([&](Connection& c) -> std::optional<domain::Decision> {
       auto r = c.exec(kLatestDecision, Params().add(exp_id));

@@ -201,6 +201,10 @@ inline constexpr Sql kListAudit{
 inline constexpr Sql kCountAudit{
     "count_audit",
     "SELECT count(*) FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2)"};
+inline constexpr Sql kLatestDecisions{
+    "latest_decisions",
+    "SELECT DISTINCT ON (experiment_id) decision_id, experiment_id, decision, reason, decided_by, decided_at "
+    "FROM experiment_decisions WHERE experiment_id = ANY($1::text[]) ORDER BY experiment_id, seq DESC"};
 inline constexpr Sql kSelectEvents{
     "select_events",
     "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "

@@ -77,6 +77,9 @@ class FailingStore final : public store::Store {
   std::optional<domain::Decision> latest_decision(const std::string& id) override {
     return inner_.latest_decision(id);
   }
+  std::vector<domain::Decision> latest_decisions(const std::vector<std::string>& ids) override {
+    return inner_.latest_decisions(ids);
+  }
   std::optional<store::AccessToken> find_active_token(const std::string& h) override {
     return inner_.find_active_token(h);
   }

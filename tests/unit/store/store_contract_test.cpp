@@ -1810,6 +1810,10 @@ TEST_P(StoreContract, DecisionsAreKeptNewestFirstWithTheirEvents) {
   auto latest = s().latest_decision(done.id);
   ASSERT_TRUE(latest.has_value());
   EXPECT_EQ(latest->decision_id, second.decision_id);
+  auto many = s().latest_decisions({running.id, done.id});
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].decision_id, second.decision_id);
+  EXPECT_TRUE(s().latest_decisions({}).empty());
   int decided_events = 0;
   for (const auto& ev : s().list_events(done.id)) decided_events += ev.event_type == "EXPERIMENT_DECIDED";
   EXPECT_EQ(decided_events, 2);
