@@ -8,8 +8,9 @@ PORT ?= 8080
 
 FUZZ_SECONDS ?= 300
 SOAK_MINUTES ?= 10
+CALIBRATION_REPLICATIONS ?= 4000
 
-.PHONY: all deps deps-test build web run test test-unit test-integration test-e2e test-sanitizers test-fuzz bench fuzz clean
+.PHONY: all deps deps-test build web run test test-unit test-integration test-e2e test-sanitizers test-fuzz bench bench-stats fuzz clean
 
 all: build
 
@@ -77,7 +78,17 @@ fuzz:
 bench: deps
 	@scripts/install-deps.sh bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
-	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench
+	cmake --build build-bench -j $(JOBS) --target rallyuxr rallyuxr_bench plan_calibration
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+	build-bench/bench/plan_calibration
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
 	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)
+
+# The statistical calibration (docs/statistics.md, "Calibration"): every simulator family, 14 and 28
+# days, A/A and a 5% lift, CALIBRATION_REPLICATIONS each, on two threads; prints the markdown table.
+bench-stats: deps
+	@scripts/install-deps.sh bench
+	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
+	cmake --build build-bench -j $(JOBS) --target rallyuxr_calibration plan_calibration
+	build-bench/bench/rallyuxr_calibration --replications $(CALIBRATION_REPLICATIONS) --threads 2
+	build-bench/bench/plan_calibration

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/analyze.hpp"
+#include "app/plan.hpp"
 #include "app/seed.hpp"
 #include "app/serve.hpp"
 #include "app/tokens.hpp"
@@ -106,6 +107,24 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"did", "paired"}))->capture_default_str();
   a->add_option("--guardrails", analyze.guardrails, "Guardrail metric ids (comma-separated)")->delimiter(',');
 
+  rallyuxr::app::PlanConfig plan;
+  auto* p = cli.add_subcommand("plan", "Plan an experiment from a history file (JSON or CSV, the import formats):\n"
+                                       "minimum detectable effects and dollars for 7..56 days, as POST /api/plans");
+  p->add_option("file", plan.file, "History: hours of both groups before any change; - reads standard input")->required();
+  p->add_option("--metrics", plan.metrics, "Metric ids (comma-separated; default: every metric of the file)")->delimiter(',');
+  p->add_option("--confidence", plan.confidence, "Confidence level in percent (default 95)")->check(CLI::Range(80.0, 99.9));
+  p->add_option("--correction", plan.correction, "holm, fdr_bh or none")
+      ->check(CLI::IsMember({"holm", "fdr_bh", "none"}))->capture_default_str();
+  p->add_option("--power", plan.power, "Power (default 0.8)")->check(CLI::Range(0.5, 0.99));
+  p->add_option("--traffic-split", plan.traffic_split, "Planned treatment share (default: the history's)")
+      ->check(CLI::Range(0.01, 0.99));
+  p->add_option("--design", plan.design, "did or paired")->check(CLI::IsMember({"did", "paired"}))->capture_default_str();
+  p->add_option("--pre-days", plan.pre_days, "did: days of pre period (default 14)")->check(CLI::Range(2, 30));
+  p->add_option("--durations", plan.durations, "Days to plan for (comma-separated; default 7..56)")->delimiter(',');
+  p->add_option("--target-daily-dollars", plan.target_daily_dollars, "Target total impact, dollars per day");
+  p->add_option("--target-effect", plan.target_effects, "METRIC=EFFECT in stored units (repeatable)");
+  p->add_option("--metric-values", plan.metric_values_file, "The GET /metric-values JSON (default: the built-in catalogue)");
+
   rallyuxr::app::SeedConfig seed;
   auto* sd = cli.add_subcommand("seed", "Bulk-load realistic completed experiments (for load tests)");
   sd->add_option("--database", seed.database, "Database URL")->envname("RALLYUXR_DATABASE")->capture_default_str();
@@ -133,6 +152,7 @@ int main(int argc, char** argv) {
     if (const char* url = std::getenv("RALLYUXR_DATABASE_URL")) serve.database = url;
   if (s->parsed()) return rallyuxr::app::run_serve(serve);
   if (a->parsed()) return rallyuxr::app::run_analyze(analyze);
+  if (p->parsed()) return rallyuxr::app::run_plan(plan);
   if (sd->parsed()) return rallyuxr::app::run_seed(seed);
   if (tk->parsed()) return rallyuxr::app::run_token(token);
   return 0;

@@ -7,6 +7,7 @@
 #include "api/routes.hpp"
 #include "api/store_json.hpp"
 #include "api/validation.hpp"
+#include "codec/events_json.hpp"
 #include "codec/json_writer.hpp"
 #include "codec/resources_json.hpp"
 #include "domain/ids.hpp"
@@ -31,20 +32,6 @@ std::optional<std::int64_t> parse_int(const std::string& s) {
   return v;
 }
 
-std::string created_event_payload(const domain::Experiment& e, const std::string& request_id) {
-  std::string msg;
-  JsonWriter w(msg);
-  w.begin_object();
-  w.key("eventType").string("EXPERIMENT_CREATED");
-  w.key("experimentId").string(e.id);
-  w.key("experiment");
-  append_experiment_json(w.slot(), e);
-  w.key("timestamp").timestamp(e.created_at);
-  w.key("requestId").string(request_id);
-  w.end_object();
-  return msg;
-}
-
 http::Response create(Context& ctx, const http::Request& req) {
   auto body = parse_json_body(req);
   std::set<std::string> known;
@@ -54,7 +41,7 @@ http::Response create(Context& ctx, const http::Request& req) {
   e.status = domain::ExperimentStatus::kDraft;
   e.created_at = e.updated_at = domain::now_seconds();
   e.created_by = principal_name(req);
-  store::Event created{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", created_event_payload(e, req.request_id),
+  store::Event created{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", codec::experiment_created_payload(e, req.request_id),
                        e.created_at};
   std::optional<store::NewJob> job;
   if (e.data_source == domain::DataSource::kSimulated) job = store::NewJob{store::JobKind::kGenerateResults, created.payload};

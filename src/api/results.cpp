@@ -1,4 +1,6 @@
 // Results import (PUT replaces, POST merges; JSON or CSV) and the CSV exports.
+#include <map>
+
 #include "api/request_body.hpp"
 #include "api/response.hpp"
 #include "api/routes.hpp"
@@ -6,6 +8,7 @@
 #include "codec/json_writer.hpp"
 #include "codec/results_io.hpp"
 #include "domain/ids.hpp"
+#include "domain/plausibility.hpp"
 #include "domain/time.hpp"
 #include "pipeline/pipeline.hpp"
 
@@ -55,6 +58,14 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     throw ApiError(ErrorCode::kValidation, message, std::move(parsed.issues));
   }
 
+  // Valid numbers that are very likely a unit mistake (a rate sent in percent, values 100x the pre
+  // period): stored as sent, but said in the response so that the client can show it.
+  std::map<std::string, std::string> units;
+  for (const auto& m : ctx.store.list_metric_values())
+    if (rules.metrics.count(m.metric_id)) units[m.metric_id] = m.unit;
+  static const std::vector<domain::MetricSeries> kNothing;
+  auto warnings = domain::plausibility_warnings(units, parsed.metrics, prior ? prior->metrics : kNothing, e.start_date);
+
   std::vector<std::pair<std::string, std::int64_t>> counts;
   std::int64_t points = 0;
   for (const auto& m : parsed.metrics) {
@@ -85,6 +96,9 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     w.key("totalPoints").integer(stored.info.points);  // as this upload's transaction committed them
     w.key("resultsVersion").integer(stored.info.version);
     w.key("status").string("analysis queued");
+    w.key("warnings").begin_array();
+    for (const auto& text : warnings) w.string(text);
+    w.end_array();
     w.end_object();
   });
 }
@@ -92,11 +106,16 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
 http::Response put_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kReplace); }
 http::Response post_results(Context& ctx, const http::Request& req) { return upload(ctx, req, store::WriteMode::kMerge); }
 
-http::Response csv_response(std::string body, const std::string& filename) {
+// A simulated experiment's exports say so in the file name (and the analysis CSV on every row), so
+// that a download cannot pass for measured results.
+http::Response csv_response(std::string body, const domain::Experiment& e, const std::string& what) {
+  const bool simulated = e.data_source == domain::DataSource::kSimulated;
   http::Response r;
   r.content_type = "text/csv; charset=utf-8";
   r.body = std::move(body);
-  r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
+  r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"") + (simulated ? "SIMULATED-" : "") +
+                                                    "experiment-" + e.id + "-" + what + ".csv\"");
+  r.headers.emplace_back("X-Data-Source", domain::to_string(e.data_source));
   return r;
 }
 
@@ -104,7 +123,7 @@ http::Response results_csv(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   auto r = ctx.store.get_results(e.id);
   if (!r) throw ApiError(ErrorCode::kNotFound, "The experiment has no results yet");
-  return csv_response(codec::results_to_csv(r->metrics, e.start_date), "experiment-" + e.id + "-results.csv");
+  return csv_response(codec::results_to_csv(r->metrics, e.start_date), e, "results");
 }
 
 http::Response analysis_csv(Context& ctx, const http::Request& req) {
@@ -113,14 +132,15 @@ http::Response analysis_csv(Context& ctx, const http::Request& req) {
   if (!a) throw ApiError(ErrorCode::kNotFound, "The experiment has no complete analysis yet");
   boost::system::error_code ec;
   auto doc = codec::parse_json_exact(a->document, ec);
-  if (ec || !doc.is_object()) throw std::runtime_error("stored analysis " + a->analysis_id + " is not a JSON object");
+  const boost::json::object none;  // a document that does not parse gives the header only, as before
+  const auto& analysis = !ec && doc.is_object() ? doc.get_object() : none;
   // The decision, if any, in four columns after the standard ones (empty while there is none).
   std::vector<std::pair<std::string, std::string>> extra = {
       {"decision", e.decision ? e.decision->decision : ""},
       {"decisionReason", e.decision ? e.decision->reason : ""},
       {"decidedBy", e.decision && e.decision->decided_by ? *e.decision->decided_by : ""},
       {"decidedAt", e.decision ? domain::format_iso8601(e.decision->decided_at) : ""}};
-  return csv_response(codec::analysis_to_csv(doc.get_object(), extra), "experiment-" + e.id + "-analysis.csv");
+  return csv_response(codec::analysis_to_csv(analysis, domain::to_string(e.data_source), extra), e, "analysis");
 }
 
 }  // namespace

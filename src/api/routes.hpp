@@ -16,6 +16,7 @@ void register_experiment_routes(http::Router& router, Context& ctx);
 void register_metric_value_routes(http::Router& router, Context& ctx);
 void register_system_routes(http::Router& router, Context& ctx);
 void register_results_routes(http::Router& router, Context& ctx);
+void register_plan_routes(http::Router& router, Context& ctx);  // POST /plans (plans.cpp)
 void register_routes(http::Router& router, Context& ctx);
 
 void register_token_routes(http::Router& router, Context& ctx);

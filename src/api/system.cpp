@@ -114,6 +114,7 @@ void register_system_routes(http::Router& router, Context& ctx) {
 void register_routes(http::Router& router, Context& ctx) {
   register_experiment_routes(router, ctx);
   register_results_routes(router, ctx);
+  register_plan_routes(router, ctx);
   register_metric_value_routes(router, ctx);
   register_system_routes(router, ctx);
   register_token_routes(router, ctx);

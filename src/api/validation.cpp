@@ -6,6 +6,8 @@
 #include <cstdio>
 
 #include "api/request_body.hpp"
+#include "codec/json_writer.hpp"
+#include "domain/ids.hpp"
 #include "domain/time.hpp"
 
 namespace rallyuxr::api {
@@ -59,6 +61,91 @@ void check_against_rules(FieldReader& r, double value, const std::optional<domai
     if (std::fabs(scaled - std::round(scaled)) > 1e-6 * std::max(1.0, std::fabs(scaled)))
       r.issue("dollarsPerUnit", "Must have at most " + std::to_string(*rules->decimal_places) + " decimal places");
   }
+}
+
+// The plan promised at creation (POST /plans, issue 15): validated field by field and written
+// back as canonical JSON (only the fields below), so that what is stored is exactly what was checked.
+std::string read_plan(FieldReader& parent, const json::object& o, const domain::Experiment& e) {
+  FieldReader r(o, "plan");
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  if (auto d = r.integer("days", true, 7, 366)) {
+    w.key("days").integer(*d);
+    if (e.end_date > e.start_date && (e.end_date - e.start_date) % domain::kSecondsPerDay == 0 &&
+        (e.end_date - e.start_date) / domain::kSecondsPerDay != *d)
+      r.issue("days", "Must equal the experiment's duration (" +
+                          std::to_string((e.end_date - e.start_date) / domain::kSecondsPerDay) +
+                          " days): the plan's duration sets the end date");
+  }
+  auto non_negative = [&](const char* key) {
+    auto v = r.number(key, false);
+    if (v && *v < 0) {
+      r.issue(key, "Must be 0 or more");
+      return std::optional<double>();
+    }
+    return v;
+  };
+  if (auto v = non_negative("totalDailyDollarMde")) w.key("totalDailyDollarMde").number(*v);
+  if (auto v = r.number("power", false)) {
+    if (*v < 0.5 || *v > 0.99) r.issue("power", "Must be between 0.5 and 0.99");
+    else w.key("power").number(*v);
+  }
+  if (auto v = r.number("confidenceLevel", false)) {
+    if (*v < 80 || *v > 99.9) r.issue("confidenceLevel", "Must be between 80 and 99.9");
+    else w.key("confidenceLevel").number(*v);
+  }
+  if (auto c = r.string("correction", false, 1, 20)) {
+    if (*c != "holm" && *c != "fdr_bh" && *c != "none") r.issue("correction", "Expected 'holm', 'fdr_bh' or 'none'");
+    else w.key("correction").string(*c);
+  }
+  if (auto d = r.string("design", false, 1, 20)) {
+    if (!domain::parse_analysis_design(*d)) r.issue("design", "Expected 'did' or 'paired'");
+    else w.key("design").string(*d);
+  }
+  if (auto d = r.integer("preDays", false, 2, 30)) w.key("preDays").integer(*d);
+  if (const json::object* m = r.object("metrics", false)) {
+    w.key("metrics").begin_object();
+    for (const auto& kv : *m) {
+      const std::string id(kv.key());
+      const std::string key = "metrics." + id;
+      if (std::find(e.metrics.begin(), e.metrics.end(), id) == e.metrics.end()) {
+        r.issue(key, "Metric '" + id + "' is not one of the experiment's metrics");
+        continue;
+      }
+      if (!kv.value().is_object()) {
+        r.issue(key, "Expected object {mde, dailyDollarMde}");
+        continue;
+      }
+      FieldReader mr(kv.value().get_object(), r.path(key));
+      w.key(id).begin_object();
+      for (const char* f : {"mde", "dailyDollarMde"}) {
+        auto v = mr.number(f, false);
+        if (v && *v < 0) mr.issue(f, "Must be 0 or more");
+        else if (v) w.key(f).number(*v);
+      }
+      w.end_object();
+      for (auto& i : mr.issues()) parent.issues().push_back(i);
+    }
+    w.end_object();
+  }
+  if (const json::object* vs = r.object("varianceSource", false)) {
+    FieldReader vr(*vs, "plan.varianceSource");
+    w.key("varianceSource").begin_object();
+    if (auto k = vr.string("kind", true, 1, 20)) {
+      if (*k != "experiment" && *k != "history") vr.issue("kind", "Expected 'experiment' or 'history'");
+      else w.key("kind").string(*k);
+    }
+    if (auto id = vr.string("experimentId", false, 1, 64)) {
+      if (!domain::looks_like_uuid(*id)) vr.issue("experimentId", "Expected an experiment id");
+      else w.key("experimentId").string(*id);
+    }
+    w.end_object();
+    for (auto& i : vr.issues()) parent.issues().push_back(i);
+  }
+  w.end_object();
+  for (auto& i : r.issues()) parent.issues().push_back(i);
+  return out;
 }
 
 }  // namespace
@@ -226,6 +313,7 @@ domain::Experiment parse_create_experiment(const json::object& body, const std::
     for (auto& i : sr.issues()) r.issues().push_back(i);
     e.simulation = cfg;
   }
+  if (const json::object* plan = r.object("plan", false)) e.plan = read_plan(r, *plan, e);
   r.throw_if_any("Invalid experiment");
   return e;
 }

@@ -34,6 +34,8 @@ bool read_all(const std::string& path, std::string& out) {
   return true;
 }
 
+}  // namespace
+
 // Accepts the GET /metric-values envelope, its data object, or a bare array of metric values.
 std::vector<domain::MetricValue> parse_metric_values(const json::value& v, std::string& error) {
   const json::value* arr = &v;
@@ -86,8 +88,6 @@ std::vector<domain::MetricValue> parse_metric_values(const json::value& v, std::
   }
   return out;
 }
-
-}  // namespace
 
 int run_analyze(const AnalyzeConfig& cfg) {
   auto fail = [](const std::string& msg) {

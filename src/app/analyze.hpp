@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
+#include "domain/types.hpp"
+
 namespace rallyuxr::app {
 
 struct AnalyzeConfig {
@@ -20,6 +24,10 @@ struct AnalyzeConfig {
   std::string design = "did";       // the experiment's analysisDesign: did | paired
   std::vector<std::string> guardrails;  // guardrail metric ids (must be metrics of the file)
 };
+
+// The metric values of a GET /metric-values JSON (the envelope, its data, or a bare array); sets
+// `error` when the document is not one. Shared with `rallyuxr plan`.
+std::vector<domain::MetricValue> parse_metric_values(const boost::json::value& v, std::string& error);
 
 // Prints the analysis JSON on stdout; errors on stderr. Returns the exit code.
 int run_analyze(const AnalyzeConfig& config);

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "app/catalogue.hpp"
+#include "codec/events_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "jobs/worker_pool.hpp"
@@ -53,8 +54,7 @@ int run_seed(const SeedConfig& cfg) {
     return e;
   };
   auto created_payload = [](const domain::Experiment& e) {
-    return "{\"eventType\":\"EXPERIMENT_CREATED\",\"experimentId\":" + store::json_quote(e.id) +
-           ",\"timestamp\":" + store::json_quote(domain::format_iso8601(e.created_at)) + ",\"requestId\":\"seed\"}";
+    return codec::experiment_created_payload(e, "seed");
   };
 
   // 1. Experiments with real data, through the pipeline.

@@ -12,6 +12,7 @@
 
 #include "api/routes.hpp"
 #include "app/catalogue.hpp"
+#include "codec/events_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "http/server.hpp"
@@ -45,9 +46,7 @@ void create_demo_experiments(store::Store& store) {
     e.start_date = e.end_date - 14 * domain::kSecondsPerDay;
     if (t.implementation_cost > 0) e.implementation_cost = t.implementation_cost;
     e.created_at = e.updated_at = now;
-    std::string payload = "{\"eventType\":\"EXPERIMENT_CREATED\",\"experimentId\":" + store::json_quote(e.id) +
-                          ",\"timestamp\":" + store::json_quote(domain::format_iso8601(now)) +
-                          ",\"requestId\":\"demo\"}";
+    std::string payload = codec::experiment_created_payload(e, "demo");
     pipeline::create_experiment(store, e, store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", payload, now},
                             store::NewJob{store::JobKind::kGenerateResults, payload});
     ++i;

@@ -36,7 +36,7 @@ struct ServeConfig {
   int request_threads = 4;
   int request_timeout_seconds = 10;
   std::size_t max_body_bytes_in_flight = 128u << 20;
-  std::size_t max_response_bytes_in_flight = 64u << 20;
+  std::size_t max_response_bytes_in_flight = 48u << 20;
   std::vector<std::string> allowed_origins;
 };
 

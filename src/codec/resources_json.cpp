@@ -61,6 +61,10 @@ void append_experiment_json(std::string& out, const domain::Experiment& e,
     append_json_string(out, e.guardrail_metrics[i]);
   }
   out += ']';
+  if (e.plan) {  // canonical JSON text written by the API (validation.cpp)
+    out += ",\"plan\":"sv;
+    out += *e.plan;
+  }
   if (e.simulation) {
     out += ",\"simulation\":"sv;
     JsonWriter w(out);

@@ -492,7 +492,7 @@ const json::value* at(const json::object* o, std::initializer_list<const char*> 
 
 }  // namespace
 
-std::string analysis_to_csv(const json::object& analysis,
+std::string analysis_to_csv(const json::object& analysis, std::string_view data_source,
                             const std::vector<std::pair<std::string, std::string>>& extra) {
   struct Column {
     const char* name;
@@ -559,7 +559,7 @@ std::string analysis_to_csv(const json::object& analysis,
     out += ',';
     out += c.name;
   }
-  out += ",warnings";
+  out += data_source.empty() ? ",warnings" : ",warnings,dataSource";
   for (const auto& [name, value] : extra) {
     out += ',';
     out += name;
@@ -593,6 +593,10 @@ std::string analysis_to_csv(const json::object& analysis,
         if (x.is_string()) warnings += (warnings.empty() ? "" : "; ") + std::string(x.get_string());
     json::value wv(warnings);
     csv_cell(out, warnings.empty() ? nullptr : &wv);
+    if (!data_source.empty()) {
+      out += ',';
+      out += data_source;
+    }
     for (const auto& [name, value] : extra) {
       out += ',';
       json::value ev(value);

@@ -145,6 +145,9 @@ struct Experiment {
   std::optional<SimulationConfig> simulation;
   AnalysisDesign analysis_design = AnalysisDesign::kDid;
   std::vector<std::string> guardrail_metrics;  // a subset of `metrics` that must not get worse
+  // The plan promised at creation (POST /plans, issue 15), as the canonical JSON text the API
+  // validated and wrote; returned as `plan`. Unset: created without one.
+  std::optional<std::string> plan;
 };
 
 // Distinct users per group over the post period, an optional part of a results upload; the

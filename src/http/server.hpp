@@ -41,7 +41,7 @@ struct ServerOptions {
   Metrics* metrics = nullptr;                    // GET /metrics when set
   // Budgets that bound what clients can make the server hold (docs/security.md).
   std::size_t max_body_bytes_in_flight = 128u << 20;     // request bodies being read; 503 beyond
-  std::size_t max_response_bytes_in_flight = 64u << 20;  // large responses being written; 503 beyond
+  std::size_t max_response_bytes_in_flight = 48u << 20;  // large responses being written; 503 beyond
   // Handlers (and so every database call) run on request threads, never on the I/O threads: this
   // many for reads and as many for writes; the health check has a lane of its own (2 threads) so
   // that it answers while the others wait for the database.

@@ -122,7 +122,8 @@ void run_generate_results(store::Store& store, const store::Job& job) {
     in.daily_traffic = e.simulation->daily_traffic;
     in.true_lift = e.simulation->true_lift;
   }
-  auto series = simulate::generate(in);
+  auto generated = simulate::generate_with_users(in);
+  auto& series = generated.metrics;
 
   std::int64_t points = 0;
   for (const auto& s : series) points += static_cast<std::int64_t>(s.points.size());
@@ -139,7 +140,8 @@ void run_generate_results(store::Store& store, const store::Job& job) {
   range["granularity"] = "hourly";
   response["timeRange"] = std::move(range);
 
-  pipeline::store_generated_results(store, job, std::move(series), codec::to_json_text(response), domain::now_seconds());
+  pipeline::store_generated_results(store, job, std::move(series), codec::to_json_text(response), domain::now_seconds(),
+                                    generated.unique_users);
 }
 
 void run_analysis(store::Store& store, const store::Job& job) {

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "codec/json_text.hpp"
+#include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/lifecycle.hpp"
 #include "pipeline/payloads.hpp"
@@ -23,21 +25,28 @@ std::string fmt_number(double v) {
   return buf;
 }
 
-// JSON text of values for the history's list of changes.
-std::string json_number(double v) { return fmt::format("{}", v); }
-std::string json_string(const std::string& s) { return store::json_quote(s); }
-std::string json_opt_string(const std::optional<std::string>& s) { return s ? store::json_quote(*s) : "null"; }
+// JSON text of values for the history's list of changes (codec's writer: shortest exact numbers).
+std::string json_number(double v) {
+  std::string out;
+  codec::append_json_number(out, v);
+  return out;
+}
+std::string json_string(const std::string& s) {
+  std::string out;
+  codec::append_json_string(out, s);
+  return out;
+}
+std::string json_opt_string(const std::optional<std::string>& s) { return s ? json_string(*s) : "null"; }
 std::string json_rules(const std::optional<domain::ValidationRules>& r) {
   if (!r) return "null";
-  std::string out = "{";
-  auto add = [&out](const char* name, const std::string& value) {
-    if (out.size() > 1) out += ',';
-    out += fmt::format("\"{}\":{}", name, value);
-  };
-  if (r->min_value) add("minValue", json_number(*r->min_value));
-  if (r->max_value) add("maxValue", json_number(*r->max_value));
-  if (r->decimal_places) add("decimalPlaces", std::to_string(*r->decimal_places));
-  return out + "}";
+  std::string out;
+  codec::JsonWriter w(out);
+  w.begin_object();
+  if (r->min_value) w.key("minValue").number(*r->min_value);
+  if (r->max_value) w.key("maxValue").number(*r->max_value);
+  if (r->decimal_places) w.key("decimalPlaces").integer(*r->decimal_places);
+  w.end_object();
+  return out;
 }
 
 bool same_rules(const std::optional<domain::ValidationRules>& a, const std::optional<domain::ValidationRules>& b) {
@@ -419,7 +428,8 @@ JobStep begin_generation(store::Store& s, const store::Job& job, UnixSeconds now
 }
 
 JobStep store_generated_results(store::Store& s, const store::Job& job, std::vector<domain::MetricSeries> metrics,
-                                const std::string& job_result, UnixSeconds now) {
+                                const std::string& job_result, UnixSeconds now,
+                                const std::optional<domain::UniqueUsers>& unique_users) {
   return with_transaction(s, [&](Transaction& tx) {
     JobStep out;
     auto j = tx.lock_job(job.job_id);
@@ -439,7 +449,7 @@ JobStep store_generated_results(store::Store& s, const store::Job& job, std::vec
       out.why = t.reason;
       return out;
     }
-    write_results(tx, e->id, store::WriteMode::kReplace, metrics, std::nullopt, now);
+    write_results(tx, e->id, store::WriteMode::kReplace, metrics, unique_users, now);
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, now);
     tx.mark_job_done(job.job_id, job_result, now);
     tx.commit();

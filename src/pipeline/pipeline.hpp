@@ -115,8 +115,10 @@ JobStep begin_generation(store::Store& s, const store::Job& job, domain::UnixSec
 // Stores the generator's data, queues their analysis and completes the job, in one transaction;
 // does nothing when the job is already done (another worker finished it after this one's lease
 // expired), and completes the job without data when the experiment was archived meanwhile.
+// `unique_users`: the simulator's distinct users per group, kept with the results for the SRM check.
 JobStep store_generated_results(store::Store& s, const store::Job& job, std::vector<domain::MetricSeries> metrics,
-                                const std::string& job_result, domain::UnixSeconds now);
+                                const std::string& job_result, domain::UnixSeconds now,
+                                const std::optional<domain::UniqueUsers>& unique_users = std::nullopt);
 
 // ---- analyses
 struct RequestOutcome {

@@ -4,22 +4,33 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "simulate/metric_profiles.hpp"
 #include "simulate/random.hpp"
 
-// The model, per hour t (UTC):
+// The model, per hour t (UTC); docs/statistics.md ("The simulator") describes the knobs.
 //   traffic   N_t ~ Poisson(daily * weekday_factor(t) * hour_share(t) * day_noise * hour_noise),
-//             treatment n_t ~ Binomial(N_t, traffic_split), control N_t - n_t; shared by all
-//             metrics (the same users see every metric), drawn from its own stream.
-//   level     L_t = base * (1 + amp * cos(2 pi (hour - peak) / 24)): a cycle shared by both groups
-//             that averages to `base` over a day, so the difference-in-differences cancels it.
-//   treatment in the post period its level is L_t * (1 + lift); in the pre period it is L_t.
+//             treatment n_t ~ Binomial(N_t, share_day), control N_t - n_t; shared by all metrics
+//             (the same users see every metric), drawn from its own stream. With returning users
+//             the people are split once (U ~ Poisson(expected post user-hours / user_hours_per_user),
+//             U_T ~ Binomial(U, split)), and share_day = U_T / U plus the extra day-to-day spread of
+//             a split of people who each visit several hours a day (its own stream).
+//   level     L_t = base * (1 + amp * cos(2 pi (hour - peak) / 24)) * week(t): a daily and weekly
+//             cycle shared by both groups, averaging to `base` over a week.
+//   groups    control    L_t (1 + c_d - e_d / 2) - x_t / 2
+//             treatment  L_t (1 + gap) (1 + lift_t) (1 + c_d + e_d / 2) + x_t / 2
+//             with lift_t = 0 before the start and lift (1 + boost exp(-days / decay)) after it,
+//             c_d, e_d the day's common and differential shocks, x_t the hourly AR(1) component.
 //   values    rates: successes ~ Binomial(n, p) with p clamped to [0, 1], value = successes / n;
-//             continuous: value = level + Normal(0, (cv * level) / sqrt(n)), clamped at 0.
-//             An hour without users in a group stores that group's expected value.
-// Every metric draws from its own stream keyed by (seed, metric id), so adding, removing or
-// reordering metrics leaves the other metrics' data unchanged.
+//             continuous: value = level + Normal(0, (cv * level) / sqrt(n)), clamped at 0;
+//             money with heavy tails: payers ~ Binomial(n, pay_share), each paying a lognormal
+//             amount, value = sum / n. An hour without users in a group stores that group's level.
+// Every metric draws from its own streams keyed by (seed, metric id), so adding, removing or
+// reordering metrics leaves the other metrics' data unchanged. A knob at its "off" value draws
+// nothing and multiplies by exactly 1, so independent_hours() reproduces the earlier bytes.
 
 namespace rallyuxr::simulate {
 namespace {
@@ -93,6 +104,7 @@ struct HourTraffic {
   std::int64_t treatment = 0;
   std::int64_t control = 0;
   int hour_of_day = 0;
+  std::int64_t day = 0;  // calendar day (UTC) since the epoch
 };
 
 struct Plan {
@@ -127,17 +139,91 @@ double treatment_share(const GeneratorInput& input) {
   return std::clamp(s, 0.0, 1.0);
 }
 
-std::vector<HourTraffic> simulate_traffic(const GeneratorInput& input, const Plan& plan) {
+// A knob as used: finite and inside its range, else its off value.
+double knob(double v, double lo, double hi, double off) {
+  if (!std::isfinite(v)) return off;
+  return std::clamp(v, lo, hi);
+}
+
+// The knobs, sanitised once.
+struct Knobs {
+  double user_hours_per_user = 1;
+  double active_hours_per_user_day = 1;
+  double day_shock_common = 0;
+  double day_shock_difference = 0;
+  double hourly_ar = 0;
+  double hourly_ar_scale = 0;
+  double weekly_amplitude = 0;
+  double daily_cycle_scale = 1;
+  double novelty_boost = 0;
+  double novelty_decay_days = 1;
+  double revenue_lognormal_sigma = 0;
+  double pre_gap = 0;
+
+  bool returning_users() const { return user_hours_per_user > 1.0; }
+  bool day_shocks() const { return day_shock_common > 0 || day_shock_difference > 0; }
+  bool hourly_ar_on() const { return hourly_ar_scale > 0; }
+};
+
+Knobs sanitise(const SimulationKnobs& k) {
+  Knobs o;
+  o.user_hours_per_user = knob(k.user_hours_per_user, 1.0, 1e6, 1.0);
+  o.active_hours_per_user_day = knob(k.active_hours_per_user_day, 1.0, 24.0, 1.0);
+  o.day_shock_common = knob(k.day_shock_common, 0.0, 1.0, 0.0);
+  o.day_shock_difference = knob(k.day_shock_difference, 0.0, 1.0, 0.0);
+  o.hourly_ar = knob(k.hourly_ar, -0.99, 0.99, 0.0);
+  o.hourly_ar_scale = knob(k.hourly_ar_scale, 0.0, 100.0, 0.0);
+  o.weekly_amplitude = knob(k.weekly_amplitude, -0.9, 0.9, 0.0);
+  o.daily_cycle_scale = knob(k.daily_cycle_scale, 0.0, 10.0, 1.0);
+  o.novelty_boost = knob(k.novelty_boost, -1.0, 100.0, 0.0);
+  o.novelty_decay_days = knob(k.novelty_decay_days, 0.01, 1e4, 1.0);
+  o.revenue_lognormal_sigma = knob(k.revenue_lognormal_sigma, 0.0, 4.0, 0.0);
+  o.pre_gap = knob(k.pre_gap, -0.9, 10.0, 0.0);
+  return o;
+}
+
+double weekday_level(const Knobs& k, std::int64_t day) {
+  const std::int64_t weekday = floor_mod(day + 4, 7);  // 1970-01-01 was a Thursday; 0 = Sunday
+  const bool weekend = weekday == 0 || weekday == 6;
+  return weekend ? 1.0 - k.weekly_amplitude : 1.0 + 0.4 * k.weekly_amplitude;
+}
+
+// Returning users: the post period's distinct users per group and the treatment share of the people.
+struct People {
+  double share = 0.5;            // treatment share of the people (U_T / U)
+  std::optional<domain::UniqueUsers> users;  // set when users return
+};
+
+constexpr std::uint64_t kUsersStreamKey = rng::fnv1a64("\x02rallyuxr:users");
+
+People split_people(const GeneratorInput& input, const Knobs& k, const Plan& plan, rng::Rng& rng) {
+  People people;
+  people.share = treatment_share(input);
+  if (!k.returning_users()) return people;
+  const double expected_user_hours = daily_traffic(input) * static_cast<double>(plan.post_hours) / 24.0;
+  const std::int64_t u = rng.poisson(expected_user_hours / k.user_hours_per_user);
+  const std::int64_t ut = rng.binomial(u, people.share);
+  if (u > 0) people.share = static_cast<double>(ut) / static_cast<double>(u);
+  people.users = domain::UniqueUsers{ut, u - ut};
+  return people;
+}
+
+std::vector<HourTraffic> simulate_traffic(const GeneratorInput& input, const Knobs& k, const Plan& plan,
+                                          const People& people, rng::Rng& users_rng) {
   std::vector<HourTraffic> traffic;
   traffic.resize(static_cast<std::size_t>(plan.total()));
   const double daily = daily_traffic(input);
-  const double split = treatment_share(input);
   auto rng = rng::Rng::stream(input.seed, kTrafficStreamKey);
 
   const double day_bias = -0.5 * kDayNoiseSd * kDayNoiseSd;  // mean-one log-normal factors
   const double hour_bias = -0.5 * kHourNoiseSd * kHourNoiseSd;
+  // A person active on a day visits in a geometric number of hours with mean a: the share of a
+  // day's user-hours then has (2a - 1) times the variance of a split of independent user-hours,
+  // of which the hourly binomial draws supply one part.
+  const double cluster_excess = 2.0 * k.active_hours_per_user_day - 2.0;
   std::int64_t current_day = INT64_MIN;
   double day_level = 0;
+  double day_share = people.share;
   for (std::int64_t i = 0; i < plan.total(); ++i) {
     const UnixSeconds t = plan.first_hour + i * kSecondsPerHour;
     const std::int64_t day = floor_div(t, kSecondsPerDay);
@@ -147,49 +233,70 @@ std::vector<HourTraffic> simulate_traffic(const GeneratorInput& input, const Pla
       const std::int64_t weekday = floor_mod(day + 4, 7);  // 1970-01-01 was a Thursday; 0 = Sunday
       const double week = (weekday == 0 || weekday == 6) ? kWeekendFactor : kWeekdayFactor;
       day_level = daily * week * rng::det_exp(kDayNoiseSd * rng.normal() + day_bias);
+      if (k.returning_users() && cluster_excess > 0 && day_level > 0) {
+        const double s = people.share;
+        const double sd = std::sqrt(s * (1.0 - s) * cluster_excess / day_level);
+        day_share = std::clamp(s + sd * users_rng.normal(), 0.0, 1.0);
+      }
     }
     const double mu =
         day_level * kHourShare[static_cast<std::size_t>(hour)] *
         rng::det_exp(kHourNoiseSd * rng.normal() + hour_bias);
     const std::int64_t users = rng.poisson(mu);
     auto& slot = traffic[static_cast<std::size_t>(i)];
-    slot.treatment = rng.binomial(users, split);
+    slot.treatment = rng.binomial(users, day_share);
     slot.control = users - slot.treatment;
     slot.hour_of_day = hour;
+    slot.day = day;
   }
   return traffic;
 }
 
-// Per hour of day: the expected stored value of each group, and for continuous metrics the
-// user-level sd of each group.
-struct HourLevels {
-  std::array<double, 24> control{};
-  std::array<double, 24> treated{};  // in the post period
-  std::array<double, 24> control_sd{};
-  std::array<double, 24> treated_sd{};
-};
-
-HourLevels hour_levels(const MetricProfile& profile, double lift) {
-  HourLevels levels;
+// The hour-of-day level of a metric (both groups, before the week, shocks and treatment).
+std::array<double, 24> hour_levels(const MetricProfile& profile, const Knobs& k) {
+  std::array<double, 24> level{};
+  const double amp = profile.season_amp * k.daily_cycle_scale;
   for (int h = 0; h < 24; ++h) {
-    const auto k = static_cast<std::size_t>(((h - profile.peak_hour) % 24 + 24) % 24);
-    const double level = profile.base * (1.0 + profile.season_amp * kCos24[k]);
-    double treated = level * (1.0 + lift);
-    double control = level;
-    if (profile.is_rate) {
-      control = std::clamp(control, 0.0, 1.0);
-      treated = std::clamp(treated, 0.0, 1.0);
-    } else {
-      control = std::max(control, 0.0);
-      treated = std::max(treated, 0.0);
-    }
-    const auto hi = static_cast<std::size_t>(h);
-    levels.control[hi] = control;
-    levels.treated[hi] = treated;
-    levels.control_sd[hi] = profile.user_cv * control;
-    levels.treated_sd[hi] = profile.user_cv * treated;
+    const auto c = static_cast<std::size_t>(((h - profile.peak_hour) % 24 + 24) % 24);
+    level[static_cast<std::size_t>(h)] = profile.base * (1.0 + amp * kCos24[c]);
   }
-  return levels;
+  return level;
+}
+
+double clamp_level(const MetricProfile& profile, double v) {
+  return profile.is_rate ? std::clamp(v, 0.0, 1.0) : std::max(v, 0.0);
+}
+
+// The novelty factor of a post-period hour: 1 + boost * exp(-days / decay).
+double novelty_factor(const Knobs& k, UnixSeconds t, UnixSeconds start) {
+  if (k.novelty_boost == 0.0) return 1.0;
+  const double days = static_cast<double>(t - start) / static_cast<double>(kSecondsPerDay);
+  return 1.0 + k.novelty_boost * rng::det_exp(-std::max(days, 0.0) / k.novelty_decay_days);
+}
+
+// The relative lift on a post-period hour, novelty included.
+double lift_at(double lift, const Knobs& k, UnixSeconds t, UnixSeconds start) {
+  if (k.novelty_boost == 0.0) return lift;
+  return lift * novelty_factor(k, t, start);
+}
+
+bool heavy_tailed(const MetricProfile& profile, const GeneratorMetric& metric, const Knobs& k) {
+  return !profile.is_rate && k.revenue_lognormal_sigma > 0 && metric.unit == "$";
+}
+
+// The per-user variance of a group whose expected value is `level`, as level^2 * factor for
+// continuous metrics (factor = cv^2, or exp(sigma^2) / pay_share - 1 with heavy tails).
+double user_variance_factor(const MetricProfile& profile, bool heavy, const Knobs& k) {
+  if (heavy) {
+    const double s2 = k.revenue_lognormal_sigma * k.revenue_lognormal_sigma;
+    return rng::det_exp(s2) / profile.pay_share - 1.0;
+  }
+  return profile.user_cv * profile.user_cv;
+}
+
+double user_variance(const MetricProfile& profile, bool heavy, double factor, double level) {
+  if (profile.is_rate) return level * (1.0 - level);
+  return heavy ? level * level * factor : factor * level * level;
 }
 
 double rate_value(rng::Rng& rng, std::int64_t n, double p) {
@@ -203,7 +310,51 @@ double continuous_value(rng::Rng& rng, std::int64_t n, double level, double user
   return v > 0.0 ? v : 0.0;
 }
 
+// Money with heavy tails: payers ~ Binomial(n, pay_share), each paying LogNormal with mean
+// level / pay_share; the hour's value is the total over the n users. Above kExactPayers payers the
+// total is one lognormal draw with the sum's mean and variance (Fenton-Wilkinson), which keeps it
+// skewed and positive at the cost of one exp instead of one per payer.
+constexpr std::int64_t kExactPayers = 32;
+
+double heavy_value(rng::Rng& rng, std::int64_t n, double level, double pay_share, double sigma) {
+  if (n <= 0 || level <= 0) return std::max(level, 0.0);
+  const std::int64_t payers = rng.binomial(n, pay_share);
+  const double mean_amount = level / pay_share;
+  const double s2 = sigma * sigma;
+  double total = 0;
+  if (payers <= kExactPayers) {
+    const double mu = -0.5 * s2;  // amount = mean_amount * exp(mu + sigma z), mean mean_amount
+    for (std::int64_t i = 0; i < payers; ++i) total += mean_amount * rng::det_exp(mu + sigma * rng.normal());
+  } else {
+    const double p = static_cast<double>(payers);
+    const double sum_s2 = rng::det_log(1.0 + (rng::det_exp(s2) - 1.0) / p);
+    total = p * mean_amount * rng::det_exp(-0.5 * sum_s2 + std::sqrt(sum_s2) * rng.normal());
+  }
+  return total / static_cast<double>(n);
+}
+
+std::uint64_t metric_key(const char* prefix, const std::string& id) {
+  return rng::fnv1a64(std::string(prefix) + id);
+}
+
 }  // namespace
+
+SimulationKnobs SimulationKnobs::independent_hours() {
+  SimulationKnobs k;
+  k.user_hours_per_user = 1.0;
+  k.active_hours_per_user_day = 1.0;
+  k.day_shock_common = 0.0;
+  k.day_shock_difference = 0.0;
+  k.hourly_ar = 0.0;
+  k.hourly_ar_scale = 0.0;
+  k.weekly_amplitude = 0.0;
+  k.daily_cycle_scale = 1.0;
+  k.novelty_boost = 0.0;
+  k.novelty_decay_days = 3.0;
+  k.revenue_lognormal_sigma = 0.0;
+  k.pre_gap = 0.0;
+  return k;
+}
 
 double applied_relative_lift(const GeneratorInput& input, const GeneratorMetric& metric) {
   if (auto it = input.true_lift.find(metric.metric_id);
@@ -224,41 +375,130 @@ double baseline_level(const GeneratorMetric& metric) {
   return metric_profile(metric.metric_id, metric.unit).base;
 }
 
-std::vector<domain::MetricSeries> generate(const GeneratorInput& input) {
+double true_effect(const GeneratorInput& input, const GeneratorMetric& metric) {
   const Plan plan = plan_hours(input);
-  const std::vector<HourTraffic> traffic = simulate_traffic(input, plan);
+  if (plan.post_hours <= 0) return 0.0;
+  const Knobs k = sanitise(input.knobs);
+  const MetricProfile profile = metric_profile(metric.metric_id, metric.unit);
+  const auto levels = hour_levels(profile, k);
+  const double lift = applied_relative_lift(input, metric);
+  const UnixSeconds first_post = plan.first_hour + plan.pre_hours * kSecondsPerHour;
+  double sum = 0;
+  for (std::int64_t i = 0; i < plan.post_hours; ++i) {
+    const UnixSeconds t = first_post + i * kSecondsPerHour;
+    const auto h = static_cast<std::size_t>(floor_mod(t, kSecondsPerDay) / kSecondsPerHour);
+    const double counterfactual = levels[h] * weekday_level(k, floor_div(t, kSecondsPerDay)) * (1.0 + k.pre_gap);
+    const double treated = counterfactual * (1.0 + lift_at(lift, k, t, input.start_date));
+    sum += clamp_level(profile, treated) - clamp_level(profile, counterfactual);
+  }
+  return sum / static_cast<double>(plan.post_hours);
+}
 
-  std::vector<domain::MetricSeries> out;
+GeneratorOutput generate_with_users(const GeneratorInput& input) {
+  const Plan plan = plan_hours(input);
+  const Knobs k = sanitise(input.knobs);
+  auto users_rng = rng::Rng::stream(input.seed, kUsersStreamKey);
+  const People people = split_people(input, k, plan, users_rng);
+  const std::vector<HourTraffic> traffic = simulate_traffic(input, k, plan, people, users_rng);
+
+  GeneratorOutput result;
+  // Distinct users: with returning users the people split above (never more than the group's
+  // user-hours); otherwise every user-hour is a person.
+  std::int64_t post_t = 0, post_c = 0;
+  for (std::size_t i = static_cast<std::size_t>(plan.pre_hours); i < traffic.size(); ++i) {
+    post_t += traffic[i].treatment;
+    post_c += traffic[i].control;
+  }
+  result.unique_users = {post_t, post_c};
+  if (people.users) {
+    result.unique_users.treatment = std::min(people.users->treatment, post_t);
+    result.unique_users.control = std::min(people.users->control, post_c);
+  }
+
+  const UnixSeconds first_post = plan.first_hour + plan.pre_hours * kSecondsPerHour;
+  // The novelty factor of every post hour, shared by the metrics.
+  std::vector<double> novelty;
+  if (k.novelty_boost != 0.0) {
+    novelty.resize(static_cast<std::size_t>(plan.post_hours));
+    for (std::int64_t i = 0; i < plan.post_hours; ++i) {
+      novelty[static_cast<std::size_t>(i)] = novelty_factor(k, first_post + i * kSecondsPerHour, input.start_date);
+    }
+  }
+  auto& out = result.metrics;
   out.reserve(input.metrics.size());
   for (const auto& metric : input.metrics) {
     const MetricProfile profile = metric_profile(metric.metric_id, metric.unit);
-    const HourLevels levels = hour_levels(profile, applied_relative_lift(input, metric));
+    const auto levels = hour_levels(profile, k);
+    const double lift = applied_relative_lift(input, metric);
+    const bool heavy = heavy_tailed(profile, metric, k);
+    const double variance_factor = user_variance_factor(profile, heavy, k);
     auto rng = rng::Rng::stream(input.seed, rng::fnv1a64(metric.metric_id));
+    auto shock_rng = rng::Rng::stream(input.seed, metric_key("\x02shock:", metric.metric_id));
+    auto ar_rng = rng::Rng::stream(input.seed, metric_key("\x02ar:", metric.metric_id));
+    const double ar_innovation = std::sqrt(1.0 - k.hourly_ar * k.hourly_ar);
+    double u = k.hourly_ar_on() ? ar_rng.normal() : 0.0;  // stationary start
 
     auto& series = out.emplace_back();
     series.metric_id = metric.metric_id;
     series.points.reserve(traffic.size());
+    std::int64_t current_day = INT64_MIN;
+    double week = 1.0, common = 0.0, difference = 0.0;
     for (std::size_t i = 0; i < traffic.size(); ++i) {
       const HourTraffic& hour = traffic[i];
+      const UnixSeconds t = plan.first_hour + static_cast<std::int64_t>(i) * kSecondsPerHour;
+      if (hour.day != current_day) {
+        current_day = hour.day;
+        week = weekday_level(k, hour.day);
+        if (k.day_shocks()) {
+          common = k.day_shock_common * shock_rng.normal();
+          difference = k.day_shock_difference * shock_rng.normal();
+        }
+      }
       const auto h = static_cast<std::size_t>(hour.hour_of_day);
-      const bool post = static_cast<std::int64_t>(i) >= plan.pre_hours;
-      const double treated_level = post ? levels.treated[h] : levels.control[h];
+      const bool post = t >= first_post;
+      const double level = levels[h] * week;
+      double lift_t = 0.0;
+      if (post) {
+        lift_t = novelty.empty() ? lift
+                                 : lift * novelty[static_cast<std::size_t>(static_cast<std::int64_t>(i) - plan.pre_hours)];
+      }
+      double control = level * (1.0 + common - 0.5 * difference);
+      double treated = level * (1.0 + k.pre_gap) * (1.0 + lift_t) * (1.0 + common + 0.5 * difference);
+      if (k.hourly_ar_on()) {
+        if (i > 0) u = k.hourly_ar * u + ar_innovation * ar_rng.normal();
+        if (hour.treatment > 0 && hour.control > 0) {
+          const double v = user_variance(profile, heavy, variance_factor, clamp_level(profile, level));
+          const double sd = std::sqrt(v / static_cast<double>(hour.treatment) + v / static_cast<double>(hour.control));
+          const double x = k.hourly_ar_scale * sd * u;
+          control -= 0.5 * x;
+          treated += 0.5 * x;
+        }
+      }
+      control = clamp_level(profile, control);
+      treated = clamp_level(profile, treated);
+
       domain::HourlyPoint p;
-      p.timestamp = plan.first_hour + static_cast<std::int64_t>(i) * kSecondsPerHour;
+      p.timestamp = t;
       p.treatment_sample_size = hour.treatment;
       p.control_sample_size = hour.control;
       if (profile.is_rate) {
-        p.treatment_value = rate_value(rng, hour.treatment, treated_level);
-        p.control_value = rate_value(rng, hour.control, levels.control[h]);
+        p.treatment_value = rate_value(rng, hour.treatment, treated);
+        p.control_value = rate_value(rng, hour.control, control);
+      } else if (heavy) {
+        p.treatment_value = heavy_value(rng, hour.treatment, treated, profile.pay_share, k.revenue_lognormal_sigma);
+        p.control_value = heavy_value(rng, hour.control, control, profile.pay_share, k.revenue_lognormal_sigma);
       } else {
-        const double treated_sd = post ? levels.treated_sd[h] : levels.control_sd[h];
-        p.treatment_value = continuous_value(rng, hour.treatment, treated_level, treated_sd);
-        p.control_value = continuous_value(rng, hour.control, levels.control[h], levels.control_sd[h]);
+        p.treatment_value = continuous_value(rng, hour.treatment, treated, profile.user_cv * treated);
+        p.control_value = continuous_value(rng, hour.control, control, profile.user_cv * control);
       }
       series.points.push_back(p);
     }
   }
-  return out;
+  return result;
+}
+
+std::vector<domain::MetricSeries> generate(const GeneratorInput& input) {
+  return generate_with_users(input).metrics;
 }
 
 }  // namespace rallyuxr::simulate

@@ -14,6 +14,10 @@ struct MetricProfile {
   double user_cv = 0;     // continuous only: user-level sd relative to the level
   double season_amp = 0;  // relative amplitude of the shared hour-of-day cycle
   int peak_hour = 0;      // UTC hour at which that cycle peaks
+  // Continuous metrics in '$' with heavy tails on (SimulationKnobs::revenue_lognormal_sigma): the
+  // share of users who pay anything in an hour (revenue per user: the conversion rate; 1 for
+  // amounts every user has, such as an order value).
+  double pay_share = 1.0;
 };
 
 // The profile of a metric id; ids outside the default catalogue fall back by unit:

@@ -170,6 +170,35 @@ struct Estimate {
   enum class Issue { kNone, kNoPost, kOnePost, kZeroSe, kNonFinite } issue = Issue::kNone;
 };
 
+}  // namespace
+
+StandardError block_standard_error(bool did, double var_post, double m1, double var_pre, double m0) {
+  StandardError r{kNaN, kNaN};
+  if (did) {
+    const double vn1 = var_post / m1;
+    const double vn0 = var_pre / m0;
+    r.se = std::sqrt(vn1 + vn0);
+    r.df = (vn1 + vn0) * (vn1 + vn0) / (vn1 * vn1 / (m1 - 1) + vn0 * vn0 / (m0 - 1));
+  } else {
+    r.se = std::sqrt(var_post / m1);
+    r.df = m1 - 1;
+  }
+  return r;
+}
+
+double minimum_detectable_effect(double se, double df, double alpha, double power) {
+  return (t_upper_quantile(alpha / 2, df) + t_quantile(power, df)) * se;
+}
+
+double detection_power(double effect, double se, double df, double alpha) {
+  if (!(se > 0) || !std::isfinite(effect)) return kNaN;
+  const double x = effect / se - t_upper_quantile(alpha / 2, df);
+  if (!valid_df(df) || std::isnan(x)) return kNaN;
+  return bm::cdf(StudentT(df), x);
+}
+
+namespace {
+
 // full == false: delta, se and df only (the sequential looks need no quantile).
 Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha,
                   bool full = true) {
@@ -186,19 +215,11 @@ Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments&
     return e;
   }
   const double n1 = static_cast<double>(k);
-  double se = kNaN;
-  double df = kNaN;
-  if (did) {
-    const double n0 = static_cast<double>(pre.n);
-    const double vn1 = m1.var / n1;
-    const double vn0 = pre.var / n0;
-    e.v0 = vn0;
-    se = std::sqrt(vn1 + vn0);
-    df = (vn1 + vn0) * (vn1 + vn0) / (vn1 * vn1 / (n1 - 1) + vn0 * vn0 / (n0 - 1));
-  } else {
-    se = std::sqrt(m1.var / n1);
-    df = n1 - 1;
-  }
+  const double n0 = static_cast<double>(pre.n);
+  if (did) e.v0 = pre.var / n0;
+  const StandardError sd = block_standard_error(did, m1.var, n1, pre.var, n0);
+  const double se = sd.se;
+  const double df = sd.df;
   e.se = opt(se);
   e.df = opt(df);  // NaN (0/0) for a did whose two periods are both constant
   if (!e.delta || !e.se) {
@@ -227,7 +248,7 @@ Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments&
   e.q = opt(q);
   if (std::isfinite(q)) {
     e.ci = opt_interval(delta - q * se, delta + q * se);
-    e.mde = opt((q + t_quantile(kPower, df)) * se);
+    e.mde = opt(minimum_detectable_effect(se, df, alpha, kPower));
   }
   if (std::isfinite(tail)) {
     // Of F_t(t) and 1 - F_t(t), the smaller is the tail itself, the larger 1 - tail.
@@ -1026,17 +1047,88 @@ AnalysisOutput analyze(const AnalysisInput& input) {
   }
 
   // Recommendation.
+  // While running, only the always-valid interval may end the experiment: a fixed-horizon win
+  // looked at early is not yet a win.
+  const bool sequential_decisive = econ.total_sequential && econ.total_sequential->decisive;
   if (breached) {
     out.recommendation = "do-not-ship";
+  } else if (input.running && !sequential_decisive) {
+    out.recommendation = "keep-running";
   } else if (econ.total_verdict == "win") {
     out.recommendation = "ship";
   } else if (econ.total_verdict == "loss") {
     out.recommendation = "do-not-ship";
-  } else if (input.running && !(econ.total_sequential && econ.total_sequential->decisive)) {
+  } else if (input.running) {
     out.recommendation = "keep-running";
   } else {
     out.recommendation = "inconclusive";
   }
+  return out;
+}
+
+double block_variance(const std::vector<double>& x) { return moments(x).var; }
+
+namespace {
+
+BlockSeries to_block_series(const Blocks& b) {
+  BlockSeries out;
+  out.pre = b.pre_x;
+  out.post = b.post_x;
+  out.partial_blocks = b.partial;
+  return out;
+}
+
+}  // namespace
+
+BlockSeries metric_blocks(const domain::MetricSeries& series, domain::UnixSeconds start, domain::UnixSeconds end) {
+  // The hours exactly as analyze_metric forms them.
+  std::vector<Hour> hours;
+  hours.reserve(series.points.size());
+  std::int64_t excluded = 0;
+  double sum_c = 0, sum_nt = 0, sum_n = 0;
+  for (const auto& p : series.points) {
+    if (p.timestamp >= end) continue;
+    if (!usable(p)) {
+      ++excluded;
+      continue;
+    }
+    const double nt = static_cast<double>(p.treatment_sample_size);
+    const double nc = static_cast<double>(p.control_sample_size);
+    hours.push_back({p.timestamp, p.treatment_value - p.control_value, p.control_value, nt * nc / (nt + nc)});
+    sum_c += p.control_value;
+    sum_nt += nt;
+    sum_n += nt + nc;
+  }
+  Blocks b = make_blocks(hours, start);
+  BlockSeries out = to_block_series(b);
+  out.usable_hours = static_cast<std::int64_t>(hours.size());
+  out.excluded_hours = excluded;
+  if (!hours.empty()) {
+    out.control_mean = opt(sum_c / static_cast<double>(hours.size()));
+    if (sum_n > 0) out.treatment_share = opt(sum_nt / sum_n);
+  }
+  return out;
+}
+
+BlockSeries dollar_blocks(const std::vector<const domain::MetricSeries*>& series,
+                          const std::vector<domain::MetricPricing>& pricing, domain::UnixSeconds start,
+                          domain::UnixSeconds end) {
+  BlockSeries out;
+  if (series.empty() || series.size() != pricing.size()) return out;
+  std::vector<MetricWork> work(series.size());
+  std::vector<const MetricWork*> counted;
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    work[i].series = series[i];
+    work[i].pricing = &pricing[i];
+    counted.push_back(&work[i]);
+  }
+  AnalysisInput in;
+  in.start_date = start;
+  in.end_date = end;
+  std::vector<Hour> zh = dollar_hours(counted, in);
+  Blocks b = make_blocks(zh, start);
+  out = to_block_series(b);
+  out.usable_hours = static_cast<std::int64_t>(zh.size());
   return out;
 }
 

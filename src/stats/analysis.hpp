@@ -163,4 +163,46 @@ AnalysisOutput analyze(const AnalysisInput& input);
 double sequential_half_width(double se, double n, double n_star, double alpha);
 double sequential_p_value(double delta, double se, double n, double n_star, double alpha);
 
+// ---- The block estimator's parts, shared with the planner (stats/plan.hpp) ----
+// The planner must size experiments with the very estimator the analysis runs; these are the
+// analysis's own functions (analyze() calls them too), not a second implementation.
+
+// Daily blocks of one series as the analysis forms them: block index floor((t - start) / 1 day),
+// usable hours only (both sample sizes > 0, both values finite), hours at or after `end` dropped.
+struct BlockSeries {
+  std::vector<double> pre;    // block means of d_t (or z_t) of the blocks before `start`, oldest first
+  std::vector<double> post;   // block means of the blocks in [start, end)
+  std::int64_t usable_hours = 0;
+  std::int64_t excluded_hours = 0;
+  std::int64_t partial_blocks = 0;            // counted blocks with fewer than 12 usable hours
+  std::optional<double> control_mean;         // unweighted mean of controlValue over the usable hours
+  std::optional<double> treatment_share;      // sum nT / sum (nT + nC) over the usable hours
+};
+BlockSeries metric_blocks(const domain::MetricSeries& series, domain::UnixSeconds start, domain::UnixSeconds end);
+// The dollar series z_t = sum_m sign_m (dollarsPerUnit_m / unitSize_m) d_{m,t} over the hours usable
+// for every one of `series` (the counted metrics), in blocks. `pricing[i]` prices `series[i]`.
+BlockSeries dollar_blocks(const std::vector<const domain::MetricSeries*>& series,
+                          const std::vector<domain::MetricPricing>& pricing, domain::UnixSeconds start,
+                          domain::UnixSeconds end);
+
+// Sample variance (n - 1) of block means, as the analysis computes it (two passes; exactly 0 for a
+// constant series; NaN for fewer than 2 values).
+double block_variance(const std::vector<double>& x);
+
+// se and df of the block estimator for post blocks of variance var_post (m1 of them) and, for
+// did, pre blocks of variance var_pre (m0 of them): statistics.md "Standard error and degrees of
+// freedom" (Welch for did, m1 - 1 for paired). NaN when not computable.
+struct StandardError {
+  double se = 0;
+  double df = 0;
+};
+StandardError block_standard_error(bool did, double var_post, double m1, double var_pre, double m0);
+
+// (F_t^{-1}(1 - alpha/2; df) + F_t^{-1}(power; df)) * se: the analysis's minimumDetectableEffect
+// (power 0.8, alpha of the confidence level). NaN when not computable.
+double minimum_detectable_effect(double se, double df, double alpha, double power);
+// The power the same test has against a true effect `effect` (> 0): F_t(effect / se - q; df), the
+// inverse of minimum_detectable_effect (effect >= MDE exactly when power >= the MDE's power).
+double detection_power(double effect, double se, double df, double alpha);
+
 }  // namespace rallyuxr::stats

@@ -43,11 +43,13 @@ domain::Experiment experiment_from_row(const Row& s, std::optional<double>* impa
 }
 
 // The method-2 columns of the experiments SELECTs: analysis_design at `col`, guardrail_metrics
-// (comma-separated ids) at `col + 1`.
+// (comma-separated ids) at `col + 1`, and the plan promised at creation (JSON text or NULL) at
+// `col + 2`.
 template <class Row>
 void experiment_design_from_row(const Row& s, int col, domain::Experiment& e) {
   e.analysis_design = domain::parse_analysis_design(s.text(col)).value_or(domain::AnalysisDesign::kDid);
   e.guardrail_metrics = split_ids(s.text(col + 1));
+  e.plan = s.opt_text(col + 2);
 }
 
 template <class Row>

@@ -188,9 +188,10 @@ async function startServer() {
     if (Date.now() > deadline) throw new Error(`rallyuxr did not answer /api/health within 30 s:\n${serverLog}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  // A real fault: the database refuses the hourly rows of experiments named with FAIL_MARK.
+  // A real fault: the database refuses the hourly rows of experiments named with FAIL_MARK (once
+  // per database: a restarted server keeps it).
   execFileSync('sqlite3', [join(workDir, 'e2e.db'),
-    `CREATE TRIGGER e2e_refuse_points BEFORE INSERT ON result_points
+    `CREATE TRIGGER IF NOT EXISTS e2e_refuse_points BEFORE INSERT ON result_points
      WHEN instr((SELECT name FROM experiments WHERE id = NEW.experiment_id), '${FAIL_MARK}') > 0
      BEGIN SELECT RAISE(ABORT, 'refused by the e2e trigger'); END;`]);
 }

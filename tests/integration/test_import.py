@@ -81,6 +81,27 @@ class ImportTest(unittest.TestCase):
         ev = [x["eventType"] for x in s.get(f"/api/experiments/{exp_id}/events").data["events"]]
         self.assertEqual(ev, ["EXPERIMENT_CREATED", "RESULTS_INSERT"])
 
+    def test_implausible_values_are_stored_with_warnings(self):
+        s = self.server
+        exp_id = self.imported()
+        pre = [p for p in make_points("conversion_rate", seed=3) if p["timestamp"] < iso(START)]
+        post = [p for p in make_points("conversion_rate", seed=3) if p["timestamp"] >= iso(START)]
+        bounce = make_points("bounce_rate", seed=4)
+        r = s.put(f"/api/experiments/{exp_id}/results",
+                  {"metrics": {"conversion_rate": {"timeSeries": pre}, "bounce_rate": {"timeSeries": bounce}}})
+        self.assertEqual(r.status, 200, r.body[:800])
+        self.assertEqual(r.data["warnings"], [])
+        # The experiment period merged in percent (3.07 instead of 0.0307): stored, and said.
+        in_percent = [dict(p, treatmentValue=p["treatmentValue"] * 100, controlValue=p["controlValue"] * 100)
+                      for p in post]
+        r = s.post(f"/api/experiments/{exp_id}/results", {"metrics": {"conversion_rate": {"timeSeries": in_percent}}})
+        self.assertEqual(r.status, 200, r.body[:800])
+        self.assertEqual(r.data["pointsStored"], len(post))
+        text = " ".join(r.data["warnings"])
+        self.assertIn("conversion_rate", text)
+        self.assertGreaterEqual(len(r.data["warnings"]), 2, r.data["warnings"])  # above 1 for '%', and 100x the pre period
+        self.assertNotIn("bounce_rate", text)
+
     def test_partial_data_is_running_then_merge_completes(self):
         s = self.server
         exp_id = self.imported(metrics=("conversion_rate",))
@@ -148,6 +169,10 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(float(arows["bounce_rate"]["absoluteDifference"]), did["absoluteDifference"])
         self.assertEqual(float(arows["bounce_rate"]["dollarImpact"]),
                          a1["analysis"]["economicImpact"]["metricBreakdown"]["bounce_rate"]["dollarImpact"])
+        # Measured data: no "SIMULATED" in the file name, and every row says where it came from.
+        self.assertEqual({r["dataSource"] for r in arows.values()}, {"imported"})
+        self.assertNotIn("SIMULATED", ac.headers["content-disposition"])
+        self.assertEqual(ac.headers["x-data-source"], "imported")
 
     def test_rejected_uploads_name_the_row_and_store_nothing(self):
         s = self.server

@@ -1,5 +1,7 @@
 """The event-driven pipeline through the real binary: create -> running -> complete, retries and
 failures, re-analysis, and durability across kill -9."""
+import csv
+import io
 import sqlite3
 import threading
 import time
@@ -122,9 +124,21 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual(ei["totalSequential"]["plannedBlocks"], 21)
         self.assertEqual(ei["durationDays"], 14)
         self.assertEqual(set(a["metricValuesSnapshot"]), set(res["metrics"]))
-        # Simulated data carry no unique users: SRM on the daily treatment shares.
-        self.assertEqual(a["srm"]["method"], "daily-share")
-        self.assertIsNone(a["srm"]["chiSquare"])
+        # The simulator counts its returning users once each: SRM on unique users (chi-square),
+        # not on user-hours, and a correctly randomised simulation is no mismatch.
+        self.assertEqual(a["srm"]["method"], "users")
+        self.assertIsNotNone(a["srm"]["chiSquare"])
+        self.assertFalse(a["srm"]["detected"])
+        self.assertAlmostEqual(a["srm"]["expectedTreatmentShare"], 0.5)
+        # Its exports cannot pass for measured results: the file names and every analysis row say so.
+        ac = s.get(f"/api/experiments/{exp_id}/analysis.csv")
+        self.assertEqual(ac.status, 200)
+        self.assertIn('filename="SIMULATED-experiment-', ac.headers["content-disposition"])
+        self.assertEqual(ac.headers["x-data-source"], "simulated")
+        rows = list(csv.DictReader(io.StringIO(ac.body.decode())))
+        self.assertEqual({r["dataSource"] for r in rows}, {"simulated"})
+        rc = s.get(f"/api/experiments/{exp_id}/results.csv")
+        self.assertIn('filename="SIMULATED-experiment-', rc.headers["content-disposition"])
         # The list shows the impact and counts the experiment as complete.
         listed = {x["id"]: x for x in s.get("/api/experiments?limit=100").data["experiments"]}
         self.assertAlmostEqual(listed[exp_id]["economicImpact"], ei["totalImpact"], places=6)

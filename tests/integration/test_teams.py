@@ -225,8 +225,8 @@ class TeamsTest(unittest.TestCase):
         # The export carries it in four columns after the standard ones.
         csv = s.get(f"/api/experiments/{exp_id}/analysis.csv").body.decode()
         lines = csv.strip().split("\n")
-        self.assertTrue(lines[0].endswith(",warnings,decision,decisionReason,decidedBy,decidedAt"), lines[0])
-        self.assertIn(',iterate,"Guardrail, ""latency"", regressed",,', lines[1])
+        self.assertTrue(lines[0].endswith(",warnings,dataSource,decision,decisionReason,decidedBy,decidedAt"), lines[0])
+        self.assertIn(',simulated,iterate,"Guardrail, ""latency"", regressed",,', lines[1])
 
         # Its event is in the pipeline's log.
         events = [e["eventType"] for e in s.get(f"/api/experiments/{exp_id}/events").data["events"]]

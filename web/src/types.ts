@@ -53,3 +53,9 @@ export interface ErrorDetail {
   message: string;
   code?: string;
 }
+
+/** POST /plans (issue 15): minimum detectable effects and dollars by duration. */
+export type Plan = S['Plan'];
+export type PlanRequest = S['PlanRequest'];
+/** The plan promised at creation, stored with the experiment. */
+export type ExperimentPlan = S['ExperimentPlan'];

@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 6> kMigrations = {
+inline constexpr std::array<const char*, 7> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -283,13 +283,18 @@ CREATE TRIGGER experiments_impact_blocks AFTER UPDATE OF status, economic_impact
   EXECUTE FUNCTION experiments_impact_blocks();
 )SQL",
 
-    // 3: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
+    // 3: the plan promised at creation (POST /plans, issue 15), canonical JSON text; NULL: none.
+    R"SQL(
+ALTER TABLE experiments ADD COLUMN plan_json TEXT;
+)SQL",
+
+    // 4: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
     // its history and the analyses that used it stay.
     R"SQL(
 ALTER TABLE metric_values ADD COLUMN retired_at BIGINT;
 )SQL",
 
-    // 4: decisions on experiments (issue 16), every one kept; the newest is the current one.
+    // 5: decisions on experiments (issue 16), every one kept; the newest is the current one.
     R"SQL(
 CREATE TABLE experiment_decisions (
   seq           BIGSERIAL PRIMARY KEY,
@@ -303,7 +308,7 @@ CREATE TABLE experiment_decisions (
 CREATE INDEX experiment_decisions_by_experiment ON experiment_decisions(experiment_id, seq);
 )SQL",
 
-    // 5: named access tokens (issue 16), kept as SHA-256 hashes; a name is unique among the
+    // 6: named access tokens (issue 16), kept as SHA-256 hashes; a name is unique among the
     // active ones, so a revoked name can be given again.
     R"SQL(
 CREATE TABLE access_tokens (
@@ -318,7 +323,7 @@ CREATE TABLE access_tokens (
 CREATE UNIQUE INDEX access_tokens_active_name ON access_tokens(name) WHERE revoked_at IS NULL;
 )SQL",
 
-    // 6: the audit log (issue 16), one row per change, written with the change.
+    // 7: the audit log (issue 16), one row per change, written with the change.
     R"SQL(
 CREATE TABLE audit_log (
   seq       BIGSERIAL PRIMARY KEY,

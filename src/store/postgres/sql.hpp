@@ -11,7 +11,7 @@ namespace rallyuxr::store::postgres::sql {
   "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, " \
   "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "   \
   "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, analysis_design, "    \
-  "guardrail_metrics"
+  "guardrail_metrics, plan_json"
 #define RALLYUXR_METRIC_COLUMNS                                                                  \
   "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "      \
   "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, " \
@@ -38,8 +38,8 @@ inline constexpr Sql kInsertExperiment{
     "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
     "created_at, updated_at, created_by, implementation_cost, confidence_level, traffic_split, "
     "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, analysis_design, "
-    "guardrail_metrics) "
-    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21)"};
+    "guardrail_metrics, plan_json) "
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22)"};
 // $2: the metric ids in order, as a text[] literal.
 inline constexpr Sql kInsertExperimentMetrics{
     "insert_experiment_metrics",

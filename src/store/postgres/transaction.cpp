@@ -34,7 +34,7 @@ class PgTransaction final : public store::Transaction {
     } else {
       p.add_null().add_null().add_null();
     }
-    p.add(domain::to_string(e.analysis_design)).add(join_ids(e.guardrail_metrics));
+    p.add(domain::to_string(e.analysis_design)).add(join_ids(e.guardrail_metrics)).add(e.plan);
     c().exec(kInsertExperiment, p);
     if (!e.metrics.empty()) c().exec(kInsertExperimentMetrics, Params().add(e.id).add(text_array(e.metrics)));
   }

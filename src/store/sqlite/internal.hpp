@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 7> kMigrations = {
+inline constexpr std::array<const char*, 8> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -290,13 +290,18 @@ CREATE TRIGGER experiments_blocks_impact AFTER UPDATE OF status, economic_impact
 END;
 )SQL",
 
-    // 4: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
+    // 4: the plan promised at creation (POST /plans, issue 15), canonical JSON text; NULL: none.
+    R"SQL(
+ALTER TABLE experiments ADD COLUMN plan_json TEXT;
+)SQL",
+
+    // 5: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
     // its history and the analyses that used it stay.
     R"SQL(
 ALTER TABLE metric_values ADD COLUMN retired_at INTEGER;
 )SQL",
 
-    // 5: decisions on experiments (issue 16), every one kept; the newest is the current one.
+    // 6: decisions on experiments (issue 16), every one kept; the newest is the current one.
     R"SQL(
 CREATE TABLE experiment_decisions (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -310,7 +315,7 @@ CREATE TABLE experiment_decisions (
 CREATE INDEX experiment_decisions_by_experiment ON experiment_decisions(experiment_id, seq);
 )SQL",
 
-    // 6: named access tokens (issue 16), kept as SHA-256 hashes; a name is unique among the
+    // 7: named access tokens (issue 16), kept as SHA-256 hashes; a name is unique among the
     // active ones, so a revoked name can be given again.
     R"SQL(
 CREATE TABLE access_tokens (
@@ -325,7 +330,7 @@ CREATE TABLE access_tokens (
 CREATE UNIQUE INDEX access_tokens_active_name ON access_tokens(name) WHERE revoked_at IS NULL;
 )SQL",
 
-    // 7: the audit log (issue 16), one row per change, written with the change.
+    // 8: the audit log (issue 16), one row per change, written with the change.
     R"SQL(
 CREATE TABLE audit_log (
   seq       INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,6 +1,6 @@
 // Every statement of the SQLite backend, as named constants; every value is a bound parameter.
 // Column orders are those row_mapping.hpp documents (experiments: 0..19 as there, then seq,
-// metric_ids, analysis_design, guardrail_metrics).
+// metric_ids, analysis_design, guardrail_metrics, plan_json).
 #pragma once
 
 #include <fmt/format.h>
@@ -13,14 +13,14 @@ inline constexpr const char* kExperimentColumns =
     "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, "
     "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "
     "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, "
-    "guardrail_metrics";
+    "guardrail_metrics, plan_json";
 
 inline constexpr const char* kInsertExperiment =
     "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
     "created_at, updated_at, created_by, implementation_cost, confidence_level, traffic_split, "
     "data_source, sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, metric_ids, "
-    "analysis_design, guardrail_metrics) "
-    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)";
+    "analysis_design, guardrail_metrics, plan_json) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)";
 inline constexpr const char* kInsertExperimentMetric =
     "INSERT INTO experiment_metrics (experiment_id, position, metric_id) VALUES (?1,?2,?3)";
 inline constexpr const char* kSelectExperimentMetrics =
@@ -28,7 +28,7 @@ inline constexpr const char* kSelectExperimentMetrics =
 inline constexpr const char* kSelectExperiment =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
     "FROM experiments WHERE id = ?1";
 // The compare-and-set of every status change: applies only over the expected status.
 inline constexpr const char* kCompareAndSetStatus =
@@ -36,13 +36,13 @@ inline constexpr const char* kCompareAndSetStatus =
 inline constexpr const char* kListActive =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
     "FROM experiments WHERE status <> 'archived' AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
     "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
 inline constexpr const char* kListByStatus =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
     "FROM experiments WHERE status = ?4 AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
     "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
 // Keyset pages (migration 2): the experiment_blocks counters locate the block holding the row at
@@ -58,12 +58,12 @@ inline constexpr int kBlockBits1 = 12;
 inline constexpr const char* kListActiveBelow =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
     "FROM experiments WHERE seq < ?2 AND status <> 'archived' ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
 inline constexpr const char* kListByStatusBelow =
     "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
     "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics "
+    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
     "FROM experiments WHERE seq < ?2 AND status = ?4 ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
 // The metrics of a whole page in one statement (?1: JSON array of experiment ids).
 inline constexpr const char* kSelectMetricsOfMany =

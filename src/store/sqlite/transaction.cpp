@@ -36,7 +36,7 @@ class SqliteTransaction final : public store::Transaction {
       s.bind_null(17).bind_null(18).bind_null(19);
     }
     s.bind(20, join_metric_ids(e.metrics));
-    s.bind(21, domain::to_string(e.analysis_design)).bind(22, join_ids(e.guardrail_metrics));
+    s.bind(21, domain::to_string(e.analysis_design)).bind(22, join_ids(e.guardrail_metrics)).bind(23, e.plan);
     s.run();
     for (std::size_t i = 0; i < e.metrics.size(); ++i)
       c.prepare(kInsertExperimentMetric).bind(1, e.id).bind(2, static_cast<std::int64_t>(i)).bind(3, e.metrics[i]).run();

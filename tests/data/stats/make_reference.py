@@ -48,8 +48,9 @@ Readings of the spec where it leaves a choice (the C++ makes the same ones):
     per metric, however many such days there are.
   * A guardrail without an adjusted interval or a minimum detectable effect is "at-risk" (a
     worsening cannot be ruled out).
-  * `recommendation` takes totalVerdict first (win: ship, loss: do-not-ship), then keep-running
-    while running and totalSequential is not decisive, then inconclusive.
+  * `recommendation`: a breached guardrail gives do-not-ship; while running, keep-running until
+    totalSequential is decisive (a fixed-horizon win looked at early is not yet a win); then
+    totalVerdict (win: ship, loss: do-not-ship), keep-running while running, else inconclusive.
   * The parallel-trends warning is given for did only (the pre period does not enter paired).
 
 Input "points" rows are [timestamp, treatmentValue, controlValue, treatmentSampleSize,
@@ -603,11 +604,13 @@ def analyze(inp):
 
     if "breached" in guardrails.values():
         recommendation = "do-not-ship"
+    elif inp["running"] and not (total_seq is not None and total_seq["decisive"]):
+        recommendation = "keep-running"
     elif total_verdict == "win":
         recommendation = "ship"
     elif total_verdict == "loss":
         recommendation = "do-not-ship"
-    elif inp["running"] and not (total_seq is not None and total_seq["decisive"]):
+    elif inp["running"]:
         recommendation = "keep-running"
     else:
         recommendation = "inconclusive"

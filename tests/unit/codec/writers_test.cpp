@@ -10,6 +10,7 @@
 #include <string>
 
 #include "codec/json_parse.hpp"
+#include "codec/events_json.hpp"
 #include "codec/json_writer.hpp"
 #include "codec/records_json.hpp"
 #include "codec/resources_json.hpp"
@@ -390,6 +391,58 @@ TEST(RecordsJson, AnalysisRecordTakesIdsAndStatusFromTheRecord) {
     EXPECT_EQ(q.at("status").as_string(), "processing");
     EXPECT_EQ(q.at("analysisTimestamp").as_string(), "2025-01-15T00:01:00Z");
   }
+}
+
+}  // namespace
+}  // namespace rallyuxr::codec
+
+namespace rallyuxr::codec {
+namespace {
+
+TEST(EventsJson, ExperimentCreatedPayload) {
+  auto e = sample_experiment();
+  auto o = parse(experiment_created_payload(e, "req-1")).as_object();
+  EXPECT_EQ(o.at("eventType").as_string(), "EXPERIMENT_CREATED");
+  EXPECT_EQ(o.at("experimentId").as_string(), e.id);
+  EXPECT_EQ(o.at("experiment").at("name").as_string(), e.name);
+  EXPECT_EQ(o.at("experiment").at("simulation").at("seed").as_uint64(), *e.simulation->seed);
+  EXPECT_EQ(o.at("timestamp").as_string(), "2025-01-14T23:00:00Z");
+  EXPECT_EQ(o.at("requestId").as_string(), "req-1");
+}
+
+}  // namespace
+}  // namespace rallyuxr::codec
+
+namespace rallyuxr::codec {
+namespace {
+
+TEST(EventsJson, StreamEventAndAnalysisJobPayloads) {
+  auto s = parse(stream_event_payload("exp-\"1\"", 7, "MODIFY")).as_object();
+  EXPECT_EQ(s.at("eventName").as_string(), "MODIFY");
+  EXPECT_EQ(s.at("dynamodb").at("Keys").at("experimentId").at("S").as_string(), "exp-\"1\"");
+  EXPECT_EQ(s.at("dynamodb").at("Keys").at("metricTimepoint").at("S").as_string(), "v7");
+  EXPECT_EQ(s.at("dynamodb").at("NewImage").at("experimentId").at("S").as_string(), "exp-\"1\"");
+  EXPECT_EQ(s.at("dynamodb").at("NewImage").at("resultsVersion").at("N").as_string(), "7");
+  EXPECT_EQ(s.at("eventSourceARN").as_string(), "rallyuxr:experiment_results");
+
+  auto j = parse(analysis_job_payload("exp-1", 3, "INSERT", "an-1", "")).as_object();
+  EXPECT_EQ(j.size(), 3u);
+  EXPECT_EQ(j.at("streamEvent").at("eventName").as_string(), "INSERT");
+  EXPECT_EQ(j.at("analysisId").as_string(), "an-1");
+  EXPECT_EQ(j.at("resultsVersion").as_int64(), 3);
+  std::string extra;
+  JsonWriter(extra).key("correction").string("fdr_bh").key("confidenceLevel").number(90.5);
+  auto k = parse(analysis_job_payload("exp-1", 3, "INSERT", "an-1", extra)).as_object();
+  EXPECT_EQ(k.at("correction").as_string(), "fdr_bh");
+  EXPECT_EQ(num(k.at("confidenceLevel")), 90.5);
+}
+
+TEST(EventsJson, MetricChangePayload) {
+  auto m = parse(metric_change_payload("exp-1", "conversion_rate", 4)).as_object();
+  EXPECT_EQ(m.at("experimentId").as_string(), "exp-1");
+  EXPECT_EQ(m.at("reason").as_string(), "METRIC_VALUE_UPDATED");
+  EXPECT_EQ(m.at("metricId").as_string(), "conversion_rate");
+  EXPECT_EQ(m.at("metricVersion").as_int64(), 4);
 }
 
 }  // namespace

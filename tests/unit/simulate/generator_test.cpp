@@ -1,6 +1,8 @@
-// The results generator: determinism (golden values), the shape and realism of the data, the
-// treatment effect's size and sign, speed, and - through stats::analyze - that the analysis
-// recovers the effect with nominal confidence-interval coverage.
+// The results generator's base model (SimulationKnobs::independent_hours(), the generator before
+// method version 2, byte for byte): determinism (golden values), the shape and realism of the data,
+// the treatment effect's size and sign, speed, and - through stats::analyze - that the analysis
+// recovers the effect with nominal confidence-interval coverage. The realistic knobs (returning
+// users, shocks, autocorrelation, ...) are tested in knobs_test.cpp.
 #include "simulate/generator.hpp"
 
 #include <gtest/gtest.h>
@@ -18,13 +20,6 @@
 #include "simulate/metric_profiles.hpp"
 #include "simulate/random.hpp"
 #include "stats/analysis.hpp"
-
-// Clang's way of telling a sanitizer build (GCC defines __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__).
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
-#define RALLYUXR_SIM_SANITIZED 1
-#endif
-#endif
 
 namespace rallyuxr::simulate {
 namespace {
@@ -65,6 +60,7 @@ GeneratorInput two_week_input(std::uint64_t seed = 42) {
   in.end_date = kJan15_2025 + 14 * kSecondsPerDay;
   in.seed = seed;
   in.pre_period_days = 7;
+  in.knobs = SimulationKnobs::independent_hours();
   in.expected_outcome = ExpectedOutcome::kPositive;
   in.metrics = {conversion(), bounce(), time_on_page(), revenue()};
   return in;
@@ -534,10 +530,11 @@ TEST(SimulateGenerator, DegenerateTrafficStaysFinite) {
 
 // ---- Speed ----------------------------------------------------------------------------------
 
-TEST(SimulateGenerator, TenMetricsForAYearOfHoursIsFast) {
+TEST(SimulateGenerator, TenMetricsForAYearOfHoursReportsItsSpeed) {
   GeneratorInput in;
   in.seed = 1;
   in.pre_period_days = 7;
+  in.knobs = SimulationKnobs::independent_hours();
   in.start_date = kJan15_2025;
   in.end_date = kJan15_2025 + (365 - 7) * kSecondsPerDay;  // 8,760 hours with the pre period
   in.expected_outcome = ExpectedOutcome::kPositive;
@@ -554,12 +551,9 @@ TEST(SimulateGenerator, TenMetricsForAYearOfHoursIsFast) {
     ASSERT_EQ(out[9].points.size(), 8760u);
     best_ms = std::min(best_ms, std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
+  // Reported only: the machine running the tests is shared and noisy, so speed bounds live in the
+  // benchmarks (bench/bench_stats.cpp, BM_Generate; docs/performance.md).
   std::printf("[ generator ] 10 metrics x 8760 hours: best of %d runs %.3f ms\n", runs, best_ms);
-  // The bound holds for optimised builds; debug and sanitizer builds only report the figure.
-#if defined(NDEBUG) && defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(__SANITIZE_THREAD__) && !defined(RALLYUXR_SIM_SANITIZED)
-  EXPECT_LT(best_ms, 5.0);
-#endif
 }
 
 // ---- Recovery by the analysis ---------------------------------------------------------------
@@ -586,6 +580,7 @@ TEST(SimulateGenerator, TheAnalysisRecoversTheEffectWithNominalCoverage) {
   int srm_detected = 0;
   for (int e = 0; e < kExperiments; ++e) {
     GeneratorInput in;
+    in.knobs = SimulationKnobs::independent_hours();
     in.start_date = kJan15_2025 + e * kSecondsPerDay;  // different weekdays too
     in.end_date = in.start_date + 14 * kSecondsPerDay;
     in.pre_period_days = 7;

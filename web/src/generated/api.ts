@@ -378,6 +378,36 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Plan an experiment before launch
+         * @description For each duration (7 to 56 days unless `durations` says otherwise) the minimum detectable
+         *     effect of every metric (stored units, relative to the baseline, dollars per day and over the
+         *     period) and the minimum detectable total dollar impact (from the combined dollar series, as
+         *     the analysis computes its total), at the requested power. With a target
+         *     (`targetDailyDollarImpact` and/or `targetEffects`), the shortest duration that reaches the
+         *     power, or `reachedAtDays: null` with a message. The variance comes from the analysis's own
+         *     block estimator on real hours of both groups: an experiment's stored data
+         *     (`source.experimentId`) or an uploaded history in the import formats (`source.history`);
+         *     without either the answer is a 400, never a made-up variance. Nothing is stored.
+         *     See docs/statistics.md, "Planning".
+         *
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/metric-values": {
         parameters: {
             query?: never;
@@ -667,6 +697,148 @@ export interface components {
              * @default []
              */
             guardrailMetrics: string[];
+            plan?: components["schemas"]["ExperimentPlan"];
+        };
+        /** @description The plan promised at creation (from POST /plans): the chosen duration and what it can
+         *     detect. Validated field by field (issues at `plan.<field>`); `days` must equal the
+         *     experiment's duration. Stored and returned with the experiment as given (only these fields).
+         *      */
+        ExperimentPlan: {
+            days: number;
+            totalDailyDollarMde?: number;
+            power?: number;
+            confidenceLevel?: number;
+            /** @enum {string} */
+            correction?: "holm" | "fdr_bh" | "none";
+            design?: components["schemas"]["AnalysisDesign"];
+            preDays?: number;
+            /** @description Metric id (one of the experiment's) -> the promised minimum detectable effect. */
+            metrics?: {
+                [key: string]: {
+                    mde?: number;
+                    dailyDollarMde?: number;
+                };
+            };
+            varianceSource?: {
+                /** @enum {string} */
+                kind: "experiment" | "history";
+                /** Format: uuid */
+                experimentId?: string;
+            };
+        };
+        PlanRequest: {
+            /** @description Metric ids of the catalogue (unknown ids are rejected with their path, `metrics.N`). */
+            metrics: string[];
+            /** @default 95 */
+            confidenceLevel: number;
+            /**
+             * @description For holm and fdr_bh each metric is planned at alpha / m (m metrics), the Bonferroni worst case; the total at alpha.
+             * @default holm
+             * @enum {string}
+             */
+            correction: "holm" | "fdr_bh" | "none";
+            /** @default 0.8 */
+            power: number;
+            /** @description Planned treatment share; the variance is scaled by h(1-h)/(p(1-p)) from the history's share h. Default the history's own. */
+            trafficSplit?: number;
+            design?: components["schemas"]["AnalysisDesign"];
+            /**
+             * @description did only, the planned pre period in days.
+             * @default 14
+             */
+            preDays: number;
+            /** @description Durations in days (default 7..56). */
+            durations?: number[];
+            /** @description Exactly one of experimentId and history. */
+            source: {
+                /**
+                 * Format: uuid
+                 * @description Its stored hours (pre and post periods, each around its own mean, pooled).
+                 */
+                experimentId?: string;
+                /** @description Hours of both groups before any change, in the import formats (the JSON object or the CSV text). */
+                history?: components["schemas"]["ResultsUpload"] | string;
+            };
+            targetDailyDollarImpact?: number;
+            /** @description Metric id -> the effect to detect, in stored units (non-zero). */
+            targetEffects?: {
+                [key: string]: number;
+            };
+        };
+        MetricPlan: {
+            /** @description Minimum detectable effect in stored units (the analysis's minimumDetectableEffect for data of this length). */
+            mde: number | null;
+            /** @description mde / |baseline| (the history's mean control value). */
+            relativeMde: number | null;
+            dailyDollarMde: number | null;
+            periodDollarMde: number | null;
+            standardError: number | null;
+            degreesOfFreedom: number | null;
+            /** @description With a target effect for this metric, the power against it. */
+            power?: number | null;
+        };
+        PlanDuration: {
+            days: number;
+            metrics: {
+                [key: string]: components["schemas"]["MetricPlan"];
+            };
+            /** @description Minimum detectable total impact, dollars per day (combined dollar series of the counted metrics). */
+            totalDailyDollarMde: number | null;
+            totalPeriodDollarMde: number | null;
+            totalStandardError?: number | null;
+            totalDegreesOfFreedom?: number | null;
+            /** @description With targetDailyDollarImpact, the power against it. */
+            totalPower?: number | null;
+        };
+        PlanVariance: {
+            blocks?: number;
+            preBlocks?: number;
+            postBlocks?: number;
+            usableHours?: number;
+            excludedHours?: number;
+            partialBlocks?: number;
+            blockVariance?: number | null;
+            historyTreatmentShare?: number | null;
+            varianceFactor?: number;
+            planningVariance?: number | null;
+            baseline?: number | null;
+        };
+        Plan: {
+            durations: components["schemas"]["PlanDuration"][];
+            target?: {
+                reachedAtDays?: number | null;
+                targetDailyDollarImpact?: number;
+                targetEffects?: {
+                    [key: string]: number;
+                };
+                message?: string;
+            };
+            varianceSource: {
+                /** @enum {string} */
+                kind?: "experiment" | "history";
+                experimentId?: string;
+                /**
+                 * Format: date-time
+                 * @description Day blocks are counted from here (the experiment's startDate, or the hour after the history).
+                 */
+                origin?: string;
+                metrics?: {
+                    [key: string]: components["schemas"]["PlanVariance"];
+                };
+                total?: components["schemas"]["PlanVariance"] | null;
+            };
+            design: components["schemas"]["AnalysisDesign"];
+            preDays?: number | null;
+            confidenceLevel: number;
+            /** @enum {string} */
+            correction: "holm" | "fdr_bh" | "none";
+            alpha: number;
+            metricAlpha: number;
+            power: number;
+            trafficSplit?: number | null;
+            metricIds?: string[];
+            countedInTotal?: string[];
+            warnings?: string[];
         };
         /**
          * @description `did`: difference-in-differences on daily blocks (falls back to `paired` with fewer than 2 pre days). `paired`: the post-period daily differences alone.
@@ -725,6 +897,7 @@ export interface components {
             durationDays: number;
             analysisDesign?: components["schemas"]["AnalysisDesign"];
             guardrailMetrics?: string[];
+            plan?: components["schemas"]["ExperimentPlan"];
             /** @description Present when the create request had `simulation`. */
             simulation?: {
                 seed?: number;
@@ -2249,6 +2422,40 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorEnvelope"];
                 };
             };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanRequest"];
+            };
+        };
+        responses: {
+            /** @description The plan. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: components["schemas"]["Plan"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["ServerError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -7,7 +7,8 @@ import { h, replace, uid } from '../dom';
 import * as fmt from '../format';
 import { navigate, type Page } from '../router';
 import { TEMPLATES, type ExperimentTemplate } from '../templates';
-import type { CreateExperimentResponse, ExperimentDetail, MetricValue, MetricValuesResponse } from '../types';
+import type { CreateExperimentResponse, ExperimentDetail, ExperimentList, ExperimentPlan, MetricValue, MetricValuesResponse, Plan } from '../types';
+import { planChart } from '../plan-chart';
 import { errorPanel, loading, pageHeader, setTitle } from '../components/ui';
 import { toast } from '../components/toast';
 
@@ -129,6 +130,125 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
     metricsError);
   fields.set('metrics', { input: checkboxes.values().next().value ?? metricsSet, error: metricsError, label: 'Metrics' });
 
+  // --- the Plan step (POST /plans): how long to run, and the smallest dollar effect it can see --
+  const planSource = h('select', { id: 'f-plan-source', 'data-testid': 'plan-source' },
+    h('option', { value: '' }, 'Choose where the variance comes from…'),
+    h('option', { value: 'upload' }, 'Upload a history file (JSON or CSV, the import formats)'));
+  const planFile = h('input', { id: 'f-plan-file', type: 'file', accept: '.json,.csv,application/json,text/csv', hidden: true, 'aria-label': 'History file (JSON or CSV)', 'data-testid': 'plan-file' });
+  const planTarget = h('input', { id: 'f-plan-target', type: 'number', min: 0, step: 'any', placeholder: 'optional, e.g. 1000', 'data-testid': 'plan-target' });
+  const planRun = h('button', { type: 'button', class: 'btn', 'data-testid': 'plan-run' }, 'Plan');
+  const planStatus = h('p', { class: 'hint', 'aria-live': 'polite', 'data-testid': 'plan-status' });
+  const planDays = h('input', { id: 'f-plan-days', type: 'range', min: 7, max: 56, step: 1, value: '14', 'data-testid': 'plan-days', 'aria-label': 'Duration in days' });
+  const planChartBox = h('div', { class: 'plan-chart-box' });
+  const planReadout = h('p', { class: 'plan-readout', 'aria-live': 'polite', 'data-testid': 'plan-readout' });
+  const planResult = h('div', { class: 'plan-result', hidden: true, 'data-testid': 'plan-result' }, planChartBox,
+    h('label', { for: planDays.id, class: 'plan-days-label' }, 'Duration (sets the end date): '), planDays, planReadout);
+  let plan: Plan | null = null;
+  let planSourceBody: { experimentId: string } | null = null;
+  const planSection = h('fieldset', { class: 'field plan-step', 'data-testid': 'plan-step' },
+    h('legend', null, 'Plan: how long, and the smallest dollar effect it can see'),
+    h('p', { class: 'hint' }, 'The variance comes from real hours of both groups before any change: an earlier experiment on the same metrics, or a history file. The figures are what the analysis will be able to tell from zero at 80% power.'),
+    h('div', { class: 'row-2' },
+      h('div', null, h('label', { for: planSource.id }, 'Source of variance'), planSource, planFile),
+      h('div', null, h('label', { for: planTarget.id }, 'Target ($ per day, optional)'), planTarget)),
+    h('div', { class: 'actions' }, planRun), planStatus, planResult);
+  api.get<ExperimentList>('/experiments?limit=100').then((list) => {
+    for (const x of list.experiments) {
+      if (x.status !== 'complete' && x.status !== 'running') continue;
+      planSource.insertBefore(h('option', { value: x.id }, `${x.name} (${x.status}, ${x.metrics.join(', ')})`), planSource.lastChild);
+    }
+  }).catch(() => { /* the upload stays available */ });
+  planSource.addEventListener('change', () => { planFile.hidden = planSource.value !== 'upload'; });
+  const showPlanAt = (days: number) => {
+    if (!plan) return;
+    const d = plan.durations.find((x) => x.days === days);
+    replace(planChartBox, planChart(plan, days, Number(planTarget.value) || null));
+    planReadout.textContent = d && typeof d.totalDailyDollarMde === 'number'
+      ? `${days} days: can detect ${fmt.money(d.totalDailyDollarMde)}/day in total (${fmt.money(d.totalPeriodDollarMde ?? null)} over the period) at 80% power.`
+      : `${days} days: no figure (not enough variation in the source).`;
+  };
+  planDays.addEventListener('input', () => {
+    const days = Number(planDays.value);
+    const s = Date.parse(startDate.value);
+    if (Number.isFinite(s)) setDates(s, days);
+    showPlanAt(days);
+    refreshSummary();
+  });
+  planRun.addEventListener('click', async () => {
+    const selected = [...checkboxes.entries()].filter(([, cb]) => cb.checked).map(([id]) => id);
+    let source: Record<string, unknown>;
+    if (planSource.value === 'upload') {
+      const f = planFile.files?.[0];
+      if (!f) { planStatus.textContent = 'Choose a history file first.'; return; }
+      const text = await f.text();
+      let history: unknown = text;
+      if (text.trimStart().startsWith('{')) {
+        try { history = JSON.parse(text); } catch { planStatus.textContent = 'The file is not valid JSON.'; return; }
+      }
+      source = { history };
+      planSourceBody = null;
+    } else if (planSource.value) {
+      source = { experimentId: planSource.value };
+      planSourceBody = { experimentId: planSource.value };
+    } else {
+      planStatus.textContent = 'Choose an earlier experiment or upload a history: a plan needs real hours of both groups before any change.';
+      return;
+    }
+    const body: Record<string, unknown> = { metrics: selected, source };
+    const cl = Number(confidence.value);
+    if (confidence.value.trim() !== '' && Number.isFinite(cl)) body.confidenceLevel = cl;
+    const sp = Number(split.value);
+    if (split.value.trim() !== '' && Number.isFinite(sp)) body.trafficSplit = Math.round(sp * 100) / 10000;
+    const target = Number(planTarget.value);
+    if (planTarget.value.trim() !== '' && target > 0) body.targetDailyDollarImpact = target;
+    planRun.disabled = true;
+    planStatus.textContent = 'Planning…';
+    try {
+      plan = await api.post<Plan>('/plans', body);
+      planResult.hidden = false;
+      const sDays = Number(planDays.value);
+      const reached = plan.target?.reachedAtDays;
+      const days = typeof reached === 'number' && reached <= 56 ? reached : (sDays >= 7 && sDays <= 56 ? sDays : 14);
+      planDays.value = String(days);
+      const s = Date.parse(startDate.value);
+      if (Number.isFinite(s)) setDates(s, days);
+      planStatus.textContent = plan.target?.message ?? 'Move the slider to choose the duration.';
+      showPlanAt(days);
+      refreshSummary();
+    } catch (err) {
+      plan = null;
+      planResult.hidden = true;
+      planStatus.textContent = err instanceof ApiError
+        ? `${err.message}: ${err.details.map((d) => `${Array.isArray(d.path) ? d.path.join('.') : d.path} ${d.message}`).join('; ')}`
+        : String(err);
+    } finally {
+      planRun.disabled = false;
+    }
+  });
+  const chosenPlan = (): ExperimentPlan | null => {
+    if (!plan) return null;
+    const days = Number(planDays.value);
+    const s = Date.parse(startDate.value);
+    const e = Date.parse(endDate.value);
+    if (!(Number.isFinite(s) && Number.isFinite(e)) || Math.round((e - s) / DAY_MS) !== days) return null;
+    const d = plan.durations.find((x) => x.days === days);
+    if (!d) return null;
+    const metrics: NonNullable<ExperimentPlan['metrics']> = {};
+    for (const [id, m] of Object.entries(d.metrics)) {
+      const entry: { mde?: number; dailyDollarMde?: number } = {};
+      if (typeof m.mde === 'number') entry.mde = m.mde;
+      if (typeof m.dailyDollarMde === 'number') entry.dailyDollarMde = m.dailyDollarMde;
+      metrics[id] = entry;
+    }
+    const out: ExperimentPlan = {
+      days, power: plan.power, confidenceLevel: plan.confidenceLevel, correction: plan.correction, design: plan.design, metrics,
+      varianceSource: planSourceBody ? { kind: 'experiment', experimentId: planSourceBody.experimentId } : { kind: 'history' },
+    };
+    if (typeof d.totalDailyDollarMde === 'number') out.totalDailyDollarMde = d.totalDailyDollarMde;
+    if (typeof plan.preDays === 'number') out.preDays = plan.preDays;
+    return out;
+  };
+
   const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: -1, hidden: true, 'data-testid': 'error-summary' });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-large', 'data-testid': 'submit' }, 'Create experiment');
 
@@ -143,6 +263,7 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
       field('startDate', 'Start date', startDate, 'First day, UTC.'),
       field('endDate', 'End date', endDate, 'The day after the last day.')),
     duration,
+    planSection,
     outcomeSet,
     h('div', { class: 'row-2' },
       field('implementationCost', 'Implementation cost (optional, $)', cost, 'Needed for ROI.'),
@@ -350,6 +471,8 @@ function buildForm(root: HTMLElement, catalog: MetricValuesResponse, source: Exp
     if (cl !== undefined) body.confidenceLevel = cl;
     const sp = numberOf(split);
     if (sp !== undefined) body.trafficSplit = typeof sp === 'number' ? Math.round(sp * 100) / 10000 : sp;
+    const promised = chosenPlan();
+    if (promised) body.plan = promised;
 
     submit.disabled = true;
     submit.textContent = 'Creating…';

@@ -23,6 +23,7 @@ import {
   shownInterval,
 } from '../verdict';
 import { cumulativeEffect } from '../cumulative';
+import type { Plan } from '../types';
 import { parseUpload, plausibilityWarnings, type UploadSeries } from '../plausibility';
 
 type ChartHandle = BaseChartHandle & { tag?: string };
@@ -661,9 +662,43 @@ export const experimentPage: Page = (root, { params, query }) => {
           ? [' Always-valid interval of the daily impact: ', h('strong', { 'data-testid': 'sequential-interval' }, `${fmt.moneyInterval(seq.interval)} per day`),
             ` (${seq.looks} daily ${seq.looks === 1 ? 'look' : 'looks'} of ${seq.plannedBlocks} planned; ${seq.decisive ? 'decisive' : 'not decisive yet'}).`]
           : null) : null,
+      running && p ? pace(x, p) : promisedPlan(x),
       running ? h('p', { class: 'verdict-note', 'data-testid': 'fixed-horizon-note' },
         'The fixed-horizon figures below (intervals, p-values, dollars) are valid only once the planned period is over; ',
         seq ? 'until then, read the always-valid interval above.' : 'this analysis has no always-valid interval, so wait for the end before reading them.') : null);
+  }
+
+  /** What the plan promised at creation, if the experiment was created with one. */
+  function promisedPlan(x: ExperimentDetail['experiment']): HTMLElement | null {
+    const pl = x.plan;
+    if (!pl) return null;
+    return h('p', { class: 'verdict-plan muted', 'data-testid': 'plan-promise' },
+      `Planned at creation: ${pl.days} days to detect ${typeof pl.totalDailyDollarMde === 'number' ? `${fmt.money(pl.totalDailyDollarMde)}/day` : 'an effect'} in total at ${Math.round((pl.power ?? 0.8) * 100)}% power.`);
+  }
+
+  /** "x of y days; at this pace the experiment can detect $Z/day by its end date", from its own hours (POST /plans). */
+  function pace(x: ExperimentDetail['experiment'], p: { elapsed: number; total: number }): HTMLElement {
+    const out = h('p', { class: 'verdict-pace', 'data-testid': 'plan-pace', 'aria-live': 'polite' }, `${p.elapsed} of ${p.total} days; estimating what this experiment can detect by its end date…`);
+    if (p.total < 7 || p.total > 366) {
+      out.textContent = `${p.elapsed} of ${p.total} days.`;
+      return out;
+    }
+    const body: Record<string, unknown> = {
+      metrics: x.metrics, source: { experimentId: x.id }, durations: [p.total], confidenceLevel: x.confidenceLevel,
+      design: x.analysisDesign ?? 'did',
+    };
+    if ((x.analysisDesign ?? 'did') === 'did') body.preDays = Math.min(30, Math.max(2, x.simulation?.prePeriodDays ?? x.plan?.preDays ?? 7));
+    api.post<Plan>('/plans', body).then((plan) => {
+      const d = plan.durations[0];
+      const z = d && typeof d.totalDailyDollarMde === 'number' ? d.totalDailyDollarMde : null;
+      out.replaceChildren(h('strong', null, `${p.elapsed} of ${p.total} days`), ...(z === null
+        ? ['; not enough data yet to say what it can detect by its end date.']
+        : ['; at this pace the experiment can detect ', h('strong', { 'data-testid': 'plan-pace-mde' }, `${fmt.money(z)}/day`), ' by its end date (80% power).']),
+        x.plan && typeof x.plan.totalDailyDollarMde === 'number' ? ` Planned at creation: ${fmt.money(x.plan.totalDailyDollarMde)}/day.` : '');
+    }).catch((err) => {
+      out.textContent = `${p.elapsed} of ${p.total} days; ${err instanceof ApiError ? err.message.toLowerCase() : 'the plan could not be computed'}.`;
+    });
+    return out;
   }
 
   function impactSection(a: CompleteAnalysis, cost: number | null): HTMLElement {

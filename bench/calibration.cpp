@@ -1,0 +1,225 @@
+// The calibration benchmark (`make bench-stats`): every simulator family, 14- and 28-day designs
+// with a 7-day pre period, A/A and a 5% lift, N replications each; prints a markdown table of the
+// coverage of the 95% intervals, false positives, power and the daily-peeking false positives.
+//
+//   rallyuxr_calibration [--replications N] [--threads T] [--method analyze|hourly|blocks]
+//                        [--families id,id,...] [--days 14,28] [--design did|paired] [--check N]
+//
+// --method analyze (the default) scores stats::analyze as built; hourly is method 1 (every hour an
+// observation) and blocks is method 2 restated from the spec inside the harness. --check N compares
+// the harness's restatement of the built method with stats::analyze on N replications per family
+// and exits non-zero when an interval differs by more than 1e-9 relative.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "calibration_harness.hpp"
+#include "stats/analysis.hpp"
+
+using namespace rallyuxr::calibration;
+
+namespace {
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+double pct(int k, int n) { return n > 0 ? 100.0 * k / n : std::nan(""); }
+
+std::string fmt_pct(double v, bool ok = true) {
+  if (!std::isfinite(v)) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%%s", v, ok ? "" : " ✗");
+  return b;
+}
+
+bool coverage_ok(double v) { return v >= 93.0 && v <= 97.0; }
+
+// Whether stats::analyze as built is method 2 (it has a sequential interval).
+template <class R>
+constexpr bool has_sequential() {
+  return requires(const R& r) { r.sequential; };
+}
+
+int run_check(const std::vector<const Family*>& fams, int n) {
+  const bool method2 = has_sequential<rallyuxr::stats::MetricResult>();
+  const Method restated = method2 ? Method::kBlocks : Method::kHourly;
+  std::printf("cross-check: stats::analyze (method %d) against the harness's %s restatement, %d replications "
+              "per family, length, arm%s\n", method2 ? 2 : 1, to_string(restated), n, method2 ? " and design" : "");
+  double worst = 0, worst_sequential = 0;
+  long compared = 0, mismatched_existence = 0, decisions_differ = 0, totals_differ = 0;
+  for (const Family* f : fams) {
+    for (int days : {14, 28}) {
+      for (int cell_index = 0; cell_index < (method2 ? 4 : 2); ++cell_index) {
+        const double lift = cell_index % 2 == 0 ? 0.0 : 0.05;
+        const auto design = cell_index < 2 ? rallyuxr::domain::AnalysisDesign::kDid
+                                           : rallyuxr::domain::AnalysisDesign::kPaired;
+        Cell cell{f, days, 7, lift, design};
+        for (int r = 0; r < n; ++r) {
+          const auto seed = replication_seed(cell, r);
+          const Replication a = run_replication(cell, Method::kAnalyze, seed);
+          const Replication b = run_replication(cell, restated, seed);
+          if (method2) {
+            // The sequential interval and its decision, and the dollar total's interval.
+            const double scale = std::max({std::fabs(a.sequential_width), std::fabs(b.sequential_width), 1e-300});
+            worst_sequential = std::max(worst_sequential, std::fabs(a.sequential_width - b.sequential_width) / scale);
+            decisions_differ += a.peeking_positive != b.peeking_positive;
+          }
+          totals_differ += a.total_interval != b.total_interval || a.total_covered != b.total_covered ||
+                           a.total_excludes_zero != b.total_excludes_zero;
+          for (int m = 0; m < kMetrics; ++m) {
+            if (a.interval[m] != b.interval[m]) {
+              ++mismatched_existence;
+              continue;
+            }
+            if (!a.interval[m]) continue;
+            for (auto [x, y] : {std::pair{a.lower[m], b.lower[m]}, std::pair{a.upper[m], b.upper[m]}}) {
+              const double scale = std::max({std::fabs(x), std::fabs(y), std::fabs(a.width[m])});
+              worst = std::max(worst, std::fabs(x - y) / scale);
+            }
+            ++compared;
+          }
+        }
+      }
+    }
+  }
+  std::printf("compared %ld intervals: largest difference %.3g relative to the interval's size; %ld "
+              "disagreed on whether an interval exists; dollar totals scored differently: %ld\n", compared, worst,
+              mismatched_existence, totals_differ);
+  if (method2) {
+    std::printf("sequential intervals (conversion): largest relative difference in width %.3g; decisions that "
+                "differ: %ld\n", worst_sequential, decisions_differ);
+  }
+  return worst <= 1e-9 && worst_sequential <= 1e-9 && mismatched_existence == 0 && decisions_differ == 0 &&
+                 totals_differ == 0
+             ? 0
+             : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int replications = 1000;
+  int threads = static_cast<int>(std::max(1u, std::min(2u, std::thread::hardware_concurrency())));
+  Method method = Method::kAnalyze;
+  std::vector<std::string> family_ids;
+  std::vector<int> designs{14, 28};
+  int check = 0;
+  auto design = rallyuxr::domain::AnalysisDesign::kDid;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--replications") replications = std::atoi(value().c_str());
+    else if (a == "--threads") threads = std::atoi(value().c_str());
+    else if (a == "--method") {
+      const auto m = parse_method(value());
+      if (!m) {
+        std::fprintf(stderr, "--method: analyze, hourly or blocks\n");
+        return 2;
+      }
+      method = *m;
+    } else if (a == "--families") family_ids = split(value());
+    else if (a == "--days") {
+      designs.clear();
+      for (const auto& d : split(value())) designs.push_back(std::atoi(d.c_str()));
+    } else if (a == "--design") {
+      const std::string d = value();
+      if (d != "did" && d != "paired") {
+        std::fprintf(stderr, "--design: did or paired\n");
+        return 2;
+      }
+      design = d == "did" ? rallyuxr::domain::AnalysisDesign::kDid : rallyuxr::domain::AnalysisDesign::kPaired;
+    } else if (a == "--check") check = std::atoi(value().c_str());
+    else {
+      std::fprintf(stderr, "unknown option %s (see the comment at the top of bench/calibration.cpp)\n", a.c_str());
+      return 2;
+    }
+  }
+  if (replications < 1 || threads < 1) {
+    std::fprintf(stderr, "--replications and --threads must be >= 1\n");
+    return 2;
+  }
+  std::vector<const Family*> fams;
+  static const std::vector<Family> all = families();
+  if (family_ids.empty()) {
+    for (const auto& f : all) fams.push_back(&f);
+  } else {
+    for (const auto& id : family_ids) {
+      const Family* f = find_family(id);
+      if (!f) {
+        std::fprintf(stderr, "unknown family %s\n", id.c_str());
+        return 2;
+      }
+      fams.push_back(f);
+    }
+  }
+  if (check > 0) return run_check(fams, check);
+
+  const bool method2 = method == Method::kBlocks ||
+                       (method == Method::kAnalyze && has_sequential<rallyuxr::stats::MetricResult>());
+  const auto t0 = std::chrono::steady_clock::now();
+  char date[32];
+  const std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+  std::printf("Calibration, %s: method %s (%s), design %s, %d replications per cell (A/A and a 5%% lift on both "
+              "metrics), 7-day pre period, %d thread(s).\n\n",
+              date, to_string(method), method2 ? "method 2: daily blocks" : "method 1: hourly observations",
+              method2 ? (design == rallyuxr::domain::AnalysisDesign::kDid ? "did" : "paired") : "hourly did",
+              replications, threads);
+  std::printf("| family | days | lag-1 ACF | coverage: conversion | coverage: revenue | coverage: $ total | "
+              "A/A false positives: conversion | A/A false positives: $ total | power (5%% lift): conversion | "
+              "power: $ total | daily peeking, A/A: %s | SRM flagged, A/A |\n",
+              method2 ? "sequential decisive" : "p < 0.05 at some look");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  int failures = 0;
+  for (const Family* f : fams) {
+    for (int days : designs) {
+      const Summary aa = run_cell({f, days, 7, 0.0, design}, method, replications, threads);
+      const Summary lift = run_cell({f, days, 7, 0.05, design}, method, replications, threads);
+      double cov[kMetrics];
+      for (int m = 0; m < kMetrics; ++m) {
+        cov[m] = pct(aa.covered[m] + lift.covered[m], aa.runs + lift.runs);
+      }
+      const double cov_total = pct(aa.total_covered + lift.total_covered, aa.runs + lift.runs);
+      const double fp = pct(aa.excludes_zero[0], aa.runs);
+      const double fp_total = pct(aa.total_excludes_zero, aa.runs);
+      const double power = pct(lift.right_side[0], lift.runs);
+      const double power_total = pct(lift.total_excludes_zero, lift.runs);  // truth > 0 in every family
+      const double peek = pct(aa.peeking_positive, aa.peeking_runs);
+      const double srm = pct(aa.srm_detected, aa.runs);
+      const bool ok_cov0 = coverage_ok(cov[0]), ok_cov1 = coverage_ok(cov[1]), ok_covt = coverage_ok(cov_total);
+      const bool ok_fp = fp <= 6.0, ok_fpt = fp_total <= 6.0;
+      const bool ok_peek = !method2 || peek <= 5.0;
+      failures += !ok_cov0 + !ok_cov1 + !ok_covt + !ok_fp + !ok_fpt + !ok_peek;
+      std::printf("| %s | %d | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", f->id.c_str(), days,
+                  aa.mean_lag1_acf, fmt_pct(cov[0], ok_cov0).c_str(), fmt_pct(cov[1], ok_cov1).c_str(),
+                  fmt_pct(cov_total, ok_covt).c_str(), fmt_pct(fp, ok_fp).c_str(), fmt_pct(fp_total, ok_fpt).c_str(),
+                  fmt_pct(power).c_str(), fmt_pct(power_total).c_str(), fmt_pct(peek, ok_peek).c_str(),
+                  fmt_pct(srm).c_str());
+      std::fflush(stdout);
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("\n✗ marks a figure outside the goals (coverage 95%% +- 2%%, false positives <= 6%%, daily-peeking "
+              "false positives of the sequential interval <= 5%%): %d. %.0f s.\n", failures, secs);
+  return 0;
+}
