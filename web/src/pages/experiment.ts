@@ -1120,7 +1120,7 @@ export const experimentPage: Page = (root, { params, query }) => {
             return h('tr', { class: a.analysisId === currentId ? 'current' : '' },
               h('td', { class: 'nowrap' },
                 a.status === 'complete'
-                  ? h('a', { href: `/experiments/${encodeURIComponent(id)}/analyses/${encodeURIComponent(a.analysisId)}`, 'data-testid': 'analysis-link' },
+                  ? h('a', { class: 'history-link', href: `/experiments/${encodeURIComponent(id)}/analyses/${encodeURIComponent(a.analysisId)}`, 'data-testid': 'analysis-link' },
                     fmt.dateTime(a.analysisTimestamp))
                   : fmt.dateTime(a.analysisTimestamp),
                 a.analysisId === currentId ? h('span', { class: 'tag' }, 'shown') : null),
