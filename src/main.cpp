@@ -8,6 +8,7 @@
 #include "app/plan.hpp"
 #include "app/seed.hpp"
 #include "app/serve.hpp"
+#include "app/tokens.hpp"
 
 int main(int argc, char** argv) {
   CLI::App cli{"rallyuxr: what is this UX change worth in dollars, and how sure are we?\n"
@@ -136,6 +137,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 64))->capture_default_str();
   sd->add_option("--seed", seed.seed, "Random seed")->capture_default_str();
 
+  rallyuxr::app::TokenConfig token;
+  auto* tk = cli.add_subcommand("token", "Named access tokens with roles: create (prints the token once), list, revoke");
+  tk->add_option("action", token.action, "create, list or revoke")
+      ->required()->check(CLI::IsMember({"create", "list", "revoke"}));
+  tk->add_option("--database", token.database, "Database URL")->envname("RALLYUXR_DATABASE")->capture_default_str();
+  tk->add_option("--name", token.name, "The token's name (who it is for)");
+  tk->add_option("--role", token.role, "read, write or admin")
+      ->check(CLI::IsMember({"read", "write", "admin"}))->capture_default_str();
+
   CLI11_PARSE(cli, argc, argv);
   // RALLYUXR_DATABASE_URL is accepted too (the name PaaS platforms use).
   if (s->parsed() && s->get_option("--database")->count() == 0 && !std::getenv("RALLYUXR_DATABASE"))
@@ -144,5 +154,6 @@ int main(int argc, char** argv) {
   if (a->parsed()) return rallyuxr::app::run_analyze(analyze);
   if (p->parsed()) return rallyuxr::app::run_plan(plan);
   if (sd->parsed()) return rallyuxr::app::run_seed(seed);
+  if (tk->parsed()) return rallyuxr::app::run_token(token);
   return 0;
 }

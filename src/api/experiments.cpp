@@ -40,11 +40,17 @@ http::Response create(Context& ctx, const http::Request& req) {
   e.id = domain::new_uuid_v7();
   e.status = domain::ExperimentStatus::kDraft;
   e.created_at = e.updated_at = domain::now_seconds();
+  e.created_by = principal_name(req);
   store::Event created{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", codec::experiment_created_payload(e, req.request_id),
                        e.created_at};
   std::optional<store::NewJob> job;
   if (e.data_source == domain::DataSource::kSimulated) job = store::NewJob{store::JobKind::kGenerateResults, created.payload};
-  pipeline::create_experiment(ctx.store, e, created, job);
+  if (auto retired = pipeline::create_experiment(ctx.store, e, created, job)) {
+    std::size_t i = 0;
+    while (i < e.metrics.size() && e.metrics[i] != *retired) ++i;
+    throw ApiError(ErrorCode::kValidation, "Invalid experiment",
+                   {{"metrics." + std::to_string(i), "Metric '" + *retired + "' is retired"}});
+  }
 
   auto r = ok_json(
       [&](JsonWriter& w) {
@@ -102,6 +108,14 @@ http::Response list(Context& ctx, const http::Request& req) {
   if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
 
   auto page = ctx.store.list_experiments(q);
+  {
+    std::vector<std::string> ids;
+    for (const auto& row : page.experiments) ids.push_back(row.experiment.id);
+    auto decided = ctx.store.latest_decisions(ids);  // one query per page on PostgreSQL
+    for (auto& row : page.experiments)
+      for (auto& d : decided)
+        if (d.experiment_id == row.experiment.id) row.experiment.decision = d;
+  }
   auto sum = ctx.store.summary();
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
@@ -226,6 +240,102 @@ http::Response analyses(Context& ctx, const http::Request& req) {
   });
 }
 
+// POST /experiments/{id}/decision {decision: ship|rollback|iterate, reason}: recorded with who and
+// when; a later one revises it and the earlier ones stay (GET /experiments/{id}/decisions).
+http::Response decide(Context& ctx, const http::Request& req) {
+  auto body = parse_json_body(req);
+  FieldReader r(body);
+  domain::Decision d;
+  if (auto v = r.string("decision", true, 1, 20)) {
+    if (*v != "ship" && *v != "rollback" && *v != "iterate")
+      r.issue("decision", "Expected 'ship', 'rollback' or 'iterate'");
+    else
+      d.decision = *v;
+  }
+  if (auto reason = r.string("reason", true, 1, 2000)) d.reason = *reason;
+  r.throw_if_any("Invalid decision");
+  auto e = load_experiment(ctx, req.params[0]);
+  d.decision_id = domain::new_uuid_v7();
+  d.experiment_id = e.id;
+  d.decided_by = principal_name(req);
+  d.decided_at = domain::now_seconds();
+  auto outcome = pipeline::decide_experiment(ctx.store, d);
+  using K = pipeline::DecideOutcome::Kind;
+  if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  if (outcome.kind == K::kConflict) throw ApiError(ErrorCode::kConflict, outcome.reason);
+  e.decision = outcome.decision;
+  return ok_json(
+      [&](JsonWriter& w) {
+        w.begin_object();
+        w.key("decision");
+        codec::append_decision_json(w.slot(), outcome.decision);
+        w.key("experiment");
+        append_experiment_json(w.slot(), e);
+        w.end_object();
+      },
+      201);
+}
+
+http::Response decisions(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto all = ctx.store.list_decisions(e.id);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experimentId").string(e.id);
+    w.key("decision");
+    if (all.empty())
+      w.null();
+    else
+      codec::append_decision_json(w.slot(), all.front());
+    w.key("history").begin_array();
+    for (const auto& d : all) codec::append_decision_json(w.slot(), d);
+    w.end_array();
+    w.end_object();
+  });
+}
+
+// One frozen analysis, as it was presented: its document keeps the metric values it used
+// (metricValuesSnapshot). `current` says whether it is the experiment's newest complete analysis,
+// and currentAnalysisId names that one (null while there is none), for a link back to it.
+http::Response one_analysis(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  const auto& analysis_id = req.params[1];
+  std::optional<store::StoredAnalysis> a;
+  if (!analysis_id.empty() && analysis_id.size() <= 64) a = ctx.store.get_analysis(analysis_id);
+  if (!a || a->experiment_id != e.id) throw ApiError(ErrorCode::kNotFound, "Analysis not found");
+  auto current = ctx.store.latest_complete_analysis(e.id);
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e);
+    w.key("analysis");
+    append_analysis_json(w.slot(), *a);
+    w.key("current").boolean(current && current->analysis_id == a->analysis_id);
+    w.key("currentAnalysisId");
+    if (current)
+      w.string(current->analysis_id);
+    else
+      w.null();
+    w.end_object();
+  });
+}
+
+// Compatibility route for the seed's React frontend (not in the contract): the experiment and its
+// current analysis (the newest complete one); 404 in the envelope while there is none.
+http::Response current_analysis(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto a = ctx.store.latest_complete_analysis(e.id);
+  if (!a) throw ApiError(ErrorCode::kNotFound, "The experiment has no complete analysis yet");
+  return ok_json([&](JsonWriter& w) {
+    w.begin_object();
+    w.key("experiment");
+    append_experiment_json(w.slot(), e);
+    w.key("analysis");
+    append_analysis_json(w.slot(), *a);
+    w.end_object();
+  });
+}
+
 http::Response request_analysis(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   // Optional body: {correction: 'holm'|'fdr_bh', confidenceLevel: 80..99.9}.
@@ -249,7 +359,7 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
     }
     r.throw_if_any("Invalid analysis request");
   }
-  auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds());
+  auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds(), principal_name(req));
   using K = pipeline::RequestOutcome::Kind;
   if (queued.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (queued.kind == K::kArchived) throw ApiError(ErrorCode::kConflict, "The experiment is archived");
@@ -268,11 +378,12 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
 
 http::Response archive(Context& ctx, const http::Request& req) {
   auto id = load_experiment(ctx, req.params[0]).id;
-  auto outcome = pipeline::archive_experiment(ctx.store, id, domain::now_seconds());
+  auto outcome = pipeline::archive_experiment(ctx.store, id, domain::now_seconds(), principal_name(req));
   using K = pipeline::ArchiveOutcome::Kind;
   if (outcome.kind == K::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (outcome.kind == K::kConflict) throw ApiError(ErrorCode::kConflict, outcome.reason);
-  const auto& e = outcome.experiment;
+  auto e = outcome.experiment;
+  e.decision = ctx.store.latest_decision(e.id);
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experiment");
@@ -283,10 +394,25 @@ http::Response archive(Context& ctx, const http::Request& req) {
 
 }  // namespace
 
+std::optional<std::string> principal_name(const http::Request& req) {
+  return req.principal ? req.principal->name : std::nullopt;
+}
+
+void require_role(const http::Request& req, domain::Role role) {
+  if (!req.principal)
+    throw ApiError(ErrorCode::kUnauthorized, std::string("This request needs a token with the ") +
+                                                 domain::to_string(role) + " role: Authorization: Bearer TOKEN");
+  if (req.principal->role < role)
+    throw ApiError(ErrorCode::kForbidden, std::string("This request needs a token with the ") +
+                                              domain::to_string(role) + " role; this one has " +
+                                              domain::to_string(req.principal->role));
+}
+
 domain::Experiment load_experiment(Context& ctx, const std::string& id) {
   if (!domain::looks_like_uuid(id)) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   auto e = ctx.store.get_experiment(id);
   if (!e) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
+  e->decision = ctx.store.latest_decision(e->id);
   return *e;
 }
 
@@ -301,6 +427,10 @@ void register_experiment_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/experiments/{id}/events", bind(events));
   router.add("GET", "/experiments/{id}/analyses", bind(analyses));
   router.add("POST", "/experiments/{id}/analyses", bind(request_analysis));
+  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(one_analysis));
+  router.add("GET", "/experiments/{id}/analysis", bind(current_analysis));
+  router.add("POST", "/experiments/{id}/decision", bind(decide));
+  router.add("GET", "/experiments/{id}/decisions", bind(decisions));
   router.add("POST", "/experiments/{id}/archive", bind(archive));
 }
 

@@ -79,6 +79,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   w.unique_users = parsed.unique_users;  // statistics.md SRM; a merge without it keeps the stored one
   w.now = domain::now_seconds();
   w.request_id = req.request_id;
+  w.actor = principal_name(req);
   auto stored = pipeline::import_results(ctx.store, w);
   if (stored.kind == pipeline::ImportOutcome::Kind::kNotFound) throw ApiError(ErrorCode::kNotFound, "Experiment not found");
   if (stored.kind == pipeline::ImportOutcome::Kind::kConflict) throw ApiError(ErrorCode::kConflict, stored.reason);
@@ -133,7 +134,13 @@ http::Response analysis_csv(Context& ctx, const http::Request& req) {
   auto doc = codec::parse_json_exact(a->document, ec);
   const boost::json::object none;  // a document that does not parse gives the header only, as before
   const auto& analysis = !ec && doc.is_object() ? doc.get_object() : none;
-  return csv_response(codec::analysis_to_csv(analysis, domain::to_string(e.data_source)), e, "analysis");
+  // The decision, if any, in four columns after the standard ones (empty while there is none).
+  std::vector<std::pair<std::string, std::string>> extra = {
+      {"decision", e.decision ? e.decision->decision : ""},
+      {"decisionReason", e.decision ? e.decision->reason : ""},
+      {"decidedBy", e.decision && e.decision->decided_by ? *e.decision->decided_by : ""},
+      {"decidedAt", e.decision ? domain::format_iso8601(e.decision->decided_at) : ""}};
+  return csv_response(codec::analysis_to_csv(analysis, domain::to_string(e.data_source), extra), e, "analysis");
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 #include "api/context.hpp"
 #include "domain/types.hpp"
@@ -16,6 +18,14 @@ void register_system_routes(http::Router& router, Context& ctx);
 void register_results_routes(http::Router& router, Context& ctx);
 void register_plan_routes(http::Router& router, Context& ctx);  // POST /plans (plans.cpp)
 void register_routes(http::Router& router, Context& ctx);
+
+void register_token_routes(http::Router& router, Context& ctx);
+void register_audit_routes(http::Router& router, Context& ctx);
+
+// Who made the request: the named token's name; nullopt for an unnamed token or none.
+std::optional<std::string> principal_name(const http::Request& req);
+// UNAUTHORIZED without a token, FORBIDDEN when its role is below `role`.
+void require_role(const http::Request& req, domain::Role role);
 
 // The experiment with this id; NOT_FOUND (also for ids that are not UUIDs).
 domain::Experiment load_experiment(Context& ctx, const std::string& id);

@@ -117,6 +117,8 @@ void register_routes(http::Router& router, Context& ctx) {
   register_plan_routes(router, ctx);
   register_metric_value_routes(router, ctx);
   register_system_routes(router, ctx);
+  register_token_routes(router, ctx);
+  register_audit_routes(router, ctx);
 }
 
 }  // namespace rallyuxr::api

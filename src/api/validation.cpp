@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 
 #include "api/request_body.hpp"
@@ -400,6 +401,9 @@ store::MetricValueUpdate parse_metric_value_update(const json::object& body, con
   u.validation_rules = read_rules(r);
   if (auto reason = r.string("changeReason", false, 0, 500)) u.change_reason = *reason;
   if (auto by = r.string("updatedBy", false, 1, 200)) u.updated_by = *by;
+  // The whole-object PUT (the seed frontend) carries the version it read: checked by the pipeline.
+  // metricId and lastUpdated are read-only and ignored like any unknown field.
+  if (auto v = r.integer("version", false, 1, INT64_MAX)) u.expected_version = *v;
   if (u.dollars_per_unit > 0)
     check_against_rules(r, u.dollars_per_unit, u.validation_rules ? u.validation_rules : current.validation_rules);
   r.throw_if_any("Invalid metric value update");

@@ -18,6 +18,7 @@
 #include "http/server.hpp"
 #include "jobs/worker_pool.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/tokens.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::app {
@@ -175,6 +176,25 @@ int run_serve(const ServeConfig& cfg) {
   so.json_access_log = cfg.log_format == "json";
   so.api_token = cfg.api_token;
   so.read_token = cfg.read_token;
+  // Named tokens (issue 16): the store keeps their SHA-256; a lookup that fails (database down)
+  // accepts no token, and counts as "tokens active" so that writes stay closed.
+  so.resolve_token = [&store = *store](std::string_view token) -> std::optional<http::Principal> {
+    try {
+      auto t = store.find_active_token(pipeline::hash_token(token));
+      if (!t) return std::nullopt;
+      return http::Principal{t->name, domain::parse_role(t->role).value_or(domain::Role::kRead)};
+    } catch (const std::exception& e) {
+      spdlog::warn("token lookup failed: {}", e.what());
+      return std::nullopt;
+    }
+  };
+  so.named_tokens_active = [&store = *store] {
+    try {
+      return store.any_active_token();
+    } catch (const std::exception&) {
+      return true;
+    }
+  };
   so.max_connections = max_connections;
   so.request_threads = cfg.request_threads;
   so.request_timeout = std::chrono::seconds(cfg.request_timeout_seconds);

@@ -76,6 +76,10 @@ void append_experiment_json(std::string& out, const domain::Experiment& e,
     for (const auto& [k, v] : e.simulation->true_lift) w.key(k).number(v);
     w.end_object().end_object();
   }
+  if (e.decision) {  // present once a decision was recorded (filled by the API)
+    out += ",\"decision\":"sv;
+    append_decision_json(out, *e.decision);
+  }
   if (economic_impact) {
     out += ",\"economicImpact\":"sv;
     if (*economic_impact)
@@ -84,6 +88,21 @@ void append_experiment_json(std::string& out, const domain::Experiment& e,
       out += "null"sv;
   }
   out += '}';
+}
+
+void append_decision_json(std::string& out, const domain::Decision& d) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("decisionId").string(d.decision_id);
+  w.key("decision").string(d.decision);
+  w.key("reason").string(d.reason);
+  w.key("decidedBy");
+  if (d.decided_by)
+    w.string(*d.decided_by);
+  else
+    w.null();
+  w.key("decidedAt").timestamp(d.decided_at);
+  w.end_object();
 }
 
 void append_metric_value_json(std::string& out, const domain::MetricValue& m) {
@@ -105,6 +124,8 @@ void append_metric_value_json(std::string& out, const domain::MetricValue& m) {
   w.key("lastUpdated").timestamp(m.last_updated);
   if (m.updated_by) w.key("updatedBy").string(*m.updated_by);
   w.key("version").integer(m.version);
+  w.key("retired").boolean(m.retired_at.has_value());
+  if (m.retired_at) w.key("retiredAt").timestamp(*m.retired_at);
   if (m.validation_rules) {
     const auto& r = *m.validation_rules;
     w.key("validationRules").begin_object();

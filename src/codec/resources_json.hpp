@@ -14,6 +14,8 @@ namespace rallyuxr::codec {
 // number, or null), as the list and details endpoints add it.
 void append_experiment_json(std::string& out, const domain::Experiment& e,
                             const std::optional<std::optional<double>>& economic_impact = std::nullopt);
+// {"decisionId","decision","reason","decidedBy" (null for an unnamed token),"decidedAt"}.
+void append_decision_json(std::string& out, const domain::Decision& d);
 void append_metric_value_json(std::string& out, const domain::MetricValue& m);
 void append_history_entry_json(std::string& out, const domain::MetricValueHistoryEntry& h);
 

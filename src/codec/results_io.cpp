@@ -492,7 +492,8 @@ const json::value* at(const json::object* o, std::initializer_list<const char*> 
 
 }  // namespace
 
-std::string analysis_to_csv(const json::object& analysis, std::string_view data_source) {
+std::string analysis_to_csv(const json::object& analysis, std::string_view data_source,
+                            const std::vector<std::pair<std::string, std::string>>& extra) {
   struct Column {
     const char* name;
     bool breakdown;  // from economicImpact.metricBreakdown[id] instead of didResults[id]
@@ -558,7 +559,12 @@ std::string analysis_to_csv(const json::object& analysis, std::string_view data_
     out += ',';
     out += c.name;
   }
-  out += data_source.empty() ? ",warnings\n" : ",warnings,dataSource\n";
+  out += data_source.empty() ? ",warnings" : ",warnings,dataSource";
+  for (const auto& [name, value] : extra) {
+    out += ',';
+    out += name;
+  }
+  out += '\n';
   const json::value* did = at(&analysis, {"didResults"});
   const json::value* breakdown = at(&analysis, {"economicImpact", "metricBreakdown"});
   if (!did || !did->is_object()) return out;
@@ -590,6 +596,11 @@ std::string analysis_to_csv(const json::object& analysis, std::string_view data_
     if (!data_source.empty()) {
       out += ',';
       out += data_source;
+    }
+    for (const auto& [name, value] : extra) {
+      out += ',';
+      json::value ev(value);
+      csv_cell(out, value.empty() ? nullptr : &ev);
     }
     out += '\n';
   }

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "domain/error.hpp"
@@ -63,9 +64,12 @@ ParsedUpload parse_results_json(const boost::json::object& body, const UploadRul
 std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date);
 
 // One row per metric with every figure of a stored analysis document (didResults and the
-// economic impact's metricBreakdown). With a `data_source` ("simulated" or "imported"), a last
-// column `dataSource` says on every row where the figures came from, so that a simulated
-// experiment's export cannot pass for measured results.
-std::string analysis_to_csv(const boost::json::object& analysis, std::string_view data_source = {});
+// economic impact's metricBreakdown). With a `data_source` ("simulated" or "imported"), a column
+// `dataSource` after `warnings` says on every row where the figures came from, so that a simulated
+// experiment's export cannot pass for measured results. `extra` columns (name, value) follow, the
+// same value on every row (the experiment's decision: the API passes decision, decisionReason,
+// decidedBy, decidedAt).
+std::string analysis_to_csv(const boost::json::object& analysis, std::string_view data_source = {},
+                            const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 }  // namespace rallyuxr::codec

@@ -12,6 +12,7 @@ enum class ErrorCode {
   kValidation,           // 400 VALIDATION_ERROR
   kMalformed,            // 400 VALIDATION_ERROR (body is not parseable)
   kUnauthorized,         // 401 UNAUTHORIZED
+  kForbidden,            // 403 FORBIDDEN (a token whose role is too low)
   kNotFound,             // 404 NOT_FOUND
   kMethodNotAllowed,     // 405 METHOD_NOT_ALLOWED
   kConflict,             // 409 CONFLICT

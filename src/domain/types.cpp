@@ -4,6 +4,22 @@
 
 namespace rallyuxr::domain {
 
+const char* to_string(Role r) {
+  switch (r) {
+    case Role::kRead: return "read";
+    case Role::kWrite: return "write";
+    case Role::kAdmin: return "admin";
+  }
+  return "read";
+}
+
+std::optional<Role> parse_role(std::string_view s) {
+  if (s == "read") return Role::kRead;
+  if (s == "write") return Role::kWrite;
+  if (s == "admin") return Role::kAdmin;
+  return std::nullopt;
+}
+
 const char* to_string(Direction d) { return d == Direction::kDecrease ? "decrease" : "increase"; }
 const char* to_string(Correction c) { return c == Correction::kFdrBh ? "fdr_bh" : "holm"; }
 

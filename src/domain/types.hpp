@@ -77,6 +77,9 @@ struct MetricValue {
   // Metrics that price the same money share a group; only the first of a group in an experiment's
   // metric order counts toward its totals (statistics.md, economic impact).
   std::optional<std::string> value_group;
+  // When DELETE /metric-values/{id} retired it: hidden from the catalogue and refused for new
+  // experiments; its history and the analyses that used it stay.
+  std::optional<UnixSeconds> retired_at;
 
   MetricPricing pricing() const { return {dollars_per_unit, unit_size, improvement_direction}; }
 };
@@ -105,6 +108,22 @@ struct SimulationConfig {
   std::map<std::string, double> true_lift;  // relative lift per metric id
 };
 
+// A decision recorded on a finished experiment (issue 16): ship, rollback or iterate, with who,
+// when and why. Revisable: every decision is kept, the newest is the current one.
+// The role of an access token (issue 16): read < write < admin.
+enum class Role { kRead = 0, kWrite = 1, kAdmin = 2 };
+const char* to_string(Role r);
+std::optional<Role> parse_role(std::string_view s);
+
+struct Decision {
+  std::string decision_id;
+  std::string experiment_id;
+  std::string decision;  // ship | rollback | iterate
+  std::string reason;
+  std::optional<std::string> decided_by;  // the token's name; none for an unnamed token
+  UnixSeconds decided_at = 0;
+};
+
 struct Experiment {
   std::string id;
   std::string name;
@@ -117,6 +136,8 @@ struct Experiment {
   UnixSeconds created_at = 0;
   UnixSeconds updated_at = 0;
   std::optional<std::string> created_by;
+  // The current decision (newest), filled by the API from the decisions table; not a column.
+  std::optional<Decision> decision;
   std::optional<double> implementation_cost;
   double confidence_level = 95;
   double traffic_split = 0.5;

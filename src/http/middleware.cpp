@@ -23,6 +23,7 @@ StatusCode map_error(domain::ErrorCode c) {
     case ErrorCode::kValidation: return {400, "VALIDATION_ERROR"};
     case ErrorCode::kMalformed: return {400, "VALIDATION_ERROR"};
     case ErrorCode::kUnauthorized: return {401, "UNAUTHORIZED"};
+    case ErrorCode::kForbidden: return {403, "FORBIDDEN"};
     case ErrorCode::kNotFound: return {404, "NOT_FOUND"};
     case ErrorCode::kMethodNotAllowed: return {405, "METHOD_NOT_ALLOWED"};
     case ErrorCode::kConflict: return {409, "CONFLICT"};
@@ -177,21 +178,36 @@ std::optional<Response> Middleware::check_header(const Request& req, const Heade
   }
   const Route* route = api_route(req.method, req.path);
   if (!route || route->pattern == "/health") return std::nullopt;  // answered without a body
-  if (auto denied = authorize(req)) return denied;
+  if (auto denied = authorize(req, nullptr, true)) return denied;
+  // A bearer token is never sent by a browser on its own: such a request is not a forged one. It
+  // is checked in dispatch (and the origin too, when the token turns out not to count).
+  if (!bearer_token(req).empty()) return std::nullopt;
   return check_origin(req);
 }
 
-std::optional<Response> Middleware::authorize(const Request& req) const {
+std::optional<Response> Middleware::authorize(const Request& req, std::optional<Principal>* who,
+                                              bool header_only) const {
   bool write = is_write_method(req.method);
-  if (write ? options_.api_token.empty() : options_.read_token.empty()) return std::nullopt;
   std::string given = bearer_token(req);
-  bool ok = false;
-  if (write) {
-    ok = token_matches(given, options_.api_token);
-  } else {
-    ok = (!options_.read_token.empty() && token_matches(given, options_.read_token)) ||
-         (!options_.api_token.empty() && token_matches(given, options_.api_token));
+  // The principal of the token: the unnamed --api-token (write) or --read-token (read), else a
+  // named token of the store.
+  std::optional<Principal> p;
+  if (!given.empty()) {
+    if (!options_.api_token.empty() && token_matches(given, options_.api_token))
+      p = Principal{std::nullopt, domain::Role::kWrite};
+    else if (!options_.read_token.empty() && token_matches(given, options_.read_token))
+      p = Principal{std::nullopt, domain::Role::kRead};
+    else if (options_.resolve_token && header_only)
+      return std::nullopt;  // a named token: looked up in dispatch, off the I/O thread
+    else if (options_.resolve_token)
+      p = options_.resolve_token(given);
   }
+  if (who) *who = p;
+  bool required = write ? (!options_.api_token.empty() ||
+                           (!header_only && options_.named_tokens_active && options_.named_tokens_active()))
+                        : !options_.read_token.empty();
+  if (!required) return std::nullopt;  // as before named tokens: an unknown token is ignored here
+  bool ok = p && (!write || p->role >= domain::Role::kWrite);
   if (ok) return std::nullopt;
   auto r = error_response(401, "UNAUTHORIZED",
                           given.empty() ? "This request needs an access token: Authorization: Bearer TOKEN"
@@ -206,7 +222,9 @@ std::optional<Response> Middleware::authorize(const Request& req) const {
 // only with a Host that names this server and from its own origin (or an --allowed-origin); a
 // client without a browser sends no Origin and is not affected.
 std::optional<Response> Middleware::check_origin(const Request& req) const {
-  if (!options_.api_token.empty() || !is_write_method(req.method)) return std::nullopt;
+  // A bearer token is not sent by browsers on their own: a request that carries a valid one
+  // cannot be forged by another site.
+  if (!options_.api_token.empty() || !is_write_method(req.method) || req.principal) return std::nullopt;
   auto forbid = [&](const std::string& message) {
     return std::optional<Response>(error_response(403, "FORBIDDEN", message, req.request_id));
   };
@@ -238,7 +256,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
     Response r;
     r.status = 204;
     r.content_type.clear();
-    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, OPTIONS"},
+    r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
                  {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
                  {"Access-Control-Max-Age", "86400"}};
     return r;
@@ -249,7 +267,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
       // Metrics name routes and volumes: readable with a token only when tokens are in use.
       Request probe = req;
       probe.method = "GET";
-      if (auto denied = authorize(probe)) return *denied;
+      if (auto denied = authorize(probe, nullptr, false)) return *denied;
     }
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -285,7 +303,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   req.params = m.params;
   route_label = m.route->pattern;
   if (m.route->pattern != "/health") {  // health stays open for load balancers
-    if (auto denied = authorize(req)) return *denied;
+    if (auto denied = authorize(req, &req.principal, false)) return *denied;
     if (auto denied = check_origin(req)) return *denied;
   }
   try {

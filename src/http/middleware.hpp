@@ -42,7 +42,11 @@ class Middleware {
   const ServerOptions& options() const { return options_; }
 
  private:
-  std::optional<Response> authorize(const Request& req) const;
+  // Checks the bearer token against the route's need; sets *who to the token's principal.
+  // header_only (on the I/O thread): never asks the store (resolve_token, named_tokens_active);
+  // a named token, and a write that only named tokens would guard, are decided in dispatch, on
+  // a request thread.
+  std::optional<Response> authorize(const Request& req, std::optional<Principal>* who, bool header_only) const;
   std::optional<Response> check_origin(const Request& req) const;
   Response serve_static(const Request& req, const std::string& raw_path) const;
   const Route* api_route(const std::string& method, const std::string& raw_path) const;

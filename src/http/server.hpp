@@ -32,6 +32,11 @@ struct ServerOptions {
   // a read token, when set, guards reads too (the write token is accepted for reads as well).
   std::string api_token;
   std::string read_token;
+  // Named tokens (issue 16; app/ wires these to the store; http knows no store): resolves a
+  // bearer token that is neither of the two above (nullopt: unknown or revoked), and says whether
+  // any named token is active, in which case writes need a token even without api_token.
+  std::function<std::optional<Principal>(std::string_view token)> resolve_token;
+  std::function<bool()> named_tokens_active;
   std::chrono::seconds shutdown_grace{10};       // in-flight requests get this long on SIGTERM
   Metrics* metrics = nullptr;                    // GET /metrics when set
   // Budgets that bound what clients can make the server hold (docs/security.md).

@@ -10,7 +10,16 @@
 #include <utility>
 #include <vector>
 
+#include "domain/types.hpp"
+
 namespace rallyuxr::http {
+
+// Who sent a request, as its bearer token says: an unnamed token (--api-token: write,
+// --read-token: read) has no name; a named token has its name and role (issue 16).
+struct Principal {
+  std::optional<std::string> name;
+  domain::Role role = domain::Role::kRead;
+};
 
 struct Request {
   std::string method;                            // "GET", "POST", ...
@@ -20,6 +29,7 @@ struct Request {
   std::string body;
   std::string request_id;
   std::vector<std::string> params;               // values of {placeholders} in route order
+  std::optional<Principal> principal;            // set by the server when a valid token came
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

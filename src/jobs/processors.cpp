@@ -174,6 +174,9 @@ void run_analysis(store::Store& store, const store::Job& job) {
   for (const auto& m : catalogue)
     if (in.pricing.count(m.metric_id)) snapshot[m.metric_id] = snapshot_of(m);
   doc["metricValuesSnapshot"] = std::move(snapshot);
+  // Who asked for it (a named token's name): an explicit request, or the upload that started it.
+  if (auto it = payload.find("requestedBy"); it != payload.end() && it->value().is_string())
+    doc["requestedBy"] = it->value().get_string();
   doc["experimentPeriod"] = period_of(e);
 
   // Complete once the data reach the end of the period (always, for simulated data); the pipeline

@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 
 #include "codec/json_text.hpp"
@@ -141,7 +143,8 @@ std::optional<ExperimentStatus> apply_event(Transaction& tx, const domain::Exper
 // checked the experiment under its lock. Returns the figures this transaction committed.
 store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, store::WriteMode mode,
                                  const std::vector<domain::MetricSeries>& metrics,
-                                 std::optional<domain::UniqueUsers> unique_users, UnixSeconds now) {
+                                 std::optional<domain::UniqueUsers> unique_users, UnixSeconds now,
+                                 const std::optional<std::string>& uploaded_by = std::nullopt) {
   auto before = tx.results_meta(exp_id);
   if (mode == store::WriteMode::kMerge && !unique_users && before) unique_users = before->unique_users;
   auto version = tx.bump_results_version(exp_id, now, unique_users);
@@ -151,12 +154,35 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
   info.version = version;
   std::string event_name = before ? "MODIFY" : "INSERT";
   tx.insert_event(store::Event{domain::new_uuid_v7(), exp_id, before ? "RESULTS_MODIFY" : "RESULTS_INSERT",
-                               stream_event_payload(exp_id, version, event_name), now});
-  queue_analysis(tx, exp_id, version, event_name, "", now);
+                               stream_event_payload(exp_id, version, event_name, uploaded_by), now});
+  // The analysis an upload starts is requested by its uploader (the analysis document says so).
+  queue_analysis(tx, exp_id, version, event_name,
+                 uploaded_by ? "\"requestedBy\":" + store::json_quote(*uploaded_by) : std::string(), now);
   return info;
 }
 
 }  // namespace
+
+void write_audit(Transaction& tx, UnixSeconds at, const std::optional<std::string>& actor, const std::string& action,
+                 const std::string& entity, const std::string& entity_id, const std::string& summary,
+                 const std::vector<domain::FieldChange>& changes) {
+  store::AuditEntry a;
+  a.audit_id = domain::new_uuid_v7();
+  a.at = at;
+  a.actor = actor;
+  a.action = action;
+  a.entity = entity;
+  a.entity_id = entity_id;
+  a.summary = summary;
+  a.changes = "[";
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    if (i) a.changes += ',';
+    a.changes += fmt::format(R"({{"field":{},"from":{},"to":{}}})", store::json_quote(changes[i].field),
+                             changes[i].from, changes[i].to);
+  }
+  a.changes += ']';
+  tx.insert_audit(a);
+}
 
 std::vector<domain::FieldIssue> rule_violations(double value, const std::optional<domain::ValidationRules>& rules) {
   std::vector<domain::FieldIssue> out;
@@ -185,6 +211,9 @@ bool seed_catalogue(store::Store& s, const std::vector<domain::MetricValue>& cat
 bool create_metric_value(store::Store& s, const domain::MetricValue& m) {
   return with_transaction(s, [&](Transaction& tx) {
     if (!insert_metric(tx, m)) return false;
+    write_audit(tx, m.last_updated, m.updated_by, "metric_value.created", "metric_value", m.metric_id,
+                fmt::format("Created {} at {} per unit", m.metric_id, json_number(m.dollars_per_unit)),
+                {{"dollarsPerUnit", "null", json_number(m.dollars_per_unit)}});
     tx.commit();
     return true;
   });
@@ -199,6 +228,15 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
       out.kind = MetricUpdateOutcome::Kind::kNotFound;
       return out;
     }
+    if (u.expected_version && *u.expected_version != current->version) {
+      out.kind = MetricUpdateOutcome::Kind::kStale;
+      out.current_version = current->version;
+      return out;
+    }
+    if (current->retired_at) {
+      out.kind = MetricUpdateOutcome::Kind::kRetired;
+      return out;
+    }
     // The rules in force, read under the row lock: a concurrent update cannot slip past them.
     out.issues = rule_violations(u.dollars_per_unit, u.validation_rules ? u.validation_rules : current->validation_rules);
     if (!out.issues.empty()) {
@@ -207,7 +245,11 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
     }
     domain::MetricValue m = apply_update(*current, u, now);
     tx.update_metric_value(m);
-    tx.insert_history(m.metric_id, history_of(m, u.change_reason, changes_between(*current, m)));
+    auto changes = changes_between(*current, m);
+    tx.insert_history(m.metric_id, history_of(m, u.change_reason, changes));
+    write_audit(tx, now, m.updated_by, "metric_value.updated", "metric_value", m.metric_id,
+                fmt::format("Version {}{}", m.version, u.change_reason ? ": " + *u.change_reason : std::string()),
+                changes);
     std::int64_t impacted = 0;
     for (const auto& t : tx.experiments_tracking(id)) {
       if (t.status != ExperimentStatus::kDraft && t.status != ExperimentStatus::kRunning) continue;
@@ -225,17 +267,85 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
   });
 }
 
-void create_experiment(store::Store& s, const domain::Experiment& e, const store::Event& created,
-                       const std::optional<store::NewJob>& job) {
-  with_transaction(s, [&](Transaction& tx) {
-    tx.insert_experiment(e);
-    tx.insert_event(created);
-    if (job) tx.insert_job(domain::new_uuid_v7(), e.id, job->kind, job->payload, e.created_at);
+RetireOutcome retire_metric_value(store::Store& s, const std::string& id, const std::optional<std::string>& by,
+                                  UnixSeconds now) {
+  return with_transaction(s, [&](Transaction& tx) {
+    RetireOutcome out;
+    auto current = tx.lock_metric_value(id);
+    if (!current) {
+      out.kind = RetireOutcome::Kind::kNotFound;
+      return out;
+    }
+    if (current->retired_at) {
+      out.metric = *current;
+      out.already_retired = true;
+      return out;
+    }
+    for (const auto& t : tx.experiments_tracking(id))
+      if (t.status == ExperimentStatus::kDraft || t.status == ExperimentStatus::kRunning)
+        out.in_use_by.push_back(t.experiment_id);
+    if (!out.in_use_by.empty()) {
+      out.kind = RetireOutcome::Kind::kInUse;
+      return out;
+    }
+    domain::MetricValue m = *current;
+    m.retired_at = now;
+    m.updated_by = by;
+    m.last_updated = now;
+    m.version = current->version + 1;
+    tx.update_metric_value(m);
+    tx.insert_history(m.metric_id, history_of(m, std::string("Retired"), {{"retired", "false", "true"}}));
+    write_audit(tx, now, by, "metric_value.retired", "metric_value", m.metric_id,
+                fmt::format("Retired {} (version {})", m.metric_id, m.version), {{"retired", "false", "true"}});
     tx.commit();
+    out.metric = m;
+    return out;
   });
 }
 
-ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSeconds now) {
+std::optional<std::string> create_experiment(store::Store& s, const domain::Experiment& e,
+                                             const store::Event& created, const std::optional<store::NewJob>& job) {
+  return with_transaction(s, [&](Transaction& tx) -> std::optional<std::string> {
+    for (const auto& id : e.metrics) {
+      auto m = tx.lock_metric_value(id);
+      if (m && m->retired_at) return id;
+    }
+    tx.insert_experiment(e);
+    tx.insert_event(created);
+    write_audit(tx, e.created_at, e.created_by, "experiment.created", "experiment", e.id, "Created \"" + e.name + "\"");
+    if (job) tx.insert_job(domain::new_uuid_v7(), e.id, job->kind, job->payload, e.created_at);
+    tx.commit();
+    return std::nullopt;
+  });
+}
+
+DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
+  return with_transaction(s, [&](Transaction& tx) {
+    DecideOutcome out;
+    auto e = tx.lock_experiment(d.experiment_id);
+    if (!e) {
+      out.kind = DecideOutcome::Kind::kNotFound;
+      return out;
+    }
+    if (e->status != ExperimentStatus::kComplete && e->status != ExperimentStatus::kArchived) {
+      out.kind = DecideOutcome::Kind::kConflict;
+      out.reason = std::string("Only complete or archived experiments can be decided; this one is ") +
+                   domain::to_string(e->status);
+      return out;
+    }
+    tx.insert_decision(d);
+    write_audit(tx, d.decided_at, d.decided_by, "experiment.decided", "experiment", d.experiment_id,
+                d.decision + ": " + d.reason, {{"decision", "null", store::json_quote(d.decision)}});
+    tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
+                                 decision_event_payload(d), d.decided_at});
+    tx.commit();
+    out.decision = d;
+    return out;
+  });
+}
+
+ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSeconds now,
+                                  const std::optional<std::string>& actor) {
   return with_transaction(s, [&](Transaction& tx) {
     ArchiveOutcome out;
     auto e = tx.lock_experiment(id);
@@ -252,6 +362,8 @@ ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSe
     }
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kArchive, now);
     out.experiment.updated_at = now;
+    write_audit(tx, now, actor, "experiment.archived", "experiment", id, "Archived",
+                {{"status", store::json_quote(domain::to_string(e->status)), "\"archived\""}});
     tx.commit();
     return out;
   });
@@ -276,8 +388,13 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
       out.reason = t.reason;
       return out;
     }
-    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now);
+    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now, w.actor);
     out.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, w.now);
+    write_audit(tx, w.now, w.actor, "results.uploaded", "experiment", e->id,
+                fmt::format("Results version {} ({}), {} points stored", out.info.version,
+                            w.mode == store::WriteMode::kMerge ? "merge" : "replace", out.info.points),
+                {{"resultsVersion", out.info.version > 1 ? std::to_string(out.info.version - 1) : "null",
+                  std::to_string(out.info.version)}});
     tx.commit();
     return out;
   });
@@ -341,7 +458,7 @@ JobStep store_generated_results(store::Store& s, const store::Job& job, std::vec
 }
 
 RequestOutcome request_analysis(store::Store& s, const std::string& experiment_id, const std::string& extra_json,
-                                UnixSeconds now) {
+                                UnixSeconds now, const std::optional<std::string>& actor) {
   return with_transaction(s, [&](Transaction& tx) {
     RequestOutcome out;
     auto e = tx.lock_experiment(experiment_id);
@@ -359,8 +476,13 @@ RequestOutcome request_analysis(store::Store& s, const std::string& experiment_i
       return out;
     }
     tx.insert_event(store::Event{domain::new_uuid_v7(), experiment_id, "ANALYSIS_REQUESTED",
-                                 stream_event_payload(experiment_id, meta->version, "MODIFY"), now});
-    out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra_json, now);
+                                 stream_event_payload(experiment_id, meta->version, "MODIFY", actor, "requestedBy"),
+                                 now});
+    std::string extra = extra_json;
+    if (actor) extra += (extra.empty() ? "" : ",") + std::string("\"requestedBy\":") + store::json_quote(*actor);
+    out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra, now);
+    write_audit(tx, now, actor, "analysis.requested", "experiment", experiment_id,
+                "Analysis " + out.analysis_id + " requested on results version " + std::to_string(meta->version));
     tx.commit();
     return out;
   });

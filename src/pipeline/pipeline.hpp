@@ -32,21 +32,36 @@ bool seed_catalogue(store::Store& s, const std::vector<domain::MetricValue>& cat
 bool create_metric_value(store::Store& s, const domain::MetricValue& m);
 
 struct MetricUpdateOutcome {
-  enum class Kind { kUpdated, kNotFound, kInvalid } kind = Kind::kUpdated;
+  enum class Kind { kUpdated, kNotFound, kInvalid, kStale, kRetired } kind = Kind::kUpdated;
   store::MetricValueUpdated updated;
   std::vector<domain::FieldIssue> issues;  // kInvalid: the value breaks the rules in force
+  std::int64_t current_version = 0;        // kStale: the version stored now
 };
 // Checks the value against the validation rules in force (the update's, else the stored ones,
 // read under the row lock), writes the next version with the list of changed fields, and queues a
 // re-analysis of every draft or running experiment that tracks the metric and has results.
 MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, const store::MetricValueUpdate& u,
                                         domain::UnixSeconds now);
+struct RetireOutcome {
+  enum class Kind { kRetired, kNotFound, kInUse } kind = Kind::kRetired;
+  domain::MetricValue metric;             // kRetired: as stored after the transaction
+  bool already_retired = false;           // kRetired: nothing was written
+  std::vector<std::string> in_use_by;     // kInUse: draft or running experiments that track it
+};
+// Retires a metric value (DELETE /metric-values/{id}): a new version with retired_at set and a
+// history entry "retired: false -> true"; refused while a draft or running experiment tracks it
+// (read under the row lock, in the same transaction). Retiring twice writes nothing.
+RetireOutcome retire_metric_value(store::Store& s, const std::string& id, const std::optional<std::string>& by,
+                                  domain::UnixSeconds now);
+
 // The problems of `value` under `rules` (messages as the API gives them).
 std::vector<domain::FieldIssue> rule_violations(double value, const std::optional<domain::ValidationRules>& rules);
 
 // ---- experiments
-// Inserts the experiment, its EXPERIMENT_CREATED event and (optionally) its first job.
-void create_experiment(store::Store& s, const domain::Experiment& e, const store::Event& created,
+// Inserts the experiment, its EXPERIMENT_CREATED event and (optionally) its first job. Returns
+// the first of its metrics that is retired (nothing written then), read in the same transaction
+// so that a create racing a retirement cannot use a retired metric; nullopt when written.
+std::optional<std::string> create_experiment(store::Store& s, const domain::Experiment& e, const store::Event& created,
                        const std::optional<store::NewJob>& job);
 
 struct ArchiveOutcome {
@@ -54,7 +69,19 @@ struct ArchiveOutcome {
   domain::Experiment experiment;  // as stored after the transaction
   std::string reason;             // kConflict
 };
-ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, domain::UnixSeconds now);
+ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, domain::UnixSeconds now,
+                                  const std::optional<std::string>& actor = std::nullopt);
+
+// ---- decisions
+struct DecideOutcome {
+  enum class Kind { kDecided, kNotFound, kConflict } kind = Kind::kDecided;
+  domain::Decision decision;  // kDecided: as stored
+  std::string reason;         // kConflict
+};
+// Records a decision (ship | rollback | iterate) on a complete or archived experiment with its
+// EXPERIMENT_DECIDED event, in one transaction over the experiment's lock; a draft or running
+// experiment is refused (kConflict). An earlier decision stays in the history.
+DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d);
 
 // ---- results
 struct ResultsWrite {
@@ -64,6 +91,7 @@ struct ResultsWrite {
   std::optional<domain::UniqueUsers> unique_users;  // replace: as given; merge: kept unless given
   domain::UnixSeconds now = 0;
   std::string request_id;
+  std::optional<std::string> actor;  // who uploaded (the audit log's entry for this version)
 };
 
 struct ImportOutcome {
@@ -99,7 +127,15 @@ struct RequestOutcome {
 };
 // `extra_json` is the inside of a JSON object (e.g. "\"correction\":\"fdr_bh\"") or empty.
 RequestOutcome request_analysis(store::Store& s, const std::string& experiment_id, const std::string& extra_json,
-                                domain::UnixSeconds now);
+                                domain::UnixSeconds now, const std::optional<std::string>& actor = std::nullopt);
+
+// ---- audit
+// Every change made through the API or the CLI writes one entry in its own transaction (see
+// store::AuditEntry); work the pipeline does by itself (generated data, finished analyses) is in
+// the events instead. Exposed for the token workflows (pipeline/tokens.cpp).
+void write_audit(store::Transaction& tx, domain::UnixSeconds at, const std::optional<std::string>& actor,
+                 const std::string& action, const std::string& entity, const std::string& entity_id,
+                 const std::string& summary, const std::vector<domain::FieldChange>& changes = {});
 
 struct AnalysisFinish {
   std::string analysis_id;

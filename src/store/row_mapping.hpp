@@ -75,7 +75,35 @@ domain::MetricValue metric_value_from_row(const Row& s) {
     m.validation_rules = r;
   }
   m.value_group = s.opt_text(15);
+  m.retired_at = s.opt_int64(16);
   return m;
+}
+
+template <class Row>
+AuditEntry audit_from_row(const Row& s) {
+  AuditEntry a;
+  a.audit_id = s.text(0);
+  a.at = s.int64(1);
+  a.actor = s.opt_text(2);
+  a.action = s.text(3);
+  a.entity = s.text(4);
+  a.entity_id = s.text(5);
+  a.changes = s.text(6);
+  a.summary = s.text(7);
+  return a;
+}
+
+template <class Row>
+AccessToken token_from_row(const Row& s) {
+  AccessToken t;
+  t.token_id = s.text(0);
+  t.name = s.text(1);
+  t.role = s.text(2);
+  t.hash = s.text(3);
+  t.created_at = s.int64(4);
+  t.created_by = s.opt_text(5);
+  t.revoked_at = s.opt_int64(6);
+  return t;
 }
 
 template <class Row>

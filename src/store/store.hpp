@@ -120,6 +120,9 @@ struct MetricValueUpdate {
   std::optional<std::string> value_group;
   std::optional<std::string> change_reason;
   std::optional<std::string> updated_by;
+  // The version the client read (the whole-object PUT of the seed frontend); a different stored
+  // version answers 409. nullopt: no check.
+  std::optional<std::int64_t> expected_version;
 };
 
 struct MetricValueUpdated {
@@ -140,6 +143,41 @@ struct TrackingExperiment {
   std::string experiment_id;
   domain::ExperimentStatus status = domain::ExperimentStatus::kDraft;
   std::optional<std::int64_t> results_version;  // none: no results yet
+};
+
+// One change, for GET /audit (issue 16): written by the pipeline in the transaction of the change.
+struct AuditEntry {
+  std::string audit_id;
+  domain::UnixSeconds at = 0;
+  std::optional<std::string> actor;  // the named token's name; none: an unnamed token or none
+  std::string action;                // e.g. experiment.created, metric_value.updated
+  std::string entity;                // experiment | metric_value | token
+  std::string entity_id;
+  std::string changes;               // JSON array of {field, from, to} (values as JSON), or "[]"
+  std::string summary;               // one line for people
+};
+
+struct AuditQuery {
+  int limit = 20;
+  std::int64_t offset = 0;
+  std::optional<std::string> entity;
+  std::optional<std::string> actor;
+};
+
+struct AuditPage {
+  std::vector<AuditEntry> entries;  // newest first
+  std::int64_t total = 0;
+};
+
+// A named access token as stored: its SHA-256 (hex), never its text.
+struct AccessToken {
+  std::string token_id;
+  std::string name;
+  std::string role;  // read | write | admin
+  std::string hash;
+  domain::UnixSeconds created_at = 0;
+  std::optional<std::string> created_by;
+  std::optional<domain::UnixSeconds> revoked_at;
 };
 
 // What the backend knows about its own health beyond a round trip (see Store::health).
@@ -190,6 +228,12 @@ class Transaction {
 
   // ---- events, jobs, analyses
   virtual void insert_event(const Event& e) = 0;
+  virtual void insert_decision(const domain::Decision& d) = 0;
+  // false when an active token has that name (or the hash exists).
+  virtual bool insert_token(const AccessToken& t) = 0;
+  virtual void insert_audit(const AuditEntry& a) = 0;
+  // Sets revoked_at on the active token of that name; false when there is none.
+  virtual bool revoke_token(const std::string& name, domain::UnixSeconds now) = 0;
   // Queues a job (due at once); the store wakes its workers after the commit.
   virtual void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                           const std::string& payload, domain::UnixSeconds now) = 0;
@@ -280,6 +324,23 @@ class Store : public JobQueue {
   virtual std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) = 0;
   virtual std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) = 0;
   virtual std::vector<Event> list_events(const std::string& exp_id) = 0;
+  // Decisions on the experiment, newest (the current one) first.
+  virtual std::vector<domain::Decision> list_decisions(const std::string& exp_id) = 0;
+  virtual std::optional<domain::Decision> latest_decision(const std::string& exp_id) = 0;
+  // The current decision of each of these experiments that has one (a list page at a time);
+  // one query on PostgreSQL, a loop over latest_decision elsewhere.
+  virtual std::vector<domain::Decision> latest_decisions(const std::vector<std::string>& exp_ids) {
+    std::vector<domain::Decision> out;
+    for (const auto& id : exp_ids)
+      if (auto d = latest_decision(id)) out.push_back(std::move(*d));
+    return out;
+  }
+  // Named access tokens: the active one with this hash; all of them (creation order); whether any
+  // is active.
+  virtual std::optional<AccessToken> find_active_token(const std::string& hash) = 0;
+  virtual std::vector<AccessToken> list_tokens() = 0;
+  virtual bool any_active_token() = 0;
+  virtual AuditPage list_audit(const AuditQuery& q) = 0;
   virtual std::vector<Job> list_jobs(const std::string& exp_id) = 0;
 
   // Wakes the workers (the backends call it after commits that queued a job; decorators forward).

@@ -823,6 +823,54 @@ test('Re-run analysis uses the new metric value and adds to the history', async 
   await shot('14-experiment-reanalysed');
 });
 
+test('an older analysis has a link of its own; a decision is recorded and revised on the results page', async () => {
+  const id = await createViaApi({
+    name: 'Frozen link and decision', description: 'Issue 16 in the dashboard', metrics: ['conversion_rate'],
+    expectedOutcome: 'positive', ...PAST,
+  });
+  const first = (await waitComplete(id)).analysis;
+  const res = await fetch(`${base}/api/experiments/${id}/analyses`, { method: 'POST' });
+  assert.equal(res.status, 202);
+  for (let i = 0; i < 300; i++) {
+    const { analyses } = await apiGet(`/experiments/${id}/analyses`);
+    if (analyses.length === 2 && analyses[0].status === 'complete') break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  // The history links every complete analysis; the older one opens as a frozen page.
+  await page.goto(`${base}/experiments/${id}`);
+  await page.getByTestId('analysis-history').waitFor();
+  assert.equal(await page.getByTestId('analysis-link').count(), 2);
+  await page.getByTestId('analysis-link').nth(1).click();
+  await page.waitForURL(`**/experiments/${id}/analyses/${first.analysisId}`);
+  const banner = page.getByTestId('frozen-analysis');
+  await banner.waitFor();
+  assert.match(await text(banner), /An older analysis, of /);
+  assert.ok((await text(banner)).includes(fmt.dateTime(first.analysisTimestamp)));
+  await shot('16-frozen-analysis');
+  await page.getByTestId('current-analysis-link').click();
+  await page.waitForURL(`**/experiments/${id}`);
+  await page.getByTestId('decision').waitFor();
+  assert.equal(await page.getByTestId('frozen-analysis').count(), 0);
+
+  // Decide, then revise: the current decision and the earlier one are shown.
+  await page.getByTestId('decision-choice').selectOption('ship');
+  await page.getByTestId('decision-reason').fill('Conversion is up');
+  await page.getByTestId('decision-submit').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="decision-current"]')?.textContent?.includes('Conversion is up'));
+  await page.getByTestId('decision-choice').selectOption('iterate');
+  await page.getByTestId('decision-reason').fill('Try a bolder variant');
+  await page.getByTestId('decision-submit').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="decision-current"]')?.textContent?.includes('Try a bolder variant'));
+  assert.match(await text(page.getByTestId('decision-current')), /^Iterate \(anonymous, .*\): Try a bolder variant$/);
+  const { history } = await apiGet(`/experiments/${id}/decisions`);
+  assert.deepEqual(history.map((d) => d.decision), ['iterate', 'ship']);
+  await shot('17-decision');
+  // The list shows it.
+  await page.goto(`${base}/?q=${encodeURIComponent('Frozen link and decision')}`);
+  await page.locator(`tr[data-id="${id}"] [data-testid="row-decision"]`).waitFor();
+  assert.equal(await page.locator(`tr[data-id="${id}"] [data-testid="row-decision"]`).textContent(), 'decided: iterate');
+});
+
 test('a failing pipeline shows its error on the experiment page', async (t) => {
   if (!server) {
     t.skip('needs the server started by the test (its database trigger fails the job)');

@@ -8,6 +8,7 @@ import { clearStaleToasts } from './components/toast';
 
 route('/', 'experiments', async () => (await import('./pages/dashboard')).dashboardPage);
 route('/experiments/new', 'new', async () => (await import('./pages/create')).createPage);
+route('/experiments/:id/analyses/:analysisId', 'experiments', async () => (await import('./pages/experiment')).experimentPage);
 route('/experiments/:id', 'experiments', async () => (await import('./pages/experiment')).experimentPage);
 route('/metric-values', 'metrics', async () => (await import('./pages/metrics')).metricsPage);
 

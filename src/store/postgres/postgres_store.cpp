@@ -296,6 +296,68 @@ class PostgresStore final : public Store {
     });
   }
 
+  std::vector<domain::Decision> list_decisions(const std::string& exp_id) override {
+    return run([&](Connection& c) {
+      std::vector<domain::Decision> out;
+      auto r = c.exec(kSelectDecisions, Params().add(exp_id));
+      for (int i = 0; i < r.rows(); ++i)
+        out.push_back(domain::Decision{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4),
+                                       r.int64(i, 5)});
+      return out;
+    });
+  }
+
+  std::vector<domain::Decision> latest_decisions(const std::vector<std::string>& exp_ids) override {
+    if (exp_ids.empty()) return {};
+    return run([&](Connection& c) {
+      std::vector<domain::Decision> out;
+      auto r = c.exec(kLatestDecisions, Params().add(text_array(exp_ids)));
+      for (int i = 0; i < r.rows(); ++i)
+        out.push_back(domain::Decision{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4),
+                                       r.int64(i, 5)});
+      return out;
+    });
+  }
+
+  std::optional<domain::Decision> latest_decision(const std::string& exp_id) override {
+    return run([&](Connection& c) -> std::optional<domain::Decision> {
+      auto r = c.exec(kLatestDecision, Params().add(exp_id));
+      if (r.rows() == 0) return std::nullopt;
+      return domain::Decision{r.text(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.opt_text(0, 4), r.int64(0, 5)};
+    });
+  }
+
+  std::optional<AccessToken> find_active_token(const std::string& hash) override {
+    return run([&](Connection& c) -> std::optional<AccessToken> {
+      auto r = c.exec(kFindActiveToken, Params().add(hash));
+      if (r.rows() == 0) return std::nullopt;
+      return token_from_row(Row(r, 0));
+    });
+  }
+
+  std::vector<AccessToken> list_tokens() override {
+    return run([&](Connection& c) {
+      std::vector<AccessToken> out;
+      auto r = c.exec(kListTokens, Params());
+      for (int i = 0; i < r.rows(); ++i) out.push_back(token_from_row(Row(r, i)));
+      return out;
+    });
+  }
+
+  AuditPage list_audit(const AuditQuery& q) override {
+    return run([&](Connection& c) {
+      AuditPage page;
+      auto r = c.exec(kListAudit, Params().add(q.entity).add(q.actor).add(static_cast<std::int64_t>(q.limit)).add(q.offset));
+      for (int i = 0; i < r.rows(); ++i) page.entries.push_back(audit_from_row(Row(r, i)));
+      page.total = c.exec(kCountAudit, Params().add(q.entity).add(q.actor)).int64(0, 0);
+      return page;
+    });
+  }
+
+  bool any_active_token() override {
+    return run([&](Connection& c) { return c.exec(kAnyActiveToken, Params()).int64(0, 0) != 0; });
+  }
+
   std::vector<Job> list_jobs(const std::string& exp_id) override {
     return run([&](Connection& c) {
       std::vector<Job> out;

@@ -56,6 +56,7 @@ Params metric_params(const domain::MetricValue& m) {
     p.add_null().add_null().add_null();
   }
   p.add(m.value_group);
+  p.add(m.retired_at);
   return p;
 }
 

@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 3> kMigrations = {
+inline constexpr std::array<const char*, 7> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -286,6 +286,58 @@ CREATE TRIGGER experiments_impact_blocks AFTER UPDATE OF status, economic_impact
     // 3: the plan promised at creation (POST /plans, issue 15), canonical JSON text; NULL: none.
     R"SQL(
 ALTER TABLE experiments ADD COLUMN plan_json TEXT;
+)SQL",
+
+    // 4: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
+    // its history and the analyses that used it stay.
+    R"SQL(
+ALTER TABLE metric_values ADD COLUMN retired_at BIGINT;
+)SQL",
+
+    // 5: decisions on experiments (issue 16), every one kept; the newest is the current one.
+    R"SQL(
+CREATE TABLE experiment_decisions (
+  seq           BIGSERIAL PRIMARY KEY,
+  decision_id   TEXT NOT NULL UNIQUE,
+  experiment_id TEXT NOT NULL REFERENCES experiments(id),
+  decision      TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  decided_by    TEXT,
+  decided_at    BIGINT NOT NULL
+);
+CREATE INDEX experiment_decisions_by_experiment ON experiment_decisions(experiment_id, seq);
+)SQL",
+
+    // 6: named access tokens (issue 16), kept as SHA-256 hashes; a name is unique among the
+    // active ones, so a revoked name can be given again.
+    R"SQL(
+CREATE TABLE access_tokens (
+  token_id   TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  created_by TEXT,
+  revoked_at BIGINT
+);
+CREATE UNIQUE INDEX access_tokens_active_name ON access_tokens(name) WHERE revoked_at IS NULL;
+)SQL",
+
+    // 7: the audit log (issue 16), one row per change, written with the change.
+    R"SQL(
+CREATE TABLE audit_log (
+  seq       BIGSERIAL PRIMARY KEY,
+  audit_id  TEXT NOT NULL UNIQUE,
+  at        BIGINT NOT NULL,
+  actor     TEXT,
+  action    TEXT NOT NULL,
+  entity    TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  changes   TEXT NOT NULL,
+  summary   TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_entity ON audit_log(entity, seq);
+CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
 )SQL",
 };
 

@@ -15,7 +15,7 @@ namespace rallyuxr::store::postgres::sql {
 #define RALLYUXR_METRIC_COLUMNS                                                                  \
   "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "      \
   "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, " \
-  "value_group"
+  "value_group, retired_at"
 #define RALLYUXR_JOB_COLUMNS                                                                     \
   "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "     \
   "updated_at, run_after"
@@ -104,12 +104,12 @@ inline constexpr Sql kCountMetrics{"count_metrics", "SELECT count(*) FROM metric
 inline constexpr Sql kInsertMetric{
     "insert_metric",
     "INSERT INTO metric_values (" RALLYUXR_METRIC_COLUMNS ") "
-    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT (metric_id) DO NOTHING"};
+    "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17) ON CONFLICT (metric_id) DO NOTHING"};
 inline constexpr Sql kUpdateMetric{
     "update_metric",
     "UPDATE metric_values SET name=$2, description=$3, unit=$4, category=$5, dollars_per_unit=$6, "
     "improvement_direction=$7, unit_size=$8, last_updated=$9, updated_by=$10, version=$11, "
-    "has_rules=$12, min_value=$13, max_value=$14, decimal_places=$15, value_group=$16 WHERE metric_id=$1"};
+    "has_rules=$12, min_value=$13, max_value=$14, decimal_places=$15, value_group=$16, retired_at=$17 WHERE metric_id=$1"};
 inline constexpr Sql kInsertHistory{
     "insert_history",
     "INSERT INTO metric_value_history (metric_id, version, dollars_per_unit, updated_at, updated_by, "
@@ -170,6 +170,41 @@ inline constexpr Sql kParticipants{
 inline constexpr Sql kInsertEvent{
     "insert_event",
     "INSERT INTO events (event_id, experiment_id, event_type, payload, created_at) VALUES ($1,$2,$3,$4,$5)"};
+inline constexpr Sql kInsertDecision{
+    "insert_decision",
+    "INSERT INTO experiment_decisions (decision_id, experiment_id, decision, reason, decided_by, decided_at) "
+    "VALUES ($1,$2,$3,$4,$5,$6)"};
+inline constexpr Sql kSelectDecisions{
+    "select_decisions",
+    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "WHERE experiment_id = $1 ORDER BY seq DESC"};
+inline constexpr Sql kLatestDecision{
+    "latest_decision",
+    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "WHERE experiment_id = $1 ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kInsertToken{
+    "insert_token",
+    "INSERT INTO access_tokens (token_id, name, role, token_hash, created_at, created_by, revoked_at) VALUES ($1,$2,$3,$4,$5,$6,NULL) ON CONFLICT DO NOTHING"};
+inline constexpr Sql kRevokeToken{"revoke_token",
+                                  "UPDATE access_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL"};
+inline constexpr Sql kFindActiveToken{
+    "find_active_token", "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens WHERE token_hash = $1 AND revoked_at IS NULL"};
+inline constexpr Sql kListTokens{"list_tokens", "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens ORDER BY created_at, token_id"};
+inline constexpr Sql kAnyActiveToken{"any_active_token",
+                                     "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE revoked_at IS NULL)::int"};
+inline constexpr Sql kInsertAudit{
+    "insert_audit", "INSERT INTO audit_log (audit_id, at, actor, action, entity, entity_id, changes, summary) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"};
+inline constexpr Sql kListAudit{
+    "list_audit",
+    "SELECT audit_id, at, actor, action, entity, entity_id, changes, summary FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2) "
+    "ORDER BY seq DESC LIMIT $3 OFFSET $4"};
+inline constexpr Sql kCountAudit{
+    "count_audit",
+    "SELECT count(*) FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2)"};
+inline constexpr Sql kLatestDecisions{
+    "latest_decisions",
+    "SELECT DISTINCT ON (experiment_id) decision_id, experiment_id, decision, reason, decided_by, decided_at "
+    "FROM experiment_decisions WHERE experiment_id = ANY($1::text[]) ORDER BY experiment_id, seq DESC"};
 inline constexpr Sql kSelectEvents{
     "select_events",
     "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "

@@ -94,6 +94,43 @@ class PgTransaction final : public store::Transaction {
              Params().add(e.event_id).add(e.experiment_id).add(e.event_type).add(e.payload).add(e.created_at));
   }
 
+  void insert_decision(const domain::Decision& d) override {
+    c().exec(kInsertDecision, Params()
+                                  .add(d.decision_id)
+                                  .add(d.experiment_id)
+                                  .add(d.decision)
+                                  .add(d.reason)
+                                  .add(d.decided_by)
+                                  .add(d.decided_at));
+  }
+
+  void insert_audit(const AuditEntry& a) override {
+    c().exec(kInsertAudit, Params()
+                               .add(a.audit_id)
+                               .add(a.at)
+                               .add(a.actor)
+                               .add(a.action)
+                               .add(a.entity)
+                               .add(a.entity_id)
+                               .add(a.changes)
+                               .add(a.summary));
+  }
+
+  bool insert_token(const AccessToken& t) override {
+    auto r = c().exec(kInsertToken, Params()
+                                        .add(t.token_id)
+                                        .add(t.name)
+                                        .add(t.role)
+                                        .add(t.hash)
+                                        .add(t.created_at)
+                                        .add(t.created_by));
+    return r.affected() > 0;
+  }
+
+  bool revoke_token(const std::string& name, UnixSeconds now) override {
+    return c().exec(kRevokeToken, Params().add(name).add(now)).affected() > 0;
+  }
+
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                   const std::string& payload, UnixSeconds now) override {
     c().exec(kInsertJob, Params().add(job_id).add(experiment_id).add(to_string(kind)).add(payload).add(now).add(0.0));

@@ -144,6 +144,7 @@ void bind_metric(Statement& s, const domain::MetricValue& m) {
   s.bind(8, m.unit_size).bind(9, m.last_updated).bind(10, m.updated_by).bind(11, m.version);
   s.bind(12, m.validation_rules ? 1 : 0);
   s.bind(16, m.value_group);
+  s.bind(17, m.retired_at);
   if (m.validation_rules) {
     s.bind(13, m.validation_rules->min_value).bind(14, m.validation_rules->max_value);
     if (m.validation_rules->decimal_places)

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 4> kMigrations = {
+inline constexpr std::array<const char*, 8> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -293,6 +293,58 @@ END;
     // 4: the plan promised at creation (POST /plans, issue 15), canonical JSON text; NULL: none.
     R"SQL(
 ALTER TABLE experiments ADD COLUMN plan_json TEXT;
+)SQL",
+
+    // 5: retired metric values (issue 16): DELETE /metric-values/{id} sets retired_at; the row,
+    // its history and the analyses that used it stay.
+    R"SQL(
+ALTER TABLE metric_values ADD COLUMN retired_at INTEGER;
+)SQL",
+
+    // 6: decisions on experiments (issue 16), every one kept; the newest is the current one.
+    R"SQL(
+CREATE TABLE experiment_decisions (
+  seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+  decision_id   TEXT NOT NULL UNIQUE,
+  experiment_id TEXT NOT NULL REFERENCES experiments(id),
+  decision      TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  decided_by    TEXT,
+  decided_at    INTEGER NOT NULL
+);
+CREATE INDEX experiment_decisions_by_experiment ON experiment_decisions(experiment_id, seq);
+)SQL",
+
+    // 7: named access tokens (issue 16), kept as SHA-256 hashes; a name is unique among the
+    // active ones, so a revoked name can be given again.
+    R"SQL(
+CREATE TABLE access_tokens (
+  token_id   TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  created_by TEXT,
+  revoked_at INTEGER
+);
+CREATE UNIQUE INDEX access_tokens_active_name ON access_tokens(name) WHERE revoked_at IS NULL;
+)SQL",
+
+    // 8: the audit log (issue 16), one row per change, written with the change.
+    R"SQL(
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+  audit_id  TEXT NOT NULL UNIQUE,
+  at        INTEGER NOT NULL,
+  actor     TEXT,
+  action    TEXT NOT NULL,
+  entity    TEXT NOT NULL,
+  entity_id TEXT NOT NULL,
+  changes   TEXT NOT NULL,
+  summary   TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_entity ON audit_log(entity, seq);
+CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
 )SQL",
 };
 

@@ -84,25 +84,25 @@ inline constexpr const char* kSetEconomicImpact =
 
 inline constexpr const char* kMetricColumns =
     "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
-    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group";
+    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group, retired_at";
 inline constexpr const char* kListMetrics =
     "SELECT metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
-    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group "
+    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group, retired_at "
     "FROM metric_values ORDER BY metric_id";
 inline constexpr const char* kGetMetric =
     "SELECT metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
-    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group "
+    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group, retired_at "
     "FROM metric_values WHERE metric_id = ?1";
 inline constexpr const char* kCountMetrics = "SELECT count(*) FROM metric_values";
 inline constexpr const char* kInsertMetric =
     "INSERT OR IGNORE INTO metric_values (metric_id, name, description, unit, category, "
     "dollars_per_unit, improvement_direction, unit_size, last_updated, updated_by, version, "
-    "has_rules, min_value, max_value, decimal_places, value_group) "
-    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)";
+    "has_rules, min_value, max_value, decimal_places, value_group, retired_at) "
+    "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)";
 inline constexpr const char* kUpdateMetric =
     "UPDATE metric_values SET name=?2, description=?3, unit=?4, category=?5, dollars_per_unit=?6, "
     "improvement_direction=?7, unit_size=?8, last_updated=?9, updated_by=?10, version=?11, "
-    "has_rules=?12, min_value=?13, max_value=?14, decimal_places=?15, value_group=?16 WHERE metric_id=?1";
+    "has_rules=?12, min_value=?13, max_value=?14, decimal_places=?15, value_group=?16, retired_at=?17 WHERE metric_id=?1";
 inline constexpr const char* kInsertHistory =
     "INSERT INTO metric_value_history (metric_id, version, dollars_per_unit, updated_at, "
     "updated_by, change_reason) VALUES (?1,?2,?3,?4,?5,?6)";
@@ -171,6 +171,33 @@ inline constexpr const char* kInsertEvent =
 inline constexpr const char* kSelectEvents =
     "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "
     "WHERE experiment_id = ?1 ORDER BY seq";
+
+inline constexpr const char* kInsertDecision =
+    "INSERT INTO experiment_decisions (decision_id, experiment_id, decision, reason, decided_by, decided_at) "
+    "VALUES (?1,?2,?3,?4,?5,?6)";
+inline constexpr const char* kSelectDecisions =
+    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "WHERE experiment_id = ?1 ORDER BY seq DESC";
+inline constexpr const char* kLatestDecision =
+    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
+
+inline constexpr const char* kInsertToken =
+    "INSERT INTO access_tokens (token_id, name, role, token_hash, created_at, created_by, revoked_at) VALUES (?1,?2,?3,?4,?5,?6,NULL) ON CONFLICT DO NOTHING";
+inline constexpr const char* kRevokeToken =
+    "UPDATE access_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL";
+inline constexpr const char* kFindActiveToken =
+    "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens WHERE token_hash = ?1 AND revoked_at IS NULL";
+inline constexpr const char* kListTokens = "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens ORDER BY created_at, token_id";
+inline constexpr const char* kAnyActiveToken = "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE revoked_at IS NULL)";
+
+inline constexpr const char* kInsertAudit =
+    "INSERT INTO audit_log (audit_id, at, actor, action, entity, entity_id, changes, summary) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+inline constexpr const char* kListAudit =
+    "SELECT audit_id, at, actor, action, entity, entity_id, changes, summary FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2) "
+    "ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+inline constexpr const char* kCountAudit =
+    "SELECT count(*) FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2)";
 
 inline constexpr const char* kInsertJob =
     "INSERT INTO jobs (job_id, experiment_id, kind, status, payload, attempts, created_at, updated_at, "

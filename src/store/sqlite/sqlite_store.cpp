@@ -12,6 +12,7 @@
 #include "domain/time.hpp"
 #include "store/sqlite/health_monitor.hpp"
 #include "store/sqlite/internal.hpp"
+#include "store/row_mapping.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/store_util.hpp"
 
@@ -334,6 +335,58 @@ class SqliteStore final : public Store {
     s.bind(1, exp_id);
     while (s.step()) out.push_back(Event{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4)});
     return out;
+  }
+
+  std::vector<domain::Decision> list_decisions(const std::string& exp_id) override {
+    auto c = pool_->acquire();
+    std::vector<domain::Decision> out;
+    auto s = c->prepare(kSelectDecisions);
+    s.bind(1, exp_id);
+    while (s.step())
+      out.push_back(domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)});
+    return out;
+  }
+
+  std::optional<domain::Decision> latest_decision(const std::string& exp_id) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kLatestDecision);
+    s.bind(1, exp_id);
+    if (!s.step()) return std::nullopt;
+    return domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)};
+  }
+
+  std::optional<AccessToken> find_active_token(const std::string& hash) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kFindActiveToken);
+    s.bind(1, hash);
+    if (!s.step()) return std::nullopt;
+    return token_from_row(s);
+  }
+
+  std::vector<AccessToken> list_tokens() override {
+    auto c = pool_->acquire();
+    std::vector<AccessToken> out;
+    auto s = c->prepare(kListTokens);
+    while (s.step()) out.push_back(token_from_row(s));
+    return out;
+  }
+
+  AuditPage list_audit(const AuditQuery& q) override {
+    auto c = pool_->acquire();
+    AuditPage page;
+    auto s = c->prepare(kListAudit);
+    s.bind(1, q.entity).bind(2, q.actor).bind(3, static_cast<std::int64_t>(q.limit)).bind(4, q.offset);
+    while (s.step()) page.entries.push_back(audit_from_row(s));
+    auto n = c->prepare(kCountAudit);
+    n.bind(1, q.entity).bind(2, q.actor);
+    page.total = n.step() ? n.int64(0) : 0;
+    return page;
+  }
+
+  bool any_active_token() override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kAnyActiveToken);
+    return s.step() && s.int64(0) != 0;
   }
 
   std::vector<Job> list_jobs(const std::string& exp_id) override {

@@ -150,6 +150,47 @@ class SqliteTransaction final : public store::Transaction {
         .run();
   }
 
+  void insert_decision(const domain::Decision& d) override {
+    lease_->prepare(kInsertDecision)
+        .bind(1, d.decision_id)
+        .bind(2, d.experiment_id)
+        .bind(3, d.decision)
+        .bind(4, d.reason)
+        .bind(5, d.decided_by)
+        .bind(6, d.decided_at)
+        .run();
+  }
+
+  void insert_audit(const AuditEntry& a) override {
+    lease_->prepare(kInsertAudit)
+        .bind(1, a.audit_id)
+        .bind(2, a.at)
+        .bind(3, a.actor)
+        .bind(4, a.action)
+        .bind(5, a.entity)
+        .bind(6, a.entity_id)
+        .bind(7, a.changes)
+        .bind(8, a.summary)
+        .run();
+  }
+
+  bool insert_token(const AccessToken& t) override {
+    lease_->prepare(kInsertToken)
+        .bind(1, t.token_id)
+        .bind(2, t.name)
+        .bind(3, t.role)
+        .bind(4, t.hash)
+        .bind(5, t.created_at)
+        .bind(6, t.created_by)
+        .run();
+    return lease_->changes() > 0;
+  }
+
+  bool revoke_token(const std::string& name, UnixSeconds now) override {
+    lease_->prepare(kRevokeToken).bind(1, name).bind(2, now).run();
+    return lease_->changes() > 0;
+  }
+
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                   const std::string& payload, UnixSeconds now) override {
     lease_->prepare(kInsertJob)

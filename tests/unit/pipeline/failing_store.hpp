@@ -73,6 +73,19 @@ class FailingStore final : public store::Store {
   std::vector<store::StoredAnalysis> list_analyses(const std::string& id) override { return inner_.list_analyses(id); }
   std::vector<store::Event> list_events(const std::string& id) override { return inner_.list_events(id); }
   std::vector<store::Job> list_jobs(const std::string& id) override { return inner_.list_jobs(id); }
+  std::vector<domain::Decision> list_decisions(const std::string& id) override { return inner_.list_decisions(id); }
+  std::optional<domain::Decision> latest_decision(const std::string& id) override {
+    return inner_.latest_decision(id);
+  }
+  std::vector<domain::Decision> latest_decisions(const std::vector<std::string>& ids) override {
+    return inner_.latest_decisions(ids);
+  }
+  std::optional<store::AccessToken> find_active_token(const std::string& h) override {
+    return inner_.find_active_token(h);
+  }
+  std::vector<store::AccessToken> list_tokens() override { return inner_.list_tokens(); }
+  bool any_active_token() override { return inner_.any_active_token(); }
+  store::AuditPage list_audit(const store::AuditQuery& q) override { return inner_.list_audit(q); }
   std::optional<store::Job> lease_job(const std::string& w, double now, double lease) override {
     check("lease_job");
     return inner_.lease_job(w, now, lease);
@@ -124,6 +137,10 @@ class FailingTransaction final : public store::Transaction {
   }
   store::ResultsInfo refresh_results_info(const std::string& id) override { RALLYUXR_FORWARD(refresh_results_info, id); }
   void insert_event(const store::Event& e) override { RALLYUXR_FORWARD(insert_event, e); }
+  void insert_decision(const domain::Decision& d) override { RALLYUXR_FORWARD(insert_decision, d); }
+  bool insert_token(const store::AccessToken& t) override { RALLYUXR_FORWARD(insert_token, t); }
+  void insert_audit(const store::AuditEntry& a) override { RALLYUXR_FORWARD(insert_audit, a); }
+  bool revoke_token(const std::string& n, domain::UnixSeconds now) override { RALLYUXR_FORWARD(revoke_token, n, now); }
   void insert_job(const std::string& job_id, const std::string& exp_id, store::JobKind k, const std::string& p,
                   domain::UnixSeconds now) override {
     RALLYUXR_FORWARD(insert_job, job_id, exp_id, k, p, now);

@@ -29,6 +29,7 @@
 #include "domain/ids.hpp"
 #include "domain/types.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/tokens.hpp"
 
 #if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
@@ -1700,6 +1701,203 @@ TEST_P(StoreContract, ExperimentsTrackingAMetricWithStatusAndResultsVersion) {
   EXPECT_EQ(t[1].experiment_id, b.id);
   EXPECT_FALSE(t[1].results_version.has_value());
   EXPECT_TRUE(tx->experiments_tracking("nps").empty());
+}
+
+// Issue 16: DELETE /metric-values/{id} retires; the row and its history stay, drafts and running
+// experiments block it, and a create that names a retired metric writes nothing.
+TEST_P(StoreContract, RetiringAMetricKeepsItsRowAndRefusesNewExperiments) {
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 10)));
+  auto draft = experiment("Draft tracks aov", {"aov"}, ExperimentStatus::kDraft);
+  create(draft);
+  auto blocked = pipeline::retire_metric_value(s(), "aov", std::string("alice"), kT0 + 10);
+  EXPECT_EQ(blocked.kind, pipeline::RetireOutcome::Kind::kInUse);
+  ASSERT_EQ(blocked.in_use_by.size(), 1u);
+  EXPECT_EQ(blocked.in_use_by[0], draft.id);
+  EXPECT_FALSE(s().get_metric_value("aov")->retired_at.has_value());
+
+  ASSERT_TRUE(flow().set_experiment_status(draft.id, ExperimentStatus::kArchived, kT0 + 11));
+  auto done = pipeline::retire_metric_value(s(), "aov", std::string("alice"), kT0 + 12);
+  ASSERT_EQ(done.kind, pipeline::RetireOutcome::Kind::kRetired);
+  EXPECT_FALSE(done.already_retired);
+  EXPECT_EQ(done.metric.version, 2);
+  auto got = s().get_metric_value("aov");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->retired_at, std::optional<UnixSeconds>(kT0 + 12));
+  EXPECT_EQ(got->updated_by, std::optional<std::string>("alice"));
+  EXPECT_EQ(got->dollars_per_unit, 10);
+  auto history = s().metric_value_history("aov");
+  ASSERT_EQ(history.size(), 2u);
+  bool found = false;
+  for (const auto& h : history)
+    if (h.version == 2) {
+      ASSERT_EQ(h.changes.size(), 1u);
+      EXPECT_EQ(h.changes[0].field, "retired");
+      EXPECT_EQ(h.changes[0].to, "true");
+      found = true;
+    }
+  EXPECT_TRUE(found);
+  // Still listed by the store (the API hides it); retiring again writes nothing.
+  bool listed = false;
+  for (const auto& m : s().list_metric_values()) listed = listed || (m.metric_id == "aov" && m.retired_at);
+  EXPECT_TRUE(listed);
+  auto again = pipeline::retire_metric_value(s(), "aov", std::nullopt, kT0 + 20);
+  EXPECT_TRUE(again.already_retired);
+  EXPECT_EQ(s().get_metric_value("aov")->version, 2);
+  EXPECT_EQ(pipeline::retire_metric_value(s(), "missing", std::nullopt, kT0).kind,
+            pipeline::RetireOutcome::Kind::kNotFound);
+
+  // A new experiment naming it is refused inside the transaction; nothing is written.
+  auto late = experiment("Uses a retired metric", {"conversion_rate", "aov"}, ExperimentStatus::kDraft, kT0 + 30);
+  Event created{domain::new_uuid_v7(), late.id, "EXPERIMENT_CREATED", "{}", late.created_at};
+  EXPECT_EQ(pipeline::create_experiment(s(), late, created, std::nullopt), std::optional<std::string>("aov"));
+  EXPECT_FALSE(s().get_experiment(late.id).has_value());
+  // Updates are refused, with or without a version; a stale version is reported as such.
+  MetricValueUpdate u;
+  u.dollars_per_unit = 11;
+  EXPECT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 40).kind, pipeline::MetricUpdateOutcome::Kind::kRetired);
+  u.expected_version = 1;
+  auto stale = pipeline::update_metric_value(s(), "aov", u, kT0 + 40);
+  EXPECT_EQ(stale.kind, pipeline::MetricUpdateOutcome::Kind::kStale);
+  EXPECT_EQ(stale.current_version, 2);
+}
+
+TEST_P(StoreContract, AnUpdateWithAStaleVersionWritesNothing) {
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 10)));
+  MetricValueUpdate u;
+  u.dollars_per_unit = 12;
+  u.expected_version = 1;
+  ASSERT_TRUE(flow().update_metric_value("aov", u, kT0 + 1).has_value());
+  u.dollars_per_unit = 13;  // still says version 1: stale
+  auto o = pipeline::update_metric_value(s(), "aov", u, kT0 + 2);
+  EXPECT_EQ(o.kind, pipeline::MetricUpdateOutcome::Kind::kStale);
+  EXPECT_EQ(o.current_version, 2);
+  EXPECT_EQ(s().get_metric_value("aov")->dollars_per_unit, 12);
+  EXPECT_EQ(s().metric_value_history("aov").size(), 2u);
+}
+
+// Issue 16: decisions on complete or archived experiments, newest first, each with its event.
+TEST_P(StoreContract, DecisionsAreKeptNewestFirstWithTheirEvents) {
+  auto done = experiment("Done", {"conversion_rate"}, ExperimentStatus::kComplete);
+  auto running = experiment("Running", {"conversion_rate"}, ExperimentStatus::kRunning, kT0 + 1);
+  create(done);
+  create(running);
+  EXPECT_FALSE(s().latest_decision(done.id).has_value());
+  EXPECT_TRUE(s().list_decisions(done.id).empty());
+
+  auto decision = [](const std::string& exp, const std::string& what, std::optional<std::string> by, UnixSeconds at) {
+    return domain::Decision{domain::new_uuid_v7(), exp, what, "Because " + what, std::move(by), at};
+  };
+  auto refused = pipeline::decide_experiment(s(), decision(running.id, "ship", std::nullopt, kT0 + 5));
+  EXPECT_EQ(refused.kind, pipeline::DecideOutcome::Kind::kConflict);
+  EXPECT_NE(refused.reason.find("running"), std::string::npos);
+  EXPECT_TRUE(s().list_decisions(running.id).empty());
+  EXPECT_EQ(pipeline::decide_experiment(s(), decision(domain::new_uuid_v7(), "ship", std::nullopt, kT0)).kind,
+            pipeline::DecideOutcome::Kind::kNotFound);
+
+  auto first = decision(done.id, "ship", std::string("alice"), kT0 + 10);
+  auto second = decision(done.id, "iterate", std::nullopt, kT0 + 20);
+  ASSERT_EQ(pipeline::decide_experiment(s(), first).kind, pipeline::DecideOutcome::Kind::kDecided);
+  ASSERT_EQ(pipeline::decide_experiment(s(), second).kind, pipeline::DecideOutcome::Kind::kDecided);
+  auto all = s().list_decisions(done.id);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].decision_id, second.decision_id);
+  EXPECT_EQ(all[0].decision, "iterate");
+  EXPECT_FALSE(all[0].decided_by.has_value());
+  EXPECT_EQ(all[1].decision_id, first.decision_id);
+  EXPECT_EQ(all[1].reason, "Because ship");
+  EXPECT_EQ(all[1].decided_by, std::optional<std::string>("alice"));
+  EXPECT_EQ(all[1].decided_at, kT0 + 10);
+  auto latest = s().latest_decision(done.id);
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->decision_id, second.decision_id);
+  auto many = s().latest_decisions({running.id, done.id});
+  ASSERT_EQ(many.size(), 1u);
+  EXPECT_EQ(many[0].decision_id, second.decision_id);
+  EXPECT_TRUE(s().latest_decisions({}).empty());
+  int decided_events = 0;
+  for (const auto& ev : s().list_events(done.id)) decided_events += ev.event_type == "EXPERIMENT_DECIDED";
+  EXPECT_EQ(decided_events, 2);
+
+  ASSERT_TRUE(flow().set_experiment_status(done.id, ExperimentStatus::kArchived, kT0 + 30));
+  EXPECT_EQ(pipeline::decide_experiment(s(), decision(done.id, "rollback", std::nullopt, kT0 + 40)).kind,
+            pipeline::DecideOutcome::Kind::kDecided);
+  EXPECT_EQ(s().list_decisions(done.id).size(), 3u);
+}
+
+// Issue 16: named tokens are kept by hash; a name is unique among the active ones.
+TEST_P(StoreContract, TokensAreFoundByHashAndRevokedByName) {
+  auto made = pipeline::create_token(s(), "alice", domain::Role::kWrite, std::string("root"), kT0);
+  ASSERT_EQ(made.kind, pipeline::TokenCreated::Kind::kCreated);
+  EXPECT_EQ(made.token.hash, pipeline::hash_token(made.text));
+  EXPECT_EQ(made.token.hash.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(made.token.hash.size(), 64u);
+  EXPECT_TRUE(s().any_active_token());
+  auto found = s().find_active_token(pipeline::hash_token(made.text));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->name, "alice");
+  EXPECT_EQ(found->role, "write");
+  EXPECT_EQ(found->created_by, std::optional<std::string>("root"));
+  EXPECT_FALSE(s().find_active_token(pipeline::hash_token(made.text + "x")).has_value());
+  EXPECT_EQ(pipeline::create_token(s(), "alice", domain::Role::kRead, std::nullopt, kT0 + 1).kind,
+            pipeline::TokenCreated::Kind::kNameTaken);
+
+  EXPECT_TRUE(pipeline::revoke_token(s(), "alice", kT0 + 2, std::string("root")));
+  EXPECT_FALSE(pipeline::revoke_token(s(), "alice", kT0 + 3));
+  EXPECT_FALSE(s().find_active_token(made.token.hash).has_value());
+  EXPECT_FALSE(s().any_active_token());
+  auto again = pipeline::create_token(s(), "alice", domain::Role::kAdmin, std::nullopt, kT0 + 4);
+  ASSERT_EQ(again.kind, pipeline::TokenCreated::Kind::kCreated);
+  auto all = s().list_tokens();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].revoked_at, std::optional<UnixSeconds>(kT0 + 2));
+  EXPECT_FALSE(all[1].revoked_at.has_value());
+  EXPECT_EQ(all[1].role, "admin");
+}
+
+// Issue 16: every workflow that changes something writes its audit entry in its transaction.
+TEST_P(StoreContract, AuditEntriesAreWrittenWithTheirChangesNewestFirst) {
+  auto m = metric("aov", 10);
+  m.updated_by = "alice";
+  ASSERT_TRUE(flow().create_metric_value(m));
+  MetricValueUpdate u;
+  u.dollars_per_unit = 12;
+  u.updated_by = "bob";
+  u.change_reason = "Q1";
+  ASSERT_TRUE(flow().update_metric_value("aov", u, kT0 + 10).has_value());
+  auto e = experiment("Audited", {"aov"}, ExperimentStatus::kDraft, kT0 + 20);
+  e.created_by = "carol";
+  create(e);
+  // A refused update writes nothing, its audit entry included.
+  u.expected_version = 1;
+  EXPECT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 30).kind, pipeline::MetricUpdateOutcome::Kind::kStale);
+
+  auto page = s().list_audit(store::AuditQuery{});
+  ASSERT_EQ(page.total, 3);
+  ASSERT_EQ(page.entries.size(), 3u);
+  EXPECT_EQ(page.entries[0].action, "experiment.created");
+  EXPECT_EQ(page.entries[0].actor, std::optional<std::string>("carol"));
+  EXPECT_EQ(page.entries[0].entity_id, e.id);
+  EXPECT_EQ(page.entries[1].action, "metric_value.updated");
+  EXPECT_EQ(page.entries[1].actor, std::optional<std::string>("bob"));
+  EXPECT_EQ(page.entries[1].at, kT0 + 10);
+  EXPECT_NE(page.entries[1].changes.find(R"({"field":"dollarsPerUnit","from":10,"to":12})"), std::string::npos)
+      << page.entries[1].changes;
+  EXPECT_EQ(page.entries[2].action, "metric_value.created");
+
+  store::AuditQuery q;
+  q.entity = "metric_value";
+  EXPECT_EQ(s().list_audit(q).total, 2);
+  q.actor = "bob";
+  auto bob = s().list_audit(q);
+  ASSERT_EQ(bob.entries.size(), 1u);
+  EXPECT_EQ(bob.entries[0].action, "metric_value.updated");
+  store::AuditQuery paged;
+  paged.limit = 1;
+  paged.offset = 1;
+  auto one = s().list_audit(paged);
+  EXPECT_EQ(one.total, 3);
+  ASSERT_EQ(one.entries.size(), 1u);
+  EXPECT_EQ(one.entries[0].action, "metric_value.updated");
 }
 
 TEST_P(StoreContract, MethodTwoExperimentFieldsArePersisted) {

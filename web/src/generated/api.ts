@@ -238,6 +238,117 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/experiments/{id}/analyses/{analysisId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+                /** @description An `analysisId` of this experiment. */
+                analysisId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One frozen analysis, as it was presented
+         * @description A permanent link: the analysis with the metric values it used (`metricValuesSnapshot`).
+         *     `current` says whether it is the newest complete analysis; `currentAnalysisId` names that
+         *     one. An analysis of another experiment answers 404.
+         *
+         */
+        get: operations["getExperimentAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The current analysis (compatibility route for the seed frontend)
+         * @description Not in the contract; the seed's React frontend reads its experiment page from it. The
+         *     experiment and its newest complete analysis; 404 in the error envelope while there is none.
+         *
+         */
+        get: operations["getCurrentAnalysis"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record (or revise) the decision on a finished experiment
+         * @description Only `complete` and `archived` experiments can be decided; a `draft` or `running` one
+         *     answers 409. A new decision becomes the current one; the earlier ones stay in
+         *     `GET /experiments/{id}/decisions`. Recorded with an `EXPERIMENT_DECIDED` event.
+         *
+         */
+        post: operations["decideExperiment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        /** The current decision and every earlier one, newest first */
+        get: operations["listExperimentDecisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/experiments/{id}/archive": {
         parameters: {
             query?: never;
@@ -348,7 +459,14 @@ export interface paths {
          */
         put: operations["updateMetricValue"];
         post?: never;
-        delete?: never;
+        /**
+         * Retire a metric value
+         * @description Hides it from `GET /metric-values` and refuses it for new experiments; its history and the
+         *     analyses that used it stay. Writes a new version (`retired: false -> true`). Retiring a
+         *     retired metric writes nothing.
+         *
+         */
+        delete: operations["retireMetricValue"];
         options?: never;
         head?: never;
         patch?: never;
@@ -369,6 +487,65 @@ export interface paths {
         };
         /** Version history of a metric value, newest first */
         get: operations["getMetricValueHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every named token (admin); never the token itself */
+        get: operations["listTokens"];
+        put?: never;
+        /** Make a named token with a role (admin); the token is in this response only */
+        post: operations["createToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokens/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke the active token of that name (admin) */
+        delete: operations["revokeToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change made through the API or the CLI, newest first
+         * @description Written in the transaction of the change. `changes` lists {field, from, to} with JSON
+         *     values (for metric values: every field the version changed).
+         *
+         */
+        get: operations["listAudit"];
         put?: never;
         post?: never;
         delete?: never;
@@ -444,7 +621,7 @@ export interface components {
         };
         /**
          * @description HTTP status by code: VALIDATION_ERROR 400, UNAUTHORIZED 401, FORBIDDEN 403 (a write
-         *     without a token from another origin or Host), NOT_FOUND 404, METHOD_NOT_ALLOWED 405,
+         *     without a token from another origin or Host, or a named token whose role is below the route's), NOT_FOUND 404, METHOD_NOT_ALLOWED 405,
          *     CONFLICT 409, PAYLOAD_TOO_LARGE 413, UNSUPPORTED_MEDIA_TYPE 415,
          *     REQUEST_HEADER_FIELDS_TOO_LARGE 431, SERVER_ERROR 500, SERVICE_UNAVAILABLE 503.
          *
@@ -730,6 +907,53 @@ export interface components {
                     [key: string]: number;
                 };
             };
+            decision?: components["schemas"]["Decision"];
+        };
+        /** @description A decision on a complete or archived experiment (`POST /experiments/{id}/decision`). The
+         *     experiment's `decision` is its newest one, absent while there is none.
+         *      */
+        Decision: {
+            /** Format: uuid */
+            decisionId: string;
+            /** @enum {string} */
+            decision: "ship" | "rollback" | "iterate";
+            reason: string;
+            /** @description The name of the named token that recorded it; null for an unnamed token or an open server. */
+            decidedBy: string | null;
+            /** Format: date-time */
+            decidedAt: string;
+        };
+        AccessToken: {
+            /** Format: uuid */
+            tokenId: string;
+            name: string;
+            /** @enum {string} */
+            role: "read" | "write" | "admin";
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string | null;
+            active: boolean;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        AuditEntry: {
+            /** Format: uuid */
+            auditId: string;
+            /** Format: date-time */
+            at: string;
+            /** @description The named token's name; null for an unnamed token or none. */
+            actor: string | null;
+            /** @enum {string} */
+            action: "experiment.created" | "experiment.archived" | "experiment.decided" | "results.uploaded" | "analysis.requested" | "metric_value.created" | "metric_value.updated" | "metric_value.retired" | "token.created" | "token.revoked";
+            /** @enum {string} */
+            entity: "experiment" | "metric_value" | "token";
+            entityId: string;
+            summary: string;
+            changes: {
+                field: string;
+                from: unknown;
+                to: unknown;
+            }[];
         };
         ExperimentListItem: components["schemas"]["Experiment"] & {
             /** @description `economicImpact.totalImpact` of the newest complete analysis; null without one. */
@@ -1144,6 +1368,10 @@ export interface components {
         ExperimentAnalysis: {
             /** Format: uuid */
             analysisId: string;
+            /** @description Complete analyses: the named token that asked for it (`POST /experiments/{id}/analyses`)
+             *     or uploaded the results it analyses; absent for unnamed tokens and the pipeline's own.
+             *      */
+            requestedBy?: string;
             /** Format: uuid */
             experimentId: string;
             /** @enum {string} */
@@ -1217,6 +1445,10 @@ export interface components {
             lastUpdated: string;
             updatedBy?: string;
             version: number;
+            /** @description Retired by `DELETE /metric-values/{id}`. */
+            retired?: boolean;
+            /** Format: date-time */
+            retiredAt?: string;
             validationRules?: components["schemas"]["ValidationRules"];
             /** @description Metrics that price the same money share a group; only the first of a group in an experiment counts toward its totals. */
             valueGroup?: string | null;
@@ -1250,6 +1482,8 @@ export interface components {
             validationRules?: components["schemas"]["ValidationRules"];
             changeReason?: string;
             updatedBy?: string;
+            /** @description The version the client read; when given and not the stored one, 409. `metricId` and `lastUpdated` are ignored. */
+            version?: number;
         };
         HistoryEntry: {
             version: number;
@@ -1258,6 +1492,12 @@ export interface components {
             updatedAt: string;
             updatedBy?: string;
             changeReason?: string;
+            /** @description The fields this version changed, from what, to what (JSON values). */
+            changes?: {
+                field: string;
+                from: unknown;
+                to: unknown;
+            }[];
         };
         Health: {
             /** @enum {string} */
@@ -1962,6 +2202,185 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getExperimentAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+                /** @description An `analysisId` of this experiment. */
+                analysisId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analysis. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            experiment: components["schemas"]["Experiment"];
+                            analysis: components["schemas"]["ExperimentAnalysis"];
+                            current: boolean;
+                            currentAnalysisId: string | null;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getCurrentAnalysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The experiment and its current analysis. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            experiment: components["schemas"]["Experiment"];
+                            analysis: components["schemas"]["ExperimentAnalysis"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    decideExperiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "decision": "ship",
+                 *       "reason": "Revenue up, no guardrail moved"
+                 *     } */
+                "application/json": {
+                    /** @enum {string} */
+                    decision: "ship" | "rollback" | "iterate";
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Recorded. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            decision: components["schemas"]["Decision"];
+                            experiment: components["schemas"]["Experiment"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description The experiment is draft or running. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listExperimentDecisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decisions. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            /** Format: uuid */
+                            experimentId: string;
+                            decision: components["schemas"]["Decision"] | null;
+                            history: components["schemas"]["Decision"][];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     archiveExperiment: {
         parameters: {
             query?: never;
@@ -2044,7 +2463,10 @@ export interface operations {
     };
     listMetricValues: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Also list retired metric values. */
+                includeRetired?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2216,8 +2638,66 @@ export interface operations {
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            /** @description `version` was given and is not the stored version (details: `version`), or the metric is retired.
+             *      */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    retireMetricValue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The metric's id.
+                 * @example conversion_rate
+                 */
+                id: components["parameters"]["MetricId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The retired metric value. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            metric: components["schemas"]["MetricValue"];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            /** @description A draft or running experiment tracks the metric (one detail `experiments.<id>` each).
+             *      */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["ServerError"];
             503: components["responses"]["ServiceUnavailable"];
@@ -2255,6 +2735,197 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tokens, in creation order, revoked ones too. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            tokens: components["schemas"]["AccessToken"][];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "name": "etl-loader",
+                 *       "role": "write"
+                 *     } */
+                "application/json": {
+                    name: string;
+                    /** @enum {string} */
+                    role: "read" | "write" | "admin";
+                };
+            };
+        };
+        responses: {
+            /** @description Made. Store `token` now: it is not shown again. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            /** @description `rux_` and 43 base64url characters. */
+                            token: string;
+                            message: string;
+                            tokenInfo: components["schemas"]["AccessToken"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description An active token has that name. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    revokeToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            name: string;
+                            revoked: boolean;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                entity?: "experiment" | "metric_value" | "token";
+                /** @description The name of a named token. */
+                actor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of entries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            entries: components["schemas"]["AuditEntry"][];
+                            pagination: {
+                                total: number;
+                                limit: number;
+                                offset: number;
+                                hasMore: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
             431: components["responses"]["HeadersTooLarge"];
             500: components["responses"]["ServerError"];
             503: components["responses"]["ServiceUnavailable"];

@@ -205,7 +205,8 @@ export const dashboardPage: Page = (root, { query }) => {
         h('td', null, h('a', { class: 'row-link', href: `/experiments/${encodeURIComponent(x.id)}` }, x.name),
           h('div', { class: 'muted small' }, `${x.metrics.map((m) => metricName(m, names)).join(', ')} · created ${fmt.relativeTime(x.createdAt)}`)),
         h('td', null, statusBadge(projection ? 'projection' : x.status),
-          x.dataSource === 'simulated' ? h('span', { class: 'tag tag-simulated', 'data-testid': 'row-simulated' }, 'simulated') : null),
+          x.dataSource === 'simulated' ? h('span', { class: 'tag tag-simulated', 'data-testid': 'row-simulated' }, 'simulated') : null,
+          x.decision ? h('span', { class: 'tag', 'data-testid': 'row-decision', title: `${x.decision.reason} (${x.decision.decidedBy ?? 'anonymous'})` }, `decided: ${x.decision.decision}`) : null),
         h('td', { class: 'nowrap' }, fmt.period(x.startDate, x.endDate)),
         h('td', { 'data-testid': 'row-verdict' }, hl
           ? h('span', { class: `sig sig-${hl.kind}`, 'data-verdict': hl.kind }, VERDICT_LABEL[hl.kind])

@@ -7,7 +7,7 @@ import { h, replace } from '../dom';
 import * as fmt from '../format';
 import { navigate, setQuery, type Page } from '../router';
 import type {
-  DidResult, Direction, EventsResponse, ExperimentAnalysis, ExperimentDetail, MetricResults, MetricValue,
+  Decision, DecisionsResponse, DidResult, Direction, EventsResponse, ExperimentAnalysis, ExperimentDetail, MetricResults, MetricValue,
   MetricValuesResponse, PipelineJob, ResultsResponse, TimePoint, UploadSummary,
 } from '../types';
 import {
@@ -33,11 +33,21 @@ const isComplete = (a: ExperimentAnalysis | null | undefined): a is CompleteAnal
 
 const POLL_MS = 1000;
 
+/** GET /experiments/{id}/analyses/{analysisId}. */
+interface FrozenAnalysis {
+  experiment: ExperimentDetail['experiment'];
+  analysis: ExperimentAnalysis;
+  current: boolean;
+  currentAnalysisId: string | null;
+}
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export const experimentPage: Page = (root, { params, query }) => {
   const id = params.id;
   const path = `/experiments/${encodeURIComponent(id)}`;
+  /** Set on /experiments/:id/analyses/:analysisId: show that frozen analysis instead of the current one. */
+  const frozenId = params.analysisId ?? null;
   let disposed = false;
   let stopPolling: (() => void) | null = null;
   let charts: ChartHandle[] = [];
@@ -400,15 +410,21 @@ export const experimentPage: Page = (root, { params, query }) => {
     let res: ResultsResponse;
     let analyses: ExperimentAnalysis[] = [];
     let events: EventsResponse | null = null;
+    let frozen: FrozenAnalysis | null = null;
+    let decisions: Decision[] = [];
     try {
-      const [r, a, ev] = await Promise.all([
+      const [r, a, ev, f, dl] = await Promise.all([
         api.get<ResultsResponse>(`${path}/results`),
         api.get<{ analyses: ExperimentAnalysis[] }>(`${path}/analyses`).catch(() => ({ analyses: [] })),
         api.get<EventsResponse>(`${path}/events`).catch(() => null),
+        frozenId ? api.get<FrozenAnalysis>(`${path}/analyses/${encodeURIComponent(frozenId)}`) : Promise.resolve(null),
+        api.get<DecisionsResponse>(`${path}/decisions`).catch(() => null),
       ]);
-      res = r;
+      decisions = dl?.history ?? [];
+      res = f ? { ...r, analysis: f.analysis } : r;
       analyses = a.analyses ?? [];
       events = ev;
+      frozen = f;
     } catch (e) {
       if (!disposed) replace(body, errorPanel(e, () => void loadResults()));
       return;
@@ -418,14 +434,74 @@ export const experimentPage: Page = (root, { params, query }) => {
       detail = { ...detail, experiment: res.experiment, hasResults: !!res.results, hasAnalysis: !!res.analysis || detail.hasAnalysis };
       renderHead();
     }
-    renderResults(res, analyses, events);
+    renderResults(res, analyses, events, frozen, decisions);
   }
 
-  function renderResults(res: ResultsResponse, analyses: ExperimentAnalysis[], events: EventsResponse | null): void {
+  /**
+   * The decision on a finished experiment (ship, rollback or iterate), who made it and why, with
+   * its earlier versions; a form records a new one (complete and archived experiments only).
+   */
+  function decisionSection(x: ExperimentDetail['experiment'], history: Decision[]): HTMLElement | null {
+    const decidable = x.status === 'complete' || x.status === 'archived';
+    if (!decidable && !history.length) return null;
+    const current = history[0];
+    const label: Record<string, string> = { ship: 'Ship', rollback: 'Roll back', iterate: 'Iterate' };
+    const who = (d: Decision) => `${d.decidedBy ?? 'anonymous'}, ${fmt.dateTime(d.decidedAt)}`;
+    const choice = h('select', { id: 'decision-choice', 'data-testid': 'decision-choice' },
+      ['ship', 'rollback', 'iterate'].map((v) => h('option', { value: v }, label[v]))) as HTMLSelectElement;
+    const reason = h('textarea', { id: 'decision-reason', rows: 2, maxlength: 2000, 'data-testid': 'decision-reason' }) as HTMLTextAreaElement;
+    const submit = async (e: Event) => {
+      const b = e.currentTarget as HTMLButtonElement;
+      if (!reason.value.trim()) {
+        toast('Give the reason for the decision.', 'error');
+        return;
+      }
+      b.disabled = true;
+      try {
+        await api.post(`${path}/decision`, { decision: choice.value, reason: reason.value.trim() });
+        toast('Decision recorded.', 'success');
+        await loadResults();
+      } catch (err) {
+        toast(err instanceof Error ? err.message : String(err), 'error');
+      } finally {
+        b.disabled = false;
+      }
+    };
+    return h('section', { class: 'panel', 'aria-labelledby': 'decision-title', 'data-testid': 'decision' },
+      h('h2', { id: 'decision-title' }, 'Decision'),
+      current
+        ? h('p', { 'data-testid': 'decision-current' }, h('strong', null, label[current.decision] ?? current.decision), ` (${who(current)}): `, current.reason)
+        : h('p', { class: 'muted' }, 'No decision recorded yet.'),
+      history.length > 1
+        ? h('details', { class: 'no-print' }, h('summary', null, `Earlier decisions (${history.length - 1})`),
+          h('ul', null, history.slice(1).map((d) => h('li', null, h('strong', null, label[d.decision] ?? d.decision), ` (${who(d)}): `, d.reason))))
+        : null,
+      decidable
+        ? h('div', { class: 'no-print' },
+          h('div', { class: 'field' }, h('label', { for: 'decision-choice' }, current ? 'Revise the decision' : 'Decide'), choice),
+          h('div', { class: 'field' }, h('label', { for: 'decision-reason' }, 'Why'), reason),
+          h('div', { class: 'actions' }, h('button', { type: 'button', class: 'btn btn-primary', 'data-testid': 'decision-submit', onclick: submit }, 'Record decision')))
+        : null);
+  }
+
+  /** The banner of a frozen analysis shown by its own link: which one, when, and the way back. */
+  function frozenBanner(f: FrozenAnalysis): HTMLElement {
+    const when = fmt.dateTime(f.analysis.analysisTimestamp);
+    return h('section', { class: 'panel notice', role: 'status', 'data-testid': 'frozen-analysis' },
+      h('h2', null, f.current ? `The current analysis (${when})` : `An older analysis, of ${when}`),
+      h('p', null, f.current
+        ? 'This link always shows this analysis, with the metric values it used, even after newer ones.'
+        : 'You are looking at an older analysis exactly as it was presented, with the metric values it used. The charts show the data as stored now.'),
+      f.current ? null : h('p', null, h('a', { href: `/experiments/${encodeURIComponent(id)}`, 'data-testid': 'current-analysis-link' }, 'Go to the current analysis')));
+  }
+
+  function renderResults(res: ResultsResponse, analyses: ExperimentAnalysis[], events: EventsResponse | null,
+    frozen: FrozenAnalysis | null = null, decisions: Decision[] = []): void {
     destroyCharts();
     const { analysis, results, experiment: x } = res;
     const newest = analyses[0];
     const parts: (HTMLElement | null)[] = [];
+    if (frozen) parts.push(frozenBanner(frozen));
 
     if (newest && newest.status === 'failed') {
       parts.push(h('section', { class: 'panel panel-error', role: 'alert', 'data-testid': 'analysis-failed' },
@@ -455,6 +531,7 @@ export const experimentPage: Page = (root, { params, query }) => {
     }
     const chartSection = results ? h('section', { class: 'panel chart-panel', 'aria-labelledby': 'charts-title' }) : null;
     parts.push(chartSection);
+    parts.push(decisionSection(x, decisions));
     if (isComplete(analysis) && results) parts.push(reportSection(analysis, res));
     parts.push(historySection(analyses, analysis?.analysisId ?? null));
     if (x.dataSource === 'imported' && x.status !== 'archived') {
@@ -1041,7 +1118,12 @@ export const experimentPage: Page = (root, { params, query }) => {
             const values = Object.entries(a.metricValuesSnapshot ?? {})
               .map(([m, s]) => `${metricName(m, lookup)} ${fmt.money(s.dollarsPerUnit)}`).join(', ');
             return h('tr', { class: a.analysisId === currentId ? 'current' : '' },
-              h('td', { class: 'nowrap' }, fmt.dateTime(a.analysisTimestamp), a.analysisId === currentId ? h('span', { class: 'tag' }, 'shown') : null),
+              h('td', { class: 'nowrap' },
+                a.status === 'complete'
+                  ? h('a', { class: 'history-link', href: `/experiments/${encodeURIComponent(id)}/analyses/${encodeURIComponent(a.analysisId)}`, 'data-testid': 'analysis-link' },
+                    fmt.dateTime(a.analysisTimestamp))
+                  : fmt.dateTime(a.analysisTimestamp),
+                a.analysisId === currentId ? h('span', { class: 'tag' }, 'shown') : null),
               h('td', null, a.status === 'failed' ? h('span', { class: 'sig sig-loss', title: a.error ?? '' }, 'failed') : a.status),
               h('td', { class: 'num money' }, a.economicImpact
                 ? [h('span', null, fmt.moneyWith(a.economicImpact.totalImpact, a.economicImpact.totalImpactInterval)),

@@ -143,7 +143,8 @@ export const metricsPage: Page = (root, { query }) => {
         h('table', { class: 'table table-compact', 'data-testid': 'history-table' },
           h('thead', null, h('tr', null,
             h('th', { scope: 'col' }, 'Version'), h('th', { scope: 'col', class: 'num' }, 'Value per unit'),
-            h('th', { scope: 'col' }, 'Changed'), h('th', { scope: 'col' }, 'By'), h('th', { scope: 'col' }, 'Reason'))),
+            h('th', { scope: 'col' }, 'Changed'), h('th', { scope: 'col' }, 'By'), h('th', { scope: 'col' }, 'What changed'),
+            h('th', { scope: 'col' }, 'Reason'))),
           h('tbody', null, history.map((e) => h('tr', {
             class: highlight && highlight.metricId === m.metricId && highlight.version === e.version ? 'flash' : '',
             dataset: { version: String(e.version) },
@@ -152,6 +153,9 @@ export const metricsPage: Page = (root, { query }) => {
           h('td', { class: 'num money strong' }, fmt.money(e.dollarsPerUnit)),
           h('td', { class: 'nowrap' }, fmt.dateTime(e.updatedAt)),
           h('td', null, e.updatedBy ?? h('span', { class: 'muted' }, fmt.DASH)),
+          h('td', { class: 'small', 'data-testid': 'history-changes' }, e.changes?.length
+            ? e.changes.map((c) => `${c.field}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join('; ')
+            : h('span', { class: 'muted' }, fmt.DASH)),
           h('td', null, e.changeReason ?? h('span', { class: 'muted' }, e.version === 1 ? 'created' : fmt.DASH))))))));
     } catch (e) {
       if (!disposed) replace(cell, errorPanel(e));
