@@ -318,10 +318,19 @@ class Store : public JobQueue {
   virtual std::vector<domain::MetricValueHistoryEntry> metric_value_history(const std::string& id) = 0;
   virtual std::optional<StoredResults> get_results(const std::string& experiment_id) = 0;
   virtual std::optional<ResultsInfo> results_info(const std::string& experiment_id) = 0;
-  virtual std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) = 0;
-  virtual std::optional<StoredAnalysis> latest_complete_analysis(const std::string& exp_id) = 0;
-  // Newest analysis of any status (to show a failure or progress).
-  virtual std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) = 0;
+  // One analysis row: by its id, or an experiment's newest complete one, or its newest of any
+  // status (to show a failure or progress). Backends implement find_analysis once, with their SQL.
+  enum class AnalysisLookup { kById, kLatestComplete, kLatest };
+  virtual std::optional<StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) = 0;
+  std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) {
+    return find_analysis(AnalysisLookup::kById, analysis_id);
+  }
+  std::optional<StoredAnalysis> latest_complete_analysis(const std::string& exp_id) {
+    return find_analysis(AnalysisLookup::kLatestComplete, exp_id);
+  }
+  std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) {
+    return find_analysis(AnalysisLookup::kLatest, exp_id);
+  }
   virtual std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) = 0;
   virtual std::vector<Event> list_events(const std::string& exp_id) = 0;
   // Decisions on the experiment, newest (the current one) first.

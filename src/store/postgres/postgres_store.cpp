@@ -184,23 +184,10 @@ class PostgresStore final : public Store {
         for (int i = 0; i < order.rows(); ++i) r.metrics.push_back(domain::MetricSeries{order.text(i, 0), {}});
       }
       auto s = c.exec(kSelectPoints, Params().add(experiment_id));
-      domain::MetricSeries* current = nullptr;
-      std::string current_id;
-      for (int i = 0; i < s.rows(); ++i) {
-        std::string id = s.text(i, 0);
-        if (!current || id != current_id) {
-          current = nullptr;
-          current_id = id;
-          for (auto& m : r.metrics)
-            if (m.metric_id == id) current = &m;
-          if (!current) {  // data for a metric the experiment no longer lists: keep it visible
-            r.metrics.push_back(domain::MetricSeries{id, {}});
-            current = &r.metrics.back();
-          }
-        }
-        current->points.push_back(
-            domain::HourlyPoint{s.int64(i, 1), s.real(i, 2), s.real(i, 3), s.int64(i, 4), s.int64(i, 5)});
-      }
+      SeriesCollector series(r.metrics);
+      for (int i = 0; i < s.rows(); ++i)
+        series.add(s.text(i, 0),
+                   domain::HourlyPoint{s.int64(i, 1), s.real(i, 2), s.real(i, 3), s.int64(i, 4), s.int64(i, 5)});
       tx.commit();
       return r;
     });
@@ -217,14 +204,9 @@ class PostgresStore final : public Store {
     });
   }
 
-  std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) override {
-    return one_analysis(kGetAnalysis, analysis_id);
-  }
-  std::optional<StoredAnalysis> latest_complete_analysis(const std::string& exp_id) override {
-    return one_analysis(kLatestComplete, exp_id);
-  }
-  std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) override {
-    return one_analysis(kLatestAny, exp_id);
+  std::optional<StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) override {
+    static constexpr Sql kQuery[] = {kGetAnalysis, kLatestComplete, kLatestAny};  // AnalysisLookup's order
+    return one_analysis(kQuery[static_cast<int>(which)], key);
   }
   std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) override {
     return run([&](Connection& c) {

@@ -192,22 +192,9 @@ class SqliteStore final : public Store {
     for (const auto& id : order) r.metrics.push_back(domain::MetricSeries{id, {}});
     auto s = c->prepare(kSelectPoints);
     s.bind(1, experiment_id);
-    domain::MetricSeries* current = nullptr;
-    std::string current_id;
-    while (s.step()) {
-      std::string id = s.text(0);
-      if (!current || id != current_id) {
-        current = nullptr;
-        current_id = id;
-        for (auto& m : r.metrics)
-          if (m.metric_id == id) current = &m;
-        if (!current) {  // data for a metric the experiment no longer lists: keep it visible
-          r.metrics.push_back(domain::MetricSeries{id, {}});
-          current = &r.metrics.back();
-        }
-      }
-      current->points.push_back(domain::HourlyPoint{s.int64(1), s.real(2), s.real(3), s.int64(4), s.int64(5)});
-    }
+    SeriesCollector series(r.metrics);
+    while (s.step())
+      series.add(s.text(0), domain::HourlyPoint{s.int64(1), s.real(2), s.real(3), s.int64(4), s.int64(5)});
     cache_results(experiment_id, r);
     return r;
   }
@@ -232,14 +219,9 @@ class SqliteStore final : public Store {
 
 
 
-  std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) override {
-    return one_analysis(kGetAnalysis, analysis_id);
-  }
-  std::optional<StoredAnalysis> latest_complete_analysis(const std::string& exp_id) override {
-    return one_analysis(kLatestComplete, exp_id);
-  }
-  std::optional<StoredAnalysis> latest_analysis(const std::string& exp_id) override {
-    return one_analysis(kLatestAny, exp_id);
+  std::optional<StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) override {
+    static constexpr const char* kQuery[] = {kGetAnalysis, kLatestComplete, kLatestAny};  // AnalysisLookup's order
+    return one_analysis(kQuery[static_cast<int>(which)], key);
   }
   std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) override {
     auto c = pool_->acquire();

@@ -65,11 +65,9 @@ class FailingStore final : public store::Store {
   }
   std::optional<store::StoredResults> get_results(const std::string& id) override { return inner_.get_results(id); }
   std::optional<store::ResultsInfo> results_info(const std::string& id) override { return inner_.results_info(id); }
-  std::optional<store::StoredAnalysis> get_analysis(const std::string& id) override { return inner_.get_analysis(id); }
-  std::optional<store::StoredAnalysis> latest_complete_analysis(const std::string& id) override {
-    return inner_.latest_complete_analysis(id);
+  std::optional<store::StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) override {
+    return inner_.find_analysis(which, key);
   }
-  std::optional<store::StoredAnalysis> latest_analysis(const std::string& id) override { return inner_.latest_analysis(id); }
   std::vector<store::StoredAnalysis> list_analyses(const std::string& id) override { return inner_.list_analyses(id); }
   std::vector<store::Event> list_events(const std::string& id) override { return inner_.list_events(id); }
   std::vector<store::Job> list_jobs(const std::string& id) override { return inner_.list_jobs(id); }
