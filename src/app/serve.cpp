@@ -13,6 +13,7 @@
 #include "api/routes.hpp"
 #include "app/catalogue.hpp"
 #include "codec/events_json.hpp"
+#include "domain/error.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "http/server.hpp"
@@ -183,6 +184,8 @@ int run_serve(const ServeConfig& cfg) {
       auto t = store.find_active_token(pipeline::hash_token(token));
       if (!t) return std::nullopt;
       return http::Principal{t->name, domain::parse_role(t->role).value_or(domain::Role::kRead)};
+    } catch (const store::StoreUnavailable& e) {  // 503, as any request that needs the database
+      throw domain::ApiError(domain::ErrorCode::kUnavailable, std::string("The database is unavailable: ") + e.what());
     } catch (const std::exception& e) {
       spdlog::warn("token lookup failed: {}", e.what());
       return std::nullopt;
@@ -191,6 +194,8 @@ int run_serve(const ServeConfig& cfg) {
   so.named_tokens_active = [&store = *store] {
     try {
       return store.any_active_token();
+    } catch (const store::StoreUnavailable& e) {
+      throw domain::ApiError(domain::ErrorCode::kUnavailable, std::string("The database is unavailable: ") + e.what());
     } catch (const std::exception&) {
       return true;
     }

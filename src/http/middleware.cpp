@@ -267,7 +267,12 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
       // Metrics name routes and volumes: readable with a token only when tokens are in use.
       Request probe = req;
       probe.method = "GET";
-      if (auto denied = authorize(probe, nullptr, false)) return *denied;
+      try {
+        if (auto denied = authorize(probe, nullptr, false)) return *denied;
+      } catch (const domain::ApiError& e) {  // a named token, and the database is unavailable
+        auto sc = map_error(e.code());
+        return error_response(sc.status, sc.code, e.what(), req.request_id);
+      }
     }
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
@@ -302,11 +307,13 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   req.params = m.params;
   route_label = m.route->pattern;
-  if (m.route->pattern != "/health") {  // health stays open for load balancers
-    if (auto denied = authorize(req, &req.principal, false)) return *denied;
-    if (auto denied = check_origin(req)) return *denied;
-  }
   try {
+    // Health stays open for load balancers. A named token is looked up in the database: when that
+    // is unavailable, the answer is the handler's would be (503), not a misleading 401.
+    if (m.route->pattern != "/health") {
+      if (auto denied = authorize(req, &req.principal, false)) return *denied;
+      if (auto denied = check_origin(req)) return *denied;
+    }
     return m.route->handler(req);
   } catch (const domain::ApiError& e) {
     auto sc = map_error(e.code());
