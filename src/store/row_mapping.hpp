@@ -1,6 +1,6 @@
 // Row -> domain mapping shared by every backend: each backend's row type offers text, int64,
-// real, opt_text, opt_real, opt_int64 and is_null by column index, and selects the columns in the
-// order its SQL constants document (the same order in every backend).
+// real, opt_text, opt_real, opt_int64 and is_null by column index, and selects the columns of
+// sql_columns.hpp (one list per table, composed into both backends' statements).
 #pragma once
 
 #include <optional>

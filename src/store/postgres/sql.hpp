@@ -4,24 +4,13 @@
 #pragma once
 
 #include "store/postgres/connection.hpp"
+#include "store/sql_columns.hpp"
 
 namespace rallyuxr::store::postgres::sql {
 
-#define RALLYUXR_EXPERIMENT_COLUMNS                                                               \
-  "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, " \
-  "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "   \
-  "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, analysis_design, "    \
-  "guardrail_metrics, plan_json"
-#define RALLYUXR_METRIC_COLUMNS                                                                  \
-  "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "      \
-  "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, " \
-  "value_group, retired_at"
-#define RALLYUXR_JOB_COLUMNS                                                                     \
-  "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "     \
-  "updated_at, run_after"
-#define RALLYUXR_ANALYSIS_COLUMNS                                                                \
-  "analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "   \
-  "updated_at"
+// The experiments SELECTs: columns 0..19 (sql_columns.hpp), then seq at 20 and the design
+// columns from 21 (read_experiment).
+#define RALLYUXR_PG_EXPERIMENT_COLUMNS RALLYUXR_EXPERIMENT_COLUMNS ", seq, " RALLYUXR_EXPERIMENT_DESIGN_COLUMNS
 
 inline constexpr Sql kPing{"ping", "SELECT 1"};
 // $1: the notifying store's tag, so that its own listener can skip what it already signalled.
@@ -54,22 +43,22 @@ inline constexpr Sql kSelectMetricsOf{
     "SELECT experiment_id, metric_id FROM experiment_metrics WHERE experiment_id = ANY($1::text[]) "
     "ORDER BY experiment_id, position"};
 inline constexpr Sql kSelectExperiment{
-    "select_experiment", "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1"};
+    "select_experiment", "SELECT " RALLYUXR_PG_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1"};
 // The row lock every workflow of one experiment takes first: they queue here across nodes.
 inline constexpr Sql kLockExperiment{
-    "lock_experiment", "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1 FOR UPDATE"};
+    "lock_experiment", "SELECT " RALLYUXR_PG_EXPERIMENT_COLUMNS " FROM experiments WHERE id = $1 FOR UPDATE"};
 // The compare-and-set of every status change: applies only over the expected status.
 inline constexpr Sql kCompareAndSetStatus{
     "compare_and_set_status",
     "UPDATE experiments SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2"};
 inline constexpr Sql kListActive{
     "list_active",
-    "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE status <> 'archived' "
+    "SELECT " RALLYUXR_PG_EXPERIMENT_COLUMNS " FROM experiments WHERE status <> 'archived' "
     "AND ($3::text IS NULL OR strpos(lower(name), lower($3::text)) > 0) "
     "ORDER BY seq DESC LIMIT $1 OFFSET $2"};
 inline constexpr Sql kListByStatus{
     "list_by_status",
-    "SELECT " RALLYUXR_EXPERIMENT_COLUMNS " FROM experiments WHERE status = $4 "
+    "SELECT " RALLYUXR_PG_EXPERIMENT_COLUMNS " FROM experiments WHERE status = $4 "
     "AND ($3::text IS NULL OR strpos(lower(name), lower($3::text)) > 0) "
     "ORDER BY seq DESC LIMIT $1 OFFSET $2"};
 inline constexpr Sql kCountActiveNamed{
@@ -169,18 +158,18 @@ inline constexpr Sql kParticipants{
 // ---- events
 inline constexpr Sql kInsertEvent{
     "insert_event",
-    "INSERT INTO events (event_id, experiment_id, event_type, payload, created_at) VALUES ($1,$2,$3,$4,$5)"};
+    "INSERT INTO events (" RALLYUXR_EVENT_COLUMNS ") VALUES ($1,$2,$3,$4,$5)"};
 inline constexpr Sql kInsertDecision{
     "insert_decision",
-    "INSERT INTO experiment_decisions (decision_id, experiment_id, decision, reason, decided_by, decided_at) "
+    "INSERT INTO experiment_decisions (" RALLYUXR_DECISION_COLUMNS ") "
     "VALUES ($1,$2,$3,$4,$5,$6)"};
 inline constexpr Sql kSelectDecisions{
     "select_decisions",
-    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "SELECT " RALLYUXR_DECISION_COLUMNS " FROM experiment_decisions "
     "WHERE experiment_id = $1 ORDER BY seq DESC"};
 inline constexpr Sql kLatestDecision{
     "latest_decision",
-    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "SELECT " RALLYUXR_DECISION_COLUMNS " FROM experiment_decisions "
     "WHERE experiment_id = $1 ORDER BY seq DESC LIMIT 1"};
 inline constexpr Sql kInsertToken{
     "insert_token",
@@ -188,26 +177,25 @@ inline constexpr Sql kInsertToken{
 inline constexpr Sql kRevokeToken{"revoke_token",
                                   "UPDATE access_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL"};
 inline constexpr Sql kFindActiveToken{
-    "find_active_token", "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens WHERE token_hash = $1 AND revoked_at IS NULL"};
-inline constexpr Sql kListTokens{"list_tokens", "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens ORDER BY created_at, token_id"};
+    "find_active_token", "SELECT " RALLYUXR_TOKEN_COLUMNS " FROM access_tokens WHERE token_hash = $1 AND revoked_at IS NULL"};
+inline constexpr Sql kListTokens{"list_tokens", "SELECT " RALLYUXR_TOKEN_COLUMNS " FROM access_tokens ORDER BY created_at, token_id"};
 inline constexpr Sql kAnyActiveToken{"any_active_token",
                                      "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE revoked_at IS NULL)::int"};
 inline constexpr Sql kInsertAudit{
-    "insert_audit", "INSERT INTO audit_log (audit_id, at, actor, action, entity, entity_id, changes, summary) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"};
+    "insert_audit", "INSERT INTO audit_log (" RALLYUXR_AUDIT_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"};
 inline constexpr Sql kListAudit{
     "list_audit",
-    "SELECT audit_id, at, actor, action, entity, entity_id, changes, summary FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2) "
+    "SELECT " RALLYUXR_AUDIT_COLUMNS " FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2) "
     "ORDER BY seq DESC LIMIT $3 OFFSET $4"};
 inline constexpr Sql kCountAudit{
     "count_audit",
     "SELECT count(*) FROM audit_log WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR actor = $2)"};
 inline constexpr Sql kLatestDecisions{
     "latest_decisions",
-    "SELECT DISTINCT ON (experiment_id) decision_id, experiment_id, decision, reason, decided_by, decided_at "
-    "FROM experiment_decisions WHERE experiment_id = ANY($1::text[]) ORDER BY experiment_id, seq DESC"};
+    "SELECT DISTINCT ON (experiment_id) " RALLYUXR_DECISION_COLUMNS " FROM experiment_decisions WHERE experiment_id = ANY($1::text[]) ORDER BY experiment_id, seq DESC"};
 inline constexpr Sql kSelectEvents{
     "select_events",
-    "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "
+    "SELECT " RALLYUXR_EVENT_COLUMNS " FROM events "
     "WHERE experiment_id = $1 ORDER BY seq"};
 
 // ---- jobs
@@ -279,9 +267,6 @@ inline constexpr Sql kNewestCompleteImpact{
     "SELECT total_impact FROM analyses WHERE experiment_id = $1 AND status = 'complete' "
     "ORDER BY seq DESC LIMIT 1"};
 
-#undef RALLYUXR_EXPERIMENT_COLUMNS
-#undef RALLYUXR_METRIC_COLUMNS
-#undef RALLYUXR_JOB_COLUMNS
-#undef RALLYUXR_ANALYSIS_COLUMNS
+#undef RALLYUXR_PG_EXPERIMENT_COLUMNS
 
 }  // namespace rallyuxr::store::postgres::sql

@@ -1,19 +1,19 @@
 // Every statement of the SQLite backend, as named constants; every value is a bound parameter.
-// Column orders are those row_mapping.hpp documents (experiments: 0..19 as there, then seq,
-// metric_ids, analysis_design, guardrail_metrics, plan_json).
+// SELECTs compose their column lists from store/sql_columns.hpp, in the order row_mapping.hpp reads.
 #pragma once
 
 #include <fmt/format.h>
 
 #include <string>
 
+#include "store/sql_columns.hpp"
+
 namespace rallyuxr::store::sqlite {
 
-inline constexpr const char* kExperimentColumns =
-    "id, name, description, status, start_date, end_date, expected_outcome, created_at, updated_at, "
-    "created_by, implementation_cost, confidence_level, traffic_split, data_source, sim_present, "
-    "sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, "
-    "guardrail_metrics, plan_json";
+// The experiments SELECTs: columns 0..19 (sql_columns.hpp), then seq at 20, metric_ids at 21 and
+// the design columns from 22 (read_experiment_row).
+#define RALLYUXR_SQLITE_EXPERIMENT_COLUMNS \
+  RALLYUXR_EXPERIMENT_COLUMNS ", seq, metric_ids, " RALLYUXR_EXPERIMENT_DESIGN_COLUMNS
 
 inline constexpr const char* kInsertExperiment =
     "INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
@@ -26,24 +26,17 @@ inline constexpr const char* kInsertExperimentMetric =
 inline constexpr const char* kSelectExperimentMetrics =
     "SELECT metric_id FROM experiment_metrics WHERE experiment_id = ?1 ORDER BY position";
 inline constexpr const char* kSelectExperiment =
-    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
-    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
-    "FROM experiments WHERE id = ?1";
+    "SELECT " RALLYUXR_SQLITE_EXPERIMENT_COLUMNS " FROM experiments WHERE id = ?1";
 // The compare-and-set of every status change: applies only over the expected status.
 inline constexpr const char* kCompareAndSetStatus =
     "UPDATE experiments SET status = ?3, updated_at = ?4 WHERE id = ?1 AND status = ?2";
 inline constexpr const char* kListActive =
-    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
-    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
-    "FROM experiments WHERE status <> 'archived' AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
+    "SELECT " RALLYUXR_SQLITE_EXPERIMENT_COLUMNS " FROM experiments WHERE status <> 'archived' "
+    "AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
     "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
 inline constexpr const char* kListByStatus =
-    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
-    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
-    "FROM experiments WHERE status = ?4 AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
+    "SELECT " RALLYUXR_SQLITE_EXPERIMENT_COLUMNS " FROM experiments WHERE status = ?4 "
+    "AND (?3 IS NULL OR instr(lower(name), lower(?3)) > 0) "
     "ORDER BY seq DESC LIMIT ?1 OFFSET ?2";
 // Keyset pages (migration 2): the experiment_blocks counters locate the block holding the row at
 // the requested offset; the page then starts below that block's upper seq and skips < 64 rows.
@@ -56,15 +49,11 @@ inline constexpr const char* kBlocksLevel0 =
 inline constexpr int kBlockBits0 = 6;   // as in the migration: seq >> 6 and seq >> 12
 inline constexpr int kBlockBits1 = 12;
 inline constexpr const char* kListActiveBelow =
-    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
-    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
-    "FROM experiments WHERE seq < ?2 AND status <> 'archived' ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
+    "SELECT " RALLYUXR_SQLITE_EXPERIMENT_COLUMNS " FROM experiments WHERE seq < ?2 AND status <> 'archived' "
+    "ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
 inline constexpr const char* kListByStatusBelow =
-    "SELECT id, name, description, status, start_date, end_date, expected_outcome, created_at, "
-    "updated_at, created_by, implementation_cost, confidence_level, traffic_split, data_source, "
-    "sim_present, sim_seed, sim_pre_days, sim_daily_traffic, sim_true_lift, economic_impact, seq, metric_ids, analysis_design, guardrail_metrics, plan_json "
-    "FROM experiments WHERE seq < ?2 AND status = ?4 ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
+    "SELECT " RALLYUXR_SQLITE_EXPERIMENT_COLUMNS " FROM experiments WHERE seq < ?2 AND status = ?4 "
+    "ORDER BY seq DESC LIMIT ?1 OFFSET ?3";
 // The metrics of a whole page in one statement (?1: JSON array of experiment ids).
 inline constexpr const char* kSelectMetricsOfMany =
     "SELECT experiment_id, position, metric_id FROM experiment_metrics "
@@ -82,22 +71,13 @@ inline constexpr const char* kTotalImpact =
 inline constexpr const char* kSetEconomicImpact =
     "UPDATE experiments SET economic_impact = ?2, updated_at = ?3 WHERE id = ?1";
 
-inline constexpr const char* kMetricColumns =
-    "metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
-    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group, retired_at";
 inline constexpr const char* kListMetrics =
-    "SELECT metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
-    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group, retired_at "
-    "FROM metric_values ORDER BY metric_id";
+    "SELECT " RALLYUXR_METRIC_COLUMNS " FROM metric_values ORDER BY metric_id";
 inline constexpr const char* kGetMetric =
-    "SELECT metric_id, name, description, unit, category, dollars_per_unit, improvement_direction, "
-    "unit_size, last_updated, updated_by, version, has_rules, min_value, max_value, decimal_places, value_group, retired_at "
-    "FROM metric_values WHERE metric_id = ?1";
+    "SELECT " RALLYUXR_METRIC_COLUMNS " FROM metric_values WHERE metric_id = ?1";
 inline constexpr const char* kCountMetrics = "SELECT count(*) FROM metric_values";
 inline constexpr const char* kInsertMetric =
-    "INSERT OR IGNORE INTO metric_values (metric_id, name, description, unit, category, "
-    "dollars_per_unit, improvement_direction, unit_size, last_updated, updated_by, version, "
-    "has_rules, min_value, max_value, decimal_places, value_group, retired_at) "
+    "INSERT OR IGNORE INTO metric_values (" RALLYUXR_METRIC_COLUMNS ") "
     "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)";
 inline constexpr const char* kUpdateMetric =
     "UPDATE metric_values SET name=?2, description=?3, unit=?4, category=?5, dollars_per_unit=?6, "
@@ -167,19 +147,19 @@ inline constexpr const char* kParticipants =
     "AND ts >= ?3 AND ts < ?4";
 
 inline constexpr const char* kInsertEvent =
-    "INSERT INTO events (event_id, experiment_id, event_type, payload, created_at) VALUES (?1,?2,?3,?4,?5)";
+    "INSERT INTO events (" RALLYUXR_EVENT_COLUMNS ") VALUES (?1,?2,?3,?4,?5)";
 inline constexpr const char* kSelectEvents =
-    "SELECT event_id, experiment_id, event_type, payload, created_at FROM events "
+    "SELECT " RALLYUXR_EVENT_COLUMNS " FROM events "
     "WHERE experiment_id = ?1 ORDER BY seq";
 
 inline constexpr const char* kInsertDecision =
-    "INSERT INTO experiment_decisions (decision_id, experiment_id, decision, reason, decided_by, decided_at) "
+    "INSERT INTO experiment_decisions (" RALLYUXR_DECISION_COLUMNS ") "
     "VALUES (?1,?2,?3,?4,?5,?6)";
 inline constexpr const char* kSelectDecisions =
-    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "SELECT " RALLYUXR_DECISION_COLUMNS " FROM experiment_decisions "
     "WHERE experiment_id = ?1 ORDER BY seq DESC";
 inline constexpr const char* kLatestDecision =
-    "SELECT decision_id, experiment_id, decision, reason, decided_by, decided_at FROM experiment_decisions "
+    "SELECT " RALLYUXR_DECISION_COLUMNS " FROM experiment_decisions "
     "WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
 
 inline constexpr const char* kInsertToken =
@@ -187,14 +167,14 @@ inline constexpr const char* kInsertToken =
 inline constexpr const char* kRevokeToken =
     "UPDATE access_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL";
 inline constexpr const char* kFindActiveToken =
-    "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens WHERE token_hash = ?1 AND revoked_at IS NULL";
-inline constexpr const char* kListTokens = "SELECT token_id, name, role, token_hash, created_at, created_by, revoked_at FROM access_tokens ORDER BY created_at, token_id";
+    "SELECT " RALLYUXR_TOKEN_COLUMNS " FROM access_tokens WHERE token_hash = ?1 AND revoked_at IS NULL";
+inline constexpr const char* kListTokens = "SELECT " RALLYUXR_TOKEN_COLUMNS " FROM access_tokens ORDER BY created_at, token_id";
 inline constexpr const char* kAnyActiveToken = "SELECT EXISTS (SELECT 1 FROM access_tokens WHERE revoked_at IS NULL)";
 
 inline constexpr const char* kInsertAudit =
-    "INSERT INTO audit_log (audit_id, at, actor, action, entity, entity_id, changes, summary) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
+    "INSERT INTO audit_log (" RALLYUXR_AUDIT_COLUMNS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8)";
 inline constexpr const char* kListAudit =
-    "SELECT audit_id, at, actor, action, entity, entity_id, changes, summary FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2) "
+    "SELECT " RALLYUXR_AUDIT_COLUMNS " FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2) "
     "ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
 inline constexpr const char* kCountAudit =
     "SELECT count(*) FROM audit_log WHERE (?1 IS NULL OR entity = ?1) AND (?2 IS NULL OR actor = ?2)";
@@ -202,9 +182,6 @@ inline constexpr const char* kCountAudit =
 inline constexpr const char* kInsertJob =
     "INSERT INTO jobs (job_id, experiment_id, kind, status, payload, attempts, created_at, updated_at, "
     "run_after) VALUES (?1,?2,?3,'queued',?4,0,?5,?5,?6)";
-inline constexpr const char* kJobColumns =
-    "job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
-    "updated_at, run_after";
 // The oldest runnable job: the oldest due queued job or the oldest running job whose lease has
 // expired, whichever came first. Two statements, each walking jobs_by_status (migration 2) in seq
 // order and stopping at the first match; the single OR query sorted every queued job on each
@@ -216,14 +193,11 @@ inline constexpr const char* kNextExpired =
     "SELECT job_id, seq FROM jobs WHERE status = 'running' AND +lease_until < ?1 ORDER BY seq LIMIT 1";
 inline constexpr const char* kLeaseJob =
     "UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_owner = ?2, lease_until = ?3, "
-    "updated_at = ?4 WHERE job_id = ?1 RETURNING job_id, experiment_id, kind, status, payload, "
-    "attempts, last_error, result, created_at, updated_at, run_after";
+    "updated_at = ?4 WHERE job_id = ?1 RETURNING " RALLYUXR_JOB_COLUMNS;
 inline constexpr const char* kSelectJob =
-    "SELECT job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
-    "updated_at, run_after FROM jobs WHERE job_id = ?1";
+    "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE job_id = ?1";
 inline constexpr const char* kSelectJobs =
-    "SELECT job_id, experiment_id, kind, status, payload, attempts, last_error, result, created_at, "
-    "updated_at, run_after FROM jobs WHERE experiment_id = ?1 ORDER BY seq";
+    "SELECT " RALLYUXR_JOB_COLUMNS " FROM jobs WHERE experiment_id = ?1 ORDER BY seq";
 inline constexpr const char* kRetryJob =
     "UPDATE jobs SET status = 'queued', last_error = ?2, run_after = ?3, lease_owner = NULL, "
     "lease_until = NULL, updated_at = ?4 WHERE job_id = ?1";
@@ -251,23 +225,18 @@ inline constexpr const char* kInsertAnalysis =
 inline constexpr const char* kUpdateAnalysis =
     "UPDATE analyses SET status = ?2, document = ?3, total_impact = ?4, updated_at = ?5 "
     "WHERE analysis_id = ?1";
-inline constexpr const char* kAnalysisColumns =
-    "analysis_id, experiment_id, status, results_version, document, total_impact, created_at, updated_at";
 inline constexpr const char* kGetAnalysis =
-    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
-    "updated_at FROM analyses WHERE analysis_id = ?1";
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE analysis_id = ?1";
 inline constexpr const char* kLatestComplete =
-    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
-    "updated_at FROM analyses WHERE experiment_id = ?1 AND status = 'complete' ORDER BY seq DESC LIMIT 1";
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = ?1 AND status = 'complete' ORDER BY seq DESC LIMIT 1";
 inline constexpr const char* kLatestAny =
-    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
-    "updated_at FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
 inline constexpr const char* kListAnalyses =
-    "SELECT analysis_id, experiment_id, status, results_version, document, total_impact, created_at, "
-    "updated_at FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC";
+    "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC";
 inline constexpr const char* kNewestCompleteImpact =
     "SELECT total_impact FROM analyses WHERE experiment_id = ?1 AND status = 'complete' "
     "ORDER BY seq DESC LIMIT 1";
 
+#undef RALLYUXR_SQLITE_EXPERIMENT_COLUMNS
 
 }  // namespace rallyuxr::store::sqlite
