@@ -80,6 +80,16 @@ domain::MetricValue metric_value_from_row(const Row& s) {
 }
 
 template <class Row>
+domain::Decision decision_from_row(const Row& s) {
+  return domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)};
+}
+
+template <class Row>
+Event event_from_row(const Row& s) {
+  return Event{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4)};
+}
+
+template <class Row>
 AuditEntry audit_from_row(const Row& s) {
   AuditEntry a;
   a.audit_id = s.text(0);

@@ -272,8 +272,7 @@ class PostgresStore final : public Store {
     return run([&](Connection& c) {
       std::vector<Event> out;
       auto r = c.exec(kSelectEvents, Params().add(exp_id));
-      for (int i = 0; i < r.rows(); ++i)
-        out.push_back(Event{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.int64(i, 4)});
+      for (int i = 0; i < r.rows(); ++i) out.push_back(event_from_row(Row(r, i)));
       return out;
     });
   }
@@ -282,9 +281,7 @@ class PostgresStore final : public Store {
     return run([&](Connection& c) {
       std::vector<domain::Decision> out;
       auto r = c.exec(kSelectDecisions, Params().add(exp_id));
-      for (int i = 0; i < r.rows(); ++i)
-        out.push_back(domain::Decision{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4),
-                                       r.int64(i, 5)});
+      for (int i = 0; i < r.rows(); ++i) out.push_back(decision_from_row(Row(r, i)));
       return out;
     });
   }
@@ -294,9 +291,7 @@ class PostgresStore final : public Store {
     return run([&](Connection& c) {
       std::vector<domain::Decision> out;
       auto r = c.exec(kLatestDecisions, Params().add(text_array(exp_ids)));
-      for (int i = 0; i < r.rows(); ++i)
-        out.push_back(domain::Decision{r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.opt_text(i, 4),
-                                       r.int64(i, 5)});
+      for (int i = 0; i < r.rows(); ++i) out.push_back(decision_from_row(Row(r, i)));
       return out;
     });
   }
@@ -305,7 +300,7 @@ class PostgresStore final : public Store {
     return run([&](Connection& c) -> std::optional<domain::Decision> {
       auto r = c.exec(kLatestDecision, Params().add(exp_id));
       if (r.rows() == 0) return std::nullopt;
-      return domain::Decision{r.text(0, 0), r.text(0, 1), r.text(0, 2), r.text(0, 3), r.opt_text(0, 4), r.int64(0, 5)};
+      return decision_from_row(Row(r, 0));
     });
   }
 

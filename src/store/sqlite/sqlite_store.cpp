@@ -315,7 +315,7 @@ class SqliteStore final : public Store {
     std::vector<Event> out;
     auto s = c->prepare(kSelectEvents);
     s.bind(1, exp_id);
-    while (s.step()) out.push_back(Event{s.text(0), s.text(1), s.text(2), s.text(3), s.int64(4)});
+    while (s.step()) out.push_back(event_from_row(s));
     return out;
   }
 
@@ -324,8 +324,7 @@ class SqliteStore final : public Store {
     std::vector<domain::Decision> out;
     auto s = c->prepare(kSelectDecisions);
     s.bind(1, exp_id);
-    while (s.step())
-      out.push_back(domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)});
+    while (s.step()) out.push_back(decision_from_row(s));
     return out;
   }
 
@@ -334,7 +333,7 @@ class SqliteStore final : public Store {
     auto s = c->prepare(kLatestDecision);
     s.bind(1, exp_id);
     if (!s.step()) return std::nullopt;
-    return domain::Decision{s.text(0), s.text(1), s.text(2), s.text(3), s.opt_text(4), s.int64(5)};
+    return decision_from_row(s);
   }
 
   std::optional<AccessToken> find_active_token(const std::string& hash) override {
