@@ -8,7 +8,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <chrono>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -73,7 +72,6 @@ class WriteTransaction {
 
 
 std::optional<std::string> join_metric_ids(const std::vector<std::string>& ids);
-std::vector<std::string> split_metric_ids(const std::string& text);
 // The experiments row; its metrics come from metric_ids when set (*has_metrics), else the caller
 // reads experiment_metrics (load_metrics).
 domain::Experiment read_experiment_row(Statement& s, std::optional<double>* impact, bool* has_metrics = nullptr);

@@ -8,28 +8,13 @@
 namespace rallyuxr::store::sqlite {
 
 // ---- row mapping
-// experiments.metric_ids: "a,b,c" (NULL: see experiment_metrics).
+// experiments.metric_ids: "a,b,c" for up to 10 ids without commas; otherwise NULL, and the
+// metrics are read from experiment_metrics.
 std::optional<std::string> join_metric_ids(const std::vector<std::string>& ids) {
   if (ids.empty() || ids.size() > 10) return std::nullopt;
-  std::string out;
-  for (const auto& id : ids) {
+  for (const auto& id : ids)
     if (id.empty() || id.find(',') != std::string::npos) return std::nullopt;
-    if (!out.empty()) out += ',';
-    out += id;
-  }
-  return out;
-}
-
-std::vector<std::string> split_metric_ids(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    auto comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    out.emplace_back(text, start, comma - start);
-    start = comma + 1;
-  }
-  return out;
+  return join_ids(ids);
 }
 
 // The experiments row; its metrics come from metric_ids when set (*has_metrics), else the caller
@@ -38,7 +23,7 @@ domain::Experiment read_experiment_row(Statement& s, std::optional<double>* impa
   domain::Experiment e = experiment_from_row(s, impact);
   experiment_design_from_row(s, 22, e);
   if (has_metrics) *has_metrics = !s.is_null(21);
-  if (!s.is_null(21)) e.metrics = split_metric_ids(s.text(21));
+  if (!s.is_null(21)) e.metrics = split_ids(s.text(21));
   return e;
 }
 
