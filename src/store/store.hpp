@@ -223,7 +223,7 @@ class Transaction {
   // its last occurrence.
   virtual void upsert_points(const std::string& experiment_id, const std::vector<domain::MetricSeries>& metrics) = 0;
   // Computes the figures of ResultsInfo from the stored points (as this transaction sees them) and
-  // keeps them with the current version.
+  // keeps them with the current version (bump_results_version came first in the transaction).
   virtual ResultsInfo refresh_results_info(const std::string& experiment_id) = 0;
 
   // ---- events, jobs, analyses

@@ -25,7 +25,8 @@ StoredAnalysis read_analysis(const Row& s);
 // last occurrence, as row-by-row upserts would.
 void write_points(Connection& c, const std::string& exp_id, const std::vector<domain::MetricSeries>& metrics);
 std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& experiment_id);
-ResultsInfo compute_results_info(Connection& c, const std::string& experiment_id, std::int64_t version);
+// The figures of ResultsInfo from the points as this connection sees them; nullopt without results.
+std::optional<ResultsInfo> compute_results_info(Connection& c, const std::string& experiment_id);
 
 // A write transaction on a pooled connection (BEGIN, READ COMMITTED; rows locked with FOR UPDATE).
 // A transaction that queued a job sends pg_notify(`tag`) just before COMMIT; `on_commit(queued)`

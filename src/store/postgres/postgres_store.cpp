@@ -195,10 +195,8 @@ class PostgresStore final : public Store {
 
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     return run([&](Connection& c) -> std::optional<ResultsInfo> {
-      Transaction tx(c, kReadSnapshot);
-      auto meta = read_results_meta(c, experiment_id);
-      if (!meta) return std::nullopt;
-      auto info = compute_results_info(c, experiment_id, meta->version);
+      Transaction tx(c, kReadSnapshot);  // the version and the points from one snapshot
+      auto info = compute_results_info(c, experiment_id);
       tx.commit();
       return info;
     });

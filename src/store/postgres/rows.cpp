@@ -106,30 +106,25 @@ std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& e
   return m;
 }
 
-ResultsInfo compute_results_info(Connection& c, const std::string& experiment_id, std::int64_t version) {
+std::optional<ResultsInfo> compute_results_info(Connection& c, const std::string& experiment_id) {
+  auto period = c.exec(kResultsPeriod, Params().add(experiment_id));
+  if (period.rows() == 0) return std::nullopt;
   ResultsInfo info;
-  info.version = version;
-  std::optional<UnixSeconds> min_last;
+  info.version = period.int64(0, 0);
   {
     auto s = c.exec(kPointStats, Params().add(experiment_id));
     for (int i = 0; i < s.rows(); ++i) {
       info.points += s.int64(i, 1);
       auto last = s.int64(i, 2);
-      if (!min_last || last < *min_last) min_last = last;
+      if (!info.last_timestamp || last < *info.last_timestamp) info.last_timestamp = last;
     }
   }
-  info.last_timestamp = min_last;
-  std::optional<domain::Experiment> e;
-  {
-    auto s = c.exec(kSelectExperiment, Params().add(experiment_id));
-    if (s.rows() > 0) {
-      e = read_experiment(Row(s, 0), nullptr);
-      load_metrics(c, {&*e});
-    }
-  }
-  if (e && !e->metrics.empty()) {
-    auto s = c.exec(kParticipants,
-                    Params().add(experiment_id).add(e->metrics.front()).add(e->start_date).add(e->end_date));
+  if (!period.is_null(0, 1) && !period.is_null(0, 3)) {
+    auto s = c.exec(kParticipants, Params()
+                                       .add(experiment_id)
+                                       .add(period.text(0, 3))
+                                       .add(period.int64(0, 1))
+                                       .add(period.int64(0, 2)));
     if (s.rows() > 0) info.participants = s.int64(0, 0);
   }
   return info;

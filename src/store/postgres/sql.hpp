@@ -147,6 +147,13 @@ inline constexpr Sql kUpsertResultsMeta{
     "VALUES ($1, 1, $2, $3, $4) ON CONFLICT (experiment_id) DO UPDATE SET version = results_meta.version + 1, "
     "generated_at = excluded.generated_at, uu_treatment = excluded.uu_treatment, "
     "uu_control = excluded.uu_control RETURNING version"};
+// What ResultsInfo needs besides the points: the version, the experiment's period and its first
+// metric (no row: no results).
+inline constexpr Sql kResultsPeriod{
+    "results_period",
+    "SELECT r.version, e.start_date, e.end_date, (SELECT m.metric_id FROM experiment_metrics m "
+    "WHERE m.experiment_id = r.experiment_id ORDER BY m.position LIMIT 1) "
+    "FROM results_meta r LEFT JOIN experiments e ON e.id = r.experiment_id WHERE r.experiment_id = $1"};
 inline constexpr Sql kPointStats{
     "point_stats",
     "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = $1 GROUP BY metric_id"};

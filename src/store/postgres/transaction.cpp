@@ -85,8 +85,7 @@ class PgTransaction final : public store::Transaction {
   }
 
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
-    auto meta = read_results_meta(c(), experiment_id);
-    return compute_results_info(c(), experiment_id, meta ? meta->version : 0);
+    return compute_results_info(c(), experiment_id).value_or(ResultsInfo{});
   }
 
   void insert_event(const Event& e) override {

@@ -79,7 +79,7 @@ domain::Experiment read_experiment(Statement& s, Connection& c, std::optional<do
 void load_metrics(Connection& c, std::vector<ExperimentRow>& rows, const std::vector<bool>& has_metrics);
 std::optional<std::pair<std::int64_t, std::int64_t>> locate_page(Connection& c, const std::string& status,
                                                                  std::int64_t offset);
-// The figures of ResultsInfo from the points themselves (info.version already set).
+// The figures of ResultsInfo from the points themselves (all but the version).
 void compute_results_stats(Connection& c, const std::string& experiment_id, ResultsInfo& info);
 domain::MetricValue read_metric(Statement& s);
 void bind_metric(Statement& s, const domain::MetricValue& m);

@@ -97,7 +97,7 @@ std::optional<std::pair<std::int64_t, std::int64_t>> locate_page(Connection& c, 
   return std::nullopt;
 }
 
-// The figures of ResultsInfo from the points themselves (info.version already set).
+// The figures of ResultsInfo from the points themselves (all but the version).
 void compute_results_stats(Connection& c, const std::string& experiment_id, ResultsInfo& info) {
   info.points = 0;
   info.participants = 0;

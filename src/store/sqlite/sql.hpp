@@ -136,7 +136,7 @@ inline constexpr const char* kSelectResultsStats =
     "SELECT version, stats_version, points, participants, last_ts FROM results_meta WHERE experiment_id = ?1";
 inline constexpr const char* kUpdateResultsStats =
     "UPDATE results_meta SET stats_version = version, points = ?2, participants = ?3, last_ts = ?4 "
-    "WHERE experiment_id = ?1";
+    "WHERE experiment_id = ?1 RETURNING version";
 inline constexpr const char* kExperimentPeriod =
     "SELECT e.start_date, e.end_date, (SELECT metric_id FROM experiment_metrics m "
     "WHERE m.experiment_id = e.id ORDER BY position LIMIT 1) FROM experiments e WHERE e.id = ?1";

@@ -129,14 +129,10 @@ class SqliteTransaction final : public store::Transaction {
 
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
     ResultsInfo info;
-    if (auto meta = read_results_meta(*lease_, experiment_id)) info.version = meta->version;
     compute_results_stats(*lease_, experiment_id, info);
-    lease_->prepare(kUpdateResultsStats)
-        .bind(1, experiment_id)
-        .bind(2, info.points)
-        .bind(3, info.participants)
-        .bind(4, info.last_timestamp)
-        .run();
+    auto s = lease_->prepare(kUpdateResultsStats);
+    s.bind(1, experiment_id).bind(2, info.points).bind(3, info.participants).bind(4, info.last_timestamp);
+    if (s.step()) info.version = s.int64(0);
     return info;
   }
 
