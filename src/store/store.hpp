@@ -274,10 +274,9 @@ class JobQueue {
   // Leases the oldest runnable job (queued and due, or running with an expired lease), sets it
   // running with attempts+1 and a lease until now+lease_seconds.
   virtual std::optional<Job> lease_job(const std::string& worker_id, double now, double lease_seconds) = 0;
-  // Puts a failed attempt back in the queue to run after `retry_at`, or marks it failed for good.
+  // Puts a failed attempt back in the queue to run after `retry_at`. A job ends (done, or failed
+  // for good) in the transaction of its work: Transaction::mark_job_done / mark_job_failed.
   virtual void retry_job(const std::string& job_id, const std::string& error, double retry_at) = 0;
-  virtual void fail_job(const std::string& job_id, const std::string& error) = 0;
-  virtual void complete_job(const std::string& job_id, const std::optional<std::string>& result) = 0;
   virtual std::optional<Job> get_job(const std::string& job_id) = 0;
   // Seconds until a job may next be leased: the next queued job's due time or the earliest
   // running lease's expiry (0 if one is due now); nullopt when no job is queued or running.

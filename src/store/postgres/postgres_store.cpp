@@ -235,18 +235,6 @@ class PostgresStore final : public Store {
     notify_job_queued();
   }
 
-  void fail_job(const std::string& job_id, const std::string& error) override {
-    run([&](Connection& c) {
-      c.exec(kFailJob, Params().add(job_id).add(error).add(domain::now_seconds()));
-    });
-  }
-
-  void complete_job(const std::string& job_id, const std::optional<std::string>& result) override {
-    run([&](Connection& c) {
-      c.exec(kCompleteJob, Params().add(job_id).add(result).add(domain::now_seconds()));
-    });
-  }
-
   std::optional<Job> get_job(const std::string& job_id) override {
     return run([&](Connection& c) -> std::optional<Job> {
       auto r = c.exec(kSelectJob, Params().add(job_id));

@@ -270,20 +270,6 @@ class SqliteStore final : public Store {
     notify_job_queued();
   }
 
-  void fail_job(const std::string& job_id, const std::string& error) override {
-    auto c = pool_->acquire();
-    WriteTransaction tx(write_mu_, *c);
-    c->prepare(kFailJob).bind(1, job_id).bind(2, error).bind(3, domain::now_seconds()).run();
-    tx.commit();
-  }
-
-  void complete_job(const std::string& job_id, const std::optional<std::string>& result) override {
-    auto c = pool_->acquire();
-    WriteTransaction tx(write_mu_, *c);
-    c->prepare(kCompleteJob).bind(1, job_id).bind(2, result).bind(3, domain::now_seconds()).run();
-    tx.commit();
-  }
-
   std::optional<Job> get_job(const std::string& job_id) override {
     auto c = pool_->acquire();
     auto s = c->prepare(kSelectJob);

@@ -89,8 +89,6 @@ class FailingStore final : public store::Store {
     return inner_.lease_job(w, now, lease);
   }
   void retry_job(const std::string& id, const std::string& e, double at) override { inner_.retry_job(id, e, at); }
-  void fail_job(const std::string& id, const std::string& e) override { inner_.fail_job(id, e); }
-  void complete_job(const std::string& id, const std::optional<std::string>& r) override { inner_.complete_job(id, r); }
   std::optional<store::Job> get_job(const std::string& id) override { return inner_.get_job(id); }
   std::optional<double> next_job_due_in(double now) override { return inner_.next_job_due_in(now); }
   QueueStats queue_stats(double now) override { return inner_.queue_stats(now); }

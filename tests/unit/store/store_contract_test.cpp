@@ -340,6 +340,18 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     return flow().write_results(w);
   }
 
+  // Ends a leased job as the pipeline does, in a transaction: done (with `result`) or, with
+  // `error`, failed for good.
+  void end_job(const std::string& job_id, const std::optional<std::string>& result, UnixSeconds now,
+               const std::optional<std::string>& error = std::nullopt) {
+    auto tx = s().begin();
+    if (error)
+      tx->mark_job_failed(job_id, *error, now);
+    else
+      tx->mark_job_done(job_id, result, now);
+    tx->commit();
+  }
+
   // The analyze job that fills `analysis_id`.
   std::optional<Job> analyze_job_for(const std::string& exp_id, const std::string& analysis_id) {
     for (const auto& j : s().list_jobs(exp_id)) {
@@ -1084,7 +1096,7 @@ TEST_P(StoreContract, NextJobDueIn) {
   EXPECT_EQ(*due, 0);
   auto job = s().lease_job("w", kT0 + 5, 30);
   ASSERT_TRUE(job.has_value());
-  s().complete_job(job->job_id, std::nullopt);
+  end_job(job->job_id, std::nullopt, kT0 + 6);
   EXPECT_FALSE(s().next_job_due_in(kT0 + 6).has_value());
 }
 
@@ -1097,8 +1109,8 @@ TEST_P(StoreContract, CompleteAndFailJobs) {
   auto ja = s().lease_job("w", kT0 + 10, 30);
   auto jb = s().lease_job("w", kT0 + 10, 30);
   ASSERT_TRUE(ja && jb);
-  s().complete_job(ja->job_id, R"({"success":true})");
-  s().fail_job(jb->job_id, "bad input");
+  end_job(ja->job_id, R"({"success":true})", kT0 + 11);
+  end_job(jb->job_id, std::nullopt, kT0 + 11, "bad input");
 
   auto done = s().get_job(ja->job_id);
   EXPECT_EQ(done->status, JobStatus::kDone);
@@ -1120,7 +1132,7 @@ TEST_P(StoreContract, CompleteAndFailJobs) {
 
   auto jc = s().lease_job("w", kT0 + 70, 30);
   ASSERT_TRUE(jc.has_value());
-  s().complete_job(jc->job_id, std::nullopt);
+  end_job(jc->job_id, std::nullopt, kT0 + 71);
   EXPECT_EQ(s().get_job(jc->job_id)->status, JobStatus::kDone);
   EXPECT_FALSE(s().get_job(jc->job_id)->result.has_value());
 }
@@ -1302,7 +1314,7 @@ TEST_P(StoreContract, JobListenerIsCalledAfterCommitsThatQueueJobs) {
   EXPECT_EQ(calls(), 4);
   auto job = s().lease_job("w", kT0 + 7, 30);
   ASSERT_TRUE(job.has_value());
-  s().complete_job(job->job_id, std::nullopt);
+  end_job(job->job_id, std::nullopt, kT0 + 8);
   EXPECT_EQ(calls(), 4);
 
   // Each call saw its own transaction's job: the listener runs after the commit.
@@ -1324,7 +1336,7 @@ TEST_P(StoreContract, DataSurvivesReopening) {
   write(e.id, WriteMode::kReplace, {conv, aov}, kT0 + 10);
   auto gen = s().lease_job("w", kT0 + 11, 60);
   ASSERT_TRUE(gen.has_value());
-  s().complete_job(gen->job_id, R"({"success":true})");
+  end_job(gen->job_id, R"({"success":true})", kT0 + 12);
   auto analysis_id = analysed(e.id, 123.5, kT0 + 20);
   MetricValueUpdate u;
   u.dollars_per_unit = 110;
