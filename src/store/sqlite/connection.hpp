@@ -39,6 +39,13 @@ class Statement {
   Statement& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
   }
+  // Binds the values to ?1, ?2, ... in order.
+  template <class... T>
+  Statement& bind_all(const T&... v) {
+    int i = 0;
+    (bind(++i, v), ...);
+    return *this;
+  }
 
   // Steps once; true when a row is available.
   bool step();

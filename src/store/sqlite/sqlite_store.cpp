@@ -265,7 +265,7 @@ class SqliteStore final : public Store {
   void retry_job(const std::string& job_id, const std::string& error, double retry_at) override {
     auto c = pool_->acquire();
     WriteTransaction tx(write_mu_, *c);
-    c->prepare(kRetryJob).bind(1, job_id).bind(2, error).bind(3, retry_at).bind(4, domain::now_seconds()).run();
+    c->prepare(kRetryJob).bind_all(job_id, error, retry_at, domain::now_seconds()).run();
     tx.commit();
     notify_job_queued();
   }

@@ -39,7 +39,7 @@ class SqliteTransaction final : public store::Transaction {
     s.bind(21, domain::to_string(e.analysis_design)).bind(22, join_ids(e.guardrail_metrics)).bind(23, e.plan);
     s.run();
     for (std::size_t i = 0; i < e.metrics.size(); ++i)
-      c.prepare(kInsertExperimentMetric).bind(1, e.id).bind(2, static_cast<std::int64_t>(i)).bind(3, e.metrics[i]).run();
+      run(kInsertExperimentMetric, e.id, static_cast<std::int64_t>(i), e.metrics[i]);
   }
 
   std::optional<domain::Experiment> lock_experiment(const std::string& id) override {
@@ -51,17 +51,12 @@ class SqliteTransaction final : public store::Transaction {
 
   bool compare_and_set_status(const std::string& id, domain::ExperimentStatus expected,
                               domain::ExperimentStatus next, UnixSeconds now) override {
-    lease_->prepare(kCompareAndSetStatus)
-        .bind(1, id)
-        .bind(2, domain::to_string(expected))
-        .bind(3, domain::to_string(next))
-        .bind(4, now)
-        .run();
+    run(kCompareAndSetStatus, id, domain::to_string(expected), domain::to_string(next), now);
     return lease_->changes() > 0;
   }
 
   void set_economic_impact(const std::string& id, std::optional<double> impact, UnixSeconds now) override {
-    lease_->prepare(kSetEconomicImpact).bind(1, id).bind(2, impact).bind(3, now).run();
+    run(kSetEconomicImpact, id, impact, now);
   }
 
   std::optional<ResultsMeta> results_meta(const std::string& experiment_id) override {
@@ -82,7 +77,7 @@ class SqliteTransaction final : public store::Transaction {
   }
 
   void delete_points(const std::string& experiment_id) override {
-    lease_->prepare(kDeletePoints).bind(1, experiment_id).run();
+    run(kDeletePoints, experiment_id);
     effects_.results_changed.push_back(experiment_id);
   }
 
@@ -113,15 +108,8 @@ class SqliteTransaction final : public store::Transaction {
       }
       for (; i < points.size(); ++i) {
         const auto& p = points[i];
-        c.prepare(kUpsertPoint)
-            .bind(1, experiment_id)
-            .bind(2, series.metric_id)
-            .bind(3, p.timestamp)
-            .bind(4, p.treatment_value)
-            .bind(5, p.control_value)
-            .bind(6, p.treatment_sample_size)
-            .bind(7, p.control_sample_size)
-            .run();
+        run(kUpsertPoint, experiment_id, series.metric_id, p.timestamp, p.treatment_value, p.control_value,
+            p.treatment_sample_size, p.control_sample_size);
       }
     }
     effects_.results_changed.push_back(experiment_id);
@@ -131,72 +119,36 @@ class SqliteTransaction final : public store::Transaction {
     ResultsInfo info;
     compute_results_stats(*lease_, experiment_id, info);
     auto s = lease_->prepare(kUpdateResultsStats);
-    s.bind(1, experiment_id).bind(2, info.points).bind(3, info.participants).bind(4, info.last_timestamp);
+    s.bind_all(experiment_id, info.points, info.participants, info.last_timestamp);
     if (s.step()) info.version = s.int64(0);
     return info;
   }
 
   void insert_event(const Event& e) override {
-    lease_->prepare(kInsertEvent)
-        .bind(1, e.event_id)
-        .bind(2, e.experiment_id)
-        .bind(3, e.event_type)
-        .bind(4, e.payload)
-        .bind(5, e.created_at)
-        .run();
+    run(kInsertEvent, e.event_id, e.experiment_id, e.event_type, e.payload, e.created_at);
   }
 
   void insert_decision(const domain::Decision& d) override {
-    lease_->prepare(kInsertDecision)
-        .bind(1, d.decision_id)
-        .bind(2, d.experiment_id)
-        .bind(3, d.decision)
-        .bind(4, d.reason)
-        .bind(5, d.decided_by)
-        .bind(6, d.decided_at)
-        .run();
+    run(kInsertDecision, d.decision_id, d.experiment_id, d.decision, d.reason, d.decided_by, d.decided_at);
   }
 
   void insert_audit(const AuditEntry& a) override {
-    lease_->prepare(kInsertAudit)
-        .bind(1, a.audit_id)
-        .bind(2, a.at)
-        .bind(3, a.actor)
-        .bind(4, a.action)
-        .bind(5, a.entity)
-        .bind(6, a.entity_id)
-        .bind(7, a.changes)
-        .bind(8, a.summary)
-        .run();
+    run(kInsertAudit, a.audit_id, a.at, a.actor, a.action, a.entity, a.entity_id, a.changes, a.summary);
   }
 
   bool insert_token(const AccessToken& t) override {
-    lease_->prepare(kInsertToken)
-        .bind(1, t.token_id)
-        .bind(2, t.name)
-        .bind(3, t.role)
-        .bind(4, t.hash)
-        .bind(5, t.created_at)
-        .bind(6, t.created_by)
-        .run();
+    run(kInsertToken, t.token_id, t.name, t.role, t.hash, t.created_at, t.created_by);
     return lease_->changes() > 0;
   }
 
   bool revoke_token(const std::string& name, UnixSeconds now) override {
-    lease_->prepare(kRevokeToken).bind(1, name).bind(2, now).run();
+    run(kRevokeToken, name, now);
     return lease_->changes() > 0;
   }
 
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                   const std::string& payload, UnixSeconds now) override {
-    lease_->prepare(kInsertJob)
-        .bind(1, job_id)
-        .bind(2, experiment_id)
-        .bind(3, to_string(kind))
-        .bind(4, payload)
-        .bind(5, now)
-        .bind(6, 0.0)
-        .run();
+    run(kInsertJob, job_id, experiment_id, to_string(kind), payload, now, 0.0);
     effects_.queued_job = true;
   }
 
@@ -208,23 +160,16 @@ class SqliteTransaction final : public store::Transaction {
   }
 
   void mark_job_done(const std::string& job_id, const std::optional<std::string>& result, UnixSeconds now) override {
-    lease_->prepare(kCompleteJob).bind(1, job_id).bind(2, result).bind(3, now).run();
+    run(kCompleteJob, job_id, result, now);
   }
 
   void mark_job_failed(const std::string& job_id, const std::string& error, UnixSeconds now) override {
-    lease_->prepare(kFailJob).bind(1, job_id).bind(2, error).bind(3, now).run();
+    run(kFailJob, job_id, error, now);
   }
 
   void insert_analysis(const StoredAnalysis& a) override {
-    lease_->prepare(kInsertAnalysis)
-        .bind(1, a.analysis_id)
-        .bind(2, a.experiment_id)
-        .bind(3, a.status)
-        .bind(4, a.results_version)
-        .bind(5, a.document)
-        .bind(6, a.total_impact)
-        .bind(7, a.created_at)
-        .run();
+    run(kInsertAnalysis, a.analysis_id, a.experiment_id, a.status, a.results_version, a.document, a.total_impact,
+        a.created_at);
   }
 
   std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) override {
@@ -236,13 +181,7 @@ class SqliteTransaction final : public store::Transaction {
 
   void update_analysis(const std::string& analysis_id, const std::string& status, const std::string& document,
                        std::optional<double> total_impact, UnixSeconds now) override {
-    lease_->prepare(kUpdateAnalysis)
-        .bind(1, analysis_id)
-        .bind(2, status)
-        .bind(3, document)
-        .bind(4, total_impact)
-        .bind(5, now)
-        .run();
+    run(kUpdateAnalysis, analysis_id, status, document, total_impact, now);
   }
 
   std::optional<std::optional<double>> newest_complete_impact(const std::string& experiment_id) override {
@@ -279,23 +218,10 @@ class SqliteTransaction final : public store::Transaction {
   }
 
   void insert_history(const std::string& metric_id, const domain::MetricValueHistoryEntry& h) override {
-    lease_->prepare(kInsertHistory)
-        .bind(1, metric_id)
-        .bind(2, h.version)
-        .bind(3, h.dollars_per_unit)
-        .bind(4, h.updated_at)
-        .bind(5, h.updated_by)
-        .bind(6, h.change_reason)
-        .run();
+    run(kInsertHistory, metric_id, h.version, h.dollars_per_unit, h.updated_at, h.updated_by, h.change_reason);
     for (std::size_t i = 0; i < h.changes.size(); ++i)
-      lease_->prepare(kInsertChange)
-          .bind(1, metric_id)
-          .bind(2, h.version)
-          .bind(3, static_cast<std::int64_t>(i))
-          .bind(4, h.changes[i].field)
-          .bind(5, h.changes[i].from)
-          .bind(6, h.changes[i].to)
-          .run();
+      run(kInsertChange, metric_id, h.version, static_cast<std::int64_t>(i), h.changes[i].field, h.changes[i].from,
+          h.changes[i].to);
   }
 
   std::vector<TrackingExperiment> experiments_tracking(const std::string& metric_id) override {
@@ -311,16 +237,20 @@ class SqliteTransaction final : public store::Transaction {
 
   void commit() override {
     tx_.commit();
-    committed_ = true;
     if (on_commit_) on_commit_(effects_);
   }
 
  private:
+  // Runs a statement without rows, its parameters bound in order.
+  template <class... T>
+  void run(const char* sql, const T&... params) {
+    lease_->prepare(sql).bind_all(params...).run();
+  }
+
   Pool::Lease lease_;
   WriteTransaction tx_;
   std::function<void(const CommitEffects&)> on_commit_;
   CommitEffects effects_;
-  bool committed_ = false;
 };
 
 }  // namespace
