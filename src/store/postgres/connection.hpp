@@ -69,6 +69,13 @@ std::string redact_url(const std::string& url);
 // Text-format parameters $1, $2, ... in order.
 class Params {
  public:
+  // The values as $1, $2, ... in order.
+  template <class... T>
+  static Params of(const T&... v) {
+    Params p;
+    (p.add(v), ...);
+    return p;
+  }
   Params& add(std::int64_t v);
   Params& add(int v) { return add(static_cast<std::int64_t>(v)); }
   Params& add(double v);

@@ -218,11 +218,7 @@ class PostgresStore final : public Store {
   std::optional<Job> lease_job(const std::string& worker_id, double now, double lease_seconds) override {
     ensure_listener();
     return run([&](Connection& c) -> std::optional<Job> {
-      auto r = c.exec(kLeaseJob, Params()
-                                     .add(now)
-                                     .add(worker_id)
-                                     .add(now + lease_seconds)
-                                     .add(static_cast<std::int64_t>(now)));
+      auto r = c.exec(kLeaseJob, Params::of(now, worker_id, now + lease_seconds, static_cast<std::int64_t>(now)));
       if (r.rows() == 0) return std::nullopt;
       return read_job(Row(r, 0));
     });

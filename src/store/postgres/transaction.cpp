@@ -49,11 +49,8 @@ class PgTransaction final : public store::Transaction {
 
   bool compare_and_set_status(const std::string& id, domain::ExperimentStatus expected,
                               domain::ExperimentStatus next, UnixSeconds now) override {
-    return c().exec(kCompareAndSetStatus, Params()
-                                              .add(id)
-                                              .add(domain::to_string(expected))
-                                              .add(domain::to_string(next))
-                                              .add(now))
+    return c().exec(kCompareAndSetStatus,
+                    Params::of(id, domain::to_string(expected), domain::to_string(next), now))
                .affected() > 0;
   }
 
@@ -89,41 +86,22 @@ class PgTransaction final : public store::Transaction {
   }
 
   void insert_event(const Event& e) override {
-    c().exec(kInsertEvent,
-             Params().add(e.event_id).add(e.experiment_id).add(e.event_type).add(e.payload).add(e.created_at));
+    c().exec(kInsertEvent, Params::of(e.event_id, e.experiment_id, e.event_type, e.payload, e.created_at));
   }
 
   void insert_decision(const domain::Decision& d) override {
-    c().exec(kInsertDecision, Params()
-                                  .add(d.decision_id)
-                                  .add(d.experiment_id)
-                                  .add(d.decision)
-                                  .add(d.reason)
-                                  .add(d.decided_by)
-                                  .add(d.decided_at));
+    c().exec(kInsertDecision,
+             Params::of(d.decision_id, d.experiment_id, d.decision, d.reason, d.decided_by, d.decided_at));
   }
 
   void insert_audit(const AuditEntry& a) override {
-    c().exec(kInsertAudit, Params()
-                               .add(a.audit_id)
-                               .add(a.at)
-                               .add(a.actor)
-                               .add(a.action)
-                               .add(a.entity)
-                               .add(a.entity_id)
-                               .add(a.changes)
-                               .add(a.summary));
+    c().exec(kInsertAudit,
+             Params::of(a.audit_id, a.at, a.actor, a.action, a.entity, a.entity_id, a.changes, a.summary));
   }
 
   bool insert_token(const AccessToken& t) override {
-    auto r = c().exec(kInsertToken, Params()
-                                        .add(t.token_id)
-                                        .add(t.name)
-                                        .add(t.role)
-                                        .add(t.hash)
-                                        .add(t.created_at)
-                                        .add(t.created_by));
-    return r.affected() > 0;
+    return c().exec(kInsertToken, Params::of(t.token_id, t.name, t.role, t.hash, t.created_at, t.created_by))
+               .affected() > 0;
   }
 
   bool revoke_token(const std::string& name, UnixSeconds now) override {
@@ -132,7 +110,7 @@ class PgTransaction final : public store::Transaction {
 
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                   const std::string& payload, UnixSeconds now) override {
-    c().exec(kInsertJob, Params().add(job_id).add(experiment_id).add(to_string(kind)).add(payload).add(now).add(0.0));
+    c().exec(kInsertJob, Params::of(job_id, experiment_id, to_string(kind), payload, now, 0.0));
     queued_job_ = true;
   }
 
@@ -151,14 +129,8 @@ class PgTransaction final : public store::Transaction {
   }
 
   void insert_analysis(const StoredAnalysis& a) override {
-    c().exec(kInsertAnalysis, Params()
-                                  .add(a.analysis_id)
-                                  .add(a.experiment_id)
-                                  .add(a.status)
-                                  .add(a.results_version)
-                                  .add(a.document)
-                                  .add(a.total_impact)
-                                  .add(a.created_at));
+    c().exec(kInsertAnalysis, Params::of(a.analysis_id, a.experiment_id, a.status, a.results_version, a.document,
+                                         a.total_impact, a.created_at));
   }
 
   std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) override {
@@ -169,7 +141,7 @@ class PgTransaction final : public store::Transaction {
 
   void update_analysis(const std::string& analysis_id, const std::string& status, const std::string& document,
                        std::optional<double> total_impact, UnixSeconds now) override {
-    c().exec(kUpdateAnalysis, Params().add(analysis_id).add(status).add(document).add(total_impact).add(now));
+    c().exec(kUpdateAnalysis, Params::of(analysis_id, status, document, total_impact, now));
   }
 
   std::optional<std::optional<double>> newest_complete_impact(const std::string& experiment_id) override {
@@ -193,21 +165,11 @@ class PgTransaction final : public store::Transaction {
   void update_metric_value(const domain::MetricValue& m) override { c().exec(kUpdateMetric, metric_params(m)); }
 
   void insert_history(const std::string& metric_id, const domain::MetricValueHistoryEntry& h) override {
-    c().exec(kInsertHistory, Params()
-                                 .add(metric_id)
-                                 .add(h.version)
-                                 .add(h.dollars_per_unit)
-                                 .add(h.updated_at)
-                                 .add(h.updated_by)
-                                 .add(h.change_reason));
+    c().exec(kInsertHistory,
+             Params::of(metric_id, h.version, h.dollars_per_unit, h.updated_at, h.updated_by, h.change_reason));
     for (std::size_t i = 0; i < h.changes.size(); ++i)
-      c().exec(kInsertChange, Params()
-                                  .add(metric_id)
-                                  .add(h.version)
-                                  .add(static_cast<std::int64_t>(i))
-                                  .add(h.changes[i].field)
-                                  .add(h.changes[i].from)
-                                  .add(h.changes[i].to));
+      c().exec(kInsertChange, Params::of(metric_id, h.version, static_cast<std::int64_t>(i), h.changes[i].field,
+                                         h.changes[i].from, h.changes[i].to));
   }
 
   std::vector<TrackingExperiment> experiments_tracking(const std::string& metric_id) override {
