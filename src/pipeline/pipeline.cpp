@@ -161,6 +161,25 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
   return info;
 }
 
+// The two steps of a generation job start alike: the job under its lock (nullopt when another
+// worker finished it after this one's lease expired), then its experiment under its lock.
+std::optional<domain::Experiment> lock_generation(Transaction& tx, const store::Job& job) {
+  auto j = tx.lock_job(job.job_id);
+  if (j && j->status == store::JobStatus::kDone) return std::nullopt;
+  auto e = tx.lock_experiment(job.experiment_id);
+  if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
+  return e;
+}
+
+JobStep skipped(std::string why) { return JobStep{JobStep::Kind::kSkipped, {}, std::move(why)}; }
+
+// A generation job that has nothing to store (archived, or imported data): done, without a result.
+JobStep complete_without_data(Transaction& tx, const store::Job& job, UnixSeconds now, std::string why) {
+  tx.mark_job_done(job.job_id, std::nullopt, now);
+  tx.commit();
+  return skipped(std::move(why));
+}
+
 }  // namespace
 
 void write_audit(Transaction& tx, UnixSeconds at, const std::optional<std::string>& actor, const std::string& action,
@@ -402,25 +421,12 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
 
 JobStep begin_generation(store::Store& s, const store::Job& job, UnixSeconds now) {
   return with_transaction(s, [&](Transaction& tx) {
-    JobStep out;
-    auto j = tx.lock_job(job.job_id);
-    if (j && j->status == store::JobStatus::kDone) {
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = "job already done";
-      return out;
-    }
-    auto e = tx.lock_experiment(job.experiment_id);
-    if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
-    out.experiment = *e;
+    auto e = lock_generation(tx, job);
+    if (!e) return skipped("job already done");
     bool simulated = e->data_source == domain::DataSource::kSimulated;
     auto t = domain::next_status(e->status, LifecycleEvent::kGenerationStarted);
-    if (!simulated || t.conflict()) {
-      tx.mark_job_done(job.job_id, std::nullopt, now);
-      tx.commit();
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = simulated ? t.reason : "data are imported";
-      return out;
-    }
+    if (!simulated || t.conflict()) return complete_without_data(tx, job, now, simulated ? t.reason : "data are imported");
+    JobStep out{JobStep::Kind::kGo, *e, {}};
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kGenerationStarted, now);
     tx.commit();
     return out;
@@ -431,25 +437,13 @@ JobStep store_generated_results(store::Store& s, const store::Job& job, std::vec
                                 const std::string& job_result, UnixSeconds now,
                                 const std::optional<domain::UniqueUsers>& unique_users) {
   return with_transaction(s, [&](Transaction& tx) {
-    JobStep out;
-    auto j = tx.lock_job(job.job_id);
-    if (j && j->status == store::JobStatus::kDone) {
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = "job already done";
-      return out;
-    }
-    auto e = tx.lock_experiment(job.experiment_id);
-    if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
-    out.experiment = *e;
+    auto e = lock_generation(tx, job);
+    if (!e) return skipped("job already done");
     auto t = domain::next_status(e->status, LifecycleEvent::kResultsStored);
-    if (t.conflict()) {  // archived while the generator ran: archived is final, no new data
-      tx.mark_job_done(job.job_id, std::nullopt, now);
-      tx.commit();
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = t.reason;
-      return out;
-    }
+    // Archived while the generator ran: archived is final, no new data.
+    if (t.conflict()) return complete_without_data(tx, job, now, t.reason);
     write_results(tx, e->id, store::WriteMode::kReplace, metrics, unique_users, now);
+    JobStep out{JobStep::Kind::kGo, *e, {}};
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, now);
     tx.mark_job_done(job.job_id, job_result, now);
     tx.commit();
