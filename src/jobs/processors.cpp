@@ -205,9 +205,11 @@ void record_final_failure(store::Store& store, const store::Job& job, const std:
   doc["experimentId"] = job.experiment_id;
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
+  const std::string failure =
+      (job.kind == store::JobKind::kAnalyze ? "Analysis failed: " : "Results generation failed: ") + error;
   doc["status"] = "failed";
   doc["version"] = kAnalysisVersion;
-  doc["error"] = (job.kind == store::JobKind::kAnalyze ? "Analysis failed: " : "Results generation failed: ") + error;
+  doc["error"] = failure;
   doc["failedJob"] = job.job_id;
   doc["attempts"] = job.attempts;
   if (auto e = store.get_experiment(job.experiment_id)) doc["experimentPeriod"] = period_of(*e);
@@ -216,6 +218,7 @@ void record_final_failure(store::Store& store, const store::Job& job, const std:
   f.job_id = job.job_id;
   f.experiment_id = job.experiment_id;
   f.ok = false;
+  f.error = failure;
   f.document = codec::to_json_text(doc);
   f.now = now;
   pipeline::finish_analysis(store, f);

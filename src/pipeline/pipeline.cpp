@@ -4,12 +4,12 @@
 
 #include <cmath>
 
+#include "codec/events_json.hpp"
 #include "codec/json_text.hpp"
 #include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/lifecycle.hpp"
 #include "pipeline/payloads.hpp"
-#include "store/store_util.hpp"
 
 namespace rallyuxr::pipeline {
 namespace {
@@ -124,7 +124,7 @@ std::string queue_analysis(Transaction& tx, const std::string& exp_id, std::int6
   a.created_at = a.updated_at = now;
   tx.insert_analysis(a);
   tx.insert_job(domain::new_uuid_v7(), exp_id, store::JobKind::kAnalyze,
-                analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
+                codec::analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
   return a.analysis_id;
 }
 
@@ -157,7 +157,7 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
                                stream_event_payload(exp_id, version, event_name, uploaded_by), now});
   // The analysis an upload starts is requested by its uploader (the analysis document says so).
   queue_analysis(tx, exp_id, version, event_name,
-                 uploaded_by ? "\"requestedBy\":" + store::json_quote(*uploaded_by) : std::string(), now);
+                 uploaded_by ? "\"requestedBy\":" + json_string(*uploaded_by) : std::string(), now);
   return info;
 }
 
@@ -196,7 +196,7 @@ void write_audit(Transaction& tx, UnixSeconds at, const std::optional<std::strin
   a.changes = "[";
   for (std::size_t i = 0; i < changes.size(); ++i) {
     if (i) a.changes += ',';
-    a.changes += fmt::format(R"({{"field":{},"from":{},"to":{}}})", store::json_quote(changes[i].field),
+    a.changes += fmt::format(R"({{"field":{},"from":{},"to":{}}})", json_string(changes[i].field),
                              changes[i].from, changes[i].to);
   }
   a.changes += ']';
@@ -275,7 +275,7 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
       ++impacted;
       if (!t.results_version) continue;  // its first analysis will read the new value anyway
       tx.insert_event(store::Event{domain::new_uuid_v7(), t.experiment_id, "ANALYSIS_REQUESTED",
-                                   metric_change_payload(t.experiment_id, id, m.version), now});
+                                   codec::metric_change_payload(t.experiment_id, id, m.version), now});
       queue_analysis(tx, t.experiment_id, *t.results_version, "MODIFY", "", now);
     }
     tx.commit();
@@ -354,7 +354,7 @@ DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
     }
     tx.insert_decision(d);
     write_audit(tx, d.decided_at, d.decided_by, "experiment.decided", "experiment", d.experiment_id,
-                d.decision + ": " + d.reason, {{"decision", "null", store::json_quote(d.decision)}});
+                d.decision + ": " + d.reason, {{"decision", "null", json_string(d.decision)}});
     tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
                                  decision_event_payload(d), d.decided_at});
     tx.commit();
@@ -382,7 +382,7 @@ ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSe
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kArchive, now);
     out.experiment.updated_at = now;
     write_audit(tx, now, actor, "experiment.archived", "experiment", id, "Archived",
-                {{"status", store::json_quote(domain::to_string(e->status)), "\"archived\""}});
+                {{"status", json_string(domain::to_string(e->status)), "\"archived\""}});
     tx.commit();
     return out;
   });
@@ -473,7 +473,7 @@ RequestOutcome request_analysis(store::Store& s, const std::string& experiment_i
                                  stream_event_payload(experiment_id, meta->version, "MODIFY", actor, "requestedBy"),
                                  now});
     std::string extra = extra_json;
-    if (actor) extra += (extra.empty() ? "" : ",") + std::string("\"requestedBy\":") + store::json_quote(*actor);
+    if (actor) extra += (extra.empty() ? "" : ",") + std::string("\"requestedBy\":") + json_string(*actor);
     out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra, now);
     write_audit(tx, now, actor, "analysis.requested", "experiment", experiment_id,
                 "Analysis " + out.analysis_id + " requested on results version " + std::to_string(meta->version));
@@ -523,7 +523,7 @@ FinishOutcome finish_analysis(store::Store& s, const AnalysisFinish& f) {
       if (f.ok)
         tx.mark_job_done(f.job_id, std::nullopt, f.now);
       else
-        tx.mark_job_failed(f.job_id, failed_error_text(f.document), f.now);
+        tx.mark_job_failed(f.job_id, f.error, f.now);
     }
     tx.commit();
     return out;
