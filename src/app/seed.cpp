@@ -31,7 +31,6 @@ int run_seed(const SeedConfig& cfg) {
     return 1;
   }
   pipeline::seed_catalogue(*store, default_catalogue(domain::now_seconds()));
-  auto catalogue = store->list_metric_values();
   std::mt19937_64 rng(cfg.seed);
   const auto& templates = demo_templates();
   auto now = domain::now_seconds();
@@ -78,10 +77,14 @@ int run_seed(const SeedConfig& cfg) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   workers.stop();
-  std::vector<store::StoredAnalysis> analyses;
-  for (const auto& id : real)
-    if (auto a = store->latest_complete_analysis(id)) analyses.push_back(*a);
-  if (analyses.empty()) {
+  // Each source once: its analysis and the experiment it analysed.
+  std::vector<std::pair<store::StoredAnalysis, domain::Experiment>> sources;
+  for (const auto& id : real) {
+    auto a = store->latest_complete_analysis(id);
+    auto src = store->get_experiment(id);
+    if (a && src) sources.emplace_back(std::move(*a), std::move(*src));
+  }
+  if (sources.empty()) {
     spdlog::critical("seed: the pipeline produced no analysis");
     store.reset();  // before the workers its notification thread may still call
     return 1;
@@ -90,13 +93,11 @@ int run_seed(const SeedConfig& cfg) {
   // 2. The rest: complete experiments carrying a copy of a real analysis.
   for (int i = with_results; i < cfg.experiments; ++i) {
     auto e = make(i);
-    const auto& source = analyses[static_cast<std::size_t>(i) % analyses.size()];
-    if (auto src = store->get_experiment(source.experiment_id)) {
-      e.metrics = src->metrics;
-      e.start_date = src->start_date;
-      e.end_date = src->end_date;
-      e.implementation_cost = src->implementation_cost;
-    }
+    const auto& [source, src] = sources[static_cast<std::size_t>(i) % sources.size()];
+    e.metrics = src.metrics;
+    e.start_date = src.start_date;
+    e.end_date = src.end_date;
+    e.implementation_cost = src.implementation_cost;
     pipeline::create_experiment(*store, e,
                                 store::Event{domain::new_uuid_v7(), e.id, "EXPERIMENT_CREATED", created_payload(e), now},
                                 std::nullopt);

@@ -2,86 +2,44 @@
 
 #include <string_view>
 
+#include "domain/enum_names.hpp"
+
 namespace rallyuxr::domain {
+namespace {
 
-const char* to_string(Role r) {
-  switch (r) {
-    case Role::kRead: return "read";
-    case Role::kWrite: return "write";
-    case Role::kAdmin: return "admin";
-  }
-  return "read";
-}
+// The contract's name of each value, written once for both directions. The first entry is the
+// name of a value outside the enum.
+constexpr EnumName<Role> kRoles[] = {{Role::kRead, "read"}, {Role::kWrite, "write"}, {Role::kAdmin, "admin"}};
+constexpr EnumName<Direction> kDirections[] = {{Direction::kIncrease, "increase"},
+                                               {Direction::kDecrease, "decrease"}};
+constexpr EnumName<Correction> kCorrections[] = {{Correction::kHolm, "holm"}, {Correction::kFdrBh, "fdr_bh"}};
+constexpr EnumName<ExpectedOutcome> kExpectedOutcomes[] = {{ExpectedOutcome::kNeutral, "neutral"},
+                                                           {ExpectedOutcome::kPositive, "positive"},
+                                                           {ExpectedOutcome::kNegative, "negative"}};
+constexpr EnumName<ExperimentStatus> kStatuses[] = {{ExperimentStatus::kDraft, "draft"},
+                                                    {ExperimentStatus::kRunning, "running"},
+                                                    {ExperimentStatus::kComplete, "complete"},
+                                                    {ExperimentStatus::kArchived, "archived"}};
+constexpr EnumName<DataSource> kDataSources[] = {{DataSource::kSimulated, "simulated"},
+                                                 {DataSource::kImported, "imported"}};
+constexpr EnumName<AnalysisDesign> kDesigns[] = {{AnalysisDesign::kDid, "did"}, {AnalysisDesign::kPaired, "paired"}};
 
-std::optional<Role> parse_role(std::string_view s) {
-  if (s == "read") return Role::kRead;
-  if (s == "write") return Role::kWrite;
-  if (s == "admin") return Role::kAdmin;
-  return std::nullopt;
-}
+}  // namespace
 
-const char* to_string(Direction d) { return d == Direction::kDecrease ? "decrease" : "increase"; }
-const char* to_string(Correction c) { return c == Correction::kFdrBh ? "fdr_bh" : "holm"; }
+const char* to_string(Role r) { return name_of(kRoles, r); }
+const char* to_string(Direction d) { return name_of(kDirections, d); }
+const char* to_string(Correction c) { return name_of(kCorrections, c); }
+const char* to_string(ExpectedOutcome o) { return name_of(kExpectedOutcomes, o); }
+const char* to_string(ExperimentStatus s) { return name_of(kStatuses, s); }
+const char* to_string(DataSource s) { return name_of(kDataSources, s); }
+const char* to_string(AnalysisDesign d) { return name_of(kDesigns, d); }
 
-const char* to_string(ExpectedOutcome o) {
-  switch (o) {
-    case ExpectedOutcome::kPositive: return "positive";
-    case ExpectedOutcome::kNegative: return "negative";
-    case ExpectedOutcome::kNeutral: return "neutral";
-  }
-  return "neutral";
-}
-
-const char* to_string(ExperimentStatus s) {
-  switch (s) {
-    case ExperimentStatus::kDraft: return "draft";
-    case ExperimentStatus::kRunning: return "running";
-    case ExperimentStatus::kComplete: return "complete";
-    case ExperimentStatus::kArchived: return "archived";
-  }
-  return "draft";
-}
-
-const char* to_string(DataSource s) { return s == DataSource::kImported ? "imported" : "simulated"; }
-const char* to_string(AnalysisDesign d) { return d == AnalysisDesign::kPaired ? "paired" : "did"; }
-
-std::optional<Direction> parse_direction(std::string_view s) {
-  if (s == "increase") return Direction::kIncrease;
-  if (s == "decrease") return Direction::kDecrease;
-  return std::nullopt;
-}
-
-std::optional<Correction> parse_correction(std::string_view s) {
-  if (s == "holm") return Correction::kHolm;
-  if (s == "fdr_bh") return Correction::kFdrBh;
-  return std::nullopt;
-}
-
-std::optional<ExpectedOutcome> parse_expected_outcome(std::string_view s) {
-  if (s == "positive") return ExpectedOutcome::kPositive;
-  if (s == "negative") return ExpectedOutcome::kNegative;
-  if (s == "neutral") return ExpectedOutcome::kNeutral;
-  return std::nullopt;
-}
-
-std::optional<ExperimentStatus> parse_experiment_status(std::string_view s) {
-  if (s == "draft") return ExperimentStatus::kDraft;
-  if (s == "running") return ExperimentStatus::kRunning;
-  if (s == "complete") return ExperimentStatus::kComplete;
-  if (s == "archived") return ExperimentStatus::kArchived;
-  return std::nullopt;
-}
-
-std::optional<DataSource> parse_data_source(std::string_view s) {
-  if (s == "simulated") return DataSource::kSimulated;
-  if (s == "imported") return DataSource::kImported;
-  return std::nullopt;
-}
-
-std::optional<AnalysisDesign> parse_analysis_design(std::string_view s) {
-  if (s == "did") return AnalysisDesign::kDid;
-  if (s == "paired") return AnalysisDesign::kPaired;
-  return std::nullopt;
-}
+std::optional<Role> parse_role(std::string_view s) { return value_of(kRoles, s); }
+std::optional<Direction> parse_direction(std::string_view s) { return value_of(kDirections, s); }
+std::optional<Correction> parse_correction(std::string_view s) { return value_of(kCorrections, s); }
+std::optional<ExpectedOutcome> parse_expected_outcome(std::string_view s) { return value_of(kExpectedOutcomes, s); }
+std::optional<ExperimentStatus> parse_experiment_status(std::string_view s) { return value_of(kStatuses, s); }
+std::optional<DataSource> parse_data_source(std::string_view s) { return value_of(kDataSources, s); }
+std::optional<AnalysisDesign> parse_analysis_design(std::string_view s) { return value_of(kDesigns, s); }
 
 }  // namespace rallyuxr::domain

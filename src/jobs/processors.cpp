@@ -9,6 +9,7 @@
 #include "codec/json_parse.hpp"
 #include "codec/json_text.hpp"
 #include "domain/ids.hpp"
+#include "domain/lifecycle.hpp"
 #include "domain/time.hpp"
 #include "pipeline/pipeline.hpp"
 #include "simulate/generator.hpp"
@@ -85,8 +86,10 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
       in.pricing[m.metric_id] = m.pricing();
       if (m.value_group && !m.value_group->empty()) in.value_groups[m.metric_id] = *m.value_group;
     }
-  // Running while the data do not reach the end of the period (the status run_analysis sets).
-  in.running = e.status != domain::ExperimentStatus::kArchived && !data_cover_period(e, in.metrics);
+  // Running when this analysis leaves the experiment running: its data stop short of the end of
+  // the period (the lifecycle decides, as the pipeline will when the analysis is stored).
+  auto after = domain::next_status(e.status, domain::analysis_finished(data_cover_period(e, in.metrics)));
+  in.running = after.next == domain::ExperimentStatus::kRunning;
   return in;
 }
 
@@ -167,7 +170,6 @@ void run_analysis(store::Store& store, const store::Job& job) {
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
   doc["status"] = "complete";
-  doc["version"] = out.version;
   doc["resultsVersion"] = results->version;
   doc["confidenceLevel"] = in.confidence_level;
   json::object snapshot;
@@ -205,9 +207,11 @@ void record_final_failure(store::Store& store, const store::Job& job, const std:
   doc["experimentId"] = job.experiment_id;
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
+  const std::string failure =
+      (job.kind == store::JobKind::kAnalyze ? "Analysis failed: " : "Results generation failed: ") + error;
   doc["status"] = "failed";
   doc["version"] = kAnalysisVersion;
-  doc["error"] = (job.kind == store::JobKind::kAnalyze ? "Analysis failed: " : "Results generation failed: ") + error;
+  doc["error"] = failure;
   doc["failedJob"] = job.job_id;
   doc["attempts"] = job.attempts;
   if (auto e = store.get_experiment(job.experiment_id)) doc["experimentPeriod"] = period_of(*e);
@@ -216,6 +220,7 @@ void record_final_failure(store::Store& store, const store::Job& job, const std:
   f.job_id = job.job_id;
   f.experiment_id = job.experiment_id;
   f.ok = false;
+  f.error = failure;
   f.document = codec::to_json_text(doc);
   f.now = now;
   pipeline::finish_analysis(store, f);

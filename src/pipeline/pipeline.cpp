@@ -4,12 +4,12 @@
 
 #include <cmath>
 
+#include "codec/events_json.hpp"
 #include "codec/json_text.hpp"
 #include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/lifecycle.hpp"
 #include "pipeline/payloads.hpp"
-#include "store/store_util.hpp"
 
 namespace rallyuxr::pipeline {
 namespace {
@@ -124,7 +124,7 @@ std::string queue_analysis(Transaction& tx, const std::string& exp_id, std::int6
   a.created_at = a.updated_at = now;
   tx.insert_analysis(a);
   tx.insert_job(domain::new_uuid_v7(), exp_id, store::JobKind::kAnalyze,
-                analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
+                codec::analysis_job_payload(exp_id, version, event_name, a.analysis_id, extra_json), now);
   return a.analysis_id;
 }
 
@@ -157,8 +157,27 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
                                stream_event_payload(exp_id, version, event_name, uploaded_by), now});
   // The analysis an upload starts is requested by its uploader (the analysis document says so).
   queue_analysis(tx, exp_id, version, event_name,
-                 uploaded_by ? "\"requestedBy\":" + store::json_quote(*uploaded_by) : std::string(), now);
+                 uploaded_by ? "\"requestedBy\":" + json_string(*uploaded_by) : std::string(), now);
   return info;
+}
+
+// The two steps of a generation job start alike: the job under its lock (nullopt when another
+// worker finished it after this one's lease expired), then its experiment under its lock.
+std::optional<domain::Experiment> lock_generation(Transaction& tx, const store::Job& job) {
+  auto j = tx.lock_job(job.job_id);
+  if (j && j->status == store::JobStatus::kDone) return std::nullopt;
+  auto e = tx.lock_experiment(job.experiment_id);
+  if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
+  return e;
+}
+
+JobStep skipped(std::string why) { return JobStep{JobStep::Kind::kSkipped, {}, std::move(why)}; }
+
+// A generation job that has nothing to store (archived, or imported data): done, without a result.
+JobStep complete_without_data(Transaction& tx, const store::Job& job, UnixSeconds now, std::string why) {
+  tx.mark_job_done(job.job_id, std::nullopt, now);
+  tx.commit();
+  return skipped(std::move(why));
 }
 
 }  // namespace
@@ -177,7 +196,7 @@ void write_audit(Transaction& tx, UnixSeconds at, const std::optional<std::strin
   a.changes = "[";
   for (std::size_t i = 0; i < changes.size(); ++i) {
     if (i) a.changes += ',';
-    a.changes += fmt::format(R"({{"field":{},"from":{},"to":{}}})", store::json_quote(changes[i].field),
+    a.changes += fmt::format(R"({{"field":{},"from":{},"to":{}}})", json_string(changes[i].field),
                              changes[i].from, changes[i].to);
   }
   a.changes += ']';
@@ -256,7 +275,7 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
       ++impacted;
       if (!t.results_version) continue;  // its first analysis will read the new value anyway
       tx.insert_event(store::Event{domain::new_uuid_v7(), t.experiment_id, "ANALYSIS_REQUESTED",
-                                   metric_change_payload(t.experiment_id, id, m.version), now});
+                                   codec::metric_change_payload(t.experiment_id, id, m.version), now});
       queue_analysis(tx, t.experiment_id, *t.results_version, "MODIFY", "", now);
     }
     tx.commit();
@@ -335,7 +354,7 @@ DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
     }
     tx.insert_decision(d);
     write_audit(tx, d.decided_at, d.decided_by, "experiment.decided", "experiment", d.experiment_id,
-                d.decision + ": " + d.reason, {{"decision", "null", store::json_quote(d.decision)}});
+                d.decision + ": " + d.reason, {{"decision", "null", json_string(d.decision)}});
     tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
                                  decision_event_payload(d), d.decided_at});
     tx.commit();
@@ -363,7 +382,7 @@ ArchiveOutcome archive_experiment(store::Store& s, const std::string& id, UnixSe
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kArchive, now);
     out.experiment.updated_at = now;
     write_audit(tx, now, actor, "experiment.archived", "experiment", id, "Archived",
-                {{"status", store::json_quote(domain::to_string(e->status)), "\"archived\""}});
+                {{"status", json_string(domain::to_string(e->status)), "\"archived\""}});
     tx.commit();
     return out;
   });
@@ -402,25 +421,12 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
 
 JobStep begin_generation(store::Store& s, const store::Job& job, UnixSeconds now) {
   return with_transaction(s, [&](Transaction& tx) {
-    JobStep out;
-    auto j = tx.lock_job(job.job_id);
-    if (j && j->status == store::JobStatus::kDone) {
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = "job already done";
-      return out;
-    }
-    auto e = tx.lock_experiment(job.experiment_id);
-    if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
-    out.experiment = *e;
+    auto e = lock_generation(tx, job);
+    if (!e) return skipped("job already done");
     bool simulated = e->data_source == domain::DataSource::kSimulated;
     auto t = domain::next_status(e->status, LifecycleEvent::kGenerationStarted);
-    if (!simulated || t.conflict()) {
-      tx.mark_job_done(job.job_id, std::nullopt, now);
-      tx.commit();
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = simulated ? t.reason : "data are imported";
-      return out;
-    }
+    if (!simulated || t.conflict()) return complete_without_data(tx, job, now, simulated ? t.reason : "data are imported");
+    JobStep out{JobStep::Kind::kGo, *e, {}};
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kGenerationStarted, now);
     tx.commit();
     return out;
@@ -431,25 +437,13 @@ JobStep store_generated_results(store::Store& s, const store::Job& job, std::vec
                                 const std::string& job_result, UnixSeconds now,
                                 const std::optional<domain::UniqueUsers>& unique_users) {
   return with_transaction(s, [&](Transaction& tx) {
-    JobStep out;
-    auto j = tx.lock_job(job.job_id);
-    if (j && j->status == store::JobStatus::kDone) {
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = "job already done";
-      return out;
-    }
-    auto e = tx.lock_experiment(job.experiment_id);
-    if (!e) throw std::runtime_error("experiment " + job.experiment_id + " does not exist");
-    out.experiment = *e;
+    auto e = lock_generation(tx, job);
+    if (!e) return skipped("job already done");
     auto t = domain::next_status(e->status, LifecycleEvent::kResultsStored);
-    if (t.conflict()) {  // archived while the generator ran: archived is final, no new data
-      tx.mark_job_done(job.job_id, std::nullopt, now);
-      tx.commit();
-      out.kind = JobStep::Kind::kSkipped;
-      out.why = t.reason;
-      return out;
-    }
+    // Archived while the generator ran: archived is final, no new data.
+    if (t.conflict()) return complete_without_data(tx, job, now, t.reason);
     write_results(tx, e->id, store::WriteMode::kReplace, metrics, unique_users, now);
+    JobStep out{JobStep::Kind::kGo, *e, {}};
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, now);
     tx.mark_job_done(job.job_id, job_result, now);
     tx.commit();
@@ -479,7 +473,7 @@ RequestOutcome request_analysis(store::Store& s, const std::string& experiment_i
                                  stream_event_payload(experiment_id, meta->version, "MODIFY", actor, "requestedBy"),
                                  now});
     std::string extra = extra_json;
-    if (actor) extra += (extra.empty() ? "" : ",") + std::string("\"requestedBy\":") + store::json_quote(*actor);
+    if (actor) extra += (extra.empty() ? "" : ",") + std::string("\"requestedBy\":") + json_string(*actor);
     out.analysis_id = queue_analysis(tx, experiment_id, meta->version, "MODIFY", extra, now);
     write_audit(tx, now, actor, "analysis.requested", "experiment", experiment_id,
                 "Analysis " + out.analysis_id + " requested on results version " + std::to_string(meta->version));
@@ -529,7 +523,7 @@ FinishOutcome finish_analysis(store::Store& s, const AnalysisFinish& f) {
       if (f.ok)
         tx.mark_job_done(f.job_id, std::nullopt, f.now);
       else
-        tx.mark_job_failed(f.job_id, failed_error_text(f.document), f.now);
+        tx.mark_job_failed(f.job_id, f.error, f.now);
     }
     tx.commit();
     return out;

@@ -143,6 +143,7 @@ struct AnalysisFinish {
   std::string experiment_id;    // used when neither the analysis row nor the job names it
   bool ok = true;
   std::string document;
+  std::string error;            // !ok: the failure, kept as the job's last error
   std::optional<double> total_impact;
   bool covers_end = false;      // the analysed data reach the end of the period
   // The results version the analysis read; only an analysis of the current version moves the

@@ -7,7 +7,7 @@
 
 #include "domain/ids.hpp"
 #include "pipeline/pipeline.hpp"
-#include "store/store_util.hpp"
+#include "codec/json_text.hpp"
 
 namespace rallyuxr::pipeline {
 
@@ -65,11 +65,12 @@ TokenCreated create_token(store::Store& s, const std::string& name, domain::Role
   out.token.hash = hash_token(out.text);
   out.token.created_at = now;
   out.token.created_by = created_by;
+  std::string role_json;
+  codec::append_json_string(role_json, out.token.role);
   bool inserted = with_transaction(s, [&](store::Transaction& tx) {
     if (!tx.insert_token(out.token)) return false;
     write_audit(tx, now, created_by, "token.created", "token", out.token.name,
-                "Created token '" + out.token.name + "' with role " + out.token.role,
-                {{"role", "null", store::json_quote(out.token.role)}});
+                "Created token '" + out.token.name + "' with role " + out.token.role, {{"role", "null", role_json}});
     tx.commit();
     return true;
   });

@@ -350,5 +350,20 @@ TEST_F(PipelineTest, AJobThatKeepsFailingEndsFailedWithAFailedAnalysis) {
   EXPECT_FALSE(s().get_results(e.id).has_value());
 }
 
+TEST_F(PipelineTest, AFailedJobKeepsItsErrorTextAsGiven) {
+  // The job's last error is the processor's text, quotes and line breaks included.
+  auto e = create(domain::DataSource::kSimulated, true);
+  auto job = s().lease_job("w", kT0 + 1, 60);
+  ASSERT_TRUE(job.has_value());
+  jobs::record_final_failure(s(), *job, "disk \"data\" full\nsecond line");
+  auto j = s().get_job(job->job_id);
+  EXPECT_EQ(j->status, store::JobStatus::kFailed);
+  ASSERT_TRUE(j->last_error.has_value());
+  EXPECT_EQ(*j->last_error, "Results generation failed: disk \"data\" full\nsecond line");
+  auto a = s().latest_analysis(e.id);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->status, "failed");
+}
+
 }  // namespace
 }  // namespace rallyuxr::pipeline
