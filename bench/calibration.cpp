@@ -7,7 +7,7 @@
 //
 // --method analyze (the default) scores stats::analyze as built; hourly is method 1 (every hour an
 // observation) and blocks is method 2 restated from the spec inside the harness. --check N compares
-// the harness's restatement of the built method with stats::analyze on N replications per family
+// the harness's restatement of method 2 with stats::analyze on N replications per family
 // and exits non-zero when an interval differs by more than 1e-9 relative.
 #include <algorithm>
 #include <chrono>
@@ -21,7 +21,6 @@
 #include <vector>
 
 #include "calibration_harness.hpp"
-#include "stats/analysis.hpp"
 
 using namespace rallyuxr::calibration;
 
@@ -48,22 +47,14 @@ std::string fmt_pct(double v, bool ok = true) {
 
 bool coverage_ok(double v) { return v >= 93.0 && v <= 97.0; }
 
-// Whether stats::analyze as built is method 2 (it has a sequential interval).
-template <class R>
-constexpr bool has_sequential() {
-  return requires(const R& r) { r.sequential; };
-}
-
 int run_check(const std::vector<const Family*>& fams, int n) {
-  const bool method2 = has_sequential<rallyuxr::stats::MetricResult>();
-  const Method restated = method2 ? Method::kBlocks : Method::kHourly;
-  std::printf("cross-check: stats::analyze (method %d) against the harness's %s restatement, %d replications "
-              "per family, length, arm%s\n", method2 ? 2 : 1, to_string(restated), n, method2 ? " and design" : "");
+  std::printf("cross-check: stats::analyze against the harness's %s restatement of method 2, %d replications "
+              "per family, length, arm and design\n", to_string(Method::kBlocks), n);
   double worst = 0, worst_sequential = 0;
   long compared = 0, mismatched_existence = 0, decisions_differ = 0, totals_differ = 0;
   for (const Family* f : fams) {
     for (int days : {14, 28}) {
-      for (int cell_index = 0; cell_index < (method2 ? 4 : 2); ++cell_index) {
+      for (int cell_index = 0; cell_index < 4; ++cell_index) {
         const double lift = cell_index % 2 == 0 ? 0.0 : 0.05;
         const auto design = cell_index < 2 ? rallyuxr::domain::AnalysisDesign::kDid
                                            : rallyuxr::domain::AnalysisDesign::kPaired;
@@ -71,13 +62,11 @@ int run_check(const std::vector<const Family*>& fams, int n) {
         for (int r = 0; r < n; ++r) {
           const auto seed = replication_seed(cell, r);
           const Replication a = run_replication(cell, Method::kAnalyze, seed);
-          const Replication b = run_replication(cell, restated, seed);
-          if (method2) {
-            // The sequential interval and its decision, and the dollar total's interval.
-            const double scale = std::max({std::fabs(a.sequential_width), std::fabs(b.sequential_width), 1e-300});
-            worst_sequential = std::max(worst_sequential, std::fabs(a.sequential_width - b.sequential_width) / scale);
-            decisions_differ += a.peeking_positive != b.peeking_positive;
-          }
+          const Replication b = run_replication(cell, Method::kBlocks, seed);
+          // The sequential interval and its decision, and the dollar total's interval.
+          const double scale = std::max({std::fabs(a.sequential_width), std::fabs(b.sequential_width), 1e-300});
+          worst_sequential = std::max(worst_sequential, std::fabs(a.sequential_width - b.sequential_width) / scale);
+          decisions_differ += a.peeking_positive != b.peeking_positive;
           totals_differ += a.total_interval != b.total_interval || a.total_covered != b.total_covered ||
                            a.total_excludes_zero != b.total_excludes_zero;
           for (int m = 0; m < kMetrics; ++m) {
@@ -99,10 +88,8 @@ int run_check(const std::vector<const Family*>& fams, int n) {
   std::printf("compared %ld intervals: largest difference %.3g relative to the interval's size; %ld "
               "disagreed on whether an interval exists; dollar totals scored differently: %ld\n", compared, worst,
               mismatched_existence, totals_differ);
-  if (method2) {
-    std::printf("sequential intervals (conversion): largest relative difference in width %.3g; decisions that "
-                "differ: %ld\n", worst_sequential, decisions_differ);
-  }
+  std::printf("sequential intervals (conversion): largest relative difference in width %.3g; decisions that "
+              "differ: %ld\n", worst_sequential, decisions_differ);
   return worst <= 1e-9 && worst_sequential <= 1e-9 && mismatched_existence == 0 && decisions_differ == 0 &&
                  totals_differ == 0
              ? 0
@@ -174,8 +161,7 @@ int main(int argc, char** argv) {
   }
   if (check > 0) return run_check(fams, check);
 
-  const bool method2 = method == Method::kBlocks ||
-                       (method == Method::kAnalyze && has_sequential<rallyuxr::stats::MetricResult>());
+  const bool method2 = method != Method::kHourly;
   const auto t0 = std::chrono::steady_clock::now();
   char date[32];
   const std::time_t now = std::time(nullptr);

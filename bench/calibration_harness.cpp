@@ -250,36 +250,6 @@ void score_interval(Replication& r, int m, bool ok, double lower, double upper, 
   r.upper[m] = upper;
 }
 
-// The sequential object of a method-2 stats::analyze, when the build has one.
-template <class R>
-std::optional<std::pair<bool, double>> analyze_sequential(const R& result) {
-  if constexpr (requires { result.sequential; }) {
-    if (!result.sequential) return std::pair<bool, double>{false, 0.0};
-    const auto& s = *result.sequential;
-    double width = 0;
-    if constexpr (requires { s.interval->upper; }) {
-      if (s.interval) width = s.interval->upper - s.interval->lower;
-    } else {
-      width = s.interval.upper - s.interval.lower;
-    }
-    return std::pair<bool, double>{static_cast<bool>(s.decisive), width};
-  } else {
-    return std::nullopt;
-  }
-}
-
-// The post period's distinct users, when the build's analysis takes them (method 2).
-template <class In>
-void set_unique_users(In& in, const domain::UniqueUsers& users) {
-  if constexpr (requires { in.unique_users = users; }) in.unique_users = users;
-}
-
-// The pre-registered design, when the build's analysis takes one (method 2).
-template <class In>
-void set_design(In& in, domain::AnalysisDesign design) {
-  if constexpr (requires { in.design = design; }) in.design = design;
-}
-
 }  // namespace
 
 std::vector<Family> families() {
@@ -396,8 +366,8 @@ Replication run_replication(const Cell& cell, Method method, std::uint64_t seed)
     for (int m = 0; m < kMetrics; ++m) {
       ain.pricing[kMetricIds[m]] = domain::MetricPricing{kPrice[m], kUnitSize[m], domain::Direction::kIncrease};
     }
-    set_unique_users(ain, data.unique_users);
-    set_design(ain, cell.design);
+    ain.unique_users = data.unique_users;
+    ain.design = cell.design;
     const auto out = stats::analyze(ain);
     for (int m = 0; m < kMetrics; ++m) {
       const auto& res = out.did_results.at(kMetricIds[m]);
@@ -412,23 +382,9 @@ Replication run_replication(const Cell& cell, Method method, std::uint64_t seed)
       r.total_excludes_zero = ti->lower > 0 || ti->upper < 0;
     }
     r.srm_detected = out.srm.detected;
-    const auto& conv = out.did_results.at(kMetricIds[0]);
-    if (auto seq = analyze_sequential(conv)) {
-      r.peeking_positive = seq->first;
-      r.sequential_width = seq->second;
-    } else if (cell.lift == 0.0) {
-      // Method 1 has no sequential interval: peek at its p-value after every day.
-      bool any = false;
-      for (int day = 1; day <= cell.post_days && !any; ++day) {
-        stats::AnalysisInput look = ain;
-        look.end_date = in.start_date + static_cast<domain::UnixSeconds>(day) * domain::kSecondsPerDay;
-        look.metrics.resize(1);
-        const auto lo = stats::analyze(look);
-        const auto& p = lo.did_results.at(kMetricIds[0]).p_value;
-        any = p && *p < kAlpha;
-      }
-      r.peeking_positive = any;
-    }
+    const auto& seq = out.did_results.at(kMetricIds[0]).sequential;
+    r.peeking_positive = seq && seq->decisive;
+    if (seq && seq->interval) r.sequential_width = seq->interval->upper - seq->interval->lower;
     return r;
   }
 

@@ -82,9 +82,8 @@ std::string plan_data_json(const json::object& body, const std::vector<domain::M
       in.confidence_level = *cl;
   }
   if (auto c = r.string("correction", false, 1, 20)) {
-    if (*c == "holm") in.correction = stats::PlanCorrection::kHolm;
-    else if (*c == "fdr_bh") in.correction = stats::PlanCorrection::kFdrBh;
-    else if (*c == "none") in.correction = stats::PlanCorrection::kNone;
+    if (*c == "none") in.correction.reset();
+    else if (auto k = domain::parse_correction(*c)) in.correction = *k;
     else r.issue("correction", "Expected 'holm', 'fdr_bh' or 'none'");
   }
   if (auto p = r.number("power", false)) {
@@ -336,7 +335,7 @@ std::string plan_data_json(const json::object& body, const std::vector<domain::M
   else
     w.key("preDays").null();
   w.key("confidenceLevel").number(in.confidence_level);
-  w.key("correction").string(stats::to_string(in.correction));
+  w.key("correction").string(in.correction ? domain::to_string(*in.correction) : "none");
   w.key("alpha").number(out.alpha);
   w.key("metricAlpha").number(out.metric_alpha);
   w.key("power").number(out.power);

@@ -17,24 +17,31 @@
 
 namespace rallyuxr::app {
 namespace json = boost::json;
-namespace {
-
-bool read_all(const std::string& path, std::string& out) {
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    out = ss.str();
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+bool read_input(const std::string& path, std::string& out) {
   std::ostringstream ss;
-  ss << in.rdbuf();
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    ss << in.rdbuf();
+  }
   out = ss.str();
   return true;
 }
 
-}  // namespace
+bool is_json_text(const std::string& text) {
+  const std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  return first != std::string::npos && text[first] == '{';
+}
+
+json::object& results_object(json::object& file) {
+  if (auto d = file.find("data"); d != file.end() && d->value().is_object()) {
+    auto r = d->value().get_object().find("results");
+    if (r != d->value().get_object().end() && r->value().is_object()) return r->value().get_object();
+  }
+  return file;
+}
 
 // Accepts the GET /metric-values envelope, its data object, or a bare array of metric values.
 std::vector<domain::MetricValue> parse_metric_values(const json::value& v, std::string& error) {
@@ -89,6 +96,27 @@ std::vector<domain::MetricValue> parse_metric_values(const json::value& v, std::
   return out;
 }
 
+std::vector<domain::MetricValue> load_catalogue(const std::string& file, std::string& error) {
+  if (file.empty()) return default_catalogue(domain::now_seconds());
+  std::string text;
+  if (!read_input(file, text)) {
+    error = "cannot read " + file;
+    return {};
+  }
+  boost::system::error_code ec;
+  auto v = codec::parse_json_exact(text, ec);
+  if (ec) {
+    error = file + ": malformed JSON: " + ec.message();
+    return {};
+  }
+  auto catalogue = parse_metric_values(v, error);
+  if (!error.empty()) {
+    error = file + ": " + error;
+    return {};
+  }
+  return catalogue;
+}
+
 int run_analyze(const AnalyzeConfig& cfg) {
   auto fail = [](const std::string& msg) {
     std::cerr << "rallyuxr analyze: " << msg << "\n";
@@ -103,25 +131,18 @@ int run_analyze(const AnalyzeConfig& cfg) {
   if (!correction) return fail("--correction must be holm or fdr_bh");
 
   std::string text;
-  if (!read_all(cfg.file, text)) return fail("cannot read " + cfg.file);
+  if (!read_input(cfg.file, text)) return fail("cannot read " + cfg.file);
   auto design = domain::parse_analysis_design(cfg.design);
   if (!design) return fail("--design must be did or paired");
   codec::UploadRules rules;  // offline: any hour, any metric id
   rules.start = *start;
   codec::ParsedUpload parsed;
-  std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (first != std::string::npos && text[first] == '{') {
+  if (is_json_text(text)) {
     boost::system::error_code ec;
     auto v = codec::parse_json_exact(text, ec);
     if (ec) return fail(cfg.file + ": malformed JSON: " + ec.message());
     if (!v.is_object()) return fail(cfg.file + ": expected a JSON object");
-    // Accept the GET /results envelope too: {success, data: {results: {metrics}}}.
-    const json::object* obj = &v.get_object();
-    if (auto d = obj->find("data"); d != obj->end() && d->value().is_object()) {
-      auto r = d->value().get_object().find("results");
-      if (r != d->value().get_object().end() && r->value().is_object()) obj = &r->value().get_object();
-    }
-    parsed = codec::parse_results_json(*obj, rules);
+    parsed = codec::parse_results_json(results_object(v.get_object()), rules);
   } else {
     parsed = codec::parse_results_csv(text, rules);
   }
@@ -131,19 +152,9 @@ int run_analyze(const AnalyzeConfig& cfg) {
     return 1;
   }
 
-  std::vector<domain::MetricValue> catalogue;
-  if (cfg.metric_values_file.empty()) {
-    catalogue = default_catalogue(domain::now_seconds());
-  } else {
-    std::string mv;
-    if (!read_all(cfg.metric_values_file, mv)) return fail("cannot read " + cfg.metric_values_file);
-    boost::system::error_code ec;
-    auto v = codec::parse_json_exact(mv, ec);
-    if (ec) return fail(cfg.metric_values_file + ": malformed JSON: " + ec.message());
-    std::string error;
-    catalogue = parse_metric_values(v, error);
-    if (!error.empty()) return fail(cfg.metric_values_file + ": " + error);
-  }
+  std::string error;
+  const std::vector<domain::MetricValue> catalogue = load_catalogue(cfg.metric_values_file, error);
+  if (!error.empty()) return fail(error);
 
   domain::Experiment e;
   e.start_date = *start;

@@ -3,35 +3,16 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "api/plans.hpp"
 #include "app/analyze.hpp"
-#include "app/catalogue.hpp"
 #include "codec/json_parse.hpp"
 #include "domain/error.hpp"
-#include "domain/time.hpp"
 
 namespace rallyuxr::app {
 namespace json = boost::json;
-namespace {
-
-bool read_file(const std::string& path, std::string& out) {
-  std::ostringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    ss << in.rdbuf();
-  }
-  out = ss.str();
-  return true;
-}
-
-}  // namespace
 
 int run_plan(const PlanConfig& cfg) {
   auto fail = [](const std::string& msg) {
@@ -39,27 +20,21 @@ int run_plan(const PlanConfig& cfg) {
     return 1;
   };
   std::string text;
-  if (!read_file(cfg.file, text)) return fail("cannot read " + cfg.file);
+  if (!read_input(cfg.file, text)) return fail("cannot read " + cfg.file);
 
   // The request body POST /api/plans would get, with the file as source.history.
   json::object body;
   json::value history;
   std::vector<std::string> file_metrics;
-  std::size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (first != std::string::npos && text[first] == '{') {
+  if (is_json_text(text)) {
     boost::system::error_code ec;
     auto v = codec::parse_json_exact(text, ec);
     if (ec) return fail(cfg.file + ": malformed JSON: " + ec.message());
     if (!v.is_object()) return fail(cfg.file + ": expected a JSON object");
-    // Accept the GET /results envelope too: {success, data: {results: {metrics}}}.
-    json::object* obj = &v.get_object();
-    if (auto d = obj->find("data"); d != obj->end() && d->value().is_object()) {
-      auto r = d->value().get_object().find("results");
-      if (r != d->value().get_object().end() && r->value().is_object()) obj = &r->value().get_object();
-    }
-    if (auto m = obj->find("metrics"); m != obj->end() && m->value().is_object())
+    json::object& obj = results_object(v.get_object());
+    if (auto m = obj.find("metrics"); m != obj.end() && m->value().is_object())
       for (const auto& kv : m->value().get_object()) file_metrics.emplace_back(kv.key());
-    history = std::move(*obj);
+    history = std::move(obj);
   } else {
     history = json::string(text);
     // Metric ids in first-appearance order (the CSV's metricId column).
@@ -119,19 +94,9 @@ int run_plan(const PlanConfig& cfg) {
   source["history"] = std::move(history);
   body["source"] = std::move(source);
 
-  std::vector<domain::MetricValue> catalogue;
-  if (cfg.metric_values_file.empty()) {
-    catalogue = default_catalogue(domain::now_seconds());
-  } else {
-    std::string mv;
-    if (!read_file(cfg.metric_values_file, mv)) return fail("cannot read " + cfg.metric_values_file);
-    boost::system::error_code ec;
-    auto v = codec::parse_json_exact(mv, ec);
-    if (ec) return fail(cfg.metric_values_file + ": malformed JSON: " + ec.message());
-    std::string error;
-    catalogue = parse_metric_values(v, error);
-    if (!error.empty()) return fail(cfg.metric_values_file + ": " + error);
-  }
+  std::string error;
+  const std::vector<domain::MetricValue> catalogue = load_catalogue(cfg.metric_values_file, error);
+  if (!error.empty()) return fail(error);
   try {
     std::cout << api::plan_data_json(body, catalogue, api::PlanSources{}) << "\n";
   } catch (const domain::ApiError& e) {

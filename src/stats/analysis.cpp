@@ -147,15 +147,13 @@ Moments moments(std::size_t n, Get get) {
   return m;
 }
 
-Moments moments(const std::vector<double>& v, std::size_t n) {
-  return moments(n, [&](std::size_t i) { return v[i]; });
+Moments moments(const std::vector<double>& v) {
+  return moments(v.size(), [&](std::size_t i) { return v[i]; });
 }
-Moments moments(const std::vector<double>& v) { return moments(v, v.size()); }
 
-// The block estimator of statistics.md on the block means of the post blocks (the first `k` of
-// them) and of the pre blocks (used by did only).
+// The block estimator of statistics.md on the block means of the post blocks and of the pre blocks
+// (used by did only).
 struct Estimate {
-  bool did = false;
   std::optional<double> delta;
   std::optional<double> se;
   std::optional<double> df;
@@ -166,6 +164,7 @@ struct Estimate {
   std::optional<double> mde;
   std::optional<double> prob_up;    // F_t(t; df): probability the true effect is > 0
   std::optional<double> prob_down;  // 1 - F_t(t; df), as a survival function
+  Moments post;                     // of the post block means
   double v0 = kNaN;                 // s^2(x_pre)/m0 (did)
   enum class Issue { kNone, kNoPost, kOnePost, kZeroSe, kNonFinite } issue = Issue::kNone;
 };
@@ -199,16 +198,15 @@ double detection_power(double effect, double se, double df, double alpha) {
 
 namespace {
 
-// full == false: delta, se and df only (the sequential looks need no quantile).
-Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments& pre, bool did, double alpha,
-                  bool full = true) {
+Estimate estimate(const std::vector<double>& post, const Moments& pre, bool did, double alpha) {
   Estimate e;
-  e.did = did;
+  const std::size_t k = post.size();
   if (k == 0) {
     e.issue = Estimate::Issue::kNoPost;
     return e;
   }
-  const Moments m1 = moments(post, k);
+  e.post = moments(post);
+  const Moments& m1 = e.post;
   e.delta = opt(did ? m1.mean - pre.mean : m1.mean);
   if (k < 2) {
     e.issue = Estimate::Issue::kOnePost;
@@ -234,7 +232,6 @@ Estimate estimate(const std::vector<double>& post, std::size_t k, const Moments&
     e.issue = Estimate::Issue::kNonFinite;
     return e;
   }
-  if (!full) return e;
   const double delta = *e.delta;
   const double t = delta / se;
   e.t = opt(t);
@@ -390,7 +387,7 @@ std::optional<BlockTrend> block_trend(const std::vector<std::int64_t>& index, co
 struct Blocks {
   std::vector<std::int64_t> post_index, pre_index;
   std::vector<double> post_x, pre_x;        // block means of d_t
-  std::vector<double> post_c, pre_c;        // block means of controlValue (metrics only)
+  std::vector<double> post_c;               // block means of controlValue (metrics only)
   std::vector<std::int64_t> post_hours;     // usable hours per post block
   std::int64_t partial = 0;                 // counted blocks with fewer than 12 usable hours
 };
@@ -402,6 +399,28 @@ struct Hour {
   double c;
   double w;  // nT nC / (nT + nC)
 };
+
+// The usable hours of a series before `end`, as the blocks take them; `on_usable` sees each usable
+// point (for the hourly figures), `excluded` counts the others. The analysis and the planner
+// (metric_blocks) both form their hours here, so the planner's blocks are the analysis's.
+template <class OnUsable>
+std::vector<Hour> usable_hours(const domain::MetricSeries& series, domain::UnixSeconds end, std::int64_t& excluded,
+                               OnUsable on_usable) {
+  std::vector<Hour> hours;
+  hours.reserve(series.points.size());
+  for (const auto& p : series.points) {
+    if (p.timestamp >= end) continue;
+    if (!usable(p)) {
+      ++excluded;
+      continue;
+    }
+    const double nt = static_cast<double>(p.treatment_sample_size);
+    const double nc = static_cast<double>(p.control_sample_size);
+    hours.push_back({p.timestamp, p.treatment_value - p.control_value, p.control_value, nt * nc / (nt + nc)});
+    on_usable(p);
+  }
+  return hours;
+}
 
 Blocks make_blocks(std::vector<Hour>& hours, domain::UnixSeconds start) {
   if (!std::is_sorted(hours.begin(), hours.end(), [](const Hour& a, const Hour& b) { return a.ts < b.ts; })) {
@@ -437,7 +456,6 @@ Blocks make_blocks(std::vector<Hour>& hours, domain::UnixSeconds start) {
     } else {
       b.pre_index.push_back(idx);
       b.pre_x.push_back(x);
-      b.pre_c.push_back(c);
     }
     i = j;
   }
@@ -528,18 +546,8 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
   r.confidence_level = confidence_level;
 
   // Hourly figures: means, sample sizes, exclusions; usable hours go to the blocks.
-  std::vector<Hour> hours;
-  hours.reserve(series.points.size());
   double st1 = 0, sc1 = 0, st0 = 0, sc0 = 0;
-  for (const auto& p : series.points) {
-    if (p.timestamp >= in.end_date) continue;
-    if (!usable(p)) {
-      ++r.excluded_hours;
-      continue;
-    }
-    const double nt = static_cast<double>(p.treatment_sample_size);
-    const double nc = static_cast<double>(p.control_sample_size);
-    hours.push_back({p.timestamp, p.treatment_value - p.control_value, p.control_value, nt * nc / (nt + nc)});
+  std::vector<Hour> hours = usable_hours(series, in.end_date, r.excluded_hours, [&](const domain::HourlyPoint& p) {
     if (p.timestamp >= in.start_date) {
       ++r.post_hours;
       st1 += p.treatment_value;
@@ -551,7 +559,7 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
       st0 += p.treatment_value;
       sc0 += p.control_value;
     }
-  }
+  });
   if (r.post_hours > 0) {
     r.treatment_mean = st1 / static_cast<double>(r.post_hours);  // a non-finite mean is caught by sanitize()
     r.control_mean = sc1 / static_cast<double>(r.post_hours);
@@ -586,7 +594,7 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
   }
 
   const Moments pre = moments(b.pre_x);
-  Estimate e = estimate(b.post_x, b.post_x.size(), pre, did, alpha);
+  Estimate e = estimate(b.post_x, pre, did, alpha);
   switch (e.issue) {
     case Estimate::Issue::kNoPost:
       r.warnings.push_back("No usable hours in the experiment period, so no effect can be estimated.");
@@ -633,7 +641,7 @@ MetricResult analyze_metric(const domain::MetricSeries& series, const AnalysisIn
   if (e.ci && e.q && e.se) {
     const std::size_t m1 = b.post_x.size();
     const double n1 = static_cast<double>(m1);
-    const Moments mx = moments(b.post_x);
+    const Moments& mx = e.post;
     const Moments mc = moments(b.post_c);
     double cov = 0;
     for (std::size_t i = 0; i < m1; ++i) cov += (b.post_x[i] - mx.mean) * (b.post_c[i] - mc.mean);
@@ -1015,7 +1023,7 @@ AnalysisOutput analyze(const AnalysisInput& input) {
     Blocks zb = make_blocks(zh, input.start_date);
     const bool did = want_did(input, zb.pre_x.size());
     const Moments pre = moments(zb.pre_x);
-    const Estimate z = estimate(zb.post_x, zb.post_x.size(), pre, did, alpha);
+    const Estimate z = estimate(zb.post_x, pre, did, alpha);
     if (z.delta) {
       econ.total_impact = opt(*z.delta * duration_days);
       econ.annualized_impact = opt(*z.delta * 365);
@@ -1081,24 +1089,15 @@ BlockSeries to_block_series(const Blocks& b) {
 }  // namespace
 
 BlockSeries metric_blocks(const domain::MetricSeries& series, domain::UnixSeconds start, domain::UnixSeconds end) {
-  // The hours exactly as analyze_metric forms them.
-  std::vector<Hour> hours;
-  hours.reserve(series.points.size());
   std::int64_t excluded = 0;
   double sum_c = 0, sum_nt = 0, sum_n = 0;
-  for (const auto& p : series.points) {
-    if (p.timestamp >= end) continue;
-    if (!usable(p)) {
-      ++excluded;
-      continue;
-    }
+  std::vector<Hour> hours = usable_hours(series, end, excluded, [&](const domain::HourlyPoint& p) {
     const double nt = static_cast<double>(p.treatment_sample_size);
     const double nc = static_cast<double>(p.control_sample_size);
-    hours.push_back({p.timestamp, p.treatment_value - p.control_value, p.control_value, nt * nc / (nt + nc)});
     sum_c += p.control_value;
     sum_nt += nt;
     sum_n += nt + nc;
-  }
+  });
   Blocks b = make_blocks(hours, start);
   BlockSeries out = to_block_series(b);
   out.usable_hours = static_cast<std::int64_t>(hours.size());

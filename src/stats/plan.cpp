@@ -96,15 +96,6 @@ SeMde at_duration(const std::optional<double>& var, bool did, int days, int pre_
 
 }  // namespace
 
-const char* to_string(PlanCorrection c) {
-  switch (c) {
-    case PlanCorrection::kHolm: return "holm";
-    case PlanCorrection::kFdrBh: return "fdr_bh";
-    case PlanCorrection::kNone: return "none";
-  }
-  return "holm";
-}
-
 PlanOutput plan(const PlanInput& in) {
   PlanOutput out;
   out.power = in.power;
@@ -120,7 +111,7 @@ PlanOutput plan(const PlanInput& in) {
   // Holm's first step and BH's threshold when one metric moves are both alpha / m: planning for
   // that worst case keeps the promised power under either correction.
   out.metric_alpha =
-      in.correction == PlanCorrection::kNone ? out.alpha : out.alpha / static_cast<double>(out.corrected_metrics);
+      !in.correction ? out.alpha : out.alpha / static_cast<double>(out.corrected_metrics);
 
   // Per-metric variance.
   for (const auto* s : metrics) {

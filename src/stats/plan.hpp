@@ -25,9 +25,6 @@ inline constexpr int kPlanMaxDays = 56;
 inline constexpr std::int64_t kPlanMinHistoryDays = 7;  // fewer daily blocks: no trustworthy variance
 inline constexpr std::int64_t kPlanWellEstimatedDays = 56;  // fewer: a warning on the power reached
 
-enum class PlanCorrection { kHolm, kFdrBh, kNone };
-const char* to_string(PlanCorrection c);
-
 struct PlanInput {
   // Hourly data of both groups, one series per metric, in the plan's order.
   std::vector<domain::MetricSeries> metrics;
@@ -39,7 +36,8 @@ struct PlanInput {
   domain::UnixSeconds origin = 0;
   domain::UnixSeconds end = 0;
   double confidence_level = 95;
-  PlanCorrection correction = PlanCorrection::kHolm;
+  // The analysis's correction the plan sizes for; nullopt: none (each metric at alpha).
+  std::optional<domain::Correction> correction = domain::Correction::kHolm;
   double power = 0.8;
   std::optional<double> traffic_split;  // planned treatment share; unset: the history's own
   domain::AnalysisDesign design = domain::AnalysisDesign::kDid;

@@ -20,6 +20,7 @@
 #include "domain/types.hpp"
 #include "stats/analysis.hpp"
 #include "stats/multiple_testing.hpp"
+#include "reference_json.hpp"
 
 namespace {
 
@@ -40,29 +41,10 @@ constexpr double kPAbsTol = 1e-12;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-fs::path data_dir() { return fs::path(RALLYUXR_TEST_DATA_DIR) / "stats"; }
-
-json::value load_json(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path.string());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
-
-double as_double(const json::value& v) {
-  if (v.is_double()) return v.get_double();
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  if (v.is_null()) return kNaN;  // the fixtures write NaN as null
-  throw std::runtime_error("not a number: " + json::serialize(v));
-}
-
-std::int64_t as_int(const json::value& v) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
-  return static_cast<std::int64_t>(v.as_double());
-}
+using rallyuxr::testing::as_double;
+using rallyuxr::testing::as_int;
+using rallyuxr::testing::data_dir;
+using rallyuxr::testing::load_json;
 
 AnalysisInput parse_input(const json::object& in) {
   AnalysisInput a;

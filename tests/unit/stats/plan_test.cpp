@@ -4,11 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <limits>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,11 +13,11 @@
 #include "domain/types.hpp"
 #include "stats/analysis.hpp"
 #include "stats/plan.hpp"
+#include "reference_json.hpp"
 
 namespace {
 
 namespace json = boost::json;
-namespace fs = std::filesystem;
 using rallyuxr::domain::AnalysisDesign;
 using rallyuxr::domain::Direction;
 using rallyuxr::domain::HourlyPoint;
@@ -34,24 +30,14 @@ constexpr double kRelTol = 1e-9;
 constexpr UnixSeconds kDay = 86400;
 constexpr UnixSeconds kHour = 3600;
 
-double as_double(const json::value& v) {
-  if (v.is_double()) return v.get_double();
-  if (v.is_int64()) return static_cast<double>(v.get_int64());
-  if (v.is_uint64()) return static_cast<double>(v.get_uint64());
-  return std::numeric_limits<double>::quiet_NaN();
-}
+using rallyuxr::testing::as_double;
 
 void expect_rel(double expected, const std::optional<double>& got, const std::string& what) {
   ASSERT_TRUE(got.has_value()) << what;
   EXPECT_LE(std::fabs(*got - expected), kRelTol * std::fabs(expected)) << what << ": " << *got << " vs " << expected;
 }
 
-json::value load_reference() {
-  std::ifstream in(fs::path(RALLYUXR_TEST_DATA_DIR) / "stats" / "plan" / "reference.json", std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
+json::value load_reference() { return rallyuxr::testing::load_json(rallyuxr::testing::data_dir() / "plan" / "reference.json"); }
 
 stats::PlanInput input_of(const json::object& c) {
   const auto& in = c.at("input").as_object();
@@ -85,9 +71,10 @@ stats::PlanInput input_of(const json::object& c) {
   p.end = in.at("end").to_number<std::int64_t>();
   p.confidence_level = as_double(in.at("confidenceLevel"));
   const std::string corr(in.at("correction").as_string());
-  p.correction = corr == "none"     ? stats::PlanCorrection::kNone
-                 : corr == "fdr_bh" ? stats::PlanCorrection::kFdrBh
-                                    : stats::PlanCorrection::kHolm;
+  if (corr == "none")
+    p.correction.reset();
+  else
+    p.correction = *rallyuxr::domain::parse_correction(corr);
   p.power = as_double(in.at("power"));
   p.design = in.at("design").as_string() == "paired" ? AnalysisDesign::kPaired : AnalysisDesign::kDid;
   p.pre_days = static_cast<int>(in.at("preDays").to_number<std::int64_t>());
