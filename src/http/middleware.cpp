@@ -203,12 +203,13 @@ std::optional<Response> Middleware::authorize(const Request& req, std::optional<
       p = options_.resolve_token(given);
   }
   if (who) *who = p;
+  // A token good for the request settles it: whether one was required (for a write, a question
+  // to the store) is asked only when none was given, or the one given does not do.
+  if (p && (!write || p->role >= domain::Role::kWrite)) return std::nullopt;
   bool required = write ? (!options_.api_token.empty() ||
                            (!header_only && options_.named_tokens_active && options_.named_tokens_active()))
                         : !options_.read_token.empty();
   if (!required) return std::nullopt;  // as before named tokens: an unknown token is ignored here
-  bool ok = p && (!write || p->role >= domain::Role::kWrite);
-  if (ok) return std::nullopt;
   auto r = error_response(401, "UNAUTHORIZED",
                           given.empty() ? "This request needs an access token: Authorization: Bearer TOKEN"
                                         : "The access token is not valid for this request",
