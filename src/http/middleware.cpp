@@ -264,26 +264,13 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   if (req.path == "/metrics" && options_.metrics && (req.method == "GET" || req.method == "HEAD")) {
     route_label = "/metrics";
-    if (!options_.read_token.empty() || !options_.api_token.empty()) {
-      // Metrics name routes and volumes: readable with a token only when tokens are in use.
-      Request probe = req;
-      probe.method = "GET";
-      try {
-        if (auto denied = authorize(probe, nullptr, false)) return *denied;
-      } catch (const domain::ApiError& e) {  // a named token, and the database is unavailable
-        auto sc = map_error(e.code());
-        return error_response(sc.status, sc.code, e.what(), req.request_id);
-      }
-    }
-    Response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    try {
+    // A read like any other: it needs a token where reads do (--read-token).
+    return guarded(req, false, [&] {
+      Response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = options_.metrics->render(open_connections);
-    } catch (const std::exception& e) {
-      spdlog::error("request {} /metrics failed: {}", req.request_id, e.what());
-      return error_response(500, "SERVER_ERROR", "Internal server error", req.request_id);
-    }
-    return r;
+      return r;
+    });
   }
   if (!api) {
     route_label = "static";
@@ -308,14 +295,19 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   req.params = m.params;
   route_label = m.route->pattern;
+  // Health stays open for load balancers.
+  return guarded(req, m.route->pattern == "/health", [&] { return m.route->handler(req); });
+}
+
+Response Middleware::guarded(Request& req, bool open, const std::function<Response()>& handler) const {
   try {
-    // Health stays open for load balancers. A named token is looked up in the database: when that
-    // is unavailable, the answer is the handler's would be (503), not a misleading 401.
-    if (m.route->pattern != "/health") {
+    // A named token is looked up in the database: when that is unavailable, the answer is the one
+    // the handler's would be (503), not a misleading 401.
+    if (!open) {
       if (auto denied = authorize(req, &req.principal, false)) return *denied;
       if (auto denied = check_origin(req)) return *denied;
     }
-    return m.route->handler(req);
+    return handler();
   } catch (const domain::ApiError& e) {
     auto sc = map_error(e.code());
     return error_response(sc.status, sc.code, e.what(), req.request_id, details_json(e.details()));

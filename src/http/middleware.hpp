@@ -3,6 +3,7 @@
 // preflights and static files. Internal to http/ (server.cpp and session.cpp).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,9 @@ class Middleware {
   // a request thread.
   std::optional<Response> authorize(const Request& req, std::optional<Principal>* who, bool header_only) const;
   std::optional<Response> check_origin(const Request& req) const;
+  // The one way to a handler: the token and the origin of writes (unless `open`), then the
+  // handler; an exception becomes the error envelope.
+  Response guarded(Request& req, bool open, const std::function<Response()>& handler) const;
   Response serve_static(const Request& req, const std::string& raw_path) const;
   const Route* api_route(const std::string& method, const std::string& raw_path) const;
 

@@ -192,8 +192,9 @@ class TokenTest(unittest.TestCase):
                 r = s.request(method, path, body=body if body is not None else "{}",
                               headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
                 self.assertNotEqual(r.status, 401, (method, path))
-            # Reads stay open without a read token; CORS preflight too.
+            # Reads stay open without a read token (the metrics too); CORS preflight too.
             self.assertEqual(s.get("/api/experiments").status, 200)
+            self.assertEqual(s.get("/metrics").status, 200)
             self.assertEqual(s.request("OPTIONS", "/api/experiments").status, 204)
             # With the right token a create works end to end.
             r = s.post("/api/experiments", {"name": "Tok", "description": "", "metrics": ["conversion_rate"],
@@ -211,6 +212,10 @@ class TokenTest(unittest.TestCase):
             r = s.post("/api/metric-values", {"metricId": "x"}, headers={"Authorization": "Bearer " + READ})
             self.assertEqual(r.status, 401)  # a read token cannot write
             self.assertEqual(s.get("/metrics").status, 401)
+            for token in (READ, TOKEN):  # either token reads the metrics, as any other read
+                m = s.get("/metrics", headers={"Authorization": "Bearer " + token})
+                self.assertEqual(m.status, 200)
+                self.assertIn("rallyuxr_http_requests_total", m.body.decode())
 
     def test_non_loopback_without_token_is_refused(self):
         out = subprocess.run([BIN, "serve", "--host", "0.0.0.0", "--port", "0", "--database", "sqlite::memory:"],
