@@ -177,7 +177,7 @@ std::optional<Response> Middleware::check_header(const Request& req, const Heade
       return bad("Unsupported Transfer-Encoding (only a single 'chunked' is accepted)");
   }
   const Route* route = api_route(req.method, req.path);
-  if (!route || route->pattern == "/health") return std::nullopt;  // answered without a body
+  if (!route || route->priority) return std::nullopt;  // 404 or 405 later; the health check is open
   if (auto denied = authorize(req, nullptr, true)) return denied;
   // A bearer token is never sent by a browser on its own: such a request is not a forged one. It
   // is checked in dispatch (and the origin too, when the token turns out not to count).
@@ -295,8 +295,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   req.params = m.params;
   route_label = m.route->pattern;
-  // Health stays open for load balancers.
-  return guarded(req, m.route->pattern == "/health", [&] { return m.route->handler(req); });
+  return guarded(req, m.route->priority, [&] { return m.route->handler(req); });
 }
 
 Response Middleware::guarded(Request& req, bool open, const std::function<Response()>& handler) const {
