@@ -146,23 +146,26 @@ const Route* Middleware::api_route(const std::string& method, const std::string&
   return router_.match(method, rest).route;
 }
 
-std::size_t Middleware::body_limit(const std::string& method, const std::string& raw_path) const {
-  const Route* r = api_route(method, raw_path);
-  return r && r->max_body_bytes ? r->max_body_bytes : options_.max_body_bytes;
+Middleware::Admission Middleware::admit(const Request& req, const HeaderFacts& facts) const {
+  const Route* route = api_route(req.method, req.path);
+  Admission a;
+  a.refused = check_header(req, facts, route);
+  a.body_limit = route && route->max_body_bytes ? route->max_body_bytes : options_.max_body_bytes;
+  a.lane = lane(req.method, req.path, route);
+  return a;
 }
 
-Middleware::Lane Middleware::lane(const std::string& method, const std::string& raw_path) const {
+Middleware::Lane Middleware::lane(const std::string& method, const std::string& raw_path, const Route* route) const {
   if (method == "OPTIONS") return Lane::kInline;
   if (raw_path == "/metrics") return Lane::kRead;  // reads queue figures from the database
   if (!is_api_path(raw_path, options_.api_base)) return Lane::kInline;  // static files: memory only
-  const Route* r = api_route(method, raw_path);
-  if (r && r->priority) return Lane::kPriority;
+  if (route && route->priority) return Lane::kPriority;
   // Writes wait for the database's single write lock; reads never do (WAL): apart, a queue of
   // writers cannot starve reads of threads.
   return is_write_method(method) ? Lane::kWrite : Lane::kRead;
 }
 
-std::optional<Response> Middleware::check_header(const Request& req, const HeaderFacts& f) const {
+std::optional<Response> Middleware::check_header(const Request& req, const HeaderFacts& f, const Route* route) const {
   auto bad = [&](const char* message) {
     return std::optional<Response>(error_response(400, "VALIDATION_ERROR", message, req.request_id));
   };
@@ -176,7 +179,6 @@ std::optional<Response> Middleware::check_header(const Request& req, const Heade
         f.version != 11)
       return bad("Unsupported Transfer-Encoding (only a single 'chunked' is accepted)");
   }
-  const Route* route = api_route(req.method, req.path);
   if (!route || route->priority) return std::nullopt;  // 404 or 405 later; the health check is open
   if (auto denied = authorize(req, nullptr, true)) return denied;
   // A bearer token is never sent by a browser on its own: such a request is not a forged one. It
