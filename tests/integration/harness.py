@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.parse
 
 BIN = os.environ.get("RALLYUXR_BIN") or os.path.join(
@@ -245,3 +246,21 @@ class Server:
                 return
             time.sleep(0.05)
         raise AssertionError("queue did not drain")
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class that shares one server: started with SERVER_ARGS before its first test (as
+    cls.server), stopped and its directory removed after the last. A class that prepares more
+    calls super().setUpClass() first."""
+
+    SERVER_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(*cls.SERVER_ARGS).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        if cls.server.tmp:
+            cls.server.tmp.cleanup()

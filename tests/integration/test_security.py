@@ -8,7 +8,7 @@ import threading
 import time
 import unittest
 
-from harness import BIN, Server
+from harness import BIN, Server, ServerTestCase
 
 TOKEN = "s3cret-token-0123456789"
 READ = "read-only-token-0123456789"
@@ -35,15 +35,8 @@ def status_of(resp):
     return int(resp.split(b" ", 2)[1]) if resp.startswith(b"HTTP/1.1 ") else None
 
 
-class HostileInputTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("--read-timeout", "2", "--idle-timeout", "3").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.tmp.cleanup()
+class HostileInputTest(ServerTestCase):
+    SERVER_ARGS = ("--read-timeout", "2", "--idle-timeout", "3")
 
     def assertEnvelope(self, r, status):
         self.assertEqual(r.status, status, r.body[:300])
