@@ -14,21 +14,13 @@ import time
 import unittest
 import uuid
 
-from harness import BIN, DATABASE, Server, ServerTestCase, free_port, is_postgres
+from harness import BIN, DATABASE, Server, ServerTestCase, free_port, is_postgres, rss_bytes
 
 TOKEN = "s3cret-token-0123456789"
 READ = "read-only-token-0123456789"
 # Set by scripts/test-sanitizers.sh while it runs the suites on the ASan+UBSan build.
 SANITIZED = bool(os.environ.get("RALLYUXR_SAN_STEP"))
 MiB = 1 << 20
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 def connect(port, timeout=5):
