@@ -102,9 +102,20 @@ bool is_api_path(const std::string& path, const std::string& base) {
   return path == base || path.rfind(base + "/", 0) == 0;
 }
 
+Response method_not_allowed(const Request& req, const std::string& allow) {
+  auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method(req.method) + " is not allowed here",
+                          req.request_id);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
 }  // namespace
 
 bool is_write_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH"; }
+
+std::string shown_method(const std::string& method) {
+  return method.size() > 32 ? method.substr(0, 32) + "..." : method;
+}
 
 bool sane_request_id(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
@@ -282,16 +293,11 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   if (req.path.empty()) req.path = "/";
   auto m = router_.match(req.method, req.path);
   if (!m.route) {
-    std::string shown_method = req.method.size() > 32 ? req.method.substr(0, 32) + "..." : req.method;
     if (!m.allowed.empty()) {
       std::string allow;
       for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
       if (std::find(m.allowed.begin(), m.allowed.end(), "GET") != m.allowed.end()) allow += ", HEAD";
-      allow += ", OPTIONS";
-      auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method + " is not allowed here",
-                              req.request_id);
-      r.headers.emplace_back("Allow", allow);
-      return r;
+      return method_not_allowed(req, allow + ", OPTIONS");
     }
     return error_response(404, "NOT_FOUND", "No such endpoint: " + req.path.substr(0, 200), req.request_id);
   }
@@ -319,13 +325,7 @@ Response Middleware::guarded(Request& req, bool open, const std::function<Respon
 }
 
 Response Middleware::serve_static(const Request& req, const std::string& raw_path) const {
-  if (req.method != "GET" && req.method != "HEAD") {
-    std::string shown_method = req.method.size() > 32 ? req.method.substr(0, 32) + "..." : req.method;
-    auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method + " is not allowed here",
-                            req.request_id);
-    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
-    return r;
-  }
+  if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET, HEAD, OPTIONS");
   const StaticFile* f = statics_.find(raw_path);
   if (!f) {
     if (statics_.empty())

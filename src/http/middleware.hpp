@@ -40,8 +40,6 @@ class Middleware {
   // Routes and runs the request (req.path: decoded, with the API base). Never throws.
   Response dispatch(Request& req, std::string& route_label, std::size_t open_connections) const;
 
-  const ServerOptions& options() const { return options_; }
-
  private:
   // Checks the bearer token against the route's need; sets *who to the token's principal.
   // header_only (on the I/O thread): never asks the store (resolve_token, named_tokens_active);
@@ -66,5 +64,7 @@ class Middleware {
 
 bool is_write_method(const std::string& m);
 bool sane_request_id(const std::string& id);
+// A method as messages and logs show it: at most 32 characters and "...".
+std::string shown_method(const std::string& method);
 
 }  // namespace rallyuxr::http

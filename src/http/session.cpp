@@ -29,12 +29,6 @@ namespace {
 // Responses below this size are not counted against the response budget (health, errors, pages).
 constexpr std::size_t kSmallResponse = 64 * 1024;
 
-const std::string& shown(const std::string& method, std::string& buf) {
-  if (method.size() <= 32) return method;
-  buf = method.substr(0, 32) + "...";
-  return buf;
-}
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::Impl& impl) : stream_(std::move(socket)), impl_(impl) { ++impl_.connections; }
@@ -265,8 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (impl_.options.metrics) impl_.options.metrics->observe(route_label, req.method, r.status, seconds);
-    std::string buf;
-    const std::string& method = shown(req.method, buf);
+    std::string method = shown_method(req.method);
     if (impl_.options.json_access_log)
       spdlog::info(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
                    json_quote(req.request_id), json_quote(method), json_quote(route_label),
