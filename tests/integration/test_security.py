@@ -1,6 +1,7 @@
 """Hostile input, limits, tokens and graceful shutdown, through the real binary."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -218,6 +219,28 @@ class TokenTest(unittest.TestCase):
         short = subprocess.run([BIN, "serve", "--api-token", "short", "--port", "0", "--database", "sqlite::memory:"],
                                capture_output=True, text=True, timeout=20)
         self.assertNotEqual(short.returncode, 0)
+
+
+class FlagTableTest(unittest.TestCase):
+    def test_readme_flag_table_is_serve_help(self):
+        """README's table of serve flags names every flag of `serve --help`, each with the
+        environment variable the binary reads."""
+        source = os.environ.get("RALLYUXR_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+        with open(os.path.join(source, "README.md")) as f:
+            readme = f.read()
+        table = readme[readme.index("| flag | env | default | meaning |"):]
+        table = table[:table.index("\n\n")]
+        documented = {}
+        for row in table.splitlines()[2:]:
+            cells = row.split("|")
+            flags = re.findall(r"`(--[a-z-]+)`", cells[1])
+            envs = re.findall(r"`(RALLYUXR_[A-Z_]+)`", cells[2])
+            self.assertEqual(len(flags), len(envs), row)
+            documented.update(zip(flags, envs))
+        out = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True, timeout=20).stdout
+        actual = dict(re.findall(r"^  (--[a-z-]+)\b.*\(Env:(RALLYUXR_[A-Z_]+)\)", out, re.M))
+        self.assertGreater(len(actual), 20, out)
+        self.assertEqual(documented, actual)
 
 
 class GracefulShutdownTest(unittest.TestCase):
