@@ -9,41 +9,34 @@ and the latency of GET /api/health once a second and prints a report; exits 1 wh
 
 Standard library only. Part of `make bench`, not of `make test`."""
 import argparse
-import http.client
-import json
 import os
 import random
 import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The integration tests' harness starts the binary and speaks HTTP to it.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "integration"))
+from harness import Server, rss_bytes  # noqa: E402
 
 
 def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return rss_bytes(pid) / (1 << 20)
 
 
 class Soak:
     def __init__(self, args):
         self.args = args
-        self.port = free_port()
         self.tmp = tempfile.mkdtemp(prefix="rallyuxr-soak-")
+        self.server = Server("--log-level", "warn", db_dir=self.tmp, database=f"sqlite:{self.tmp}/soak.db",
+                             bin=args.bin)
+        self.port = self.server.port
         self.stop = threading.Event()
         self.counts = Counter()
         self.lock = threading.Lock()
@@ -56,43 +49,12 @@ class Soak:
         with self.lock:
             self.counts[key] += 1
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            h = dict(headers or {})
-            if body is not None and not isinstance(body, (bytes, str)):
-                body = json.dumps(body)
-                h.setdefault("Content-Type", "application/json")
-            conn.request(method, path, body=body, headers=h)
-            r = conn.getresponse()
-            data = r.read()
-            return r.status, data
-        finally:
-            conn.close()
-
-    def start_server(self):
-        self.log = open(os.path.join(self.tmp, "server.log"), "wb")
-        self.proc = subprocess.Popen(
-            [self.args.bin, "serve", "--port", str(self.port), "--database", f"sqlite:{self.tmp}/soak.db",
-             "--web-root", os.path.join(self.tmp, "no-web"), "--log-level", "warn"],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if self.request("GET", "/api/health", timeout=2)[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.1)
-        raise SystemExit("server did not start")
-
     def create(self, name, days=14, metrics=("conversion_rate", "click_through_rate")):
         body = {"name": name, "description": "soak", "metrics": list(metrics), "startDate": "2025-01-01",
                 "endDate": f"2025-{1 + days // 31:02d}-{1 + days % 31:02d}" if days < 300 else "2025-12-31",
                 "expectedOutcome": random.choice(["positive", "negative", "neutral"])}
-        status, data = self.request("POST", "/api/experiments", body)
-        if status == 201:
-            return json.loads(data)["data"]["experimentId"]
-        return None
+        r = self.server.post("/api/experiments", body)
+        return r.data["experimentId"] if r.status == 201 else None
 
     # ---- well-behaved clients
     def reader(self):
@@ -106,8 +68,7 @@ class Soak:
                                           f"/api/experiments/{e}/results.csv"])
                 else:
                     path = random.choice(paths)
-                status, _ = self.request("GET", path)
-                self.count(f"read {status}")
+                self.count(f"read {self.server.get(path).status}")
             except OSError as e:
                 self.count(f"read error {type(e).__name__}")
 
@@ -121,13 +82,13 @@ class Soak:
                     e = self.create(f"Soak {i}")
                     self.count(f"create {'201' if e else 'fail'}")
                 elif r < 0.8 and self.experiments:
-                    status, _ = self.request("POST", f"/api/experiments/{random.choice(self.experiments)}/analyses")
-                    self.count(f"reanalyse {status}")
+                    r = self.server.post(f"/api/experiments/{random.choice(self.experiments)}/analyses")
+                    self.count(f"reanalyse {r.status}")
                 else:
                     price = round(random.uniform(100, 900), 2)
-                    status, _ = self.request("PUT", "/api/metric-values/click_through_rate",
-                                             {"dollarsPerUnit": price, "changeReason": "soak"})
-                    self.count(f"reprice {status}")
+                    r = self.server.put("/api/metric-values/click_through_rate",
+                                        {"dollarsPerUnit": price, "changeReason": "soak"})
+                    self.count(f"reprice {r.status}")
             except OSError as e:
                 self.count(f"write error {type(e).__name__}")
             self.stop.wait(0.2)
@@ -213,30 +174,31 @@ class Soak:
     # ---- the monitor
     def monitor(self):
         while not self.stop.is_set():
-            self.rss.append(rss_mb(self.proc.pid))
+            self.rss.append(rss_mb(self.server.proc.pid))
             t0 = time.monotonic()
             try:
-                status, _ = self.request("GET", "/api/health", timeout=10)
+                status = self.server.get("/api/health", timeout=10).status
             except OSError as e:
                 status = type(e).__name__
             self.health.append((time.monotonic() - t0, status))
             self.stop.wait(1)
 
     def run(self):
-        self.start_server()
-        rss_start = rss_mb(self.proc.pid)
-        print(f"soak: server pid {self.proc.pid}, {self.args.minutes} min; setting up", flush=True)
+        try:
+            self.server.start(timeout=30)
+        except RuntimeError as e:
+            raise SystemExit(f"server did not start: {e}")
+        rss_start = rss_mb(self.server.proc.pid)
+        print(f"soak: server pid {self.server.proc.pid}, {self.args.minutes} min; setting up", flush=True)
         for i in range(4):  # experiments with a year of data: ~2 MB /results each
             e = self.create(f"Large {i}", days=365,
                             metrics=("conversion_rate", "click_through_rate", "bounce_rate", "time_on_page"))
             if e:
                 self.experiments.append(e)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            q = json.loads(self.request("GET", "/api/health")[1])["data"].get("queue", {})
-            if q.get("queued") == 0 and q.get("running") == 0:
-                break
-            time.sleep(0.2)
+        try:
+            self.server.wait_idle(timeout=60)
+        except AssertionError:
+            print("soak: the queue has not drained after 60 s; going on", flush=True)
         threads = [threading.Thread(target=self.monitor)]
         threads += [threading.Thread(target=self.reader) for _ in range(4)]
         threads += [threading.Thread(target=self.writer) for _ in range(2)]
@@ -253,8 +215,7 @@ class Soak:
         self.stop.set()
         for t in threads:
             t.join(40)
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(30)
+        code = self.server.stop(signal.SIGTERM, timeout=30)
         return self.report(rss_start, time.time() - started, code)
 
     def report(self, rss_start, seconds, exit_code):

@@ -1,6 +1,7 @@
 // rallyuxr: parse the command line and run the chosen command.
 #include <CLI/CLI.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 
@@ -9,6 +10,27 @@
 #include "app/seed.hpp"
 #include "app/serve.hpp"
 #include "app/tokens.hpp"
+
+namespace {
+
+// A flag's environment variable: "--max-connections" is RALLYUXR_MAX_CONNECTIONS.
+std::string env_name(const std::string& flag) {
+  std::string out = "RALLYUXR_";
+  for (char c : flag.substr(2)) out += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// An option with its environment variable and its default shown in --help.
+template <typename T>
+CLI::Option* option(CLI::App* app, const std::string& name, T& value, const std::string& help) {
+  return app->add_option(name, value, help)->envname(env_name(name))->capture_default_str();
+}
+
+CLI::Option* flag(CLI::App* app, const std::string& name, bool& value, const std::string& help) {
+  return app->add_flag(name, value, help)->envname(env_name(name));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App cli{"rallyuxr: what is this UX change worth in dollars, and how sure are we?\n"
@@ -19,73 +41,59 @@ int main(int argc, char** argv) {
 
   rallyuxr::app::ServeConfig serve;
   auto* s = cli.add_subcommand("serve", "Run the HTTP API, the dashboard and the pipeline workers");
-  s->add_option("--host", serve.host, "Address to listen on")->envname("RALLYUXR_HOST")->capture_default_str();
-  s->add_option("--port", serve.port, "Port to listen on (0: any free port)")
-      ->envname("RALLYUXR_PORT")->check(CLI::Range(0, 65535))->capture_default_str();
-  s->add_option("--database", serve.database, "Database URL: sqlite:PATH or postgresql://user:pass@host:port/db (also RALLYUXR_DATABASE_URL)")
-      ->envname("RALLYUXR_DATABASE")->capture_default_str();
-  s->add_option("--api-base", serve.api_base, "Path prefix of the REST API")
-      ->envname("RALLYUXR_API_BASE")->capture_default_str();
-  s->add_option("--threads", serve.threads, "HTTP I/O threads")
-      ->envname("RALLYUXR_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
-  s->add_option("--workers", serve.workers, "Pipeline worker threads (0: this node runs no jobs)")
-      ->envname("RALLYUXR_WORKERS")->check(CLI::Range(0, 64))->capture_default_str();
-  s->add_option("--max-attempts", serve.max_attempts, "Attempts per job before it is marked failed")
-      ->envname("RALLYUXR_MAX_ATTEMPTS")->check(CLI::Range(1, 100))->capture_default_str();
-  s->add_option("--retry-base-ms", serve.retry_base_ms, "First retry delay; doubles each attempt")
-      ->envname("RALLYUXR_RETRY_BASE_MS")->check(CLI::Range(1, 600000))->capture_default_str();
-  s->add_option("--pool-size", serve.pool_size, "Database connections (0: 2 x request threads + workers + 2)")
-      ->envname("RALLYUXR_POOL_SIZE")->check(CLI::Range(0, 512))->capture_default_str();
-  s->add_option("--max-body-bytes", serve.max_body_bytes, "Largest request body (413 above)")
-      ->envname("RALLYUXR_MAX_BODY_BYTES")->capture_default_str();
-  s->add_option("--max-import-bytes", serve.max_import_bytes, "Largest results upload (413 above)")
-      ->envname("RALLYUXR_MAX_IMPORT_BYTES")->capture_default_str();
-  s->add_option("--web-root", serve.web_root, "Directory of the built dashboard")
-      ->envname("RALLYUXR_WEB_ROOT")->capture_default_str();
-  s->add_flag("--demo", serve.demo, "Create demo experiments from the templates when the database is empty")
-      ->envname("RALLYUXR_DEMO");
-  s->add_option("--log-format", serve.log_format, "text or json")
-      ->envname("RALLYUXR_LOG_FORMAT")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
-  s->add_option("--log-level", serve.log_level, "trace, debug, info, warn, error")
-      ->envname("RALLYUXR_LOG_LEVEL")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
-      ->capture_default_str();
-  s->add_option("--api-token", serve.api_token,
-                "Require Authorization: Bearer TOKEN on every request that changes data (16+ characters)")
-      ->envname("RALLYUXR_API_TOKEN");
-  s->add_option("--read-token", serve.read_token, "Require a token on reads too (this one, or the API token)")
-      ->envname("RALLYUXR_READ_TOKEN");
-  s->add_flag("--allow-unauthenticated", serve.allow_unauthenticated,
-              "Allow listening on a non-loopback address without --api-token")
-      ->envname("RALLYUXR_ALLOW_UNAUTHENTICATED");
-  s->add_option("--max-connections", serve.max_connections, "Open connections at most; more get 503 (clamped below the open-file limit)")
-      ->envname("RALLYUXR_MAX_CONNECTIONS")->check(CLI::Range(1, 100000))->capture_default_str();
-  s->add_option("--read-timeout", serve.read_timeout_seconds, "Seconds a client has to send a whole request")
-      ->envname("RALLYUXR_READ_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
-  s->add_option("--idle-timeout", serve.idle_timeout_seconds, "Seconds an idle keep-alive connection stays open")
-      ->envname("RALLYUXR_IDLE_TIMEOUT")->check(CLI::Range(1, 3600))->capture_default_str();
-  s->add_option("--shutdown-grace", serve.shutdown_grace_seconds,
-                "Seconds in-flight requests get to finish on SIGTERM")
-      ->envname("RALLYUXR_SHUTDOWN_GRACE")->check(CLI::Range(0, 600))->capture_default_str();
-  s->add_option("--request-threads", serve.request_threads,
-                "Threads that run handlers (and so every database call) apart from the I/O threads; as many again for writes")
-      ->envname("RALLYUXR_REQUEST_THREADS")->check(CLI::Range(1, 256))->capture_default_str();
-  s->add_option("--request-timeout", serve.request_timeout_seconds,
-                "Seconds a request may wait for a request thread and the database before it answers 503")
-      ->envname("RALLYUXR_REQUEST_TIMEOUT")->check(CLI::Range(1, 600))->capture_default_str();
-  s->add_option("--max-body-bytes-in-flight", serve.max_body_bytes_in_flight,
-                "Request body bytes being received at once over all connections (503 beyond)")
-      ->envname("RALLYUXR_MAX_BODY_BYTES_IN_FLIGHT")->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40))
-      ->capture_default_str();
-  s->add_option("--max-response-bytes-in-flight", serve.max_response_bytes_in_flight,
-                "Bytes of large responses (over 64 KiB) being written at once (503 beyond)")
-      ->envname("RALLYUXR_MAX_RESPONSE_BYTES_IN_FLIGHT")->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40))
-      ->capture_default_str();
+  option(s, "--host", serve.host, "Address to listen on");
+  option(s, "--port", serve.port, "Port to listen on (0: any free port)")->check(CLI::Range(0, 65535));
+  option(s, "--database", serve.database,
+         "Database URL: sqlite:PATH or postgresql://user:pass@host:port/db (also RALLYUXR_DATABASE_URL)");
+  option(s, "--api-base", serve.api_base, "Path prefix of the REST API");
+  option(s, "--threads", serve.threads, "HTTP I/O threads")->check(CLI::Range(1, 256));
+  option(s, "--workers", serve.workers, "Pipeline worker threads (0: this node runs no jobs)")
+      ->check(CLI::Range(0, 64));
+  option(s, "--max-attempts", serve.max_attempts, "Attempts per job before it is marked failed")
+      ->check(CLI::Range(1, 100));
+  option(s, "--retry-base-ms", serve.retry_base_ms, "First retry delay; doubles each attempt")
+      ->check(CLI::Range(1, 600000));
+  option(s, "--pool-size", serve.pool_size, "Database connections (0: 2 x request threads + workers + 2)")
+      ->check(CLI::Range(0, 512));
+  option(s, "--max-body-bytes", serve.max_body_bytes, "Largest request body (413 above)");
+  option(s, "--max-import-bytes", serve.max_import_bytes, "Largest results upload (413 above)");
+  option(s, "--web-root", serve.web_root, "Directory of the built dashboard");
+  flag(s, "--demo", serve.demo, "Create demo experiments from the templates when the database is empty");
+  option(s, "--log-format", serve.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  option(s, "--log-level", serve.log_level, "trace, debug, info, warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+  option(s, "--api-token", serve.api_token,
+         "Require Authorization: Bearer TOKEN on every request that changes data (16+ characters)");
+  option(s, "--read-token", serve.read_token, "Require a token on reads too (this one, or the API token)");
+  flag(s, "--allow-unauthenticated", serve.allow_unauthenticated,
+       "Allow listening on a non-loopback address without --api-token");
+  option(s, "--max-connections", serve.max_connections,
+         "Open connections at most; more get 503 (clamped below the open-file limit)")
+      ->check(CLI::Range(1, 100000));
+  option(s, "--read-timeout", serve.read_timeout_seconds, "Seconds a client has to send a whole request")
+      ->check(CLI::Range(1, 3600));
+  option(s, "--idle-timeout", serve.idle_timeout_seconds, "Seconds an idle keep-alive connection stays open")
+      ->check(CLI::Range(1, 3600));
+  option(s, "--shutdown-grace", serve.shutdown_grace_seconds, "Seconds in-flight requests get to finish on SIGTERM")
+      ->check(CLI::Range(0, 600));
+  option(s, "--request-threads", serve.request_threads,
+         "Threads that run handlers (and so every database call) apart from the I/O threads; as many again for writes")
+      ->check(CLI::Range(1, 256));
+  option(s, "--request-timeout", serve.request_timeout_seconds,
+         "Seconds a request may wait for a request thread and the database before it answers 503")
+      ->check(CLI::Range(1, 600));
+  option(s, "--max-body-bytes-in-flight", serve.max_body_bytes_in_flight,
+         "Request body bytes being received at once over all connections (503 beyond)")
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
+  option(s, "--max-response-bytes-in-flight", serve.max_response_bytes_in_flight,
+         "Bytes of large responses (over 64 KiB) being written at once (503 beyond)")
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 40));
+  // The one whose variable is not its name: plural, as it takes a comma-separated list.
   s->add_option("--allowed-origin", serve.allowed_origins,
                 "Without --api-token: another origin (scheme://host[:port]) whose pages may write; repeatable")
       ->envname("RALLYUXR_ALLOWED_ORIGINS")->delimiter(',');
-  s->add_option("--lease-seconds", serve.lease_seconds,
-                "How long a worker holds a job before another node may take it over")
-      ->envname("RALLYUXR_LEASE_SECONDS")->check(CLI::Range(1.0, 3600.0))->capture_default_str();
+  option(s, "--lease-seconds", serve.lease_seconds, "How long a worker holds a job before another node may take it over")
+      ->check(CLI::Range(1.0, 3600.0));
 
   rallyuxr::app::AnalyzeConfig analyze;
   auto* a = cli.add_subcommand("analyze", "Analyse a results file (JSON or CSV, the import formats) offline and\n"
@@ -127,7 +135,7 @@ int main(int argc, char** argv) {
 
   rallyuxr::app::SeedConfig seed;
   auto* sd = cli.add_subcommand("seed", "Bulk-load realistic completed experiments (for load tests)");
-  sd->add_option("--database", seed.database, "Database URL")->envname("RALLYUXR_DATABASE")->capture_default_str();
+  option(sd, "--database", seed.database, "Database URL");
   sd->add_option("--experiments", seed.experiments, "How many experiments")
       ->check(CLI::Range(1, 10000000))->capture_default_str();
   sd->add_option("--with-results", seed.with_results,
@@ -141,7 +149,7 @@ int main(int argc, char** argv) {
   auto* tk = cli.add_subcommand("token", "Named access tokens with roles: create (prints the token once), list, revoke");
   tk->add_option("action", token.action, "create, list or revoke")
       ->required()->check(CLI::IsMember({"create", "list", "revoke"}));
-  tk->add_option("--database", token.database, "Database URL")->envname("RALLYUXR_DATABASE")->capture_default_str();
+  option(tk, "--database", token.database, "Database URL");
   tk->add_option("--name", token.name, "The token's name (who it is for)");
   tk->add_option("--role", token.role, "read, write or admin")
       ->check(CLI::IsMember({"read", "write", "admin"}))->capture_default_str();

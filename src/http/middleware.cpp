@@ -102,9 +102,20 @@ bool is_api_path(const std::string& path, const std::string& base) {
   return path == base || path.rfind(base + "/", 0) == 0;
 }
 
+Response method_not_allowed(const Request& req, const std::string& allow) {
+  auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method(req.method) + " is not allowed here",
+                          req.request_id);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
 }  // namespace
 
 bool is_write_method(const std::string& m) { return m == "POST" || m == "PUT" || m == "DELETE" || m == "PATCH"; }
+
+std::string shown_method(const std::string& method) {
+  return method.size() > 32 ? method.substr(0, 32) + "..." : method;
+}
 
 bool sane_request_id(const std::string& id) {
   if (id.empty() || id.size() > 128) return false;
@@ -146,23 +157,26 @@ const Route* Middleware::api_route(const std::string& method, const std::string&
   return router_.match(method, rest).route;
 }
 
-std::size_t Middleware::body_limit(const std::string& method, const std::string& raw_path) const {
-  const Route* r = api_route(method, raw_path);
-  return r && r->max_body_bytes ? r->max_body_bytes : options_.max_body_bytes;
+Middleware::Admission Middleware::admit(const Request& req, const HeaderFacts& facts) const {
+  const Route* route = api_route(req.method, req.path);
+  Admission a;
+  a.refused = check_header(req, facts, route);
+  a.body_limit = route && route->max_body_bytes ? route->max_body_bytes : options_.max_body_bytes;
+  a.lane = lane(req.method, req.path, route);
+  return a;
 }
 
-Middleware::Lane Middleware::lane(const std::string& method, const std::string& raw_path) const {
+Middleware::Lane Middleware::lane(const std::string& method, const std::string& raw_path, const Route* route) const {
   if (method == "OPTIONS") return Lane::kInline;
   if (raw_path == "/metrics") return Lane::kRead;  // reads queue figures from the database
   if (!is_api_path(raw_path, options_.api_base)) return Lane::kInline;  // static files: memory only
-  const Route* r = api_route(method, raw_path);
-  if (r && r->priority) return Lane::kPriority;
+  if (route && route->priority) return Lane::kPriority;
   // Writes wait for the database's single write lock; reads never do (WAL): apart, a queue of
   // writers cannot starve reads of threads.
   return is_write_method(method) ? Lane::kWrite : Lane::kRead;
 }
 
-std::optional<Response> Middleware::check_header(const Request& req, const HeaderFacts& f) const {
+std::optional<Response> Middleware::check_header(const Request& req, const HeaderFacts& f, const Route* route) const {
   auto bad = [&](const char* message) {
     return std::optional<Response>(error_response(400, "VALIDATION_ERROR", message, req.request_id));
   };
@@ -176,8 +190,7 @@ std::optional<Response> Middleware::check_header(const Request& req, const Heade
         f.version != 11)
       return bad("Unsupported Transfer-Encoding (only a single 'chunked' is accepted)");
   }
-  const Route* route = api_route(req.method, req.path);
-  if (!route || route->pattern == "/health") return std::nullopt;  // answered without a body
+  if (!route || route->priority) return std::nullopt;  // 404 or 405 later; the health check is open
   if (auto denied = authorize(req, nullptr, true)) return denied;
   // A bearer token is never sent by a browser on its own: such a request is not a forged one. It
   // is checked in dispatch (and the origin too, when the token turns out not to count).
@@ -203,12 +216,13 @@ std::optional<Response> Middleware::authorize(const Request& req, std::optional<
       p = options_.resolve_token(given);
   }
   if (who) *who = p;
+  // A token good for the request settles it: whether one was required (for a write, a question
+  // to the store) is asked only when none was given, or the one given does not do.
+  if (p && (!write || p->role >= domain::Role::kWrite)) return std::nullopt;
   bool required = write ? (!options_.api_token.empty() ||
                            (!header_only && options_.named_tokens_active && options_.named_tokens_active()))
                         : !options_.read_token.empty();
   if (!required) return std::nullopt;  // as before named tokens: an unknown token is ignored here
-  bool ok = p && (!write || p->role >= domain::Role::kWrite);
-  if (ok) return std::nullopt;
   auto r = error_response(401, "UNAUTHORIZED",
                           given.empty() ? "This request needs an access token: Authorization: Bearer TOKEN"
                                         : "The access token is not valid for this request",
@@ -263,26 +277,13 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   if (req.path == "/metrics" && options_.metrics && (req.method == "GET" || req.method == "HEAD")) {
     route_label = "/metrics";
-    if (!options_.read_token.empty() || !options_.api_token.empty()) {
-      // Metrics name routes and volumes: readable with a token only when tokens are in use.
-      Request probe = req;
-      probe.method = "GET";
-      try {
-        if (auto denied = authorize(probe, nullptr, false)) return *denied;
-      } catch (const domain::ApiError& e) {  // a named token, and the database is unavailable
-        auto sc = map_error(e.code());
-        return error_response(sc.status, sc.code, e.what(), req.request_id);
-      }
-    }
-    Response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    try {
+    // A read like any other: it needs a token where reads do (--read-token).
+    return guarded(req, false, [&] {
+      Response r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
       r.body = options_.metrics->render(open_connections);
-    } catch (const std::exception& e) {
-      spdlog::error("request {} /metrics failed: {}", req.request_id, e.what());
-      return error_response(500, "SERVER_ERROR", "Internal server error", req.request_id);
-    }
-    return r;
+      return r;
+    });
   }
   if (!api) {
     route_label = "static";
@@ -292,29 +293,28 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   if (req.path.empty()) req.path = "/";
   auto m = router_.match(req.method, req.path);
   if (!m.route) {
-    std::string shown_method = req.method.size() > 32 ? req.method.substr(0, 32) + "..." : req.method;
     if (!m.allowed.empty()) {
       std::string allow;
       for (auto& a : m.allowed) allow += (allow.empty() ? "" : ", ") + a;
       if (std::find(m.allowed.begin(), m.allowed.end(), "GET") != m.allowed.end()) allow += ", HEAD";
-      allow += ", OPTIONS";
-      auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method + " is not allowed here",
-                              req.request_id);
-      r.headers.emplace_back("Allow", allow);
-      return r;
+      return method_not_allowed(req, allow + ", OPTIONS");
     }
     return error_response(404, "NOT_FOUND", "No such endpoint: " + req.path.substr(0, 200), req.request_id);
   }
   req.params = m.params;
   route_label = m.route->pattern;
+  return guarded(req, m.route->priority, [&] { return m.route->handler(req); });
+}
+
+Response Middleware::guarded(Request& req, bool open, const std::function<Response()>& handler) const {
   try {
-    // Health stays open for load balancers. A named token is looked up in the database: when that
-    // is unavailable, the answer is the handler's would be (503), not a misleading 401.
-    if (m.route->pattern != "/health") {
+    // A named token is looked up in the database: when that is unavailable, the answer is the one
+    // the handler's would be (503), not a misleading 401.
+    if (!open) {
       if (auto denied = authorize(req, &req.principal, false)) return *denied;
       if (auto denied = check_origin(req)) return *denied;
     }
-    return m.route->handler(req);
+    return handler();
   } catch (const domain::ApiError& e) {
     auto sc = map_error(e.code());
     return error_response(sc.status, sc.code, e.what(), req.request_id, details_json(e.details()));
@@ -325,13 +325,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
 }
 
 Response Middleware::serve_static(const Request& req, const std::string& raw_path) const {
-  if (req.method != "GET" && req.method != "HEAD") {
-    std::string shown_method = req.method.size() > 32 ? req.method.substr(0, 32) + "..." : req.method;
-    auto r = error_response(405, "METHOD_NOT_ALLOWED", "Method " + shown_method + " is not allowed here",
-                            req.request_id);
-    r.headers.emplace_back("Allow", "GET, HEAD, OPTIONS");
-    return r;
-  }
+  if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET, HEAD, OPTIONS");
   const StaticFile* f = statics_.find(raw_path);
   if (!f) {
     if (statics_.empty())

@@ -3,6 +3,7 @@
 // preflights and static files. Internal to http/ (server.cpp and session.cpp).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -25,21 +26,19 @@ class Middleware {
  public:
   Middleware(const ServerOptions& options, const Router& router);
 
-  // Checks made once the header is in and before any byte of the body is read: Host, framing
-  // (request smuggling), the token and the origin of writes. A response means: send it and close.
-  // `req` has method, path (raw, with the API base), headers and request id.
-  std::optional<Response> check_header(const Request& req, const HeaderFacts& facts) const;
-
-  // The body limit for a request (the route's, or the default).
-  std::size_t body_limit(const std::string& method, const std::string& raw_path) const;
-  // Whether a request runs on the priority lane (health) or needs no request thread at all.
-  enum class Lane { kInline, kPriority, kRead, kWrite };
-  Lane lane(const std::string& method, const std::string& raw_path) const;
+  // What the header decides, before any byte of the body is read. `req` has method, path (raw,
+  // with the API base), headers and request id; its route is matched once, here.
+  enum class Lane { kInline, kPriority, kRead, kWrite };  // no request thread, health, reads, writes
+  struct Admission {
+    // Host, framing (request smuggling), the token and the origin of writes: send it and close.
+    std::optional<Response> refused;
+    std::size_t body_limit = 0;  // the route's, or the default
+    Lane lane = Lane::kInline;
+  };
+  Admission admit(const Request& req, const HeaderFacts& facts) const;
 
   // Routes and runs the request (req.path: decoded, with the API base). Never throws.
   Response dispatch(Request& req, std::string& route_label, std::size_t open_connections) const;
-
-  const ServerOptions& options() const { return options_; }
 
  private:
   // Checks the bearer token against the route's need; sets *who to the token's principal.
@@ -47,7 +46,12 @@ class Middleware {
   // a named token, and a write that only named tokens would guard, are decided in dispatch, on
   // a request thread.
   std::optional<Response> authorize(const Request& req, std::optional<Principal>* who, bool header_only) const;
+  std::optional<Response> check_header(const Request& req, const HeaderFacts& facts, const Route* route) const;
+  Lane lane(const std::string& method, const std::string& raw_path, const Route* route) const;
   std::optional<Response> check_origin(const Request& req) const;
+  // The one way to a handler: the token and the origin of writes (unless `open`), then the
+  // handler; an exception becomes the error envelope.
+  Response guarded(Request& req, bool open, const std::function<Response()>& handler) const;
   Response serve_static(const Request& req, const std::string& raw_path) const;
   const Route* api_route(const std::string& method, const std::string& raw_path) const;
 
@@ -60,5 +64,7 @@ class Middleware {
 
 bool is_write_method(const std::string& m);
 bool sane_request_id(const std::string& id);
+// A method as messages and logs show it: at most 32 characters and "...".
+std::string shown_method(const std::string& method);
 
 }  // namespace rallyuxr::http

@@ -29,12 +29,6 @@ namespace {
 // Responses below this size are not counted against the response budget (health, errors, pages).
 constexpr std::size_t kSmallResponse = 64 * 1024;
 
-const std::string& shown(const std::string& method, std::string& buf) {
-  if (method.size() <= 32) return method;
-  buf = method.substr(0, 32) + "...";
-  return buf;
-}
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::Impl& impl) : stream_(std::move(socket)), impl_(impl) { ++impl_.connections; }
@@ -77,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(boost::none);
     body_share_.release();
     request_id_.clear();
+    request_.reset();
     stream_.expires_after(first_ ? impl_.options.read_timeout : impl_.options.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::on_header, shared_from_this()));
@@ -97,7 +92,9 @@ class Session : public std::enable_shared_from_this<Session> {
     first_ = false;
     auto& h = parser_->get();
 
-    Request req;
+    // The request as the handler will see it, but for the body and the decoded target (handle()).
+    request_ = std::make_shared<Request>();
+    Request& req = *request_;
     req.method = std::string(h.method_string());
     std::string target(h.target());
     req.path = target.substr(0, target.find('?'));
@@ -116,9 +113,10 @@ class Session : public std::enable_shared_from_this<Session> {
     request_id_ = req.request_id;
 
     // Host, framing, token, origin: all decided on the header, before one byte of body is read.
-    if (auto refused = impl_.middleware.check_header(req, facts)) return fail_fast(std::move(*refused));
-
-    std::size_t limit = impl_.middleware.body_limit(req.method, req.path);
+    auto admission = impl_.middleware.admit(req, facts);
+    if (admission.refused) return fail_fast(std::move(*admission.refused));
+    lane_ = admission.lane;
+    std::size_t limit = admission.body_limit;
     auto declared = parser_->content_length();
     if (declared && *declared > limit)
       return fail_fast(413, "PAYLOAD_TOO_LARGE", "Request body is larger than the limit");
@@ -163,16 +161,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void handle(bhttp::request<bhttp::string_body> breq) {
     auto started = std::chrono::steady_clock::now();
-    auto req = std::make_shared<Request>();
-    req->method = std::string(breq.method_string());
+    // Method, headers and request id as on_header read and checked them (trailers of a chunked
+    // body add nothing to what was checked).
+    auto req = std::move(request_);
     std::string target(breq.target());
-    std::string raw_path = target.substr(0, target.find('?'));
-    for (const auto& f : breq) {
-      std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      req->headers[name] = std::string(f.value());
-    }
-    req->request_id = request_id_;
+    std::string raw_path = std::move(req->path);
     req->body = std::move(breq.body());
     bool keep_alive = breq.keep_alive();
     unsigned version = breq.version();
@@ -186,7 +179,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req->path = url->path();
     for (auto p : url->params()) req->query.emplace(p.key, p.value);
 
-    auto lane = impl_.middleware.lane(req->method, raw_path);
+    auto lane = lane_;
     if (lane == Middleware::Lane::kInline) {
       std::string label = "unmatched";
       Response r = impl_.middleware.dispatch(*req, label, impl_.connections.load());
@@ -266,8 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (impl_.options.metrics) impl_.options.metrics->observe(route_label, req.method, r.status, seconds);
-    std::string buf;
-    const std::string& method = shown(req.method, buf);
+    std::string method = shown_method(req.method);
     if (impl_.options.json_access_log)
       spdlog::info(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
                    json_quote(req.request_id), json_quote(method), json_quote(route_label),
@@ -370,6 +362,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool first_ = true;
   bool busy_ = false;  // between a request's header and the end of its response
   std::string request_id_;
+  std::shared_ptr<Request> request_;  // from the header to handle()
+  Middleware::Lane lane_ = Middleware::Lane::kInline;
   BudgetShare body_share_;  // this request's share of the body budget
   std::vector<char> drain_buffer_;
   std::size_t drained_ = 0;

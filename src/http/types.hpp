@@ -58,7 +58,9 @@ struct Route {
   std::string pattern;  // "/experiments/{id}/results"
   Handler handler;
   std::size_t max_body_bytes = 0;  // 0: the server's default limit
-  bool priority = false;           // runs on the server's own lane with a short deadline (health)
+  // The health check: runs on the server's own lane with a short deadline, and needs no token
+  // (load balancers have none).
+  bool priority = false;
 };
 
 class Router {

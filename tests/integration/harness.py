@@ -11,6 +11,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.parse
 
 BIN = os.environ.get("RALLYUXR_BIN") or os.path.join(
@@ -88,6 +89,15 @@ class ThrowawayPostgres:
         self._run("stop")
 
 
+def rss_bytes(pid):
+    """The resident memory of a process (VmRSS of /proc/<pid>/status), in bytes."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -117,7 +127,8 @@ class Server:
 
     PROBE_SECONDS = 1.0  # one readiness probe's timeout
 
-    def __init__(self, *extra_args, db_dir=None, database=None, port=None):
+    def __init__(self, *extra_args, db_dir=None, database=None, port=None, bin=None):
+        self.bin = bin or BIN
         self.tmp = None
         if db_dir is None:
             self.tmp = tempfile.TemporaryDirectory(prefix="rallyuxr-it-")
@@ -136,7 +147,7 @@ class Server:
     def start(self, timeout=20):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--port", str(self.port), "--database", self.database,
+            [self.bin, "serve", "--port", str(self.port), "--database", self.database,
              "--web-root", os.path.join(self.db_dir, "no-web"), *self.extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         # Each probe waits at most PROBE_SECONDS, and the process is checked between probes: a
@@ -245,3 +256,21 @@ class Server:
                 return
             time.sleep(0.05)
         raise AssertionError("queue did not drain")
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test class that shares one server: started with SERVER_ARGS before its first test (as
+    cls.server), stopped and its directory removed after the last. A class that prepares more
+    calls super().setUpClass() first."""
+
+    SERVER_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(*cls.SERVER_ARGS).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        if cls.server.tmp:
+            cls.server.tmp.cleanup()

@@ -4,24 +4,14 @@ import socket
 import time
 import unittest
 
-from harness import Server
+from harness import Server, ServerTestCase
 
 EXPERIMENT_KEYS = {"id", "name", "description", "status", "metrics", "startDate", "endDate",
                    "expectedOutcome", "createdAt", "updatedAt", "implementationCost",
                    "confidenceLevel", "trafficSplit", "dataSource"}
 
 
-class ApiTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        if cls.server.tmp:
-            cls.server.tmp.cleanup()
-
+class ApiTest(ServerTestCase):
     def assertError(self, r, status, code=None):
         self.assertEqual(r.status, status, r.body[:500])
         body = r.json()

@@ -14,21 +14,13 @@ import time
 import unittest
 import uuid
 
-from harness import BIN, DATABASE, Server, free_port, is_postgres
+from harness import BIN, DATABASE, Server, ServerTestCase, free_port, is_postgres, rss_bytes
 
 TOKEN = "s3cret-token-0123456789"
 READ = "read-only-token-0123456789"
 # Set by scripts/test-sanitizers.sh while it runs the suites on the ASan+UBSan build.
 SANITIZED = bool(os.environ.get("RALLYUXR_SAN_STEP"))
 MiB = 1 << 20
-
-
-def rss_bytes(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
 
 
 def connect(port, timeout=5):
@@ -77,18 +69,11 @@ def sample_body(metrics=("conversion_rate",), hours=24 * 10, start="2025-01-15T0
 
 
 @unittest.skipIf(is_postgres(DATABASE), "SQLite-specific or single-node; the HTTP items run on SQLite")
-class UnauthenticatedBodiesTest(unittest.TestCase):
+class UnauthenticatedBodiesTest(ServerTestCase):
     """Item 1: the token is checked on the header, before the body is read; 100-continue only
     after that; a global budget of body bytes in flight."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("--api-token", TOKEN, "--read-token", READ).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.tmp.cleanup()
+    SERVER_ARGS = ("--api-token", TOKEN, "--read-token", READ)
 
     def upload_head(self, length, token=None, expect=False):
         h = (f"PUT /api/experiments/{uuid.uuid4()}/results HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -143,17 +128,10 @@ class UnauthenticatedBodiesTest(unittest.TestCase):
 
 
 @unittest.skipIf(is_postgres(DATABASE), "HTTP layer: run once, on SQLite")
-class BodyBudgetTest(unittest.TestCase):
+class BodyBudgetTest(ServerTestCase):
     """Item 1: a global budget of body bytes in flight (503 with the envelope beyond it)."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("--api-token", TOKEN, "--max-body-bytes-in-flight", str(4 * MiB)).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.tmp.cleanup()
+    SERVER_ARGS = ("--api-token", TOKEN, "--max-body-bytes-in-flight", str(4 * MiB))
 
     upload_head = UnauthenticatedBodiesTest.upload_head
 
@@ -205,22 +183,19 @@ class MetricsLabelsTest(unittest.TestCase):
 
 
 @unittest.skipIf(is_postgres(DATABASE), "HTTP layer: run once, on SQLite")
-class LargeResponsesTest(unittest.TestCase):
+class LargeResponsesTest(ServerTestCase):
     """Item 3: clients that do not read hold at most the response budget; /analyses is paged."""
+
+    SERVER_ARGS = ("--max-response-bytes-in-flight", str(2 * MiB))
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("--max-response-bytes-in-flight", str(2 * MiB)).start()
+        super().setUpClass()
         s = cls.server
         cls.exp = s.create_experiment(name="Big", metrics=["conversion_rate", "click_through_rate",
                                                            "bounce_rate", "time_on_page"],
                                       startDate="2024-01-01", endDate="2024-12-31")
         s.wait_status(cls.exp)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.tmp.cleanup()
 
     def test_non_reading_clients_are_bounded(self):
         s = self.server
@@ -263,20 +238,14 @@ class LargeResponsesTest(unittest.TestCase):
             time.sleep(0.2)
         self.assertEqual(status, 200)
 
-class AnalysesPagingTest(unittest.TestCase):
+class AnalysesPagingTest(ServerTestCase):
     """Item 3: /analyses is paged like the list (limit 1-100, default 20, offset)."""
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server().start()
+        super().setUpClass()
         cls.exp = cls.server.create_experiment(name="Paged")
         cls.server.wait_status(cls.exp)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        if cls.server.tmp:
-            cls.server.tmp.cleanup()
 
     def test_analyses_are_paged(self):
         s = self.server
@@ -295,7 +264,6 @@ class AnalysesPagingTest(unittest.TestCase):
                          [a["analysisId"] for a in r.data["analyses"]])
         self.assertEqual(s.get(f"/api/experiments/{self.exp}/analyses?limit=0").status, 400)
         self.assertEqual(s.get(f"/api/experiments/{self.exp}/analyses?limit=101").status, 400)
-
 
 
 @unittest.skipIf(is_postgres(DATABASE), "process limits: run once, on SQLite")
@@ -439,17 +407,8 @@ class BrowserOriginsTest(unittest.TestCase):
 
 
 @unittest.skipIf(is_postgres(DATABASE), "HTTP layer: run once, on SQLite")
-class FramingTest(unittest.TestCase):
+class FramingTest(ServerTestCase):
     """Item 7: HTTP/1.1 without Host, and smuggling attempts, get 400 before the close."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.tmp.cleanup()
 
     def test_missing_host(self):
         self.assertEqual(raw_status(self.server.port, b"GET /api/health HTTP/1.1\r\n\r\n"), 400)
@@ -582,18 +541,8 @@ class DatabaseFaultsTest(unittest.TestCase):
             shutil.rmtree(mnt, ignore_errors=True)
 
 
-class NumbersTest(unittest.TestCase):
+class NumbersTest(ServerTestCase):
     """Items 11-13: prices, sample sizes and years are bounded; what we write re-imports."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        if cls.server.tmp:
-            cls.server.tmp.cleanup()
 
     def test_dollars_per_unit_bounded(self):
         s = self.server

@@ -1,6 +1,7 @@
 """Hostile input, limits, tokens and graceful shutdown, through the real binary."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -8,7 +9,7 @@ import threading
 import time
 import unittest
 
-from harness import BIN, Server
+from harness import BIN, Server, ServerTestCase
 
 TOKEN = "s3cret-token-0123456789"
 READ = "read-only-token-0123456789"
@@ -35,15 +36,8 @@ def status_of(resp):
     return int(resp.split(b" ", 2)[1]) if resp.startswith(b"HTTP/1.1 ") else None
 
 
-class HostileInputTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server("--read-timeout", "2", "--idle-timeout", "3").start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        cls.server.tmp.cleanup()
+class HostileInputTest(ServerTestCase):
+    SERVER_ARGS = ("--read-timeout", "2", "--idle-timeout", "3")
 
     def assertEnvelope(self, r, status):
         self.assertEqual(r.status, status, r.body[:300])
@@ -192,8 +186,9 @@ class TokenTest(unittest.TestCase):
                 r = s.request(method, path, body=body if body is not None else "{}",
                               headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
                 self.assertNotEqual(r.status, 401, (method, path))
-            # Reads stay open without a read token; CORS preflight too.
+            # Reads stay open without a read token (the metrics too); CORS preflight too.
             self.assertEqual(s.get("/api/experiments").status, 200)
+            self.assertEqual(s.get("/metrics").status, 200)
             self.assertEqual(s.request("OPTIONS", "/api/experiments").status, 204)
             # With the right token a create works end to end.
             r = s.post("/api/experiments", {"name": "Tok", "description": "", "metrics": ["conversion_rate"],
@@ -211,6 +206,10 @@ class TokenTest(unittest.TestCase):
             r = s.post("/api/metric-values", {"metricId": "x"}, headers={"Authorization": "Bearer " + READ})
             self.assertEqual(r.status, 401)  # a read token cannot write
             self.assertEqual(s.get("/metrics").status, 401)
+            for token in (READ, TOKEN):  # either token reads the metrics, as any other read
+                m = s.get("/metrics", headers={"Authorization": "Bearer " + token})
+                self.assertEqual(m.status, 200)
+                self.assertIn("rallyuxr_http_requests_total", m.body.decode())
 
     def test_non_loopback_without_token_is_refused(self):
         out = subprocess.run([BIN, "serve", "--host", "0.0.0.0", "--port", "0", "--database", "sqlite::memory:"],
@@ -220,6 +219,28 @@ class TokenTest(unittest.TestCase):
         short = subprocess.run([BIN, "serve", "--api-token", "short", "--port", "0", "--database", "sqlite::memory:"],
                                capture_output=True, text=True, timeout=20)
         self.assertNotEqual(short.returncode, 0)
+
+
+class FlagTableTest(unittest.TestCase):
+    def test_readme_flag_table_is_serve_help(self):
+        """README's table of serve flags names every flag of `serve --help`, each with the
+        environment variable the binary reads."""
+        source = os.environ.get("RALLYUXR_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+        with open(os.path.join(source, "README.md")) as f:
+            readme = f.read()
+        table = readme[readme.index("| flag | env | default | meaning |"):]
+        table = table[:table.index("\n\n")]
+        documented = {}
+        for row in table.splitlines()[2:]:
+            cells = row.split("|")
+            flags = re.findall(r"`(--[a-z-]+)`", cells[1])
+            envs = re.findall(r"`(RALLYUXR_[A-Z_]+)`", cells[2])
+            self.assertEqual(len(flags), len(envs), row)
+            documented.update(zip(flags, envs))
+        out = subprocess.run([BIN, "serve", "--help"], capture_output=True, text=True, timeout=20).stdout
+        actual = dict(re.findall(r"^  (--[a-z-]+)\b.*\(Env:(RALLYUXR_[A-Z_]+)\)", out, re.M))
+        self.assertGreater(len(actual), 20, out)
+        self.assertEqual(documented, actual)
 
 
 class GracefulShutdownTest(unittest.TestCase):

@@ -2,7 +2,7 @@
 routes (current analysis, whole-object PUT, DELETE retiring a metric), and experiment decisions."""
 import unittest
 
-from harness import Server
+from harness import Server, ServerTestCase
 
 
 def new_metric(server, metric_id, dollars=2.5):
@@ -14,17 +14,7 @@ def new_metric(server, metric_id, dollars=2.5):
     return r.data["metric"]
 
 
-class TeamsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.server = Server().start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        if cls.server.tmp:
-            cls.server.tmp.cleanup()
-
+class TeamsTest(ServerTestCase):
     def assertError(self, r, status, code):
         self.assertEqual(r.status, status, r.body[:500])
         body = r.json()
@@ -306,26 +296,21 @@ def run_cli(*args, database):
     return subprocess.run([BIN, "token", *args, "--database", database], capture_output=True, text=True, timeout=60)
 
 
-class TokensTest(unittest.TestCase):
+class TokensTest(ServerTestCase):
     """Named tokens with roles, made by the CLI (the first admin) and by /api/tokens."""
 
     API = "0123456789abcdef-api-token"
+    SERVER_ARGS = ("--api-token", API)
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server("--api-token", cls.API).start()
+        super().setUpClass()
         db = cls.server.database
         cls.db = db
         r = run_cli("create", "--name", "root", "--role", "admin", database=db)
         if r.returncode != 0:
             raise AssertionError(r.stderr)
         cls.admin = r.stdout.strip()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop()
-        if cls.server.tmp:
-            cls.server.tmp.cleanup()
 
     def auth(self, token):
         return {"Authorization": f"Bearer {token}"}
