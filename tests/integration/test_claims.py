@@ -106,6 +106,17 @@ class RoutesTest(unittest.TestCase):
                 heading = f"### `{method} {pattern}`"
             self.assertIn(heading, text, (method, pattern))
 
+    def test_export_headers_are_the_documented_ones(self):
+        text = read_source("docs", "api.md")
+        for export in ("results.csv", "analysis.csv"):
+            section = text.split(f"### `GET /experiments/{{id}}/{export}`", 1)[1]
+            block = [b for b in section.split("```")[1::2] if "metricId," in b][0]
+            lines = block.splitlines()[1:]  # after the fence's language tag
+            # results.csv: the header and example rows; analysis.csv: the header, wrapped.
+            documented = lines[0] if export == "results.csv" else "".join(lines)
+            body = self.server.get(f"/api/experiments/{self.exp_id}/{export}").body.decode()
+            self.assertEqual(body.split("\n", 1)[0], documented, export)
+
     def test_every_route_is_served_and_get_routes_answer_head(self):
         s = self.server
         for method, pattern in sorted(self.routes):
