@@ -9,6 +9,7 @@
 #include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/lifecycle.hpp"
+#include "pipeline/metric_update.hpp"
 #include "pipeline/payloads.hpp"
 
 namespace rallyuxr::pipeline {
@@ -55,6 +56,8 @@ bool same_rules(const std::optional<domain::ValidationRules>& a, const std::opti
   return a->min_value == b->min_value && a->max_value == b->max_value && a->decimal_places == b->decimal_places;
 }
 
+}  // namespace
+
 domain::MetricValue apply_update(const domain::MetricValue& current, const store::MetricValueUpdate& u,
                                  UnixSeconds now) {
   domain::MetricValue m = current;
@@ -72,6 +75,8 @@ domain::MetricValue apply_update(const domain::MetricValue& current, const store
   m.version = current.version + 1;
   return m;
 }
+
+namespace {
 
 // Every field whose value differs between two versions, in the contract's names.
 std::vector<domain::FieldChange> changes_between(const domain::MetricValue& a, const domain::MetricValue& b) {

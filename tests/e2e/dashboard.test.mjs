@@ -259,6 +259,8 @@ async function checkResultsPage(experiment, analysis) {
   if (hl.decisive) {
     assert.equal(total, fmt.moneyWith(ei.totalImpact, ei.totalImpactInterval));
     assert.equal(await text(page.getByTestId('total-impact-interval')), fmt.moneyInterval(ei.totalImpactInterval, { alongside: ei.totalImpact }));
+    assert.equal(await text(page.getByTestId('annualized-impact')), fmt.moneyWith(ei.annualizedImpact, rules.annualizedInterval(ei)));
+    if (ei.roiPercentage !== null) assert.equal(await text(page.getByTestId('roi')), fmt.percent(ei.roiPercentage / 100, { decimals: 0, signed: true }));
   } else {
     // Not decisive: a range, never a point figure, for the total, the annualized figure and ROI.
     assert.equal(total, fmt.moneyInterval(ei.totalImpactInterval));
@@ -268,6 +270,8 @@ async function checkResultsPage(experiment, analysis) {
     assert.ok((await text(page.getByTestId('impact-why'))).startsWith('Shown as ranges'), 'the reason is given in words');
     if (ei.roiPercentage !== null) assert.match(await text(page.getByTestId('roi')), /^[-+]?[\d,]+% to [-+]?[\d,]+%$/);
   }
+  if (ei.roiPercentage === null) assert.equal(await text(page.getByTestId('roi')), 'Add a cost to see ROI');
+  assert.equal(await text(page.getByTestId('confidence')), `${experiment.confidenceLevel}%`);
   const snapshot = analysis.metricValuesSnapshot;
   for (const metricId of experiment.metrics) {
     const r = analysis.didResults[metricId];
@@ -282,6 +286,15 @@ async function checkResultsPage(experiment, analysis) {
     assert.equal(await cell('treatment-mean'), fmt.metricValue(r.treatmentMean, unit), `${metricId} treatment mean`);
     assert.equal(await cell('abs-lift'), lift.value, `${metricId} lift`);
     assert.equal(await cell('abs-ci'), lift.interval, `${metricId} interval`);
+    assert.equal(await cell('rel-lift'), fmt.percent(r.relativeDifference, { signed: true }), `${metricId} relative lift`);
+    // The dollars of the metric: the API's figure, written with the precision of the interval shown
+    // beside it (the API's interval when the unadjusted one is shown, else the shown one in dollars).
+    const b = ei.metricBreakdown[metricId];
+    const price = { dollarsPerUnit: snapshot[metricId].dollarsPerUnit, unitSize: b?.unitSize ?? snapshot[metricId].unitSize ?? fmt.defaultUnitSize(unit), direction: dir };
+    const dollarsIv = shown.kind === 'unadjusted' && b?.dollarImpactInterval !== undefined
+      ? b.dollarImpactInterval
+      : rules.dollarsOf(shown.interval, price, ei.durationDays ?? analysis.experimentPeriod?.durationDays ?? 0);
+    assert.equal(await cell('dollar-impact'), fmt.moneyWith(b?.dollarImpact ?? null, dollarsIv), `${metricId} dollars`);
     assert.equal(await cell('p-value'), fmt.pValue(r.pValue), `${metricId} p-value`);
     assert.equal(await cell('adj-p-value'), fmt.pValue(r.adjustedPValue), `${metricId} adjusted p-value`);
     assert.equal(await row.getByTestId('metric-verdict').getAttribute('data-verdict'), verdict, `${metricId} verdict`);
@@ -343,6 +356,7 @@ test('a simulated experiment for future dates is a projection, never complete', 
   await page.getByRole('button', { name: new RegExp(state.templateName) }).click();
   assert.equal(await page.inputValue('#f-name'), state.templateName);
   assert.equal(await page.isChecked('#f-metric-conversion_rate'), true);
+  assert.equal(await page.isChecked('#f-metric-click_through_rate'), true);
   assert.equal(await page.inputValue('#f-implementationCost'), '12000');
   await page.check('#f-dataSource-simulated');
   await shot('02-create-from-template');
@@ -355,6 +369,7 @@ test('a simulated experiment for future dates is a projection, never complete', 
   state.experimentId = data.experimentId;
   await page.waitForURL(`${base}/experiments/${data.experimentId}`);
   await page.getByTestId('experiment-name').waitFor();
+  assert.equal(await text(page.getByTestId('experiment-name')), state.templateName);
   await page.getByTestId('verdict').waitFor({ timeout: 60_000 });
 
   const { experiment, analysis } = await waitComplete(state.experimentId);
@@ -658,6 +673,9 @@ test('the list shows verdicts and intervals; the portfolio counts only imported 
   await page.getByTestId('portfolio-note').waitFor();
   await page.waitForFunction(() => !document.querySelector('[data-testid="row-verdict"] .muted'));
   const list = await apiGet('/experiments?limit=100&offset=0');
+  assert.ok(list.experiments.some((e) => e.id === state.experimentId), 'the API lists the experiment');
+  assert.equal(await text(page.getByTestId('summary-total')), fmt.integer(list.summary.totalExperiments));
+  assert.equal(await text(page.getByTestId('summary-completed')), fmt.integer(list.summary.completedExperiments));
   const now = Date.now();
   const items = [];
   for (const x of list.experiments) {

@@ -25,6 +25,7 @@
 #include "codec/json_text.hpp"
 #include "codec/resources_json.hpp"
 #include "fuzz_check.hpp"
+#include "pipeline/metric_update.hpp"
 #include "store/store.hpp"
 
 namespace json = boost::json;
@@ -303,6 +304,8 @@ void fuzz_metric_value_update(const json::object& body) {
   const auto& rules = u.validation_rules ? u.validation_rules : current.validation_rules;
   if (rules && rules->min_value) FUZZ_CHECK(u.dollars_per_unit >= *rules->min_value, "below minValue");
   if (rules && rules->max_value) FUZZ_CHECK(u.dollars_per_unit <= *rules->max_value, "above maxValue");
+  auto next = pipeline::apply_update(current, u, 1'736'899'200);
+  FUZZ_CHECK(next.version == current.version + 1 && next.metric_id == current.metric_id, "apply_update");
 }
 
 }  // namespace

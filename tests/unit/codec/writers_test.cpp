@@ -96,8 +96,13 @@ TEST(JsonWriter, PlacesCommasInNestedContainersAndKeepsAPrefix) {
 }
 
 TEST(JsonWriter, TimestampsOutsideFourDigitYearsUseTheGeneralFormatter) {
+  // Either side of the fast path's edges (years 0000 and 9999), before 1970, a leap day.
   for (domain::UnixSeconds t : {domain::UnixSeconds{0}, kJan15_2025, domain::UnixSeconds{-86400},
-                                domain::UnixSeconds{253402300799}, domain::UnixSeconds{253402300800}}) {
+                                domain::UnixSeconds{-1}, domain::UnixSeconds{-86400LL * 365 * 3 - 7},
+                                domain::UnixSeconds{951782400} /* 2000-02-29 */, domain::UnixSeconds{4102444799},
+                                domain::UnixSeconds{253402300799}, domain::UnixSeconds{253402300800},
+                                domain::UnixSeconds{-62167219200} /* 0000-01-01 */,
+                                domain::UnixSeconds{-62167219201}}) {
     std::string out;
     JsonWriter(out).timestamp(t);
     EXPECT_EQ(parse(out).as_string(), domain::format_iso8601(t)) << t;
@@ -158,15 +163,17 @@ TEST(ExperimentJson, OptionalFieldsAndEconomicImpact) {
   EXPECT_EQ(num(parse(with_number).at("economicImpact")), 42735.25);
   EXPECT_TRUE(parse(with_nan).at("economicImpact").is_null());
 
-  // A simulation without seed or traffic.
+  // A simulation without seed or traffic, and no metrics.
   domain::SimulationConfig sim;
   e.simulation = sim;
+  e.metrics.clear();
   std::string bare;
   append_experiment_json(bare, e);
   auto b = parse(bare).at("simulation").as_object();
   EXPECT_FALSE(b.contains("seed"));
   EXPECT_TRUE(b.at("dailyTraffic").is_null());
   EXPECT_TRUE(b.at("trueLift").as_object().empty());
+  EXPECT_TRUE(parse(bare).at("metrics").as_array().empty());
 }
 
 TEST(MetricValueJson, EveryFieldParsesBackToItsValue) {

@@ -370,10 +370,12 @@ TEST(StatsFixtures, CasesShowWhatTheyAreFor) {
     const auto users = run("srm_users");
     EXPECT_EQ(users.srm.method, "users");
     EXPECT_TRUE(users.srm.detected);
+    EXPECT_LT(*users.srm.p_value, 0.001);
     EXPECT_EQ(users.srm.chi_square, users.srm.statistic);
     const auto daily = run("srm_daily");
     EXPECT_EQ(daily.srm.method, "daily-share");
     EXPECT_TRUE(daily.srm.detected);
+    EXPECT_LT(*daily.srm.p_value, 0.001);
     EXPECT_FALSE(daily.srm.chi_square);
   }
   {
@@ -426,6 +428,7 @@ TEST(StatsFixtures, CasesShowWhatTheyAreFor) {
     EXPECT_FALSE(out.did_results.at("aov").absolute_difference);
     EXPECT_EQ(out.did_results.at("aov").excluded_hours, 24);
     EXPECT_FALSE(out.economic_impact.total_impact_interval);
+    EXPECT_DOUBLE_EQ(out.duration_days, 1.0);
   }
   {
     const auto out = run("excluded_hours");
@@ -439,6 +442,7 @@ TEST(StatsFixtures, CasesShowWhatTheyAreFor) {
     EXPECT_EQ(out.did_results.at("ctr").post_blocks, 10);  // 9 days and 6 hours
     EXPECT_EQ(out.did_results.at("ctr").pre_blocks, 4);    // 3 days and 5 hours
     EXPECT_EQ(out.did_results.at("ctr").sequential->planned_blocks, 10 + 4);
+    EXPECT_DOUBLE_EQ(out.duration_days, 9.25);  // a period that is not whole days keeps its fraction
   }
   {
     const auto out = run("running");
