@@ -13,31 +13,18 @@
 // check that the page says what those rules say about what the API returned.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REPO, SHOTS, freePort, launchChromium, startRallyuxr, webRequire } from './harness.mjs';
 
-const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const BIN = resolve(REPO, process.env.RALLYUXR_BIN ?? 'build/src/rallyuxr');
-const WEB_DIST = join(REPO, 'web', 'dist');
-const SHOTS = join(REPO, 'tests', 'e2e', 'screenshots');
 const FAIL_MARK = 'e2e-injected-failure';
-const CHROMIUM = process.env.RALLYUXR_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const FIRST_LOAD_JS_BUDGET = 30 * 1024; // gzip bytes
 
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
-const esbuild = require('esbuild');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const esbuild = webRequire('esbuild');
+const AXE_SOURCE = readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Bundles a pure module of the dashboard and imports it. */
 async function dashboardModule(file) {
@@ -63,17 +50,6 @@ const axeResults = {};
 const state = { experimentId: null, templateName: 'Button Color A/B Test', pastIds: [], importedId: null };
 
 // --- helpers -------------------------------------------------------------------------------------
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
 async function apiGet(path) {
   const res = await fetch(`${base}/api${path}`);
   const body = await res.json();
@@ -162,32 +138,16 @@ before(async () => {
 
 /** Starts the server; again on the same port and database after a stop (the recovery scenario). */
 async function startServer() {
-  assert.ok(existsSync(BIN), `rallyuxr binary not found at ${BIN}; build it first or set RALLYUXR_BIN`);
-  assert.ok(existsSync(join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing; run "npm ci && npm run build" in web/`);
   workDir ??= mkdtempSync(join(tmpdir(), 'rallyuxr-e2e-'));
   serverPort ||= await freePort();
-  const port = serverPort;
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, [
-    'serve', '--port', String(port), '--database', `sqlite:${join(workDir, 'e2e.db')}`,
-    '--web-root', WEB_DIST, '--workers', '2',
+  ({ proc: server, base } = await startRallyuxr({
+    port: serverPort,
+    database: join(workDir, 'e2e.db'),
     // Jobs of experiments named with FAIL_MARK fail, quickly (the trigger below): the failed-pipeline scenario.
-    '--max-attempts', '2', '--retry-base-ms', '20',
-  ], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (chunk) => { serverLog = (serverLog + chunk).slice(-20000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`rallyuxr exited with ${server.exitCode} before it was ready:\n${serverLog}`);
-    try {
-      const res = await fetch(`${base}/api/health`);
-      if (res.status === 200) break;
-    } catch { /* not listening yet */ }
-    if (Date.now() > deadline) throw new Error(`rallyuxr did not answer /api/health within 30 s:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    extraArgs: ['--max-attempts', '2', '--retry-base-ms', '20'],
+    onLog: (chunk) => { serverLog = (serverLog + chunk).slice(-20000); },
+    log: () => serverLog,
+  }));
   // A real fault: the database refuses the hourly rows of experiments named with FAIL_MARK (once
   // per database: a restarted server keeps it).
   execFileSync('sqlite3', [join(workDir, 'e2e.db'),
@@ -197,8 +157,7 @@ async function startServer() {
 }
 
 async function startBrowser() {
-  assert.ok(existsSync(CHROMIUM), `Chromium not found at ${CHROMIUM} (Debian package "chromium")`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1366, height: 900 }, acceptDownloads: true, locale: 'en-US', timezoneId: 'UTC' });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();

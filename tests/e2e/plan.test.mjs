@@ -10,21 +10,11 @@
 // default build/src/rallyuxr) and /usr/bin/chromium (RALLYUXR_CHROMIUM).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { SHOTS, freePort, launchChromium, startRallyuxr } from './harness.mjs';
 
-const REPO = resolve(fileURLToPath(new URL('../../', import.meta.url)));
-const BIN = resolve(REPO, process.env.RALLYUXR_BIN ?? 'build/src/rallyuxr');
-const WEB_DIST = join(REPO, 'web', 'dist');
-const SHOTS = join(REPO, 'tests', 'e2e', 'screenshots');
-const CHROMIUM = process.env.RALLYUXR_CHROMIUM ?? '/usr/bin/chromium';
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 const DAY_MS = 86_400_000;
 
 let server = null;
@@ -35,17 +25,6 @@ let browser = null;
 let page = null;
 const pageErrors = [];
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
-}
-
 async function api(method, path, body) {
   const res = await fetch(`${base}/api${path}`, {
     method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined,
@@ -54,28 +33,15 @@ async function api(method, path, body) {
 }
 
 before(async () => {
-  assert.ok(existsSync(BIN), `rallyuxr binary not found at ${BIN}`);
-  assert.ok(existsSync(join(WEB_DIST, 'index.html')), `${WEB_DIST}/index.html is missing; run "npm ci && npm run build" in web/`);
   mkdirSync(SHOTS, { recursive: true });
   workDir = mkdtempSync(join(tmpdir(), 'rallyuxr-e2e-plan-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['serve', '--port', String(port), '--database', `sqlite:${join(workDir, 'e2e.db')}`, '--web-root', WEB_DIST, '--workers', '2'],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  const keep = (c) => { serverLog = (serverLog + c).slice(-20000); };
-  server.stdout.on('data', keep);
-  server.stderr.on('data', keep);
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`rallyuxr exited:\n${serverLog}`);
-    try {
-      if ((await fetch(`${base}/api/health`)).status === 200) break;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new Error(`rallyuxr not ready:\n${serverLog}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  ({ proc: server, base } = await startRallyuxr({
+    port: await freePort(),
+    database: join(workDir, 'e2e.db'),
+    onLog: (c) => { serverLog = (serverLog + c).slice(-20000); },
+    log: () => serverLog,
+  }));
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
   context.setDefaultTimeout(20_000);
   page = await context.newPage();

@@ -53,6 +53,16 @@ export function replace(el: Element, ...children: Child[]): void {
   append(el, children);
 }
 
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with its attributes (set as attributes, as SVG wants) and optional text. */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  if (text !== undefined) el.textContent = text;
+  return el;
+}
+
 let idCounter = 0;
 export function uid(prefix = 'id'): string {
   idCounter += 1;

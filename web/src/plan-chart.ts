@@ -1,16 +1,8 @@
 // The plan's chart: the minimum detectable total dollar impact per day against the duration, as
 // an SVG (like the forest plots), with the chosen duration marked. Pure DOM; no dependencies.
+import { svg as el } from './dom';
 import * as fmt from './format';
 import type { Plan } from './types';
-
-const NS = 'http://www.w3.org/2000/svg';
-
-function el<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
-  const e = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 /** Points (days, dollars per day) with a finite figure. */
 export function mdeSeries(plan: Plan): { days: number; mde: number }[] {

@@ -43,6 +43,7 @@ export type Decision = S['Decision'];
 export type DecisionsResponse = Data<'listExperimentDecisions', 200>;
 export type MetricHistoryEntry = S['HistoryEntry'];
 export type AnalysesResponse = Data<'listExperimentAnalyses', 200>;
+export type CurrentAnalysisResponse = Data<'getCurrentAnalysis', 200>;
 export type MetricValuesResponse = Data<'listMetricValues', 200>;
 export type UpdateMetricResponse = Data<'updateMetricValue', 200>;
 export type MetricHistoryResponse = Data<'getMetricValueHistory', 200>;

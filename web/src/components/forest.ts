@@ -1,7 +1,7 @@
 // Interval bars per metric on a shared zero line (a forest plot), drawn as SVG so that it prints
 // sharply and needs no canvas. Each row: the interval as a bar, the estimate as a dot, coloured by
 // the verdict derived from that same interval. The figures are also in the table beside it.
-import { h } from '../dom';
+import { h, svg as s } from '../dom';
 import type { Interval } from '../types';
 
 export interface ForestRow {
@@ -11,14 +11,6 @@ export interface ForestRow {
   verdict: string;
   /** The interval in words, for the accessible name. */
   text: string;
-}
-
-const SVG = 'http://www.w3.org/2000/svg';
-function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, text?: string): SVGElementTagNameMap[K] {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
-  if (text !== undefined) el.textContent = text;
-  return el;
 }
 
 /** The x domain: every bound and zero, padded by 8% on each side. */

@@ -1,10 +1,10 @@
 // Dashboard: summary cards, the experiments newest first, search by name, status filter, pages.
-import { api } from '../api';
+import { api, ApiError } from '../api';
 import { byId, loadCatalog, metricName } from '../catalog';
 import { h, replace } from '../dom';
 import * as fmt from '../format';
 import { setQuery, type Page } from '../router';
-import type { AnalysesResponse, Experiment, ExperimentAnalysis, ExperimentList, MetricValue } from '../types';
+import type { CurrentAnalysisResponse, Experiment, ExperimentAnalysis, ExperimentList, MetricValue } from '../types';
 import { debounce, errorPanel, loading, pageHeader, setTitle, statusBadge } from '../components/ui';
 import { scrollRegion } from '../components/datatable';
 import { VERDICT_LABEL, headline, isProjection, isRunning, portfolio, type Portfolio } from '../verdict';
@@ -15,12 +15,23 @@ const STATUSES = ['', 'draft', 'running', 'complete', 'archived'];
 /** Newest complete analysis per experiment, kept while the experiment is unchanged. */
 const analysisCache = new Map<string, { key: string; analysis: ExperimentAnalysis | null }>();
 
+/**
+ * The newest complete analysis (null while there is none): the verdict of a row needs its interval,
+ * guardrails and sequential figures, which a list item does not carry. GET .../analysis sends that
+ * one analysis; GET .../analyses would send a page of them, each with every figure.
+ */
 async function newestAnalysis(x: Experiment): Promise<ExperimentAnalysis | null> {
+  // updatedAt moves with every new analysis (and its economicImpact with it).
   const key = `${x.updatedAt}|${x.status}|${x.economicImpact ?? ''}`;
   const hit = analysisCache.get(x.id);
   if (hit && hit.key === key) return hit.analysis;
-  const data = await api.get<AnalysesResponse>(`/experiments/${encodeURIComponent(x.id)}/analyses`);
-  const analysis = data.analyses.find((a) => a.status === 'complete') ?? null;
+  let analysis: ExperimentAnalysis | null;
+  try {
+    analysis = (await api.get<CurrentAnalysisResponse>(`/experiments/${encodeURIComponent(x.id)}/analysis`)).analysis;
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) throw e;
+    analysis = null;
+  }
   analysisCache.set(x.id, { key, analysis });
   return analysis;
 }

@@ -1107,7 +1107,7 @@ export const experimentPage: Page = (root, { params, query }) => {
       h('div', { class: 'panel-head' },
         h('h2', { id: 'history-title' }, 'Analysis history'),
         h('p', { class: 'muted small' }, 'Each analysis keeps the metric values it used, so a later price change never alters it.')),
-      h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Analysis history (table)' },
+      scrollRegion('Analysis history (table)',
         h('table', { class: 'table table-compact' },
           h('thead', null, h('tr', null,
             h('th', { scope: 'col' }, 'When'), h('th', { scope: 'col' }, 'Status'),

@@ -9,6 +9,7 @@ import type { MetricHistoryEntry, MetricValue, MetricValuesResponse, UpdateMetri
 import { FormFields, modal } from '../components/form';
 import { debounce, errorPanel, loading, pageHeader, setTitle } from '../components/ui';
 import { toast } from '../components/toast';
+import { scrollRegion } from '../components/datatable';
 
 const CATEGORIES = ['conversion', 'revenue', 'engagement', 'retention', 'other'];
 
@@ -124,7 +125,7 @@ export const metricsPage: Page = (root, { query }) => {
         void loadHistory(m, cell);
       }
     }
-    replace(listArea, h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Metric values (table)' }, h('table', { class: 'table', 'data-testid': 'metric-table' },
+    replace(listArea, scrollRegion('Metric values (table)', h('table', { class: 'table', 'data-testid': 'metric-table' },
       h('caption', { class: 'visually-hidden' }, 'Metric values'),
       h('thead', null, h('tr', null,
         h('th', { scope: 'col' }, 'Metric'), h('th', { scope: 'col' }, 'Category'),
