@@ -1,7 +1,8 @@
 // /experiments: create, list, details, results, pipeline events, analyses, archive.
-#include <charconv>
+#include <algorithm>
 #include <set>
 
+#include "api/paging.hpp"
 #include "api/request_body.hpp"
 #include "api/response.hpp"
 #include "api/routes.hpp"
@@ -23,14 +24,6 @@ using codec::JsonWriter;
 
 using domain::ApiError;
 using domain::ErrorCode;
-
-std::optional<std::int64_t> parse_int(const std::string& s) {
-  std::int64_t v = 0;
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 http::Response create(Context& ctx, const http::Request& req) {
   auto body = parse_json_body(req);
@@ -74,22 +67,10 @@ http::Response create(Context& ctx, const http::Request& req) {
 http::Response list(Context& ctx, const http::Request& req) {
   store::ExperimentListQuery q;
   std::vector<domain::FieldIssue> issues;
-  for (const char* name : {"limit", "offset", "status", "q"})
-    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
-  if (auto limit = req.query_param("limit")) {
-    auto v = parse_int(*limit);
-    if (!v || *v < 1 || *v > 100)
-      issues.push_back({"limit", "Must be an integer from 1 to 100"});
-    else
-      q.limit = static_cast<int>(*v);
-  }
-  if (auto offset = req.query_param("offset")) {
-    auto v = parse_int(*offset);
-    if (!v || *v < 0)
-      issues.push_back({"offset", "Must be an integer of 0 or more"});
-    else
-      q.offset = *v;
-  }
+  reject_repeated(req, {"limit", "offset", "status", "q"}, issues);
+  const Page paging = read_page(req, issues);
+  q.limit = paging.limit;
+  q.offset = paging.offset;
   if (auto status = req.query_param("status")) {
     if (!status->empty()) {
       auto s = domain::parse_experiment_status(*status);
@@ -122,12 +103,8 @@ http::Response list(Context& ctx, const http::Request& req) {
     w.key("experiments").begin_array();
     for (const auto& row : page.experiments) append_experiment_json(w.slot(), row.experiment, row.economic_impact);
     w.end_array();
-    w.key("pagination").begin_object();
-    w.key("total").integer(page.total);
-    w.key("limit").integer(q.limit);
-    w.key("offset").integer(q.offset);
-    w.key("hasMore").boolean(q.offset + static_cast<std::int64_t>(page.experiments.size()) < page.total);
-    w.end_object();
+    w.key("pagination");
+    write_pagination(w, paging, page.total, static_cast<std::int64_t>(page.experiments.size()));
     w.key("summary").begin_object();
     w.key("totalExperiments").integer(sum.total_experiments);
     w.key("completedExperiments").integer(sum.completed_experiments);
@@ -201,41 +178,23 @@ http::Response events(Context& ctx, const http::Request& req) {
 // Newest first, a page at a time (limit 1-100, default 20), so that a long history cannot make
 // one response grow without bound.
 http::Response analyses(Context& ctx, const http::Request& req) {
-  std::int64_t limit = 20, offset = 0;
   std::vector<domain::FieldIssue> issues;
-  for (const char* name : {"limit", "offset"})
-    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
-  if (auto l = req.query_param("limit")) {
-    auto v = parse_int(*l);
-    if (!v || *v < 1 || *v > 100)
-      issues.push_back({"limit", "Must be an integer from 1 to 100"});
-    else
-      limit = *v;
-  }
-  if (auto o = req.query_param("offset")) {
-    auto v = parse_int(*o);
-    if (!v || *v < 0)
-      issues.push_back({"offset", "Must be an integer of 0 or more"});
-    else
-      offset = *v;
-  }
+  reject_repeated(req, {"limit", "offset"}, issues);
+  const Page paging = read_page(req, issues);
   if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
   auto e = load_experiment(ctx, req.params[0]);
   auto list = ctx.store.list_analyses(e.id);
-  auto total = static_cast<std::int64_t>(list.size());
+  const auto total = static_cast<std::int64_t>(list.size());
+  const std::int64_t first = std::min(paging.offset, total);
+  const std::int64_t last = std::min(first + paging.limit, total);
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experimentId").string(e.id);
     w.key("analyses").begin_array();
-    for (std::int64_t i = offset; i < total && i < offset + limit; ++i)
-      append_analysis_json(w.slot(), list[static_cast<std::size_t>(i)]);
+    for (std::int64_t i = first; i < last; ++i) append_analysis_json(w.slot(), list[static_cast<std::size_t>(i)]);
     w.end_array();
-    w.key("pagination").begin_object();
-    w.key("total").integer(total);
-    w.key("limit").integer(limit);
-    w.key("offset").integer(offset);
-    w.key("hasMore").boolean(offset + limit < total);
-    w.end_object();
+    w.key("pagination");
+    write_pagination(w, paging, total, last - first);
     w.end_object();
   });
 }
