@@ -64,7 +64,7 @@ http::Response list(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_audit_routes(http::Router& router, Context& ctx) {
-  router.add("GET", "/audit", guarded([&ctx](const http::Request& r) { return list(ctx, r); }));
+  router.add("GET", "/audit", bind(ctx, list));
 }
 
 }  // namespace rallyuxr::api

@@ -376,21 +376,18 @@ domain::Experiment load_experiment(Context& ctx, const std::string& id) {
 }
 
 void register_experiment_routes(http::Router& router, Context& ctx) {
-  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
-    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
-  };
-  router.add("POST", "/experiments", bind(create));
-  router.add("GET", "/experiments", bind(list));
-  router.add("GET", "/experiments/{id}", bind(details));
-  router.add("GET", "/experiments/{id}/results", bind(results));
-  router.add("GET", "/experiments/{id}/events", bind(events));
-  router.add("GET", "/experiments/{id}/analyses", bind(analyses));
-  router.add("POST", "/experiments/{id}/analyses", bind(request_analysis));
-  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(one_analysis));
-  router.add("GET", "/experiments/{id}/analysis", bind(current_analysis));
-  router.add("POST", "/experiments/{id}/decision", bind(decide));
-  router.add("GET", "/experiments/{id}/decisions", bind(decisions));
-  router.add("POST", "/experiments/{id}/archive", bind(archive));
+  router.add("POST", "/experiments", bind(ctx, create));
+  router.add("GET", "/experiments", bind(ctx, list));
+  router.add("GET", "/experiments/{id}", bind(ctx, details));
+  router.add("GET", "/experiments/{id}/results", bind(ctx, results));
+  router.add("GET", "/experiments/{id}/events", bind(ctx, events));
+  router.add("GET", "/experiments/{id}/analyses", bind(ctx, analyses));
+  router.add("POST", "/experiments/{id}/analyses", bind(ctx, request_analysis));
+  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(ctx, one_analysis));
+  router.add("GET", "/experiments/{id}/analysis", bind(ctx, current_analysis));
+  router.add("POST", "/experiments/{id}/decision", bind(ctx, decide));
+  router.add("GET", "/experiments/{id}/decisions", bind(ctx, decisions));
+  router.add("POST", "/experiments/{id}/archive", bind(ctx, archive));
 }
 
 }  // namespace rallyuxr::api

@@ -374,8 +374,7 @@ http::Response create_plan(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_plan_routes(http::Router& router, Context& ctx) {
-  router.add("POST", "/plans", guarded([&ctx](const http::Request& r) { return create_plan(ctx, r); }),
-             ctx.max_import_bytes);
+  router.add("POST", "/plans", bind(ctx, create_plan), ctx.max_import_bytes);
 }
 
 }  // namespace rallyuxr::api

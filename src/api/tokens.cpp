@@ -99,12 +99,9 @@ http::Response revoke(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_token_routes(http::Router& router, Context& ctx) {
-  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
-    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
-  };
-  router.add("GET", "/tokens", bind(list));
-  router.add("POST", "/tokens", bind(create));
-  router.add("DELETE", "/tokens/{name}", bind(revoke));
+  router.add("GET", "/tokens", bind(ctx, list));
+  router.add("POST", "/tokens", bind(ctx, create));
+  router.add("DELETE", "/tokens/{name}", bind(ctx, revoke));
 }
 
 }  // namespace rallyuxr::api
