@@ -3,15 +3,14 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 
 #include "api/request_body.hpp"
 #include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace rallyuxr::api {
-std::string fmt_number(double v);
 namespace {
 
 const std::set<std::string> kCategories = {"conversion", "revenue", "engagement", "retention", "other"};
@@ -50,17 +49,9 @@ std::optional<domain::ValidationRules> read_rules(FieldReader& r) {
   return rules;
 }
 
+// The catalogue's rules on dollarsPerUnit, as the pipeline checks them again under the row lock.
 void check_against_rules(FieldReader& r, double value, const std::optional<domain::ValidationRules>& rules) {
-  if (!rules) return;
-  if (rules->min_value && value < *rules->min_value)
-    r.issue("dollarsPerUnit", "Must be at least " + fmt_number(*rules->min_value));
-  if (rules->max_value && value > *rules->max_value)
-    r.issue("dollarsPerUnit", "Must be at most " + fmt_number(*rules->max_value));
-  if (rules->decimal_places) {
-    double scaled = value * std::pow(10.0, *rules->decimal_places);
-    if (std::fabs(scaled - std::round(scaled)) > 1e-6 * std::max(1.0, std::fabs(scaled)))
-      r.issue("dollarsPerUnit", "Must have at most " + std::to_string(*rules->decimal_places) + " decimal places");
-  }
+  for (auto& i : pipeline::rule_violations(value, rules)) r.issues().push_back(std::move(i));
 }
 
 // The plan promised at creation (POST /plans, issue 15): validated field by field and written
@@ -408,12 +399,6 @@ store::MetricValueUpdate parse_metric_value_update(const json::object& body, con
     check_against_rules(r, u.dollars_per_unit, u.validation_rules ? u.validation_rules : current.validation_rules);
   r.throw_if_any("Invalid metric value update");
   return u;
-}
-
-std::string fmt_number(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.15g", v);
-  return buf;
 }
 
 }  // namespace rallyuxr::api
