@@ -310,12 +310,7 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
       else
         extra.key("correction").string(*c);
     }
-    if (auto cl = r.number("confidenceLevel", false)) {
-      if (*cl < 80 || *cl > 99.9)
-        r.issue("confidenceLevel", "Must be between 80 and 99.9");
-      else
-        extra.key("confidenceLevel").number(*cl);
-    }
+    if (auto cl = read_confidence_level(r)) extra.key("confidenceLevel").number(*cl);
     r.throw_if_any("Invalid analysis request");
   }
   auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds(), principal_name(req));
