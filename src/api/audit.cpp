@@ -41,11 +41,7 @@ http::Response list(Context& ctx, const http::Request& req) {
       w.begin_object();
       w.key("auditId").string(a.audit_id);
       w.key("at").timestamp(a.at);
-      w.key("actor");
-      if (a.actor)
-        w.string(*a.actor);
-      else
-        w.null();
+      w.key("actor").string(a.actor);
       w.key("action").string(a.action);
       w.key("entity").string(a.entity);
       w.key("entityId").string(a.entity_id);

@@ -316,11 +316,7 @@ std::string plan_data_json(const json::object& body, const std::vector<domain::M
   w.key("alpha").number(out.alpha);
   w.key("metricAlpha").number(out.metric_alpha);
   w.key("power").number(out.power);
-  w.key("trafficSplit");
-  if (in.traffic_split)
-    w.number(*in.traffic_split);
-  else
-    w.null();
+  w.key("trafficSplit").number(in.traffic_split);
   w.key("metricIds").begin_array();
   for (const auto& id : metrics) w.string(id);
   w.end_array();

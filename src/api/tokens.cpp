@@ -20,17 +20,9 @@ void append_token_json(JsonWriter& w, const store::AccessToken& t) {
   w.key("name").string(t.name);
   w.key("role").string(t.role);
   w.key("createdAt").timestamp(t.created_at);
-  w.key("createdBy");
-  if (t.created_by)
-    w.string(*t.created_by);
-  else
-    w.null();
+  w.key("createdBy").string(t.created_by);
   w.key("active").boolean(!t.revoked_at.has_value());
-  w.key("revokedAt");
-  if (t.revoked_at)
-    w.timestamp(*t.revoked_at);
-  else
-    w.null();
+  w.key("revokedAt").timestamp(t.revoked_at);
   w.end_object();
 }
 
