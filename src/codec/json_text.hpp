@@ -23,6 +23,7 @@ void append_json_number(std::string& out, double d);
 inline constexpr std::size_t kMaxJsonNumber = 32;
 char* write_json_number(char* p, double d);
 void append_json_int(std::string& out, std::int64_t v);
+void append_json_uint(std::string& out, std::uint64_t v);
 
 // A timestamp as a JSON string, domain::format_iso8601's text ("2025-01-15T00:00:00Z").
 void append_json_timestamp(std::string& out, domain::UnixSeconds t);

@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -431,7 +430,6 @@ std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, dom
   out.reserve(64 + n * 90);
   out += kResultsCsvHeader;
   out += ",period\n";
-  char buf[32];
   for (const auto& m : metrics) {
     for (const auto& p : m.points) {
       out += m.metric_id;
@@ -442,11 +440,9 @@ std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, dom
       out += ',';
       append_json_number(out, p.control_value);
       out += ',';
-      auto r1 = std::to_chars(buf, buf + sizeof buf, p.treatment_sample_size);
-      out.append(buf, r1.ptr);
+      append_json_int(out, p.treatment_sample_size);
       out += ',';
-      auto r2 = std::to_chars(buf, buf + sizeof buf, p.control_sample_size);
-      out.append(buf, r2.ptr);
+      append_json_int(out, p.control_sample_size);
       out += p.timestamp < start_date ? ",pre\n" : ",post\n";
     }
   }
