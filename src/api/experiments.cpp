@@ -1,7 +1,8 @@
 // /experiments: create, list, details, results, pipeline events, analyses, archive.
-#include <charconv>
+#include <algorithm>
 #include <set>
 
+#include "api/paging.hpp"
 #include "api/request_body.hpp"
 #include "api/response.hpp"
 #include "api/routes.hpp"
@@ -23,14 +24,6 @@ using codec::JsonWriter;
 
 using domain::ApiError;
 using domain::ErrorCode;
-
-std::optional<std::int64_t> parse_int(const std::string& s) {
-  std::int64_t v = 0;
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 http::Response create(Context& ctx, const http::Request& req) {
   auto body = parse_json_body(req);
@@ -74,22 +67,10 @@ http::Response create(Context& ctx, const http::Request& req) {
 http::Response list(Context& ctx, const http::Request& req) {
   store::ExperimentListQuery q;
   std::vector<domain::FieldIssue> issues;
-  for (const char* name : {"limit", "offset", "status", "q"})
-    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
-  if (auto limit = req.query_param("limit")) {
-    auto v = parse_int(*limit);
-    if (!v || *v < 1 || *v > 100)
-      issues.push_back({"limit", "Must be an integer from 1 to 100"});
-    else
-      q.limit = static_cast<int>(*v);
-  }
-  if (auto offset = req.query_param("offset")) {
-    auto v = parse_int(*offset);
-    if (!v || *v < 0)
-      issues.push_back({"offset", "Must be an integer of 0 or more"});
-    else
-      q.offset = *v;
-  }
+  reject_repeated(req, {"limit", "offset", "status", "q"}, issues);
+  const Page paging = read_page(req, issues);
+  q.limit = paging.limit;
+  q.offset = paging.offset;
   if (auto status = req.query_param("status")) {
     if (!status->empty()) {
       auto s = domain::parse_experiment_status(*status);
@@ -122,12 +103,8 @@ http::Response list(Context& ctx, const http::Request& req) {
     w.key("experiments").begin_array();
     for (const auto& row : page.experiments) append_experiment_json(w.slot(), row.experiment, row.economic_impact);
     w.end_array();
-    w.key("pagination").begin_object();
-    w.key("total").integer(page.total);
-    w.key("limit").integer(q.limit);
-    w.key("offset").integer(q.offset);
-    w.key("hasMore").boolean(q.offset + static_cast<std::int64_t>(page.experiments.size()) < page.total);
-    w.end_object();
+    w.key("pagination");
+    write_pagination(w, paging, page.total, static_cast<std::int64_t>(page.experiments.size()));
     w.key("summary").begin_object();
     w.key("totalExperiments").integer(sum.total_experiments);
     w.key("completedExperiments").integer(sum.completed_experiments);
@@ -201,41 +178,23 @@ http::Response events(Context& ctx, const http::Request& req) {
 // Newest first, a page at a time (limit 1-100, default 20), so that a long history cannot make
 // one response grow without bound.
 http::Response analyses(Context& ctx, const http::Request& req) {
-  std::int64_t limit = 20, offset = 0;
   std::vector<domain::FieldIssue> issues;
-  for (const char* name : {"limit", "offset"})
-    if (req.query.count(name) > 1) issues.push_back({name, "Given more than once"});
-  if (auto l = req.query_param("limit")) {
-    auto v = parse_int(*l);
-    if (!v || *v < 1 || *v > 100)
-      issues.push_back({"limit", "Must be an integer from 1 to 100"});
-    else
-      limit = *v;
-  }
-  if (auto o = req.query_param("offset")) {
-    auto v = parse_int(*o);
-    if (!v || *v < 0)
-      issues.push_back({"offset", "Must be an integer of 0 or more"});
-    else
-      offset = *v;
-  }
+  reject_repeated(req, {"limit", "offset"}, issues);
+  const Page paging = read_page(req, issues);
   if (!issues.empty()) throw ApiError(ErrorCode::kValidation, "Invalid query parameters", issues);
   auto e = load_experiment(ctx, req.params[0]);
   auto list = ctx.store.list_analyses(e.id);
-  auto total = static_cast<std::int64_t>(list.size());
+  const auto total = static_cast<std::int64_t>(list.size());
+  const std::int64_t first = std::min(paging.offset, total);
+  const std::int64_t last = std::min(first + paging.limit, total);
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experimentId").string(e.id);
     w.key("analyses").begin_array();
-    for (std::int64_t i = offset; i < total && i < offset + limit; ++i)
-      append_analysis_json(w.slot(), list[static_cast<std::size_t>(i)]);
+    for (std::int64_t i = first; i < last; ++i) append_analysis_json(w.slot(), list[static_cast<std::size_t>(i)]);
     w.end_array();
-    w.key("pagination").begin_object();
-    w.key("total").integer(total);
-    w.key("limit").integer(limit);
-    w.key("offset").integer(offset);
-    w.key("hasMore").boolean(offset + limit < total);
-    w.end_object();
+    w.key("pagination");
+    write_pagination(w, paging, total, last - first);
     w.end_object();
   });
 }
@@ -351,12 +310,7 @@ http::Response request_analysis(Context& ctx, const http::Request& req) {
       else
         extra.key("correction").string(*c);
     }
-    if (auto cl = r.number("confidenceLevel", false)) {
-      if (*cl < 80 || *cl > 99.9)
-        r.issue("confidenceLevel", "Must be between 80 and 99.9");
-      else
-        extra.key("confidenceLevel").number(*cl);
-    }
+    if (auto cl = read_confidence_level(r)) extra.key("confidenceLevel").number(*cl);
     r.throw_if_any("Invalid analysis request");
   }
   auto queued = pipeline::request_analysis(ctx.store, e.id, extra_json, domain::now_seconds(), principal_name(req));
@@ -417,21 +371,18 @@ domain::Experiment load_experiment(Context& ctx, const std::string& id) {
 }
 
 void register_experiment_routes(http::Router& router, Context& ctx) {
-  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
-    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
-  };
-  router.add("POST", "/experiments", bind(create));
-  router.add("GET", "/experiments", bind(list));
-  router.add("GET", "/experiments/{id}", bind(details));
-  router.add("GET", "/experiments/{id}/results", bind(results));
-  router.add("GET", "/experiments/{id}/events", bind(events));
-  router.add("GET", "/experiments/{id}/analyses", bind(analyses));
-  router.add("POST", "/experiments/{id}/analyses", bind(request_analysis));
-  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(one_analysis));
-  router.add("GET", "/experiments/{id}/analysis", bind(current_analysis));
-  router.add("POST", "/experiments/{id}/decision", bind(decide));
-  router.add("GET", "/experiments/{id}/decisions", bind(decisions));
-  router.add("POST", "/experiments/{id}/archive", bind(archive));
+  router.add("POST", "/experiments", bind(ctx, create));
+  router.add("GET", "/experiments", bind(ctx, list));
+  router.add("GET", "/experiments/{id}", bind(ctx, details));
+  router.add("GET", "/experiments/{id}/results", bind(ctx, results));
+  router.add("GET", "/experiments/{id}/events", bind(ctx, events));
+  router.add("GET", "/experiments/{id}/analyses", bind(ctx, analyses));
+  router.add("POST", "/experiments/{id}/analyses", bind(ctx, request_analysis));
+  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(ctx, one_analysis));
+  router.add("GET", "/experiments/{id}/analysis", bind(ctx, current_analysis));
+  router.add("POST", "/experiments/{id}/decision", bind(ctx, decide));
+  router.add("GET", "/experiments/{id}/decisions", bind(ctx, decisions));
+  router.add("POST", "/experiments/{id}/archive", bind(ctx, archive));
 }
 
 }  // namespace rallyuxr::api

@@ -141,15 +141,12 @@ http::Response history(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_metric_value_routes(http::Router& router, Context& ctx) {
-  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
-    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
-  };
-  router.add("GET", "/metric-values", bind(list));
-  router.add("POST", "/metric-values", bind(create));
-  router.add("GET", "/metric-values/{id}", bind(get_one));
-  router.add("PUT", "/metric-values/{id}", bind(update));
-  router.add("DELETE", "/metric-values/{id}", bind(retire));
-  router.add("GET", "/metric-values/{id}/history", bind(history));
+  router.add("GET", "/metric-values", bind(ctx, list));
+  router.add("POST", "/metric-values", bind(ctx, create));
+  router.add("GET", "/metric-values/{id}", bind(ctx, get_one));
+  router.add("PUT", "/metric-values/{id}", bind(ctx, update));
+  router.add("DELETE", "/metric-values/{id}", bind(ctx, retire));
+  router.add("GET", "/metric-values/{id}/history", bind(ctx, history));
 }
 
 }  // namespace rallyuxr::api

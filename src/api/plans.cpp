@@ -9,6 +9,7 @@
 #include "api/request_body.hpp"
 #include "api/response.hpp"
 #include "api/routes.hpp"
+#include "api/validation.hpp"
 #include "codec/json_writer.hpp"
 #include "codec/results_io.hpp"
 #include "domain/ids.hpp"
@@ -23,7 +24,6 @@ using domain::ErrorCode;
 
 constexpr int kMaxDurationDays = 366;
 constexpr std::size_t kMaxDurations = 100;
-constexpr std::size_t kMaxPlanMetrics = 10;
 
 const char* const kNoSource =
     "provide source.experimentId or source.history: hours of both groups before any change";
@@ -54,33 +54,10 @@ std::string plan_data_json(const json::object& body, const std::vector<domain::M
   std::map<std::string, const domain::MetricValue*> known;
   for (const auto& m : catalogue) known[m.metric_id] = &m;
 
-  std::vector<std::string> metrics;
-  if (const json::array* arr = r.array("metrics", true)) {
-    if (arr->empty()) r.issue("metrics", "Select at least one metric");
-    if (arr->size() > kMaxPlanMetrics) r.issue("metrics", "At most 10 metrics");
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      const std::string key = "metrics." + std::to_string(i);
-      const auto& v = (*arr)[i];
-      if (!v.is_string()) {
-        r.issues().push_back({key, "Expected string"});
-        continue;
-      }
-      std::string id(v.get_string());
-      if (!known.count(id))
-        r.issues().push_back({key, "Unknown metric '" + id + "'"});
-      else if (std::find(metrics.begin(), metrics.end(), id) != metrics.end())
-        r.issues().push_back({key, "Metric '" + id + "' is listed twice"});
-      else
-        metrics.push_back(id);
-    }
-  }
+  const std::vector<std::string> metrics =
+      read_selected_metrics(r, [&](const std::string& id) { return known.count(id) > 0; });
   stats::PlanInput in;
-  if (auto cl = r.number("confidenceLevel", false)) {
-    if (*cl < 80 || *cl > 99.9)
-      r.issue("confidenceLevel", "Must be between 80 and 99.9");
-    else
-      in.confidence_level = *cl;
-  }
+  if (auto cl = read_confidence_level(r)) in.confidence_level = *cl;
   if (auto c = r.string("correction", false, 1, 20)) {
     if (*c == "none") in.correction.reset();
     else if (auto k = domain::parse_correction(*c)) in.correction = *k;
@@ -154,7 +131,6 @@ std::string plan_data_json(const json::object& body, const std::vector<domain::M
   }
 
   // The source of variance.
-  json::object variance_source_extra;
   std::string source_kind;
   std::string source_path;
   std::optional<std::string> experiment_id;
@@ -339,11 +315,7 @@ std::string plan_data_json(const json::object& body, const std::vector<domain::M
   w.key("alpha").number(out.alpha);
   w.key("metricAlpha").number(out.metric_alpha);
   w.key("power").number(out.power);
-  w.key("trafficSplit");
-  if (in.traffic_split)
-    w.number(*in.traffic_split);
-  else
-    w.null();
+  w.key("trafficSplit").number(in.traffic_split);
   w.key("metricIds").begin_array();
   for (const auto& id : metrics) w.string(id);
   w.end_array();
@@ -373,8 +345,7 @@ http::Response create_plan(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_plan_routes(http::Router& router, Context& ctx) {
-  router.add("POST", "/plans", guarded([&ctx](const http::Request& r) { return create_plan(ctx, r); }),
-             ctx.max_import_bytes);
+  router.add("POST", "/plans", bind(ctx, create_plan), ctx.max_import_bytes);
 }
 
 }  // namespace rallyuxr::api

@@ -31,6 +31,13 @@ std::optional<double> as_number(const json::value& v) {
 }
 }  // namespace
 
+const json::value* FieldReader::present(const char* key, bool required) {
+  auto it = obj_.find(key);
+  if (it != obj_.end() && !it->value().is_null()) return &it->value();
+  if (required) issue(key, "Required");
+  return nullptr;
+}
+
 bool FieldReader::has(const char* key) const {
   auto it = obj_.find(key);
   return it != obj_.end() && !it->value().is_null();
@@ -42,16 +49,13 @@ void FieldReader::issue(const std::string& key, const std::string& message) {
 
 std::optional<std::string> FieldReader::string(const char* key, bool required, std::size_t min_len,
                                                std::size_t max_len) {
-  auto it = obj_.find(key);
-  if (it == obj_.end() || it->value().is_null()) {
-    if (required) issue(key, "Required");
-    return std::nullopt;
-  }
-  if (!it->value().is_string()) {
+  const json::value* v = present(key, required);
+  if (!v) return std::nullopt;
+  if (!v->is_string()) {
     issue(key, "Expected string");
     return std::nullopt;
   }
-  std::string s(it->value().get_string());
+  std::string s(v->get_string());
   // Length in characters (UTF-8 code points), as a person counts them.
   std::size_t chars = 0;
   for (unsigned char c : s)
@@ -68,12 +72,9 @@ std::optional<std::string> FieldReader::string(const char* key, bool required, s
 }
 
 std::optional<double> FieldReader::number(const char* key, bool required) {
-  auto it = obj_.find(key);
-  if (it == obj_.end() || it->value().is_null()) {
-    if (required) issue(key, "Required");
-    return std::nullopt;
-  }
-  auto n = as_number(it->value());
+  const json::value* v = present(key, required);
+  if (!v) return std::nullopt;
+  auto n = as_number(*v);
   if (!n) {
     issue(key, "Expected number");
     return std::nullopt;
@@ -101,29 +102,15 @@ std::optional<std::int64_t> FieldReader::integer(const char* key, bool required,
 }
 
 const json::array* FieldReader::array(const char* key, bool required) {
-  auto it = obj_.find(key);
-  if (it == obj_.end() || it->value().is_null()) {
-    if (required) issue(key, "Required");
-    return nullptr;
-  }
-  if (!it->value().is_array()) {
-    issue(key, "Expected array");
-    return nullptr;
-  }
-  return &it->value().get_array();
+  const json::value* v = present(key, required);
+  if (v && !v->is_array()) issue(key, "Expected array");
+  return v && v->is_array() ? &v->get_array() : nullptr;
 }
 
 const json::object* FieldReader::object(const char* key, bool required) {
-  auto it = obj_.find(key);
-  if (it == obj_.end() || it->value().is_null()) {
-    if (required) issue(key, "Required");
-    return nullptr;
-  }
-  if (!it->value().is_object()) {
-    issue(key, "Expected object");
-    return nullptr;
-  }
-  return &it->value().get_object();
+  const json::value* v = present(key, required);
+  if (v && !v->is_object()) issue(key, "Expected object");
+  return v && v->is_object() ? &v->get_object() : nullptr;
 }
 
 void FieldReader::throw_if_any(const std::string& message) {

@@ -41,6 +41,9 @@ class FieldReader {
   void throw_if_any(const std::string& message = "Invalid request body");
 
  private:
+  // The member's value, or nullptr when absent or null (then an issue "Required" if `required`).
+  const json::value* present(const char* key, bool required);
+
   const json::object& obj_;
   std::string prefix_;
   std::vector<domain::FieldIssue> issues_;

@@ -146,13 +146,10 @@ http::Response analysis_csv(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_results_routes(http::Router& router, Context& ctx) {
-  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
-    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
-  };
-  router.add("PUT", "/experiments/{id}/results", bind(put_results), ctx.max_import_bytes);
-  router.add("POST", "/experiments/{id}/results", bind(post_results), ctx.max_import_bytes);
-  router.add("GET", "/experiments/{id}/results.csv", bind(results_csv));
-  router.add("GET", "/experiments/{id}/analysis.csv", bind(analysis_csv));
+  router.add("PUT", "/experiments/{id}/results", bind(ctx, put_results), ctx.max_import_bytes);
+  router.add("POST", "/experiments/{id}/results", bind(ctx, post_results), ctx.max_import_bytes);
+  router.add("GET", "/experiments/{id}/results.csv", bind(ctx, results_csv));
+  router.add("GET", "/experiments/{id}/analysis.csv", bind(ctx, analysis_csv));
 }
 
 }  // namespace rallyuxr::api

@@ -36,4 +36,8 @@ std::uint64_t database_errors();
 // Wraps a handler so that StoreUnavailable answers 503 with the error envelope.
 http::Handler guarded(http::Handler h);
 
+// A resource's handler bound to the context, guarded: router.add("GET", "/x", bind(ctx, get_x)).
+using ResourceHandler = http::Response (*)(Context&, const http::Request&);
+http::Handler bind(Context& ctx, ResourceHandler fn);
+
 }  // namespace rallyuxr::api

@@ -101,6 +101,10 @@ http::Handler guarded(http::Handler h) {
   };
 }
 
+http::Handler bind(Context& ctx, ResourceHandler fn) {
+  return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
+}
+
 void register_system_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/health", [&ctx](const http::Request& r) { return health(ctx, r); }, 0, /*priority=*/true);
   router.add("GET", "/openapi.json", [&ctx](const http::Request&) {

@@ -20,17 +20,9 @@ void append_token_json(JsonWriter& w, const store::AccessToken& t) {
   w.key("name").string(t.name);
   w.key("role").string(t.role);
   w.key("createdAt").timestamp(t.created_at);
-  w.key("createdBy");
-  if (t.created_by)
-    w.string(*t.created_by);
-  else
-    w.null();
+  w.key("createdBy").string(t.created_by);
   w.key("active").boolean(!t.revoked_at.has_value());
-  w.key("revokedAt");
-  if (t.revoked_at)
-    w.timestamp(*t.revoked_at);
-  else
-    w.null();
+  w.key("revokedAt").timestamp(t.revoked_at);
   w.end_object();
 }
 
@@ -99,12 +91,9 @@ http::Response revoke(Context& ctx, const http::Request& req) {
 }  // namespace
 
 void register_token_routes(http::Router& router, Context& ctx) {
-  auto bind = [&ctx](http::Response (*fn)(Context&, const http::Request&)) {
-    return guarded([&ctx, fn](const http::Request& r) { return fn(ctx, r); });
-  };
-  router.add("GET", "/tokens", bind(list));
-  router.add("POST", "/tokens", bind(create));
-  router.add("DELETE", "/tokens/{name}", bind(revoke));
+  router.add("GET", "/tokens", bind(ctx, list));
+  router.add("POST", "/tokens", bind(ctx, create));
+  router.add("DELETE", "/tokens/{name}", bind(ctx, revoke));
 }
 
 }  // namespace rallyuxr::api

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 
 #include "api/request_body.hpp"
 #include "codec/json_writer.hpp"
@@ -50,10 +49,9 @@ std::optional<domain::ValidationRules> read_rules(FieldReader& r) {
   return rules;
 }
 
-// The same check the pipeline repeats under the row lock (pipeline::rule_violations), so that both
-// give the same messages.
+// The catalogue's rules on dollarsPerUnit, as the pipeline checks them again under the row lock.
 void check_against_rules(FieldReader& r, double value, const std::optional<domain::ValidationRules>& rules) {
-  for (const auto& i : pipeline::rule_violations(value, rules)) r.issue(i.path, i.message);
+  for (auto& i : pipeline::rule_violations(value, rules)) r.issues().push_back(std::move(i));
 }
 
 // The plan promised at creation (POST /plans, issue 15): validated field by field and written
@@ -84,10 +82,7 @@ std::string read_plan(FieldReader& parent, const json::object& o, const domain::
     if (*v < 0.5 || *v > 0.99) r.issue("power", "Must be between 0.5 and 0.99");
     else w.key("power").number(*v);
   }
-  if (auto v = r.number("confidenceLevel", false)) {
-    if (*v < 80 || *v > 99.9) r.issue("confidenceLevel", "Must be between 80 and 99.9");
-    else w.key("confidenceLevel").number(*v);
-  }
+  if (auto v = read_confidence_level(r)) w.key("confidenceLevel").number(*v);
   if (auto c = r.string("correction", false, 1, 20)) {
     if (*c != "holm" && *c != "fdr_bh" && *c != "none") r.issue("correction", "Expected 'holm', 'fdr_bh' or 'none'");
     else w.key("correction").string(*c);
@@ -156,6 +151,46 @@ std::optional<std::string> read_value_group(FieldReader& r) {
   return g;
 }
 
+std::optional<double> read_confidence_level(FieldReader& r) {
+  auto cl = r.number("confidenceLevel", false);
+  if (cl && (*cl < 80 || *cl > 99.9)) {
+    r.issue("confidenceLevel", "Must be between 80 and 99.9");
+    return std::nullopt;
+  }
+  return cl;
+}
+
+std::vector<std::string> read_metric_ids(
+    FieldReader& r, const json::array& ids, const char* key,
+    const std::function<std::optional<std::string>(const std::string&)>& problem) {
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::string item = std::string(key) + "." + std::to_string(i);
+    if (!ids[i].is_string()) {
+      r.issue(item, "Expected string");
+      continue;
+    }
+    std::string id(ids[i].get_string());
+    if (auto why = problem(id))
+      r.issue(item, *why);
+    else if (std::find(out.begin(), out.end(), id) != out.end())
+      r.issue(item, "Metric '" + id + "' is listed twice");
+    else
+      out.push_back(std::move(id));
+  }
+  return out;
+}
+
+std::vector<std::string> read_selected_metrics(FieldReader& r, const std::function<bool(const std::string&)>& known) {
+  const json::array* ids = r.array("metrics", true);
+  if (!ids) return {};
+  if (ids->empty()) r.issue("metrics", "Select at least one metric");
+  if (ids->size() > 10) r.issue("metrics", "At most 10 metrics");
+  return read_metric_ids(r, *ids, "metrics", [&](const std::string& id) {
+    return known(id) ? std::nullopt : std::optional<std::string>("Unknown metric '" + id + "'");
+  });
+}
+
 double default_unit_size(const std::string& unit) { return unit == "%" ? 0.01 : 1.0; }
 
 domain::Experiment parse_create_experiment(const json::object& body, const std::set<std::string>& known) {
@@ -168,27 +203,7 @@ domain::Experiment parse_create_experiment(const json::object& body, const std::
       e.name = *name;
   }
   if (auto d = r.string("description", true, 0, 1000)) e.description = *d;
-  if (const json::array* metrics = r.array("metrics", true)) {
-    if (metrics->empty()) r.issue("metrics", "Select at least one metric");
-    if (metrics->size() > 10) r.issue("metrics", "At most 10 metrics");
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < metrics->size(); ++i) {
-      std::string key = "metrics." + std::to_string(i);
-      const auto& v = (*metrics)[i];
-      if (!v.is_string()) {
-        r.issues().push_back({key, "Expected string"});
-        continue;
-      }
-      std::string id(v.get_string());
-      if (!known.count(id)) {
-        r.issues().push_back({key, "Unknown metric '" + id + "'"});
-      } else if (!seen.insert(id).second) {
-        r.issues().push_back({key, "Metric '" + id + "' is listed twice"});
-      } else {
-        e.metrics.push_back(id);
-      }
-    }
-  }
+  e.metrics = read_selected_metrics(r, [&](const std::string& id) { return known.count(id) > 0; });
   auto start = read_date(r, "startDate");
   auto end = read_date(r, "endDate");
   if (start && *start < domain::kEarliestStartDate) {
@@ -216,12 +231,7 @@ domain::Experiment parse_create_experiment(const json::object& body, const std::
     else
       e.implementation_cost = *cost;
   }
-  if (auto cl = r.number("confidenceLevel", false)) {
-    if (*cl < 80 || *cl > 99.9)
-      r.issue("confidenceLevel", "Must be between 80 and 99.9");
-    else
-      e.confidence_level = *cl;
-  }
+  if (auto cl = read_confidence_level(r)) e.confidence_level = *cl;
   if (auto ts = r.number("trafficSplit", false)) {
     if (*ts < 0.01 || *ts > 0.99)
       r.issue("trafficSplit", "Must be between 0.01 and 0.99");
@@ -235,23 +245,11 @@ domain::Experiment parse_create_experiment(const json::object& body, const std::
       r.issue("analysisDesign", "Expected 'did' or 'paired'");
   }
   if (const json::array* guardrails = r.array("guardrailMetrics", false)) {
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < guardrails->size(); ++i) {
-      std::string key = "guardrailMetrics." + std::to_string(i);
-      const auto& v = (*guardrails)[i];
-      if (!v.is_string()) {
-        r.issues().push_back({key, "Expected string"});
-        continue;
-      }
-      std::string id(v.get_string());
-      if (std::find(e.metrics.begin(), e.metrics.end(), id) == e.metrics.end()) {
-        r.issues().push_back({key, "Metric '" + id + "' is not one of the experiment's metrics"});
-      } else if (!seen.insert(id).second) {
-        r.issues().push_back({key, "Metric '" + id + "' is listed twice"});
-      } else {
-        e.guardrail_metrics.push_back(id);
-      }
-    }
+    e.guardrail_metrics = read_metric_ids(r, *guardrails, "guardrailMetrics", [&](const std::string& id) {
+      return std::find(e.metrics.begin(), e.metrics.end(), id) != e.metrics.end()
+                 ? std::nullopt
+                 : std::optional<std::string>("Metric '" + id + "' is not one of the experiment's metrics");
+    });
   }
   if (auto ds = r.string("dataSource", false, 1, 20)) {
     if (auto v = domain::parse_data_source(*ds))

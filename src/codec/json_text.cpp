@@ -74,6 +74,12 @@ void append_json_int(std::string& out, std::int64_t v) {
   out.append(buf, p);
 }
 
+void append_json_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, p);
+}
+
 char* write_json_number(char* p, double d) {
   if (!std::isfinite(d)) {
     std::memcpy(p, "null", 4);
@@ -95,49 +101,12 @@ void append_json_number(std::string& out, double d) {
   out.append(buf, write_json_number(buf, d));
 }
 
-void append_json_string(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  out += '"';
-  std::size_t start = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + start, i - start);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-    start = i + 1;
-  }
-  out.append(s.data() + start, s.size() - start);
-  out += '"';
-}
-
 void append_json_text(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
     case boost::json::kind::null: out += "null"; break;
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case boost::json::kind::int64: {
-      char buf[24];
-      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v.get_int64());
-      out.append(buf, p);
-      break;
-    }
-    case boost::json::kind::uint64: {
-      char buf[24];
-      auto [p, ec] = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-      out.append(buf, p);
-      break;
-    }
+    case boost::json::kind::int64: append_json_int(out, v.get_int64()); break;
+    case boost::json::kind::uint64: append_json_uint(out, v.get_uint64()); break;
     case boost::json::kind::double_: append_json_number(out, v.get_double()); break;
     case boost::json::kind::string: append_json_string(out, v.get_string()); break;
     case boost::json::kind::array: {

@@ -10,18 +10,20 @@
 #include <string>
 #include <string_view>
 
+#include "domain/json_string.hpp"
 #include "domain/types.hpp"
 
 namespace rallyuxr::codec {
 
 std::string to_json_text(const boost::json::value& v);
 void append_json_text(std::string& out, const boost::json::value& v);
-void append_json_string(std::string& out, std::string_view s);
+using domain::append_json_string;  // domain/json_string.hpp
 void append_json_number(std::string& out, double d);
 // Writes what append_json_number appends (at most kMaxJsonNumber characters) at p; returns the end.
 inline constexpr std::size_t kMaxJsonNumber = 32;
 char* write_json_number(char* p, double d);
 void append_json_int(std::string& out, std::int64_t v);
+void append_json_uint(std::string& out, std::uint64_t v);
 
 // A timestamp as a JSON string, domain::format_iso8601's text ("2025-01-15T00:00:00Z").
 void append_json_timestamp(std::string& out, domain::UnixSeconds t);

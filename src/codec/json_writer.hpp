@@ -47,6 +47,10 @@ class JsonWriter {
     append_json_string(slot(), s);
     return *this;
   }
+  template <class S>  // std::optional<std::string> or <std::string_view>: null when absent
+  JsonWriter& string(const std::optional<S>& s) {
+    return s ? string(*s) : null();
+  }
   JsonWriter& number(double d) {  // null when not finite
     append_json_number(slot(), d);
     return *this;
@@ -71,6 +75,9 @@ class JsonWriter {
   JsonWriter& timestamp(domain::UnixSeconds t) {
     append_json_timestamp(slot(), t);
     return *this;
+  }
+  JsonWriter& timestamp(const std::optional<domain::UnixSeconds>& t) {  // null when absent
+    return t ? timestamp(*t) : null();
   }
   // A parsed document (e.g. a stored payload), written as json_text.hpp does.
   JsonWriter& value(const boost::json::value& v) {

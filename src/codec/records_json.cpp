@@ -38,11 +38,7 @@ void append_job_json(std::string& out, const JobFields& j) {
   w.key("kind").string(j.kind);
   w.key("status").string(j.status);
   w.key("attempts").integer(j.attempts);
-  w.key("lastError");
-  if (j.last_error)
-    w.string(*j.last_error);
-  else
-    w.null();
+  w.key("lastError").string(j.last_error);
   w.key("createdAt").timestamp(j.created_at);
   w.key("updatedAt").timestamp(j.updated_at);
   if (j.result) {

@@ -96,11 +96,7 @@ void append_decision_json(std::string& out, const domain::Decision& d) {
   w.key("decisionId").string(d.decision_id);
   w.key("decision").string(d.decision);
   w.key("reason").string(d.reason);
-  w.key("decidedBy");
-  if (d.decided_by)
-    w.string(*d.decided_by);
-  else
-    w.null();
+  w.key("decidedBy").string(d.decided_by);
   w.key("decidedAt").timestamp(d.decided_at);
   w.end_object();
 }
@@ -116,11 +112,7 @@ void append_metric_value_json(std::string& out, const domain::MetricValue& m) {
   w.key("dollarsPerUnit").number(m.dollars_per_unit);
   w.key("improvementDirection").string(domain::to_string(m.improvement_direction));
   w.key("unitSize").number(m.unit_size);
-  w.key("valueGroup");
-  if (m.value_group)
-    w.string(*m.value_group);
-  else
-    w.null();
+  w.key("valueGroup").string(m.value_group);
   w.key("lastUpdated").timestamp(m.last_updated);
   if (m.updated_by) w.key("updatedBy").string(*m.updated_by);
   w.key("version").integer(m.version);

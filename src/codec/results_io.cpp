@@ -3,7 +3,6 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -431,7 +430,6 @@ std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, dom
   out.reserve(64 + n * 90);
   out += kResultsCsvHeader;
   out += ",period\n";
-  char buf[32];
   for (const auto& m : metrics) {
     for (const auto& p : m.points) {
       out += m.metric_id;
@@ -442,11 +440,9 @@ std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, dom
       out += ',';
       append_json_number(out, p.control_value);
       out += ',';
-      auto r1 = std::to_chars(buf, buf + sizeof buf, p.treatment_sample_size);
-      out.append(buf, r1.ptr);
+      append_json_int(out, p.treatment_sample_size);
       out += ',';
-      auto r2 = std::to_chars(buf, buf + sizeof buf, p.control_sample_size);
-      out.append(buf, r2.ptr);
+      append_json_int(out, p.control_sample_size);
       out += p.timestamp < start_date ? ",pre\n" : ",post\n";
     }
   }
@@ -478,7 +474,8 @@ void csv_cell(std::string& out, const json::value* v) {
   append_json_text(out, *v);
 }
 
-const json::value* at(const json::object* o, std::initializer_list<const char*> path) {
+// The value at `path` (keys of nested objects) below `o`; nullptr when any step is missing.
+const json::value* at(const json::object* o, const std::vector<const char*>& path) {
   const json::value* v = nullptr;
   for (const char* key : path) {
     if (!o) return nullptr;
@@ -497,62 +494,61 @@ std::string analysis_to_csv(const json::object& analysis, std::string_view data_
   struct Column {
     const char* name;
     bool breakdown;  // from economicImpact.metricBreakdown[id] instead of didResults[id]
-    const char* key;
-    const char* subkey;  // nullptr: the value at key itself
+    std::vector<const char*> path;  // below didResults[id] or metricBreakdown[id]
   };
   static const std::vector<Column> kColumns = {
-      {"method", false, "method", nullptr},
-      {"treatmentMean", false, "treatmentMean", nullptr},
-      {"controlMean", false, "controlMean", nullptr},
-      {"preTreatmentMean", false, "preTreatmentMean", nullptr},
-      {"preControlMean", false, "preControlMean", nullptr},
-      {"absoluteDifference", false, "absoluteDifference", nullptr},
-      {"relativeDifference", false, "relativeDifference", nullptr},
-      {"confidenceLevel", false, "confidenceLevel", nullptr},
-      {"confidenceIntervalLower", false, "confidenceInterval", "lower"},
-      {"confidenceIntervalUpper", false, "confidenceInterval", "upper"},
-      {"relativeConfidenceIntervalLower", false, "relativeConfidenceInterval", "lower"},
-      {"relativeConfidenceIntervalUpper", false, "relativeConfidenceInterval", "upper"},
-      {"standardError", false, "standardError", nullptr},
-      {"degreesOfFreedom", false, "degreesOfFreedom", nullptr},
-      {"tStatistic", false, "tStatistic", nullptr},
-      {"pValue", false, "pValue", nullptr},
-      {"adjustedPValue", false, "adjustedPValue", nullptr},
-      {"significant", false, "significant", nullptr},
-      {"effectSize", false, "effectSize", nullptr},
-      {"probabilityOfImprovement", false, "probabilityOfImprovement", nullptr},
-      {"minimumDetectableEffect", false, "minimumDetectableEffect", nullptr},
-      {"sampleSizeTreatment", false, "sampleSizeTreatment", nullptr},
-      {"sampleSizeControl", false, "sampleSizeControl", nullptr},
-      {"postHours", false, "postHours", nullptr},
-      {"preHours", false, "preHours", nullptr},
-      {"excludedHours", false, "excludedHours", nullptr},
-      {"parallelTrendsSlope", false, "parallelTrends", "slope"},
-      {"parallelTrendsPValue", false, "parallelTrends", "pValue"},
-      {"parallelTrendsViolated", false, "parallelTrends", "violated"},
-      {"dollarsPerUnit", true, "metricValueUsed", nullptr},
-      {"unitSize", true, "unitSize", nullptr},
-      {"improvementDirection", true, "improvementDirection", nullptr},
-      {"metricChange", true, "metricChange", nullptr},
-      {"dailyDollarImpact", true, "dailyDollarImpact", nullptr},
-      {"dollarImpact", true, "dollarImpact", nullptr},
-      {"dollarImpactLower", true, "dollarImpactInterval", "lower"},
-      {"dollarImpactUpper", true, "dollarImpactInterval", "upper"},
+      {"method", false, {"method"}},
+      {"treatmentMean", false, {"treatmentMean"}},
+      {"controlMean", false, {"controlMean"}},
+      {"preTreatmentMean", false, {"preTreatmentMean"}},
+      {"preControlMean", false, {"preControlMean"}},
+      {"absoluteDifference", false, {"absoluteDifference"}},
+      {"relativeDifference", false, {"relativeDifference"}},
+      {"confidenceLevel", false, {"confidenceLevel"}},
+      {"confidenceIntervalLower", false, {"confidenceInterval", "lower"}},
+      {"confidenceIntervalUpper", false, {"confidenceInterval", "upper"}},
+      {"relativeConfidenceIntervalLower", false, {"relativeConfidenceInterval", "lower"}},
+      {"relativeConfidenceIntervalUpper", false, {"relativeConfidenceInterval", "upper"}},
+      {"standardError", false, {"standardError"}},
+      {"degreesOfFreedom", false, {"degreesOfFreedom"}},
+      {"tStatistic", false, {"tStatistic"}},
+      {"pValue", false, {"pValue"}},
+      {"adjustedPValue", false, {"adjustedPValue"}},
+      {"significant", false, {"significant"}},
+      {"effectSize", false, {"effectSize"}},
+      {"probabilityOfImprovement", false, {"probabilityOfImprovement"}},
+      {"minimumDetectableEffect", false, {"minimumDetectableEffect"}},
+      {"sampleSizeTreatment", false, {"sampleSizeTreatment"}},
+      {"sampleSizeControl", false, {"sampleSizeControl"}},
+      {"postHours", false, {"postHours"}},
+      {"preHours", false, {"preHours"}},
+      {"excludedHours", false, {"excludedHours"}},
+      {"parallelTrendsSlope", false, {"parallelTrends", "slope"}},
+      {"parallelTrendsPValue", false, {"parallelTrends", "pValue"}},
+      {"parallelTrendsViolated", false, {"parallelTrends", "violated"}},
+      {"dollarsPerUnit", true, {"metricValueUsed"}},
+      {"unitSize", true, {"unitSize"}},
+      {"improvementDirection", true, {"improvementDirection"}},
+      {"metricChange", true, {"metricChange"}},
+      {"dailyDollarImpact", true, {"dailyDollarImpact"}},
+      {"dollarImpact", true, {"dollarImpact"}},
+      {"dollarImpactLower", true, {"dollarImpactInterval", "lower"}},
+      {"dollarImpactUpper", true, {"dollarImpactInterval", "upper"}},
       // Method 2 (statistics.md); empty for analyses stored by method 1.
-      {"verdict", false, "verdict", nullptr},
-      {"adjustedConfidenceIntervalLower", false, "adjustedConfidenceInterval", "lower"},
-      {"adjustedConfidenceIntervalUpper", false, "adjustedConfidenceInterval", "upper"},
-      {"postBlocks", false, "postBlocks", nullptr},
-      {"preBlocks", false, "preBlocks", nullptr},
-      {"effectTrendSlope", false, "effectTrend", "slope"},
-      {"effectTrendPValue", false, "effectTrend", "pValue"},
-      {"effectTrendChanging", false, "effectTrend", "changing"},
-      {"sequentialLower", false, "sequential", "interval"},
-      {"sequentialUpper", false, "sequential", "interval"},
-      {"sequentialPValue", false, "sequential", "pValue"},
-      {"sequentialDecisive", false, "sequential", "decisive"},
-      {"valueGroup", true, "valueGroup", nullptr},
-      {"countedInTotal", true, "countedInTotal", nullptr},
+      {"verdict", false, {"verdict"}},
+      {"adjustedConfidenceIntervalLower", false, {"adjustedConfidenceInterval", "lower"}},
+      {"adjustedConfidenceIntervalUpper", false, {"adjustedConfidenceInterval", "upper"}},
+      {"postBlocks", false, {"postBlocks"}},
+      {"preBlocks", false, {"preBlocks"}},
+      {"effectTrendSlope", false, {"effectTrend", "slope"}},
+      {"effectTrendPValue", false, {"effectTrend", "pValue"}},
+      {"effectTrendChanging", false, {"effectTrend", "changing"}},
+      {"sequentialLower", false, {"sequential", "interval", "lower"}},
+      {"sequentialUpper", false, {"sequential", "interval", "upper"}},
+      {"sequentialPValue", false, {"sequential", "pValue"}},
+      {"sequentialDecisive", false, {"sequential", "decisive"}},
+      {"valueGroup", true, {"valueGroup"}},
+      {"countedInTotal", true, {"countedInTotal"}},
   };
   std::string out = "metricId";
   for (const auto& c : kColumns) {
@@ -578,13 +574,7 @@ std::string analysis_to_csv(const json::object& analysis, std::string_view data_
     out += kv.key();
     for (const auto& c : kColumns) {
       out += ',';
-      const json::object* src = c.breakdown ? b : d;
-      const std::string_view name = c.name;
-      if (name == "sequentialLower" || name == "sequentialUpper") {
-        csv_cell(out, at(src, {"sequential", "interval", name == "sequentialLower" ? "lower" : "upper"}));
-        continue;
-      }
-      csv_cell(out, c.subkey ? at(src, {c.key, c.subkey}) : at(src, {c.key}));
+      csv_cell(out, at(c.breakdown ? b : d, c.path));
     }
     out += ',';
     std::string warnings;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <stdexcept>
 
+#include "domain/json_string.hpp"
+
 namespace rallyuxr::store {
 
 
@@ -56,22 +58,9 @@ std::map<std::string, double> decode_lifts(const std::string& text) {
 }
 
 std::string json_quote(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20)
-          out += fmt::format("\\u{:04x}", c);
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+  std::string out;
+  domain::append_json_string(out, s);
+  return out;
 }
 
 std::string join_ids(const std::vector<std::string>& ids) {

@@ -18,6 +18,7 @@ JobStatus parse_job_status(const std::string& s);
 std::string encode_lifts(const std::map<std::string, double>& lifts);
 std::map<std::string, double> decode_lifts(const std::string& text);
 
+// `s` as a JSON string literal (domain::append_json_string).
 std::string json_quote(const std::string& s);
 
 // "a,b,c" <-> ids (ids never hold commas); "" is no ids.

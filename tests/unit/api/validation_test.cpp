@@ -19,6 +19,7 @@
 #include "api/request_body.hpp"
 #include "domain/error.hpp"
 #include "http/types.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace rallyuxr::api {
 namespace {
@@ -684,6 +685,26 @@ TEST(ParseMetricValueUpdate, ValueIsCheckedAgainstTheCurrentRules) {
   EXPECT_DOUBLE_EQ(parse_metric_value_update(obj(R"({"dollarsPerUnit": 150.12345})"), current_metric(false))
                        .dollars_per_unit,
                    150.12345);
+}
+
+// The request is refused with the messages the pipeline gives when it checks again under the lock.
+TEST(ParseMetricValueUpdate, RuleMessagesAreThePipelines) {
+  auto messages_of = [](const std::vector<FieldIssue>& issues) {
+    std::vector<std::string> out;
+    for (const auto& i : issues) out.push_back(i.message);
+    return out;
+  };
+  EXPECT_THAT(messages_of(issues_of([] { parse_metric_value_update(obj(R"({"dollarsPerUnit": 150})"), current_metric(true)); })),
+              ElementsAre("Must be at most 100"));
+  EXPECT_THAT(messages_of(issues_of([] { parse_metric_value_update(obj(R"({"dollarsPerUnit": 0.5})"), current_metric(true)); })),
+              ElementsAre("Must be at least 1"));
+  EXPECT_THAT(messages_of(issues_of([] { parse_metric_value_update(obj(R"({"dollarsPerUnit": 1.234})"), current_metric(true)); })),
+              ElementsAre("Must have at most 2 decimal places"));
+  for (double v : {150.0, 0.5, 1.234})
+    EXPECT_THAT(messages_of(issues_of([&] {
+                  parse_metric_value_update(json::object{{"dollarsPerUnit", v}}, current_metric(true));
+                })),
+                ::testing::ContainerEq(messages_of(pipeline::rule_violations(v, current_metric(true).validation_rules))));
 }
 
 TEST(ParseMetricValueUpdate, NewRulesInTheBodyReplaceTheCurrentOnes) {

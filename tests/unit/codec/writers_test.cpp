@@ -95,6 +95,18 @@ TEST(JsonWriter, PlacesCommasInNestedContainersAndKeepsAPrefix) {
   EXPECT_EQ(v.at("h").as_int64(), 42);
 }
 
+TEST(JsonWriter, OptionalStringsAndTimestampsAreNullWhenAbsent) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_array();
+  w.string(std::optional<std::string>("a\"b")).string(std::optional<std::string>());
+  w.string(std::optional<std::string_view>("v")).string(std::optional<std::string_view>());
+  w.timestamp(std::optional<domain::UnixSeconds>(kJan15_2025)).timestamp(std::optional<domain::UnixSeconds>());
+  w.string(std::string("plain")).timestamp(kJan15_2025);  // the plain overloads still chosen
+  w.end_array();
+  EXPECT_EQ(out, R"(["a\"b",null,"v",null,"2025-01-15T00:00:00Z",null,"plain","2025-01-15T00:00:00Z"])");
+}
+
 TEST(JsonWriter, TimestampsOutsideFourDigitYearsUseTheGeneralFormatter) {
   // Either side of the fast path's edges (years 0000 and 9999), before 1970, a leap day.
   for (domain::UnixSeconds t : {domain::UnixSeconds{0}, kJan15_2025, domain::UnixSeconds{-86400},
