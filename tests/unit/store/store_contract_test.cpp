@@ -223,6 +223,7 @@ struct AnalysisFinish {
   std::optional<ExperimentStatus> experiment_status;  // complete: covers the end; running: not
   UnixSeconds now = 0;
   std::string experiment_id;
+  std::string error;  // !ok: the failure the processor hands over
 };
 
 class Flow {
@@ -278,6 +279,7 @@ class Flow {
     pf.experiment_id = f.experiment_id;
     pf.ok = f.ok;
     pf.document = f.document;
+    pf.error = f.error;
     pf.total_impact = f.total_impact;
     pf.covers_end = f.experiment_status == ExperimentStatus::kComplete;
     pf.now = f.now;
@@ -672,7 +674,7 @@ TEST_P(StoreContract, EconomicImpactComesFromTheNewestCompleteAnalysis) {
   auto job = analyze_job_for(a.id, pending->analysis_id);
   ASSERT_TRUE(job.has_value());
   flow().finish_analysis({pending->analysis_id, job->job_id, false, R"({"status":"failed","error":"boom"})",
-                       std::nullopt, std::nullopt, kT0 + 31});
+                       std::nullopt, std::nullopt, kT0 + 31, "", "boom"});
   sum = s().summary();
   EXPECT_DOUBLE_EQ(sum.total_economic_impact, 99.75);
   ExperimentListQuery q;
@@ -1182,7 +1184,8 @@ TEST_P(StoreContract, FinishAnalysisOkAndFailed) {
   auto j2 = s().lease_job("w", kT0 + 21, 60);
   ASSERT_TRUE(j2.has_value());
   const std::string doc2 = R"({"status":"failed","error":"Not enough data"})";
-  flow().finish_analysis({a2->analysis_id, j2->job_id, false, doc2, std::nullopt, std::nullopt, kT0 + 30});
+  flow().finish_analysis({a2->analysis_id, j2->job_id, false, doc2, std::nullopt, std::nullopt, kT0 + 30, "",
+                         "Not enough data"});
   auto failed = s().get_analysis(a2->analysis_id);
   EXPECT_EQ(failed->status, "failed");
   EXPECT_EQ(failed->document, doc2);
