@@ -157,6 +157,17 @@ struct UniqueUsers {
   std::int64_t control = 0;
 };
 
+// Segments (issue 17): the same hourly series per segment of a dimension that the warehouse has,
+// e.g. segments["device"]["mobile"]. Rows without a dimension are the overall figures.
+struct SegmentSeries {
+  std::vector<MetricSeries> series;  // one per metric, like the overall results
+  std::optional<UniqueUsers> unique_users;
+};
+using DimensionSegments = std::map<std::string, SegmentSeries>;  // segment name -> its series
+using Segments = std::map<std::string, DimensionSegments>;       // dimension name -> its segments
+inline constexpr std::size_t kMaxDimensions = 3;
+inline constexpr std::size_t kMaxSegmentsPerDimension = 50;
+
 const char* to_string(Direction d);
 const char* to_string(Correction c);
 const char* to_string(ExpectedOutcome o);
