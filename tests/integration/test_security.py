@@ -271,7 +271,12 @@ class GracefulShutdownTest(unittest.TestCase):
             threads = [threading.Thread(target=writer, args=(k,)) for k in range(4)]
             for t in threads:
                 t.start()
+            # SIGTERM once the load is under way: after a second and at least 11 accepted writes
+            # (a loaded machine may need longer than a second for them).
             time.sleep(1.0)
+            deadline = time.monotonic() + 60
+            while len(accepted) <= 10 and time.monotonic() < deadline:
+                time.sleep(0.05)
             code = s.stop(signal.SIGTERM)
             stop.set()
             for t in threads:
