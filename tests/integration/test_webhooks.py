@@ -106,7 +106,7 @@ def signed(secret, body):
 
 class WebhooksTest(unittest.TestCase):
     SERVER_ARGS = ("--api-token", API, "--webhook-retry-base-ms", "50", "--webhook-max-attempts", "3",
-                   "--webhook-timeout-ms", "5000", "--max-attempts", "2", "--retry-base-ms", "50")
+                   "--webhook-timeout-ms", "1000", "--max-attempts", "2", "--retry-base-ms", "50")
 
     @classmethod
     def setUpClass(cls):
@@ -322,6 +322,21 @@ class WebhooksTest(unittest.TestCase):
         self.assertEqual((ds[0]["attempts"], ds[0]["lastStatusCode"], ds[0]["lastError"]), (2, 200, None))
         time.sleep(0.3)
         self.assertEqual(len(self.receiver.at("/flaky")), 2)
+
+    def test_receiver_too_slow_times_out_and_is_retried(self):
+        hook = self.create_hook("/slow", events=["metric_value.updated"])
+        release = threading.Event()
+        self.receiver.hold["/slow"] = release  # the first request waits past --webhook-timeout-ms 1000
+        try:
+            r = self.call("PUT", "/api/metric-values/average_order_value", {"dollarsPerUnit": 2.75})
+            self.assertEqual(r.status, 200, r.body[:300])
+            first, second = self.receiver.wait_for("/slow", 2)
+            self.assertEqual(first[1]["x-rallyuxr-delivery"], second[1]["x-rallyuxr-delivery"])
+            self.assertEqual(first[2], second[2])
+            ds = self.wait_delivery(hook["webhookId"], "delivered")
+            self.assertEqual((ds[0]["attempts"], ds[0]["lastStatusCode"]), (2, 200))
+        finally:
+            release.set()
 
     def test_receiver_failing_always_is_recorded_failed(self):
         hook = self.create_hook("/down", events=["metric_value.updated"])
