@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
   option(s, "--webhook-timeout-ms", serve.webhook_timeout_ms,
          "Time a webhook receiver has to answer one delivery attempt")
       ->check(CLI::Range(100, 300000));
+  option(s, "--webhook-ca-file", serve.webhook_ca_file,
+         "PEM file of CA certificates trusted for https:// webhook receivers, besides the system's")
+      ->check(CLI::ExistingFile);
 
   rallyuxr::app::AnalyzeConfig analyze;
   auto* a = cli.add_subcommand("analyze", "Analyse a results file (JSON or CSV, the import formats) offline and\n"

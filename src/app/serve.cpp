@@ -160,8 +160,8 @@ int run_serve(const ServeConfig& cfg) {
   wo.webhook_retry_base_seconds = cfg.webhook_retry_base_ms / 1000.0;
   wo.webhook_timeout_seconds = cfg.webhook_timeout_ms / 1000.0;
   // Webhook deliveries go out through http/'s client; jobs/ sees only this function.
-  wo.webhook_sender = [](const jobs::WebhookPost& p) {
-    auto r = http::post_once(http::OutgoingPost{p.url, p.body, p.headers, p.timeout_seconds});
+  wo.webhook_sender = [ca_file = cfg.webhook_ca_file](const jobs::WebhookPost& p) {
+    auto r = http::post_once(http::OutgoingPost{p.url, p.body, p.headers, p.timeout_seconds, ca_file});
     return jobs::WebhookPostResult{r.status, r.error};
   };
   jobs::WorkerPool workers(*store, wo);

@@ -36,6 +36,7 @@ struct ServeConfig {
   int webhook_max_attempts = 8;
   int webhook_retry_base_ms = 1000;
   int webhook_timeout_ms = 10000;
+  std::string webhook_ca_file;  // PEM CAs trusted for https:// receivers besides the system's
   // Hardening budgets (docs/security.md).
   int request_threads = 4;
   int request_timeout_seconds = 10;

@@ -49,11 +49,9 @@ bool known_webhook_event(std::string_view event) {
 std::optional<std::string> webhook_url_problem(std::string_view url) {
   if (url.size() > 2048) return "Must be at most 2048 characters";
   auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed) return "Expected an absolute http:// URL";
+  if (!parsed) return "Expected an absolute http:// or https:// URL";
   const auto scheme = parsed->scheme();
-  if (scheme == "https")
-    return "https:// URLs are not supported by this server yet; use an http:// URL (e.g. a relay on your network)";
-  if (scheme != "http") return "Expected an http:// URL";
+  if (scheme != "http" && scheme != "https") return "Expected an http:// or https:// URL";
   if (parsed->encoded_host().empty()) return "The URL needs a host";
   if (parsed->has_userinfo()) return "Credentials in the URL are not supported; use the secret";
   if (parsed->has_fragment()) return "The URL must not have a fragment";

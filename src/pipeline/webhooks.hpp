@@ -23,8 +23,8 @@ inline constexpr std::array<const char*, 5> kWebhookEvents = {
     "analysis.completed", "analysis.failed", "srm.detected", "experiment.decided", "metric_value.updated"};
 bool known_webhook_event(std::string_view event);
 
-// Why `url` cannot be a webhook's URL (http:// with a host, at most 2,048 characters); nullopt
-// when it can. https:// is refused with its own message (this build delivers over http only).
+// Why `url` cannot be a webhook's URL (http:// or https:// with a host, no credentials or
+// fragment, at most 2,048 characters); nullopt when it can.
 std::optional<std::string> webhook_url_problem(std::string_view url);
 
 // Lower-case hex of HMAC-SHA256(key, message) (OpenSSL).
