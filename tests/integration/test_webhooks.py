@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import os
+import signal
 import ssl
 import subprocess
 import threading
@@ -476,12 +477,13 @@ class WebhookCrashTest(unittest.TestCase):
             r = server.put("/api/metric-values/conversion_rate", {"dollarsPerUnit": 44.0}, headers=auth(admin))
             self.assertEqual(r.status, 200, r.body[:300])
             (first,) = receiver.wait_for("/held", 1)
-            server.kill9()  # mid-delivery: the receiver has the request and has not answered
+            server.stop(sig=signal.SIGKILL)  # mid-delivery: the receiver has the request, no answer yet
             release.set()
             server.start()
             got = receiver.wait_for("/held", 2, timeout=90)
             self.assertEqual(got[1][1]["x-rallyuxr-delivery"], first[1]["x-rallyuxr-delivery"])
             self.assertEqual(got[1][2], first[2])
+            self.assertEqual((first[1]["x-rallyuxr-attempt"], got[1][1]["x-rallyuxr-attempt"]), ("1", "2"))
             self.assertEqual(got[1][1]["x-rallyuxr-signature"], signed(SECRET, got[1][2]))
             deadline = time.time() + 30
             while time.time() < deadline:
