@@ -17,6 +17,7 @@
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
 #include "http/server.hpp"
+#include "http/webhook_client.hpp"
 #include "jobs/worker_pool.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/tokens.hpp"
@@ -155,6 +156,14 @@ int run_serve(const ServeConfig& cfg) {
   wo.max_attempts = cfg.max_attempts;
   wo.retry_base_seconds = cfg.retry_base_ms / 1000.0;
   wo.lease_seconds = cfg.lease_seconds;
+  wo.webhook_max_attempts = cfg.webhook_max_attempts;
+  wo.webhook_retry_base_seconds = cfg.webhook_retry_base_ms / 1000.0;
+  wo.webhook_timeout_seconds = cfg.webhook_timeout_ms / 1000.0;
+  // Webhook deliveries go out through http/'s client; jobs/ sees only this function.
+  wo.webhook_sender = [ca_file = cfg.webhook_ca_file](const jobs::WebhookPost& p) {
+    auto r = http::post_once(http::OutgoingPost{p.url, p.body, p.headers, p.timeout_seconds, ca_file});
+    return jobs::WebhookPostResult{r.status, r.error};
+  };
   jobs::WorkerPool workers(*store, wo);
   store->set_job_listener([&workers] { workers.notify(); });
 

@@ -193,6 +193,10 @@ void run_analysis(store::Store& store, const store::Job& job) {
   f.covers_end = covers;
   f.analysed_version = results->version;
   f.now = now;
+  f.srm_detected = out.srm.detected;
+  f.srm_p_value = out.srm.p_value;
+  f.srm_observed_share = out.srm.observed_treatment_share;
+  f.srm_expected_share = out.srm.expected_treatment_share;
   pipeline::finish_analysis(store, f);
 }
 

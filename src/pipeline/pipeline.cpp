@@ -11,6 +11,7 @@
 #include "domain/lifecycle.hpp"
 #include "pipeline/metric_update.hpp"
 #include "pipeline/payloads.hpp"
+#include "pipeline/webhooks.hpp"
 
 namespace rallyuxr::pipeline {
 namespace {
@@ -283,6 +284,7 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
                                    codec::metric_change_payload(t.experiment_id, id, m.version), now});
       queue_analysis(tx, t.experiment_id, *t.results_version, "MODIFY", "", now);
     }
+    queue_metric_value_event(tx, m, current->dollars_per_unit, u.change_reason, now);
     tx.commit();
     out.updated.metric = m;
     out.updated.previous_value = current->dollars_per_unit;
@@ -362,6 +364,7 @@ DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
                 d.decision + ": " + d.reason, {{"decision", "null", json_string(d.decision)}});
     tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
                                  decision_event_payload(d), d.decided_at});
+    queue_decision_event(tx, d, e->name);
     tx.commit();
     out.decision = d;
     return out;
@@ -529,6 +532,22 @@ FinishOutcome finish_analysis(store::Store& s, const AnalysisFinish& f) {
         tx.mark_job_done(f.job_id, std::nullopt, f.now);
       else
         tx.mark_job_failed(f.job_id, f.error, f.now);
+    }
+    if (!exp_id.empty()) {  // webhooks: queued with the analysis, so that none is lost or sent twice
+      AnalysisNotice n;
+      n.experiment_id = exp_id;
+      if (e) n.experiment_name = e->name;
+      n.analysis_id = f.analysis_id;
+      n.ok = f.ok;
+      n.error = f.error;
+      n.total_impact = f.total_impact;
+      n.status = out.status;
+      n.srm_detected = f.srm_detected;
+      n.srm_p_value = f.srm_p_value;
+      n.srm_observed_share = f.srm_observed_share;
+      n.srm_expected_share = f.srm_expected_share;
+      n.now = f.now;
+      queue_analysis_events(tx, n);
     }
     tx.commit();
     return out;

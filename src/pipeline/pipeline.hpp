@@ -150,6 +150,11 @@ struct AnalysisFinish {
   // status. nullopt: the current one (seeding).
   std::optional<std::int64_t> analysed_version;
   domain::UnixSeconds now = 0;
+  // The analysis' SRM check (a complete analysis), for the srm.detected webhook event.
+  std::optional<bool> srm_detected;
+  std::optional<double> srm_p_value;
+  std::optional<double> srm_observed_share;
+  double srm_expected_share = 0.5;
 };
 struct FinishOutcome {
   bool skipped = false;  // its job was already done: nothing written

@@ -419,7 +419,7 @@ class TokenRolesOnEveryRouteTest(unittest.TestCase):
             if pattern == "/health":
                 self.assertEqual(self.call(method, pattern, None).status, 200)
                 continue
-            admin_route = pattern.startswith("/tokens")
+            admin_route = pattern.startswith(("/tokens", "/webhooks"))
             write = method != "GET"
             self.assertDenied(self.call(method, pattern, None), 401, what + " without a token")
             self.assertDenied(self.call(method, pattern, "rux_not-a-token"), 401, what + " with an unknown token")

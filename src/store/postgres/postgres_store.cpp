@@ -313,6 +313,41 @@ class PostgresStore final : public Store {
     });
   }
 
+  std::vector<Webhook> list_webhooks() override {
+    return run([&](Connection& c) {
+      std::vector<Webhook> out;
+      auto r = c.exec(kActiveWebhooks, Params());
+      for (int i = 0; i < r.rows(); ++i) out.push_back(webhook_from_row(Row(r, i)));
+      return out;
+    });
+  }
+
+  std::optional<Webhook> get_webhook(const std::string& webhook_id) override {
+    return run([&](Connection& c) -> std::optional<Webhook> {
+      auto r = c.exec(kGetWebhook, Params().add(webhook_id));
+      if (r.rows() == 0) return std::nullopt;
+      return webhook_from_row(Row(r, 0));
+    });
+  }
+
+  std::optional<WebhookDelivery> get_delivery(const std::string& delivery_id) override {
+    return run([&](Connection& c) -> std::optional<WebhookDelivery> {
+      auto r = c.exec(kGetDelivery, Params().add(delivery_id));
+      if (r.rows() == 0) return std::nullopt;
+      return delivery_from_row(Row(r, 0));
+    });
+  }
+
+  DeliveryPage list_deliveries(const std::string& webhook_id, int limit, std::int64_t offset) override {
+    return run([&](Connection& c) {
+      DeliveryPage page;
+      auto r = c.exec(kListDeliveries, Params().add(webhook_id).add(static_cast<std::int64_t>(limit)).add(offset));
+      for (int i = 0; i < r.rows(); ++i) page.deliveries.push_back(delivery_from_row(Row(r, i)));
+      page.total = c.exec(kCountDeliveries, Params().add(webhook_id)).int64(0, 0);
+      return page;
+    });
+  }
+
   bool any_active_token() override {
     return run([&](Connection& c) { return c.exec(kAnyActiveToken, Params()).int64(0, 0) != 0; });
   }

@@ -274,6 +274,32 @@ inline constexpr Sql kNewestCompleteImpact{
     "SELECT total_impact FROM analyses WHERE experiment_id = $1 AND status = 'complete' "
     "ORDER BY seq DESC LIMIT 1"};
 
+// ---- webhooks (issue 16)
+inline constexpr Sql kInsertWebhook{
+    "insert_webhook", "INSERT INTO webhooks (" RALLYUXR_WEBHOOK_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,NULL)"};
+inline constexpr Sql kDeleteWebhook{
+    "delete_webhook", "UPDATE webhooks SET deleted_at = $2 WHERE webhook_id = $1 AND deleted_at IS NULL"};
+inline constexpr Sql kActiveWebhooks{
+    "active_webhooks",
+    "SELECT " RALLYUXR_WEBHOOK_COLUMNS " FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, webhook_id"};
+inline constexpr Sql kGetWebhook{"get_webhook",
+                                 "SELECT " RALLYUXR_WEBHOOK_COLUMNS " FROM webhooks WHERE webhook_id = $1"};
+inline constexpr Sql kInsertDelivery{
+    "insert_delivery",
+    "INSERT INTO webhook_deliveries (" RALLYUXR_DELIVERY_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"};
+inline constexpr Sql kUpdateDelivery{
+    "update_delivery",
+    "UPDATE webhook_deliveries SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, "
+    "updated_at = $6, delivered_at = $7 WHERE delivery_id = $1"};
+inline constexpr Sql kGetDelivery{
+    "get_delivery", "SELECT " RALLYUXR_DELIVERY_COLUMNS " FROM webhook_deliveries WHERE delivery_id = $1"};
+inline constexpr Sql kListDeliveries{
+    "list_deliveries",
+    "SELECT " RALLYUXR_DELIVERY_COLUMNS " FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY seq DESC "
+    "LIMIT $2 OFFSET $3"};
+inline constexpr Sql kCountDeliveries{"count_deliveries",
+                                      "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = $1"};
+
 #undef RALLYUXR_PG_EXPERIMENT_COLUMNS
 
 }  // namespace rallyuxr::store::postgres::sql

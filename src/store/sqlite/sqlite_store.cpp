@@ -356,6 +356,42 @@ class SqliteStore final : public Store {
     return s.step() && s.int64(0) != 0;
   }
 
+  std::vector<Webhook> list_webhooks() override {
+    auto c = pool_->acquire();
+    std::vector<Webhook> out;
+    auto s = c->prepare(kActiveWebhooks);
+    while (s.step()) out.push_back(webhook_from_row(s));
+    return out;
+  }
+
+  std::optional<Webhook> get_webhook(const std::string& webhook_id) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kGetWebhook);
+    s.bind(1, webhook_id);
+    if (!s.step()) return std::nullopt;
+    return webhook_from_row(s);
+  }
+
+  std::optional<WebhookDelivery> get_delivery(const std::string& delivery_id) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kGetDelivery);
+    s.bind(1, delivery_id);
+    if (!s.step()) return std::nullopt;
+    return delivery_from_row(s);
+  }
+
+  DeliveryPage list_deliveries(const std::string& webhook_id, int limit, std::int64_t offset) override {
+    auto c = pool_->acquire();
+    DeliveryPage page;
+    auto s = c->prepare(kListDeliveries);
+    s.bind(1, webhook_id).bind(2, static_cast<std::int64_t>(limit)).bind(3, offset);
+    while (s.step()) page.deliveries.push_back(delivery_from_row(s));
+    auto n = c->prepare(kCountDeliveries);
+    n.bind(1, webhook_id);
+    page.total = n.step() ? n.int64(0) : 0;
+    return page;
+  }
+
   std::vector<Job> list_jobs(const std::string& exp_id) override {
     auto c = pool_->acquire();
     std::vector<Job> out;

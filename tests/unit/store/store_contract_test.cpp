@@ -30,6 +30,7 @@
 #include "domain/types.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/tokens.hpp"
+#include "pipeline/webhooks.hpp"
 
 #if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
@@ -1867,6 +1868,75 @@ TEST_P(StoreContract, TokensAreFoundByHashAndRevokedByName) {
   EXPECT_EQ(all[0].revoked_at, std::optional<UnixSeconds>(kT0 + 2));
   EXPECT_FALSE(all[1].revoked_at.has_value());
   EXPECT_EQ(all[1].role, "admin");
+}
+
+// Issue 16: webhooks and their delivery log; an event queues one delivery (with its job) per
+// subscribed webhook in the transaction of the change, and none for a deleted webhook.
+TEST_P(StoreContract, WebhookDeliveriesAreQueuedWithTheChangeAndLogged) {
+  Webhook w;
+  w.url = "http://127.0.0.1:9/hook";
+  w.events = {"metric_value.updated", "experiment.decided"};
+  w.secret = "0123456789abcdef-secret";
+  w.format = "json";
+  w.created_by = "root";
+  auto made = pipeline::create_webhook(s(), w, kT0);
+  Webhook other = w;
+  other.events = {"srm.detected"};
+  auto unrelated = pipeline::create_webhook(s(), other, kT0 + 1);
+  auto listed = s().list_webhooks();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].webhook_id, made.webhook_id);
+  EXPECT_EQ(listed[0].events, w.events);
+  EXPECT_EQ(listed[0].secret, w.secret);
+  EXPECT_EQ(listed[0].created_by, std::optional<std::string>("root"));
+
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 10)));
+  MetricValueUpdate u;
+  u.dollars_per_unit = 12;
+  ASSERT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 2).kind, pipeline::MetricUpdateOutcome::Kind::kUpdated);
+  auto page = s().list_deliveries(made.webhook_id, 20, 0);
+  ASSERT_EQ(page.total, 1);
+  ASSERT_EQ(page.deliveries.size(), 1u);
+  auto d = page.deliveries[0];
+  EXPECT_EQ(d.event, "metric_value.updated");
+  EXPECT_EQ(d.status, "pending");
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_FALSE(d.last_status_code.has_value());
+  EXPECT_EQ(s().list_deliveries(unrelated.webhook_id, 20, 0).total, 0);
+  auto body = boost::json::parse(d.body).as_object();
+  EXPECT_EQ(body.at("id").as_string(), d.delivery_id);
+  EXPECT_EQ(body.at("data").at("dollarsPerUnit").to_number<double>(), 12);
+
+  // Its job: leased like any other, and named in the delivery's id.
+  auto job = s().lease_job("w1", kT0 + 3, 60);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->kind, JobKind::kDeliverWebhook);
+  EXPECT_EQ(pipeline::delivery_id_of(*job), d.delivery_id);
+  auto step = pipeline::begin_delivery(s(), *job, kT0 + 3);
+  ASSERT_EQ(step.kind, pipeline::DeliveryStep::Kind::kGo);
+  EXPECT_EQ(step.webhook.secret, w.secret);
+  pipeline::record_delivery_failure(s(), *job, d.delivery_id, 500, "The receiver answered HTTP 500", false, kT0 + 4);
+  auto after = s().get_delivery(d.delivery_id);
+  EXPECT_EQ(after->status, "retrying");
+  EXPECT_EQ(after->last_status_code, std::optional<std::int64_t>(500));
+  EXPECT_EQ(after->attempts, 1);
+  pipeline::record_delivery_success(s(), *job, d.delivery_id, 204, kT0 + 5);
+  after = s().get_delivery(d.delivery_id);
+  EXPECT_EQ(after->status, "delivered");
+  EXPECT_EQ(after->last_status_code, std::optional<std::int64_t>(204));
+  EXPECT_FALSE(after->last_error.has_value());
+  EXPECT_EQ(after->delivered_at, std::optional<UnixSeconds>(kT0 + 5));
+  EXPECT_EQ(s().get_job(job->job_id)->status, JobStatus::kDone);
+
+  // Deleted: no more deliveries; its log stays; deleting twice finds nothing.
+  EXPECT_TRUE(pipeline::delete_webhook(s(), made.webhook_id, std::string("root"), kT0 + 6));
+  EXPECT_FALSE(pipeline::delete_webhook(s(), made.webhook_id, std::nullopt, kT0 + 7));
+  EXPECT_EQ(s().list_webhooks().size(), 1u);
+  EXPECT_TRUE(s().get_webhook(made.webhook_id)->deleted_at.has_value());
+  u.dollars_per_unit = 13;
+  ASSERT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 8).kind, pipeline::MetricUpdateOutcome::Kind::kUpdated);
+  EXPECT_EQ(s().list_deliveries(made.webhook_id, 20, 0).total, 1);
+  EXPECT_FALSE(s().lease_job("w1", kT0 + 9, 60).has_value());
 }
 
 // Issue 16: every workflow that changes something writes its audit entry in its transaction.
