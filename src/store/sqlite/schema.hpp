@@ -377,6 +377,27 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
 )SQL",
+
+    // 10: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
+    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    R"SQL(
+CREATE TABLE segment_series (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BLOB NOT NULL,
+  PRIMARY KEY (experiment_id, dimension, segment, metric_id)
+);
+CREATE TABLE segment_meta (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  uu_treatment  INTEGER,
+  uu_control    INTEGER,
+  PRIMARY KEY (experiment_id, dimension, segment)
+) WITHOUT ROWID;
+)SQL",
 };
 
 }  // namespace rallyuxr::store::sqlite
