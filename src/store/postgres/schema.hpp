@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 8> kMigrations = {
+inline constexpr std::array<const char*, 9> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (

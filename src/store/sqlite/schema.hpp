@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 9> kMigrations = {
+inline constexpr std::array<const char*, 10> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
