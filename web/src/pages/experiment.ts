@@ -27,7 +27,7 @@ import { cumulativeEffect } from '../cumulative';
 import type { Plan } from '../types';
 import { parseUpload, plausibilityWarnings, type UploadSeries } from '../plausibility';
 import {
-  dimensionsOf, disagreementText, forestRows, heterogeneityFigures, heterogeneityWords, segmentDisagreements, segmentForest,
+  dimensionsOf, disagreementList, disagreementText, forestRows, heterogeneityFigures, heterogeneityWords, segmentDisagreements, segmentForest,
 } from '../segments';
 
 type ChartHandle = BaseChartHandle & { tag?: string };
@@ -66,7 +66,7 @@ export const experimentPage: Page = (root, { params, query }) => {
   let segSegment = query.get('segment') ?? '';
   /** GET .../results?dimension=X, once per dimension while the page is open. */
   const dimensionCache = new Map<string, Promise<DimensionResultsResponse>>();
-  /** The API's remarks on the last upload (implausible values), shown with the next results. */
+  /** The API's remarks on the last upload (implausible values, an overall derived from segments), shown with the next results. */
   let serverWarnings: string[] = [];
 
   setTitle('Experiment');
@@ -398,6 +398,10 @@ export const experimentPage: Page = (root, { params, query }) => {
       h('p', null, 'Hourly aggregates as CSV with the header ',
         h('code', { class: 'wrap-anywhere' }, 'metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize'),
         ', or JSON in the results format. Hours before the start date form the pre period. Rates of % metrics are fractions (0.0307 for 3.07%).'),
+      h('p', null, 'Segments (optional, at most 3 dimensions of 50 segments): add the columns ', h('code', null, 'dimension,segment'),
+        ' (rows with both empty are the overall figures), or in JSON a ', h('code', null, 'segments'), ' object beside ', h('code', null, 'metrics'), ': ',
+        h('code', { class: 'wrap-anywhere' }, '{"device": {"mobile": {"metrics": {...}}}}'),
+        '. Sent without overall rows, the overall figures are the segments’ sum per hour.'),
       h('p', { class: 'muted' }, 'Metric ids of this experiment: ', x.metrics.map((m, i) => [i ? ', ' : '', h('code', null, m)]), '. ',
         h('button', { type: 'button', class: 'linklike', onclick: () => csvTemplate(x) }, 'Download a CSV template')),
       h('div', { class: 'field' }, h('label', { for: 'import-file' }, 'Data file (CSV or JSON)'), file),
@@ -524,7 +528,7 @@ export const experimentPage: Page = (root, { params, query }) => {
 
     if (serverWarnings.length) {
       parts.push(h('section', { class: 'panel warnings warnings-warn', role: 'alert', 'data-testid': 'upload-server-warnings' },
-        h('h2', null, 'The server found implausible values in the last upload'),
+        h('h2', null, 'The server’s remarks on the last upload'),
         h('ul', null, serverWarnings.map((w) => h('li', null, w)))));
     }
     if (!isComplete(analysis)) {
@@ -685,8 +689,8 @@ export const experimentPage: Page = (root, { params, query }) => {
     const d = segmentDisagreements(a);
     if (!d.length) return null;
     return h('p', { class: 'verdict-segments', 'data-testid': 'verdict-segments' },
-      h('span', { class: 'tag tag-segments' }, 'Segments disagree'), ' ',
-      disagreementText(d, (m) => metricName(m, lookup)), ' The overall figure averages segments that responded differently; see Results by segment.');
+      h('strong', { class: 'tag tag-segments' }, 'Segments disagree'),
+      ` significantly: ${disagreementList(d, (m) => metricName(m, lookup))}. The overall figure averages segments that responded differently; see Results by segment.`);
   }
 
   /** What the plan promised at creation, if the experiment was created with one. */
