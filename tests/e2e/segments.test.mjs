@@ -152,6 +152,7 @@ async function checkSegmentView(metric) {
     const srm = await text(row.getByTestId('segment-srm'));
     assert.equal(srm.startsWith('mismatch'), r.srmDetected, `${metric} ${r.segment}: SRM flag (${srm})`);
   }
+  assert.equal(await view.getByTestId('segment-overall-verdict').getAttribute('data-verdict'), f.overall.verdict.kind, `${metric}: all users`);
   // The forest plot: one bar per segment with an interval, the overall as the dashed reference.
   const forest = view.getByTestId('segment-forest');
   assert.equal(await forest.locator('rect.forest-bar').count(), f.rows.filter((r) => r.shown?.interval).length);

@@ -41,7 +41,7 @@ type ExperimentFacts = Pick<Experiment, 'status' | 'endDate' | 'dataSource'>;
 export function segmentVerdict(x: ExperimentFacts, r: DidResult | null | undefined, direction: Direction,
   shown: ShownInterval | null, now: number): SegmentVerdict {
   if (!r || !shown || !num(r.pValue) || !shown.interval) {
-    return { kind: 'insufficient-data', label: VERDICT_LABEL['insufficient-data'], reason: 'Too little usable data in this segment to compute an interval.', decisive: false };
+    return { kind: 'insufficient-data', label: VERDICT_LABEL['insufficient-data'], reason: 'Too little usable data in this segment.', decisive: false };
   }
   const ivText = (i: Interval) => (i.lower > 0 ? 'above zero' : i.upper < 0 ? 'below zero' : 'includes zero');
   if (isRunning(x, now)) {
@@ -52,21 +52,21 @@ export function segmentVerdict(x: ExperimentFacts, r: DidResult | null | undefin
     }
     return {
       kind: 'not-enough-data-yet', label: VERDICT_LABEL['not-enough-data-yet'], decisive: false,
-      reason: 'Still running: the fixed-horizon interval is valid only at the planned end.',
+      reason: 'Still running: the interval is valid only at the planned end.',
     };
   }
   const v = metricVerdict(r, direction, shown);
   if (x.dataSource === 'simulated') {
     return {
       kind: 'simulated', label: 'Simulated', decisive: false,
-      reason: `Generated data, not a measured result (the simulated interval ${ivText(shown.interval)}).`,
+      reason: `Generated data, not a measured result (its interval ${ivText(shown.interval)}).`,
     };
   }
   const reason = v === 'win' || v === 'loss'
-    ? `The whole interval is ${ivText(shown.interval)}${shown.kind === 'unadjusted' ? '' : ', adjusted for the number of segments'}.`
+    ? `The whole interval is ${ivText(shown.interval)}.`
     : v === 'inconclusive'
-      ? 'The interval includes zero: this segment cannot tell a gain from a loss.'
-      : 'Too little usable data in this segment to compute an interval.';
+      ? 'The interval includes zero.'
+      : 'Too little usable data in this segment.';
   return { kind: v, label: VERDICT_LABEL[v], reason, decisive: v === 'win' || v === 'loss' };
 }
 
@@ -107,8 +107,8 @@ export interface SegmentForest {
   dimension: string;
   metric: string;
   rows: SegmentRow[];
-  /** The overall estimate and interval of the metric: the reference line. */
-  overall: { value: number | null; interval: Interval | null };
+  /** The overall estimate and interval of the metric (the reference line), judged by the same rules. */
+  overall: { value: number | null; interval: Interval | null; verdict: SegmentVerdict };
   heterogeneity: Heterogeneity | null;
 }
 
@@ -138,9 +138,10 @@ export function segmentForest(x: ExperimentFacts, a: SegmentedAnalysis, dimensio
     };
   });
   const o = a.didResults?.[metric];
+  const oShown = o ? shownInterval(o, a.alpha) : null;
   return {
     dimension, metric, rows,
-    overall: { value: o?.absoluteDifference ?? null, interval: o ? shownInterval(o, a.alpha).interval : null },
+    overall: { value: o?.absoluteDifference ?? null, interval: oShown?.interval ?? null, verdict: segmentVerdict(x, o, opts.direction, oShown, opts.now) },
     heterogeneity: a.heterogeneity?.[dimension]?.[metric] ?? null,
   };
 }

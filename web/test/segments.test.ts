@@ -86,7 +86,9 @@ test('the forest plot of one metric across segments, from the analysis document'
   assert.deepEqual(f.rows[1].shown?.interval, { lower: 0.0015, upper: 0.0045 });
   assert.equal(f.rows[1].effect.value, '+0.30 pp');
   assert.equal(f.rows[1].effect.interval, '+0.15 to +0.45 pp');
-  assert.deepEqual(f.overall, { value: 0.001, interval: { lower: 0.0003, upper: 0.0017 } }, 'the reference line is the overall estimate');
+  assert.equal(f.overall.value, 0.001, 'the reference line is the overall estimate');
+  assert.deepEqual(f.overall.interval, { lower: 0.0003, upper: 0.0017 });
+  assert.equal(f.overall.verdict.kind, 'win');
   assert.equal(f.heterogeneity?.significant, true);
   assert.deepEqual(f.rows.map((r) => r.srmDetected), [true, false, false]);
   assert.equal(f.rows[0].trafficShare, 0.35);
@@ -126,6 +128,7 @@ test('simulated data never shows a segment as a win, nor colours its dollars', (
   assert.equal(mobile.dollars.decisive, false);
   assert.equal(mobile.dollars.text, '+$700 to +$2,300', 'a range, not a point figure');
   assert.ok(s.forestRows(f).every((r) => r.verdict === 'simulated' || r.verdict === 'inconclusive'));
+  assert.equal(f.overall.verdict.kind, 'simulated', 'nor the row of all users beside them');
 });
 
 test('while running, no fixed-horizon segment verdict; a decisive always-valid interval counts', () => {

@@ -1088,11 +1088,11 @@ export const experimentPage: Page = (root, { params, query }) => {
             h('caption', { class: 'visually-hidden' }, `${mName} by ${segDimension}: verdict, change with its interval, net dollar impact and sample-ratio check per segment`),
             h('thead', null, h('tr', null,
               h('th', { scope: 'col' }, dName),
-              h('th', { scope: 'col', class: 'num' }, 'Share of traffic'),
-              h('th', { scope: 'col' }, `Verdict (${mName})`),
+              h('th', { scope: 'col' }, 'Verdict'),
               h('th', { scope: 'col', class: 'num' }, 'Change (interval)'),
-              h('th', { scope: 'col', class: 'num' }, 'Net dollar impact (all metrics)'),
-              h('th', { scope: 'col' }, 'Sample ratio'))),
+              h('th', { scope: 'col', class: 'num' }, 'Net dollars (all metrics)'),
+              h('th', { scope: 'col' }, 'Sample ratio'),
+              h('th', { scope: 'col', class: 'num' }, 'Share of traffic'))),
             h('tbody', null,
               f.rows.map((r) => h('tr', { dataset: { segment: r.segment } },
                 h('th', { scope: 'row' },
@@ -1100,7 +1100,6 @@ export const experimentPage: Page = (root, { params, query }) => {
                     type: 'button', class: 'linklike', 'data-testid': 'segment-choose', 'aria-pressed': String(r.segment === segSegment),
                     'aria-label': `Show the charts of ${r.segment}`, onclick: () => choose(r.segment),
                   }, r.segment)),
-                h('td', { class: 'num' }, r.trafficShare === null ? fmt.DASH : fmt.percent(r.trafficShare, { decimals: 1 })),
                 h('td', null,
                   h('span', { class: `sig sig-${r.verdict.decisive ? r.verdict.kind : r.verdict.kind === 'simulated' ? 'simulated' : r.verdict.kind}`, 'data-testid': 'segment-verdict', 'data-verdict': r.verdict.kind }, r.verdict.label),
                   h('span', { class: 'reason muted small' }, r.verdict.reason)),
@@ -1115,14 +1114,17 @@ export const experimentPage: Page = (root, { params, query }) => {
                   ? fmt.DASH
                   : r.srmDetected
                     ? h('span', { class: 'tag tag-srm', title: `p = ${fmt.pValue(r.srm.pValue)}` }, `mismatch (p ${r.srm.pValue !== null && r.srm.pValue < 0.0001 ? '< 0.0001' : `= ${fmt.pValue(r.srm.pValue)}`})`)
-                    : h('span', { class: 'muted' }, 'as planned')))),
+                    : h('span', { class: 'muted' }, 'as planned')),
+                h('td', { class: 'num' }, r.trafficShare === null ? fmt.DASH : fmt.percent(r.trafficShare, { decimals: 1 })))),
               h('tr', { class: 'segment-overall', 'data-testid': 'segment-overall' },
                 h('th', { scope: 'row' }, 'All users'),
-                h('td', { class: 'num' }, '100%'),
-                h('td', null, h('span', { class: `sig sig-${metricInfo(segMetric, a).verdict}` }, VERDICT_LABEL[metricInfo(segMetric, a).verdict])),
-                h('td', { class: 'num' }, h('span', { class: 'strong' }, overallText.value), h('span', { class: 'ci' }, overallText.interval)),
+                h('td', null, h('span', { class: `sig sig-${f.overall.verdict.kind}`, 'data-testid': 'segment-overall-verdict', 'data-verdict': f.overall.verdict.kind }, f.overall.verdict.label)),
+                h('td', { class: 'num' }, f.overall.verdict.decisive
+                  ? [h('span', { class: 'strong' }, overallText.value), h('span', { class: 'ci' }, overallText.interval)]
+                  : h('span', { class: 'muted-figure' }, overallText.interval)),
                 h('td', { class: 'num' }, h('span', { class: 'muted small' }, 'see Economic impact')),
-                h('td', null, a.srm ? (a.srm.detected ? h('span', { class: 'tag tag-srm' }, 'mismatch') : h('span', { class: 'muted' }, 'as planned')) : fmt.DASH))))));
+                h('td', null, a.srm ? (a.srm.detected ? h('span', { class: 'tag tag-srm' }, 'mismatch') : h('span', { class: 'muted' }, 'as planned')) : fmt.DASH),
+                h('td', { class: 'num' }, '100%'))))));
       drawCharts();
     }
 
