@@ -1018,7 +1018,10 @@ export const experimentPage: Page = (root, { params, query }) => {
       (dims[segDimension] ?? []).map((sg) => h('option', { value: sg, selected: sg === segSegment }, sg)));
     fillSegments();
     const view = h('div', { class: 'segment-view' });
-    const chartsArea = h('div', { class: 'segment-charts no-print', 'data-testid': 'segment-charts', 'aria-live': 'polite' });
+    const chartsArea = h('div', { class: 'segment-charts no-print', 'data-testid': 'segment-charts' });
+    /** Announces what the charts now show (the charts themselves are not read out on every change). */
+    const chartsStatus = h('p', { class: 'visually-hidden', role: 'status' });
+    let focusCharts = false;
 
     dimSelect.addEventListener('change', () => {
       segDimension = dimSelect.value;
@@ -1041,8 +1044,8 @@ export const experimentPage: Page = (root, { params, query }) => {
       segSegment = sg;
       segSelect.value = sg;
       setQuery({ segment: sg });
+      focusCharts = true;
       drawCharts();
-      chartsArea.querySelector<HTMLElement>('h3')?.focus();
     };
 
     const correction = a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm';
@@ -1057,6 +1060,7 @@ export const experimentPage: Page = (root, { params, query }) => {
           h('div', { class: 'field field-inline' }, h('label', { for: 'seg-metric' }, 'Metric'), metricSelect),
           h('div', { class: 'field field-inline' }, h('label', { for: 'seg-segment' }, 'Segment charts'), segSelect)),
         view,
+        chartsStatus,
         chartsArea));
 
     function draw(): void {
@@ -1134,6 +1138,7 @@ export const experimentPage: Page = (root, { params, query }) => {
       view.querySelectorAll<HTMLButtonElement>('[data-testid="segment-choose"]').forEach((b) =>
         b.setAttribute('aria-pressed', String(b.closest('tr')?.dataset.segment === segSegment)));
       if (!segSegment) {
+        focusCharts = false;
         replace(chartsArea, h('p', { class: 'muted small' }, 'Choose a segment (above, or its name in the table) to see its treatment and control over time.'));
         return;
       }
@@ -1152,7 +1157,9 @@ export const experimentPage: Page = (root, { params, query }) => {
         const series = d.segments?.[sg]?.metrics?.[m];
         const mName = metricName(m, lookup);
         if (!series || !series.timeSeries.length) {
-          replace(chartsArea, h('h3', { tabindex: -1 }, `${sg}: ${mName}`), h('p', { class: 'muted' }, `No ${mName} data in the segment ${sg}.`));
+          replace(chartsArea, h('h3', { tabindex: -1, 'data-testid': 'segment-charts-title' }, `${sg}: ${mName}`), h('p', { class: 'muted' }, `No ${mName} data in the segment ${sg}.`));
+          if (focusCharts) chartsArea.querySelector<HTMLElement>('h3')?.focus();
+          focusCharts = false;
           return;
         }
         const segAnalysis = { ...a, didResults: (sa.segments?.[dim]?.[sg]?.didResults ?? {}) } as CompleteAnalysis;
@@ -1185,6 +1192,9 @@ export const experimentPage: Page = (root, { params, query }) => {
         const c1 = comparisonChart(area1, data, { title: `${mName}, ${sg}`, start, end, format: axisFmtOf(u), height: 200 });
         const c2 = drawDifference(area2, m, ms, segAnalysis, res, 'daily', 200);
         for (const c of [c1, c2]) if (c) charts.push(Object.assign(c, { tag: 'segment' }));
+        chartsStatus.textContent = `Showing the charts of ${sg}: ${mName}.`;
+        if (focusCharts) chartsArea.querySelector<HTMLElement>('h3')?.focus();
+        focusCharts = false;
       }).catch((e) => {
         if (disposed || dim !== segDimension || sg !== segSegment) return;
         replace(chartsArea, errorPanel(e, () => drawCharts()));
