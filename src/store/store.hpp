@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -86,6 +87,15 @@ struct StoredResults {
   std::int64_t version = 0;                   // bumped by every write of results
   std::optional<domain::UniqueUsers> unique_users;  // as last uploaded (kept by a merge without one)
 };
+
+// An experiment's stored segments (issue 17) and the results version they belong to (read in one
+// snapshot with it); version 0 and no segments when the experiment has no results.
+struct StoredSegments {
+  std::int64_t version = 0;
+  domain::Segments segments;
+};
+// Dimension -> its segment names, sorted.
+using SegmentNames = std::map<std::string, std::vector<std::string>>;
 
 struct ResultsInfo {
   std::int64_t version = 0;
@@ -222,6 +232,11 @@ class Transaction {
   // Inserts points, replacing any of the same (metric, hour); a (metric, hour) given twice keeps
   // its last occurrence.
   virtual void upsert_points(const std::string& experiment_id, const std::vector<domain::MetricSeries>& metrics) = 0;
+  // Segments (issue 17): every stored segment series of the experiment, as this transaction sees
+  // them (for a merge); and a replacement of all of them (empty: none is left). A segment's
+  // unique users are written as given.
+  virtual domain::Segments read_segments(const std::string& experiment_id) = 0;
+  virtual void replace_segments(const std::string& experiment_id, const domain::Segments& segments) = 0;
   // Computes the figures of ResultsInfo from the stored points (as this transaction sees them) and
   // keeps them with the current version (bump_results_version came first in the transaction).
   virtual ResultsInfo refresh_results_info(const std::string& experiment_id) = 0;
@@ -317,6 +332,10 @@ class Store : public JobQueue {
   virtual std::vector<domain::MetricValueHistoryEntry> metric_value_history(const std::string& id) = 0;
   virtual std::optional<StoredResults> get_results(const std::string& experiment_id) = 0;
   virtual std::optional<ResultsInfo> results_info(const std::string& experiment_id) = 0;
+  // The stored segments: every dimension, or only `dimension` (none when it has no segments).
+  virtual StoredSegments get_segments(const std::string& experiment_id, const std::optional<std::string>& dimension) = 0;
+  // The dimensions and segment names, without their points.
+  virtual SegmentNames segment_names(const std::string& experiment_id) = 0;
   // One analysis row: by its id, or an experiment's newest complete one, or its newest of any
   // status (to show a failure or progress). Backends implement find_analysis once, with their SQL.
   enum class AnalysisLookup { kById, kLatestComplete, kLatest };

@@ -193,6 +193,29 @@ class PostgresStore final : public Store {
     });
   }
 
+  StoredSegments get_segments(const std::string& experiment_id, const std::optional<std::string>& dimension) override {
+    return run([&](Connection& c) {
+      Transaction tx(c, kReadSnapshot);  // the version and the segments from one snapshot
+      StoredSegments out;
+      auto meta = read_results_meta(c, experiment_id);
+      if (meta) {
+        out.version = meta->version;
+        out.segments = read_segment_rows(c, experiment_id, dimension);
+      }
+      tx.commit();
+      return out;
+    });
+  }
+
+  SegmentNames segment_names(const std::string& experiment_id) override {
+    return run([&](Connection& c) {
+      SegmentNames out;
+      auto r = c.exec(kSelectSegmentMeta, Params().add(experiment_id));
+      for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)].push_back(r.text(i, 1));
+      return out;
+    });
+  }
+
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     return run([&](Connection& c) -> std::optional<ResultsInfo> {
       Transaction tx(c, kReadSnapshot);  // the version and the points from one snapshot

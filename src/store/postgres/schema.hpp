@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 7> kMigrations = {
+inline constexpr std::array<const char*, 8> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -338,6 +338,27 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_entity ON audit_log(entity, seq);
 CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+)SQL",
+
+    // 8: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
+    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    R"SQL(
+CREATE TABLE segment_series (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BYTEA NOT NULL,
+  PRIMARY KEY (experiment_id, dimension, segment, metric_id)
+);
+CREATE TABLE segment_meta (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  uu_treatment  BIGINT,
+  uu_control    BIGINT,
+  PRIMARY KEY (experiment_id, dimension, segment)
+);
 )SQL",
 };
 

@@ -136,6 +136,28 @@ inline constexpr Sql kSelectPoints{
     "select_points",
     "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = $1 "
     "ORDER BY metric_id COLLATE \"C\", ts"};
+// Segments (issue 17).
+inline constexpr Sql kDeleteSegmentSeries{"delete_segment_series", "DELETE FROM segment_series WHERE experiment_id = $1"};
+inline constexpr Sql kDeleteSegmentMeta{"delete_segment_meta", "DELETE FROM segment_meta WHERE experiment_id = $1"};
+inline constexpr Sql kInsertSegmentSeries{
+    "insert_segment_series",
+    "INSERT INTO segment_series (experiment_id, dimension, segment, metric_id, points) "
+    "VALUES ($1, $2, $3, $4, $5::bytea)"};
+inline constexpr Sql kInsertSegmentMeta{
+    "insert_segment_meta",
+    "INSERT INTO segment_meta (experiment_id, dimension, segment, uu_treatment, uu_control) VALUES ($1, $2, $3, $4, $5)"};
+inline constexpr Sql kSelectSegmentSeries{
+    "select_segment_series",
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = $1 "
+    "ORDER BY dimension COLLATE \"C\", segment COLLATE \"C\", metric_id COLLATE \"C\""};
+inline constexpr Sql kSelectDimensionSeries{
+    "select_dimension_series",
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = $1 AND dimension = $2 "
+    "ORDER BY segment COLLATE \"C\", metric_id COLLATE \"C\""};
+inline constexpr Sql kSelectSegmentMeta{
+    "select_segment_meta",
+    "SELECT dimension, segment, uu_treatment, uu_control FROM segment_meta WHERE experiment_id = $1 "
+    "ORDER BY dimension COLLATE \"C\", segment COLLATE \"C\""};
 inline constexpr Sql kSelectResultsMeta{
     "select_results_meta",
     "SELECT version, generated_at, uu_treatment, uu_control FROM results_meta WHERE experiment_id = $1"};

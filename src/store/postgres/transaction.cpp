@@ -81,6 +81,14 @@ class PgTransaction final : public store::Transaction {
     write_points(c(), experiment_id, metrics);
   }
 
+  domain::Segments read_segments(const std::string& experiment_id) override {
+    return read_segment_rows(c(), experiment_id, std::nullopt);
+  }
+
+  void replace_segments(const std::string& experiment_id, const domain::Segments& segments) override {
+    write_segment_rows(c(), experiment_id, segments);
+  }
+
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
     return compute_results_info(c(), experiment_id).value_or(ResultsInfo{});
   }

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 8> kMigrations = {
+inline constexpr std::array<const char*, 9> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -345,6 +345,27 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_entity ON audit_log(entity, seq);
 CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+)SQL",
+
+    // 9: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
+    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    R"SQL(
+CREATE TABLE segment_series (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BLOB NOT NULL,
+  PRIMARY KEY (experiment_id, dimension, segment, metric_id)
+);
+CREATE TABLE segment_meta (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  uu_treatment  INTEGER,
+  uu_control    INTEGER,
+  PRIMARY KEY (experiment_id, dimension, segment)
+) WITHOUT ROWID;
 )SQL",
 };
 

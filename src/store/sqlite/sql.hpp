@@ -125,6 +125,22 @@ inline const char* upsert_points_sql() {
 inline constexpr const char* kSelectPoints =
     "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = ?1 "
     "ORDER BY metric_id, ts";
+// Segments (issue 17).
+inline constexpr const char* kDeleteSegmentSeries = "DELETE FROM segment_series WHERE experiment_id = ?1";
+inline constexpr const char* kDeleteSegmentMeta = "DELETE FROM segment_meta WHERE experiment_id = ?1";
+inline constexpr const char* kInsertSegmentSeries =
+    "INSERT INTO segment_series (experiment_id, dimension, segment, metric_id, points) VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr const char* kInsertSegmentMeta =
+    "INSERT INTO segment_meta (experiment_id, dimension, segment, uu_treatment, uu_control) VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr const char* kSelectSegmentSeries =
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = ?1 "
+    "ORDER BY dimension, segment, metric_id";
+inline constexpr const char* kSelectDimensionSeries =
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = ?1 AND dimension = ?2 "
+    "ORDER BY segment, metric_id";
+inline constexpr const char* kSelectSegmentMeta =
+    "SELECT dimension, segment, uu_treatment, uu_control FROM segment_meta WHERE experiment_id = ?1 "
+    "ORDER BY dimension, segment";
 inline constexpr const char* kSelectResultsMeta =
     "SELECT version, generated_at, uu_treatment, uu_control FROM results_meta WHERE experiment_id = ?1";
 inline constexpr const char* kUpsertResultsMeta =

@@ -199,6 +199,26 @@ class SqliteStore final : public Store {
     return r;
   }
 
+  StoredSegments get_segments(const std::string& experiment_id, const std::optional<std::string>& dimension) override {
+    auto c = pool_->acquire();
+    ReadTransaction rt(*c);  // the version and the segments from one snapshot
+    StoredSegments out;
+    auto meta = read_results_meta(*c, experiment_id);
+    if (!meta) return out;
+    out.version = meta->version;
+    out.segments = read_segment_rows(*c, experiment_id, dimension);
+    return out;
+  }
+
+  SegmentNames segment_names(const std::string& experiment_id) override {
+    auto c = pool_->acquire();
+    SegmentNames out;
+    auto s = c->prepare(kSelectSegmentMeta);
+    s.bind(1, experiment_id);
+    while (s.step()) out[s.text(0)].push_back(s.text(1));
+    return out;
+  }
+
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     auto c = pool_->acquire();
     ReadTransaction rt(*c);

@@ -115,6 +115,14 @@ class SqliteTransaction final : public store::Transaction {
     effects_.results_changed.push_back(experiment_id);
   }
 
+  domain::Segments read_segments(const std::string& experiment_id) override {
+    return read_segment_rows(*lease_, experiment_id, std::nullopt);
+  }
+
+  void replace_segments(const std::string& experiment_id, const domain::Segments& segments) override {
+    write_segment_rows(*lease_, experiment_id, segments);
+  }
+
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
     ResultsInfo info;
     compute_results_stats(*lease_, experiment_id, info);

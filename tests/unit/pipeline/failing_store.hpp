@@ -65,6 +65,10 @@ class FailingStore final : public store::Store {
   }
   std::optional<store::StoredResults> get_results(const std::string& id) override { return inner_.get_results(id); }
   std::optional<store::ResultsInfo> results_info(const std::string& id) override { return inner_.results_info(id); }
+  store::StoredSegments get_segments(const std::string& id, const std::optional<std::string>& dimension) override {
+    return inner_.get_segments(id, dimension);
+  }
+  store::SegmentNames segment_names(const std::string& id) override { return inner_.segment_names(id); }
   std::optional<store::StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) override {
     return inner_.find_analysis(which, key);
   }
@@ -130,6 +134,10 @@ class FailingTransaction final : public store::Transaction {
   void delete_points(const std::string& id) override { RALLYUXR_FORWARD(delete_points, id); }
   void upsert_points(const std::string& id, const std::vector<domain::MetricSeries>& m) override {
     RALLYUXR_FORWARD(upsert_points, id, m);
+  }
+  domain::Segments read_segments(const std::string& id) override { RALLYUXR_FORWARD(read_segments, id); }
+  void replace_segments(const std::string& id, const domain::Segments& s) override {
+    RALLYUXR_FORWARD(replace_segments, id, s);
   }
   store::ResultsInfo refresh_results_info(const std::string& id) override { RALLYUXR_FORWARD(refresh_results_info, id); }
   void insert_event(const store::Event& e) override { RALLYUXR_FORWARD(insert_event, e); }
