@@ -183,17 +183,19 @@ export function heterogeneityWords(hg: Heterogeneity | null | undefined, alpha: 
       detail: `Fewer than two segments have an estimate, so whether the effect differs between them cannot be tested.`,
     };
   }
+  const skipped = hg.skippedSegments?.length
+    ? ` Left out for lack of an estimate: ${hg.skippedSegments.join(', ')}.` : '';
   if (hg.significant) {
     return {
       significant: true,
       headline: 'Effects differ between segments.',
-      detail: `${figures}, below α = ${+a.toFixed(4)} across ${hg.segments} segments: the overall figure averages segments that responded differently, so read each segment's row before deciding.`,
+      detail: `${figures}, below α = ${+a.toFixed(4)} across ${hg.segments} segments: the overall figure averages segments that responded differently, so read each segment's row before deciding.${skipped}`,
     };
   }
   return {
     significant: false,
     headline: 'No evidence that the effect differs between segments.',
-    detail: `${figures} across ${hg.segments} segments: the differences between the segments' bars are within what chance produces, so the overall result is the one to report.`,
+    detail: `${figures} across ${hg.segments} segments: the differences between the segments' bars are within what chance produces, so the overall result is the one to report.${skipped}`,
   };
 }
 

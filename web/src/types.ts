@@ -83,6 +83,8 @@ export interface Heterogeneity {
   significant: boolean;
   /** Segments with an estimate. */
   segments: number;
+  /** Segments left out of the test (no estimate for this metric). */
+  skippedSegments?: string[];
 }
 
 /** dimension -> segment -> its analysis. */

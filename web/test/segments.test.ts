@@ -161,6 +161,8 @@ test('the heterogeneity test in plain words', () => {
   assert.equal(not.headline, 'No evidence that the effect differs between segments.');
   assert.match(not.detail, /^Cochran's Q = 1\.20 on 2 degrees of freedom, p = 0\.5488 across 3 segments: /);
   assert.equal(s.heterogeneityFigures({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2 }), "Cochran's Q = 0.4 on 1 degree of freedom, p = 0.5300");
+  assert.match(s.heterogeneityWords({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2, skippedSegments: ['tablet'] }, 0.05).detail,
+    /across 2 segments: .* Left out for lack of an estimate: tablet\.$/);
   // Untestable: one segment with an estimate, a null Q, or no test at all.
   for (const hg of [{ q: 0, df: 0, pValue: 1, significant: false, segments: 1 }, { q: null, df: 2, pValue: null, significant: false, segments: 3 }, null]) {
     const w = s.heterogeneityWords(hg, 0.05);
