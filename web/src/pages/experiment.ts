@@ -1072,6 +1072,13 @@ export const experimentPage: Page = (root, { params, query }) => {
       const dName = fmt.titleCase(segDimension);
       const overallText = fmt.effectWithInterval(f.overall.value, f.overall.interval, u);
       const srmRows = f.rows.filter((r) => r.srmDetected);
+      if (!f.rows.length) {
+        // Series stored, but an analysis from before they were: nothing to judge yet.
+        replace(view, h('p', { class: 'heterogeneity', 'data-testid': 'segment-no-analysis' },
+          `This analysis has no figures for the segments of ${segDimension} yet: Re-run analysis (under Manage) computes them. Their charts are below.`));
+        drawCharts();
+        return;
+      }
       replace(view,
         h('div', { class: `heterogeneity ${words.significant ? 'heterogeneity-significant' : ''}`, 'data-testid': 'heterogeneity', 'data-significant': String(words.significant) },
           h('p', null, h('strong', { 'data-testid': 'heterogeneity-headline' }, words.headline), ` ${mName} by ${segDimension}.`),
@@ -1080,13 +1087,11 @@ export const experimentPage: Page = (root, { params, query }) => {
           ? h('p', { class: 'warning-line', role: 'note', 'data-testid': 'segment-srm-warning' },
             h('strong', null, 'Sample ratio mismatch: '), `${srmRows.map((r) => r.segment).join(', ')}. Users in ${srmRows.length === 1 ? 'this segment were' : 'these segments were'} not split as planned, so ${srmRows.length === 1 ? 'its' : 'their'} figures may be biased.`)
           : null,
-        f.rows.length
-          ? h('div', { class: 'segment-forest' }, forestPlot(forestRows(f), {
-            title: `${mName} by ${segDimension}: change per segment with its interval; dashed line: all users`,
-            axisLabel: (v) => (v === 0 ? '0' : fmt.metricDiff(v, u)), testId: 'segment-forest',
-            reference: f.overall.value === null ? null : { value: f.overall.value, label: 'all users' },
-          }))
-          : h('p', { class: 'muted' }, `This analysis has no segment figures for ${segDimension}; re-run the analysis to compute them.`),
+        h('div', { class: 'segment-forest' }, forestPlot(forestRows(f), {
+          title: `${mName} by ${segDimension}: change per segment with its interval; dashed line: all users`,
+          axisLabel: (v) => (v === 0 ? '0' : fmt.metricDiff(v, u)), testId: 'segment-forest',
+          reference: f.overall.value === null ? null : { value: f.overall.value, label: 'all users' },
+        })),
         scrollRegion(`${mName} by ${segDimension} (table)`,
           h('table', { class: 'table table-compact segment-table', 'data-testid': 'segment-table' },
             h('caption', { class: 'visually-hidden' }, `${mName} by ${segDimension}: verdict, change with its interval, net dollar impact and sample-ratio check per segment`),
