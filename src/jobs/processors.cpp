@@ -13,6 +13,7 @@
 #include "domain/time.hpp"
 #include "pipeline/pipeline.hpp"
 #include "simulate/generator.hpp"
+#include "stats/segments.hpp"
 
 namespace rallyuxr::jobs {
 namespace json = boost::json;
@@ -153,8 +154,17 @@ void run_analysis(store::Store& store, const store::Job& job) {
                                 ? std::string(payload["analysisId"].get_string())
                                 : domain::new_uuid_v7();
   auto e = load(store, job.experiment_id);
+  // The results and their segments (issue 17) of one version: read again when an upload came
+  // between the two reads.
   auto results = store.get_results(e.id);
   if (!results) throw std::runtime_error("experiment has no results to analyse");
+  auto segments = store.get_segments(e.id, std::nullopt);
+  for (int attempt = 0; segments.version != results->version && attempt < 5; ++attempt) {
+    results = store.get_results(e.id);
+    if (!results) throw std::runtime_error("experiment has no results to analyse");
+    segments = store.get_segments(e.id, std::nullopt);
+  }
+  if (segments.version != results->version) throw std::runtime_error("results changed while they were read; retrying");
   auto catalogue = store.list_metric_values();
 
   auto in = make_analysis_input(e, results->metrics, catalogue, results->unique_users);
@@ -163,9 +173,10 @@ void run_analysis(store::Store& store, const store::Job& job) {
   if (auto it = payload.find("confidenceLevel"); it != payload.end() && it->value().is_number())
     in.confidence_level = it->value().to_number<double>();
   auto out = stats::analyze(in);
+  auto by_segment = stats::analyze_segments(in, segments.segments);
 
   auto now = domain::now_seconds();
-  json::object doc = codec::analysis_output_to_json(out);
+  json::object doc = codec::analysis_output_to_json(out, by_segment);
   doc["experimentId"] = e.id;
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);

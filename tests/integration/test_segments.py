@@ -304,6 +304,51 @@ class SegmentsTest(ServerTestCase):
         r = self.server.get(f"/api/experiments/{exp_id}/results")
         self.assertEqual(r.data["results"]["dimensions"], {"device": ["desktop", "mobile"]})
 
+    # ---- analysis
+    def test_analysis_document_has_segments_after_processing(self):
+        exp_id = self.imported()
+        segs = make_segments(("desktop", "mobile", "tablet"), seed=17, hours=range(-72, 336))
+        body = to_json({}, segs)
+        body["segments"]["device"]["mobile"]["uniqueUsers"] = {"treatment": 3000, "control": 3000}
+        self.assertEqual(self.upload(exp_id, body).status, 200)
+        self.server.wait_status(exp_id, ("complete", "running"))
+        self.server.wait_idle()
+        res = self.server.get(f"/api/experiments/{exp_id}/results").data
+        a = res["analysis"]
+        self.assertEqual(a["status"], "complete")
+        self.assertEqual(a["resultsVersion"], res["results"]["version"])
+        self.assertEqual(sorted(a["segments"]), ["device"])
+        self.assertEqual(sorted(a["segments"]["device"]), ["desktop", "mobile", "tablet"])
+        shares = 0
+        for name, seg in a["segments"]["device"].items():
+            self.assertEqual(sorted(seg["didResults"]), sorted(METRICS))
+            d = seg["didResults"]["conversion_rate"]
+            overall = a["didResults"]["conversion_rate"]
+            self.assertTrue(set(overall) <= set(d) | {"warnings"}, set(overall) - set(d))
+            self.assertIn("adjustedPValue", d)
+            self.assertIn("totalImpact", seg["economicImpact"])
+            self.assertIn("srm", seg)
+            shares += seg["trafficShare"]
+        self.assertAlmostEqual(shares, 1.0, places=9)
+        h = a["heterogeneity"]["device"]["conversion_rate"]
+        self.assertEqual(h["segments"], 3)
+        self.assertEqual(h["df"], 2)
+        self.assertGreaterEqual(h["pValue"], 0)
+        self.assertLessEqual(h["pValue"], 1)
+        # The same document from the analysis route.
+        doc = self.server.get(f"/api/experiments/{exp_id}/analysis").data
+        doc = doc.get("analysis", doc)
+        self.assertEqual(doc["segments"], a["segments"])
+        # Without segments: both present and empty.
+        plain = self.imported()
+        self.assertEqual(self.upload(plain, {"metrics": {m: {"timeSeries": overall_of(segs, "device")[m]}
+                                                         for m in METRICS}}).status, 200)
+        self.server.wait_status(plain, ("complete", "running"))
+        self.server.wait_idle()
+        a = self.server.get(f"/api/experiments/{plain}/results").data["analysis"]
+        self.assertEqual(a["segments"], {})
+        self.assertEqual(a["heterogeneity"], {})
+
     # ---- exports
     def test_exports_round_trip(self):
         exp_id = self.imported()

@@ -1949,6 +1949,128 @@ TEST_P(StoreContract, OneHugeImpactDoesNotPoisonThePortfolioTotalForever) {
   EXPECT_EQ(s().summary().total_experiments, 1);
 }
 
+// ---- segments (issue 17)
+
+domain::Segments device_segments(UnixSeconds first, int hours, double base) {
+  domain::Segments s;
+  s["device"]["desktop"].series = {series("conversion_rate", first, hours, base), series("aov", first, hours, 50 + base)};
+  s["device"]["mobile"].series = {series("conversion_rate", first, hours, base / 2)};
+  s["device"]["mobile"].unique_users = domain::UniqueUsers{300, 290};
+  s["country"]["de"].series = {series("conversion_rate", first, hours, base * 3)};
+  return s;
+}
+
+const domain::MetricSeries* segment_series(const domain::Segments& s, const std::string& d, const std::string& seg,
+                                           const std::string& metric) {
+  auto di = s.find(d);
+  if (di == s.end()) return nullptr;
+  auto si = di->second.find(seg);
+  if (si == di->second.end()) return nullptr;
+  for (const auto& m : si->second.series)
+    if (m.metric_id == metric) return &m;
+  return nullptr;
+}
+
+TEST_P(StoreContract, SegmentsAreStoredWithTheResultsVersionAndReadBackExactly) {
+  auto e = experiment("Segments", {"conversion_rate", "aov"});
+  create(e);
+  EXPECT_TRUE(s().segment_names(e.id).empty());
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 0);
+
+  auto segs = device_segments(kT0, 5, 0.03);
+  segs["device"]["desktop"].series[0].points[2].treatment_value = 0.1 + 0.2;  // an inexact double, kept bit for bit
+  segs["device"]["desktop"].series[0].points[3].control_value = -1e-300;
+  pipeline::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.mode = WriteMode::kReplace;
+  w.metrics = {series("conversion_rate", kT0, 5, 0.03)};
+  w.segments = segs;
+  w.now = kT0 + 10;
+  ASSERT_EQ(pipeline::import_results(s(), w).kind, pipeline::ImportOutcome::Kind::kStored);
+
+  auto names = s().segment_names(e.id);
+  EXPECT_EQ(names, (SegmentNames{{"country", {"de"}}, {"device", {"desktop", "mobile"}}}));
+  auto stored = s().get_segments(e.id, std::nullopt);
+  EXPECT_EQ(stored.version, 1);
+  ASSERT_EQ(stored.segments.size(), 2u);
+  for (const auto& [d, by_segment] : segs)
+    for (const auto& [name, seg] : by_segment) {
+      for (const auto& m : seg.series) {
+        auto* got = segment_series(stored.segments, d, name, m.metric_id);
+        ASSERT_NE(got, nullptr) << d << "/" << name << "/" << m.metric_id;
+        expect_same_points(got->points, m.points);
+      }
+      auto got_users = stored.segments[d][name].unique_users;
+      EXPECT_EQ(got_users.has_value(), seg.unique_users.has_value());
+      if (got_users && seg.unique_users) {
+        EXPECT_EQ(got_users->treatment, seg.unique_users->treatment);
+        EXPECT_EQ(got_users->control, seg.unique_users->control);
+      }
+    }
+  auto device = s().get_segments(e.id, std::string("device"));
+  EXPECT_EQ(device.version, 1);
+  EXPECT_EQ(device.segments.size(), 1u);
+  EXPECT_EQ(device.segments["device"].size(), 2u);
+  EXPECT_TRUE(s().get_segments(e.id, std::string("browser")).segments.empty());
+}
+
+TEST_P(StoreContract, SegmentsMergeUpsertsPerHourAndReplaceReplacesAll) {
+  auto e = experiment("Segments merge", {"conversion_rate", "aov"});
+  create(e);
+  auto write_with = [&](WriteMode mode, domain::Segments segs, UnixSeconds now) {
+    pipeline::ResultsWrite w;
+    w.experiment_id = e.id;
+    w.mode = mode;
+    w.metrics = {series("conversion_rate", kT0, 2, 0.03)};
+    w.segments = std::move(segs);
+    w.now = now;
+    return pipeline::import_results(s(), w);
+  };
+  ASSERT_EQ(write_with(WriteMode::kReplace, device_segments(kT0, 3, 0.03), kT0 + 1).info.version, 1);
+
+  domain::Segments patch;
+  patch["device"]["desktop"].series = {domain::MetricSeries{
+      "conversion_rate", {{kT0 + 2 * kHour, 0.5, 0.4, 7, 8}, {kT0 + 3 * kHour, 0.25, 0.125, 1000, 2000}}}};
+  patch["device"]["tablet"].series = {series("aov", kT0, 2, 70)};
+  ASSERT_EQ(write_with(WriteMode::kMerge, patch, kT0 + 2).info.version, 2);
+  auto stored = s().get_segments(e.id, std::nullopt);
+  EXPECT_EQ(stored.version, 2);
+  auto base = device_segments(kT0, 3, 0.03);
+  std::vector<domain::HourlyPoint> expected = {base["device"]["desktop"].series[0].points[0],
+                                               base["device"]["desktop"].series[0].points[1],
+                                               {kT0 + 2 * kHour, 0.5, 0.4, 7, 8},
+                                               {kT0 + 3 * kHour, 0.25, 0.125, 1000, 2000}};
+  ASSERT_NE(segment_series(stored.segments, "device", "desktop", "conversion_rate"), nullptr);
+  expect_same_points(segment_series(stored.segments, "device", "desktop", "conversion_rate")->points, expected);
+  expect_same_points(segment_series(stored.segments, "device", "desktop", "aov")->points,
+                     base["device"]["desktop"].series[1].points);  // untouched
+  ASSERT_NE(segment_series(stored.segments, "device", "tablet", "aov"), nullptr);
+  ASSERT_TRUE(stored.segments["device"]["mobile"].unique_users.has_value());  // kept by the merge
+  EXPECT_EQ(stored.segments["device"]["mobile"].unique_users->treatment, 300);
+  EXPECT_EQ(s().segment_names(e.id)["device"], (std::vector<std::string>{"desktop", "mobile", "tablet"}));
+
+  // A merge without segments keeps them; a replace without segments leaves none.
+  ASSERT_EQ(write_with(WriteMode::kMerge, {}, kT0 + 3).info.version, 3);
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).segments.size(), 2u);
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 3);
+  ASSERT_EQ(write_with(WriteMode::kReplace, {}, kT0 + 4).info.version, 4);
+  EXPECT_TRUE(s().segment_names(e.id).empty());
+  EXPECT_TRUE(s().get_segments(e.id, std::nullopt).segments.empty());
+}
+
+TEST_P(StoreContract, SegmentsOfARolledBackTransactionAreNotStored) {
+  auto e = experiment("Segments rollback", {"conversion_rate"});
+  create(e);
+  {
+    auto tx = s().begin();
+    tx->bump_results_version(e.id, kT0, std::nullopt);
+    tx->replace_segments(e.id, device_segments(kT0, 3, 0.03));
+    EXPECT_EQ(tx->read_segments(e.id).size(), 2u);  // the transaction sees its own write
+  }  // not committed
+  EXPECT_TRUE(s().segment_names(e.id).empty());
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
                          [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
