@@ -168,7 +168,7 @@ export interface HeterogeneityWords {
 
 /** "Cochran's Q = 14.20 on 2 degrees of freedom, p = 0.0008", or null when the test has no result. */
 export function heterogeneityFigures(hg: Heterogeneity | null | undefined): string | null {
-  if (!hg || !num(hg.q) || !num(hg.pValue) || hg.segments < 2 || hg.df < 1) return null;
+  if (!hg || !num(hg.q) || !num(hg.pValue) || !num(hg.segments) || hg.segments < 2 || !num(hg.df) || hg.df < 1) return null;
   return `Cochran's Q = ${fmt.number(hg.q)} on ${hg.df} ${hg.df === 1 ? 'degree' : 'degrees'} of freedom, p ${hg.pValue < 0.0001 ? '< 0.0001' : `= ${fmt.pValue(hg.pValue)}`}`;
 }
 
@@ -212,7 +212,7 @@ export function segmentDisagreements(a: Pick<SegmentedAnalysis, 'heterogeneity'>
   const out: Disagreement[] = [];
   for (const [dimension, byMetric] of Object.entries(hg)) {
     for (const [metric, t] of Object.entries(byMetric ?? {})) {
-      if (t?.significant) out.push({ dimension, metric, q: t.q, pValue: t.pValue });
+      if (t?.significant) out.push({ dimension, metric, q: t.q ?? null, pValue: t.pValue ?? null });
     }
   }
   return out;

@@ -62,43 +62,24 @@ export type PlanRequest = S['PlanRequest'];
 export type ExperimentPlan = S['ExperimentPlan'];
 
 // --- segments (issue 17) -----------------------------------------------------------------------
-// Written by hand from the segment shapes of the API (docs/api.md, "Segments"); optional, because
-// analyses stored before segments existed do not carry them.
+// From the generated types (docs/openapi.yaml); every field optional there, because analyses
+// stored before segments existed do not carry them.
 
-/** One segment's analysis: the same figures as the overall analysis, for that segment's series. */
-export interface SegmentAnalysis {
-  didResults: Record<string, DidResult>;
-  /** Dollars scaled by the segment's share of traffic. */
-  economicImpact?: EconomicImpact | null;
-  srm?: Srm | null;
-  /** The segment's share of the total sample size in the post period (0..1). */
-  trafficShare?: number | null;
-}
-
-/** Cochran's Q over the segment estimates of one metric within one dimension. */
-export interface Heterogeneity {
-  q: number | null;
-  df: number;
-  pValue: number | null;
-  significant: boolean;
-  /** Segments with an estimate. */
-  segments: number;
-  /** Segments left out of the test (no estimate for this metric). */
-  skippedSegments?: string[];
-}
-
-/** dimension -> segment -> its analysis. */
-export type AnalysisSegments = Record<string, Record<string, SegmentAnalysis>>;
+/** dimension -> segment -> its analysis (the overall's figures for the segment's series). */
+export type AnalysisSegments = NonNullable<ExperimentAnalysis['segments']>;
+/** One segment's analysis: didResults, economicImpact (dollars scaled by its trafficShare), srm. */
+export type SegmentAnalysis = AnalysisSegments[string][string];
 /** dimension -> metric id -> the heterogeneity test. */
-export type AnalysisHeterogeneity = Record<string, Record<string, Heterogeneity>>;
-/** An analysis document with its segment figures. */
-export type SegmentedAnalysis = ExperimentAnalysis & { segments?: AnalysisSegments; heterogeneity?: AnalysisHeterogeneity };
-/** `results.dimensions`: dimension -> its segments. */
-export type Dimensions = Record<string, string[]>;
+export type AnalysisHeterogeneity = NonNullable<ExperimentAnalysis['heterogeneity']>;
+/** Cochran's Q over the segment estimates of one metric within one dimension. */
+export type Heterogeneity = AnalysisHeterogeneity[string][string];
+/** An analysis document with its segment figures (the same type: they are optional fields). */
+export type SegmentedAnalysis = ExperimentAnalysis;
+/** `results.dimensions`: dimension -> its segments, sorted (`{}` without segments). */
+export type Dimensions = NonNullable<ExperimentResult['dimensions']>;
+/** `data.results` with the dimensions of its segments. */
+export type ResultsWithDimensions = ExperimentResult;
 /** GET /experiments/{id}/results?dimension=X: the results data plus that dimension's series. */
-export type DimensionResultsResponse = ResultsResponse & {
-  dimension: string;
-  segments: Record<string, { metrics: Record<string, { timeSeries: TimePoint[] }> }>;
-};
-/** `data.results` with the dimensions of its segments (`{}` without segments). */
-export type ResultsWithDimensions = ExperimentResult & { dimensions?: Dimensions };
+export type DimensionResultsResponse = ResultsResponse & Required<Pick<ResultsResponse, 'dimension' | 'segments'>>;
+/** One segment's hourly series (the upload's shape). */
+export type SegmentSeries = S['SegmentSeries'];
