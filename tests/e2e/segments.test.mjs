@@ -71,6 +71,11 @@ async function text(locator) {
   return (await locator.innerText()).replace(/\s+/g, ' ').trim();
 }
 
+/** The text as written (tags are shown in capitals by CSS; innerText would say so). */
+async function written(locator) {
+  return (await locator.textContent()).replace(/\s+/g, ' ').trim();
+}
+
 async function shot(name, opts = {}) {
   await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove()));
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, ...opts });
@@ -149,7 +154,7 @@ async function checkSegmentView(metric) {
     assert.equal(change, r.verdict.decisive ? r.effect.value : r.effect.interval, `${metric} ${r.segment}: change`);
     assert.equal(await text(row.getByTestId('segment-dollars')), r.dollars.text, `${metric} ${r.segment}: dollars`);
     if (!r.dollars.decisive) assert.match(r.dollars.text, / to |—/, 'not decisive: a range');
-    const srm = await text(row.getByTestId('segment-srm'));
+    const srm = await written(row.getByTestId('segment-srm'));
     assert.equal(srm.startsWith('mismatch'), r.srmDetected, `${metric} ${r.segment}: SRM flag (${srm})`);
   }
   assert.equal(await view.getByTestId('segment-overall-verdict').getAttribute('data-verdict'), f.overall.verdict.kind, `${metric}: all users`);
@@ -264,7 +269,7 @@ test('a results JSON with segments, uploaded on the page, gives the segment pick
   assert.equal(await text(page.getByTestId('heterogeneity-headline')), 'Effects differ between segments.');
   await page.getByTestId('segment-srm-warning').waitFor();
   // Under the verdict: the segments disagree.
-  assert.equal(await text(page.getByTestId('verdict-segments')),
+  assert.equal(await written(page.getByTestId('verdict-segments')),
     `Segments disagree significantly: ${seg.disagreementList(seg.segmentDisagreements(state.analysis), (m) => state.names[m] ?? m)}. The overall figure averages segments that responded differently; see Results by segment.`);
   await shot('segments-1366');
   await page.getByTestId('segments').screenshot({ path: join(SHOTS, 'segments-1366-panel.png') });
@@ -351,7 +356,7 @@ test('the list says the segments disagree; the printed report too', async () => 
     const badge = page.locator(`tr[data-id="${x.id}"] [data-testid="row-segments-disagree"]`);
     assert.equal(await badge.count(), disagree ? 1 : 0, `${x.name}: badge`);
     if (disagree) {
-      assert.equal((await badge.textContent()).replace(/\s+/g, ' ').trim(), `segments disagree significantly: ${seg.disagreementList(seg.segmentDisagreements(a), (m) => state.names[m] ?? m)}`);
+      assert.equal(await written(badge), `segments disagree significantly: ${seg.disagreementList(seg.segmentDisagreements(a), (m) => state.names[m] ?? m)}`);
       assert.equal(await badge.getAttribute('title'), seg.disagreementText(seg.segmentDisagreements(a), (m) => state.names[m] ?? m));
     }
   }

@@ -1037,13 +1037,13 @@ export const experimentPage: Page = (root, { params, query }) => {
     });
     segSelect.addEventListener('change', () => {
       segSegment = segSelect.value;
-      setQuery({ segment: segSegment || null });
+      setQuery({ dimension: segDimension, segment: segSegment || null });
       drawCharts();
     });
     const choose = (sg: string) => {
       segSegment = sg;
       segSelect.value = sg;
-      setQuery({ segment: sg });
+      setQuery({ dimension: segDimension, segment: sg });
       focusCharts = true;
       drawCharts();
     };
