@@ -1098,7 +1098,7 @@ export const experimentPage: Page = (root, { params, query }) => {
             h('thead', null, h('tr', null,
               h('th', { scope: 'col' }, dName),
               h('th', { scope: 'col' }, 'Verdict'),
-              h('th', { scope: 'col', class: 'num' }, 'Change (interval)'),
+              h('th', { scope: 'col', class: 'num' }, 'Change'),
               h('th', { scope: 'col', class: 'num' }, 'Net dollars (all metrics)'),
               h('th', { scope: 'col' }, 'Sample ratio'),
               h('th', { scope: 'col', class: 'num' }, 'Share of traffic'))),
