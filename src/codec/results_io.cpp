@@ -585,7 +585,8 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
     }
     std::string_view dimension = seg_idx[0] >= 0 ? std::string_view(fields[seg_idx[0]]) : std::string_view();
     std::string_view segment = seg_idx[1] >= 0 ? std::string_view(fields[seg_idx[1]]) : std::string_view();
-    good = col.check_segment(where + ": " + kDimensionColumn, dimension, segment) && good;
+    if (!dimension.empty() || !segment.empty())  // the path is only built for segment rows
+      good = col.check_segment(where + ": " + kDimensionColumn, dimension, segment) && good;
     for (int g = 0; g < 2; ++g) {
       if (uu_idx[g] < 0 || fields[uu_idx[g]].empty()) continue;
       if (!dimension.empty() || !segment.empty()) {

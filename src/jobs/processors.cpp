@@ -126,6 +126,10 @@ void run_generate_results(store::Store& store, const store::Job& job) {
     in.daily_traffic = e.simulation->daily_traffic;
     in.true_lift = e.simulation->true_lift;
   }
+  // Simulated experiments have segments (issue 17): device, desktop / mobile / tablet with their
+  // own traffic shares and effects; the overall series is their exact per-hour sum. They are
+  // stored like uploaded segments.
+  in.segments = simulate::device_segments();
   auto generated = simulate::generate_with_users(in);
   auto& series = generated.metrics;
 
@@ -145,7 +149,7 @@ void run_generate_results(store::Store& store, const store::Job& job) {
   response["timeRange"] = std::move(range);
 
   pipeline::store_generated_results(store, job, std::move(series), codec::to_json_text(response), domain::now_seconds(),
-                                    generated.unique_users);
+                                    generated.unique_users, generated.segments);
 }
 
 void run_analysis(store::Store& store, const store::Job& job) {

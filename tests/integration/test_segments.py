@@ -349,6 +349,22 @@ class SegmentsTest(ServerTestCase):
         self.assertEqual(a["segments"], {})
         self.assertEqual(a["heterogeneity"], {})
 
+    def test_simulated_experiments_store_the_simulators_segments(self):
+        exp_id = self.server.create_experiment(name="Simulated with segments", metrics=list(METRICS))
+        self.server.wait_status(exp_id, ("complete",))
+        self.server.wait_idle()
+        res = self.server.get(f"/api/experiments/{exp_id}/results").data
+        self.assertEqual(res["results"]["dimensions"], {"device": ["desktop", "mobile", "tablet"]})
+        segs = self.dimension(exp_id, "device")
+        overall = res["results"]["metrics"]
+        for m in METRICS:  # the overall series is the segments' per-hour sum
+            for i, p in enumerate(overall[m]["timeSeries"]):
+                self.assertEqual(p["treatmentSampleSize"], sum(segs[s][m][i]["treatmentSampleSize"] for s in segs))
+                self.assertEqual(p["controlSampleSize"], sum(segs[s][m][i]["controlSampleSize"] for s in segs))
+        a = res["analysis"]
+        self.assertEqual(sorted(a["segments"]["device"]), ["desktop", "mobile", "tablet"])
+        self.assertEqual(sorted(a["heterogeneity"]["device"]), sorted(METRICS))
+
     # ---- exports
     def test_exports_round_trip(self):
         exp_id = self.imported()
