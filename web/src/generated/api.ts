@@ -1455,6 +1455,30 @@ export interface components {
             improvementDirection: components["schemas"]["ImprovementDirection"];
             valueGroup?: string;
         };
+        SegmentAnalysis: {
+            /** @description By metric id, the same object as the overall didResults; adjustedPValue, adjustedConfidenceInterval, significant and verdict from the correction across the dimension's segments. */
+            didResults: {
+                [key: string]: components["schemas"]["DidResult"];
+            };
+            economicImpact: components["schemas"]["EconomicImpact"];
+            srm: components["schemas"]["Srm"];
+            /** @description The segment's share of the sample size (treatment + control, usable post-period hours of the first metric) among its dimension's segments; its dollars are priced at this share of each metric's dollarsPerUnit. */
+            trafficShare: number;
+        };
+        Heterogeneity: {
+            /** @description Cochran's Q = sum w_i (d_i - d_bar)^2, w_i = 1 / se_i^2, over the segments with an estimate. */
+            q: number;
+            /** @description Segments with an estimate minus 1 (0 when fewer than 2). */
+            df: number;
+            /** @description Chi-square survival function of q on df; null when df is 0. */
+            pValue: number | null;
+            /** @description pValue < alpha. */
+            significant: boolean;
+            /** @description Segments with an estimate. */
+            segments: number;
+            /** @description Segments left out of Q because they have no estimate (too few data). */
+            skippedSegments: string[];
+        };
         /** @description One analysis. `complete`: every field below except `error`, `failedJob`, `attempts`.
          *     `processing`: only `analysisId`, `experimentId`, `status`, `resultsVersion`,
          *     `analysisTimestamp`. `failed`: the ids, `status`, `version`, `analysisTimestamp`,
@@ -1486,36 +1510,6 @@ export interface components {
             };
             economicImpact?: components["schemas"]["EconomicImpact"];
             srm?: components["schemas"]["Srm"];
-            /** @description Issue 17: dimension -> segment -> the same analysis per segment (`{}` without segments).
-             *     `didResults[m].adjustedPValue` and `adjustedConfidenceInterval` are corrected across the
-             *     segments of the dimension with the experiment's correction; dollars are scaled by the
-             *     segment's `trafficShare`.
-             *      */
-            segments?: {
-                [key: string]: {
-                    [key: string]: {
-                        didResults?: {
-                            [key: string]: components["schemas"]["DidResult"];
-                        };
-                        economicImpact?: components["schemas"]["EconomicImpact"];
-                        srm?: components["schemas"]["Srm"];
-                        trafficShare?: number;
-                    };
-                };
-            };
-            /** @description Issue 17, dimension -> metric id -> Cochran's Q over the segment estimates (`{}` without segments). */
-            heterogeneity?: {
-                [key: string]: {
-                    [key: string]: {
-                        q?: number;
-                        df?: number;
-                        pValue?: number | null;
-                        significant?: boolean;
-                        segments?: number;
-                        skippedSegments?: string[];
-                    };
-                };
-            };
             correction?: components["schemas"]["Correction"];
             /** @description 1 - confidenceLevel/100 (as computed in floating point, e.g. 0.050000000000000044). */
             alpha?: number | null;
@@ -1530,6 +1524,23 @@ export interface components {
              * @enum {string}
              */
             recommendation?: "ship" | "do-not-ship" | "keep-running" | "inconclusive";
+            /** @description The analysis per segment (docs/statistics.md, "Segments"): by dimension, then by segment.
+             *     Always present in complete method-2 analyses; `{}` for an experiment without segments.
+             *     A segment's p-values are corrected across the segments of its dimension, for each metric.
+             *      */
+            segments?: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["SegmentAnalysis"];
+                };
+            };
+            /** @description Cochran's Q per dimension and metric id: does the effect differ between the segments?
+             *     Always present in complete method-2 analyses; `{}` without segments.
+             *      */
+            heterogeneity?: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["Heterogeneity"];
+                };
+            };
             /** @description The metric values used, by metric id, so that later changes never alter this analysis. */
             metricValuesSnapshot?: {
                 [key: string]: components["schemas"]["MetricValueSnapshot"];
