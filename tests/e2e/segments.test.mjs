@@ -6,7 +6,8 @@
 // results page's segment picker: the forest plot across the segments with the overall as the
 // reference line, each segment's verdict, dollars and sample-ratio flag, the heterogeneity test in
 // words, a segment's charts (GET .../results?dimension=device), the deep link, the keyboard, 1366
-// and 390 px with axe-core; the list's "segments disagree" badge; the printed report's sentence.
+// and 390 px with axe-core; the list's "segments disagree" badge; the printed report's sentence;
+// and a simulated experiment's segments (the simulator's device segments), never a win or a loss.
 //
 //   node --test tests/e2e/segments.test.mjs
 //
@@ -376,6 +377,43 @@ test('the list says the segments disagree; the printed report too', async () => 
   const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
   assert.ok(pages >= 1 && pages <= 5, `Letter: ${pages} pages`);
   await page.emulateMedia({ media: 'screen' });
+});
+
+test('simulated segments are never a win or a loss: "Simulated", with ranges', async () => {
+  // The simulator gives simulated experiments device segments (one with a large lift).
+  const created = await fetch(`${base}/api/experiments`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      name: 'Simulated checkout by device', description: 'Generated data.', metrics: METRICS, startDate: START, endDate: END,
+      expectedOutcome: 'positive', simulation: { seed: 11, dailyTraffic: 200000, trueLift: { conversion_rate: 0.3 } },
+    }),
+  });
+  const cj = await created.json();
+  assert.equal(created.status, 201, JSON.stringify(cj).slice(0, 300));
+  const id = cj.data.experimentId;
+  let r;
+  for (let i = 0; i < 600; i++) {
+    r = await apiGet(`/experiments/${id}/results`);
+    if (r.experiment.status === 'complete' && r.analysis?.status === 'complete') break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.equal(r.analysis?.status, 'complete');
+  const dims = seg.dimensionsOf(r.results.dimensions);
+  assert.ok(dims.length >= 1, `simulated experiments have segments: ${JSON.stringify(r.results.dimensions)}`);
+  await page.goto(`${base}/experiments/${id}`);
+  await page.getByTestId('segments').waitFor({ timeout: 30_000 });
+  await page.getByTestId('simulated-banner').waitFor();
+  const verdicts = await page.locator('[data-testid="segment-verdict"]').evaluateAll((els) => els.map((e) => e.dataset.verdict));
+  assert.ok(verdicts.length >= 2, `a verdict per segment: ${verdicts}`);
+  assert.ok(verdicts.every((v) => v !== 'win' && v !== 'loss'), `no simulated segment is a win or a loss: ${verdicts}`);
+  assert.ok(await page.locator('[data-testid="segment-verdict"][data-verdict="simulated"]').count() >= 1, 'a decisive-looking simulated segment says "Simulated"');
+  assert.notEqual(await page.getByTestId('segment-overall-verdict').getAttribute('data-verdict'), 'win', 'nor the all-users row beside them');
+  for (const cell of await page.locator('[data-testid="segment-dollars"]').all()) {
+    assert.match(await cell.getAttribute('class'), /muted-figure/, 'simulated dollars are muted ranges');
+    assert.match(await text(cell), / to |—/);
+  }
+  assert.equal(await page.locator('[data-testid="segment-forest"] .forest-win, [data-testid="segment-forest"] .forest-loss').count(), 0, 'no green or red bars');
+  await page.getByTestId('segments').screenshot({ path: join(SHOTS, 'segments-simulated-panel.png') });
 });
 
 test('no script errors', () => {
