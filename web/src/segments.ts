@@ -43,12 +43,12 @@ export function segmentVerdict(x: ExperimentFacts, r: DidResult | null | undefin
   if (!r || !shown || !num(r.pValue) || !shown.interval) {
     return { kind: 'insufficient-data', label: VERDICT_LABEL['insufficient-data'], reason: 'Too little usable data in this segment.', decisive: false };
   }
-  const ivText = (i: Interval) => (i.lower > 0 ? 'above zero' : i.upper < 0 ? 'below zero' : 'includes zero');
+  const ivText = (i: Interval) => (i.lower > 0 ? 'is above zero' : i.upper < 0 ? 'is below zero' : 'includes zero');
   if (isRunning(x, now)) {
     const seq = r.sequential;
     const seqVerdict = seq?.decisive && seq.interval ? verdictOf(seq.interval, direction) : null;
     if (x.dataSource !== 'simulated' && (seqVerdict === 'win' || seqVerdict === 'loss')) {
-      return { kind: seqVerdict, label: VERDICT_LABEL[seqVerdict], decisive: true, reason: `Still running, but the always-valid interval is already ${ivText(seq!.interval!)}.` };
+      return { kind: seqVerdict, label: VERDICT_LABEL[seqVerdict], decisive: true, reason: `Still running, but the always-valid interval already ${ivText(seq!.interval!)}.` };
     }
     return {
       kind: 'not-enough-data-yet', label: VERDICT_LABEL['not-enough-data-yet'], decisive: false,
@@ -63,7 +63,7 @@ export function segmentVerdict(x: ExperimentFacts, r: DidResult | null | undefin
     };
   }
   const reason = v === 'win' || v === 'loss'
-    ? `The whole interval is ${ivText(shown.interval)}.`
+    ? `The whole interval ${ivText(shown.interval)}.`
     : v === 'inconclusive'
       ? 'The interval includes zero.'
       : 'Too little usable data in this segment.';

@@ -124,7 +124,7 @@ test('simulated data never shows a segment as a win, nor colours its dollars', (
   const mobile = f.rows.find((r) => r.segment === 'mobile')!;
   assert.equal(mobile.verdict.kind, 'simulated');
   assert.equal(mobile.verdict.label, 'Simulated');
-  assert.match(mobile.verdict.reason, /not a measured result/);
+  assert.equal(mobile.verdict.reason, 'Generated data, not a measured result (its interval is above zero).');
   assert.equal(mobile.dollars.decisive, false);
   assert.equal(mobile.dollars.text, '+$700 to +$2,300', 'a range, not a point figure');
   assert.ok(s.forestRows(f).every((r) => r.verdict === 'simulated' || r.verdict === 'inconclusive'));
@@ -147,7 +147,8 @@ test('an inconclusive segment is not decisive: its change and dollars are ranges
   const desktop = f.rows.find((r) => r.segment === 'desktop')!;
   assert.equal(desktop.verdict.label, 'Inconclusive');
   assert.equal(desktop.verdict.decisive, false);
-  assert.match(desktop.verdict.reason, /includes zero/);
+  assert.equal(desktop.verdict.reason, 'The interval includes zero.');
+  assert.equal(f.rows.find((r) => r.segment === 'tablet')!.verdict.reason, 'The whole interval is below zero.');
 });
 
 test('the heterogeneity test in plain words', () => {
