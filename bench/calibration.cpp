@@ -226,8 +226,9 @@ int main(int argc, char** argv) {
     std::printf("\nSegments: device desktop / mobile / tablet at 55 / 35 / 10%% of the traffic, a 5%% lift on both "
                 "metrics, %d replications per row, design did, stats::analyze_segments.\n\n", segment_replications);
     std::printf("| family | days | segment lifts | coverage: segment intervals | Q flagged: conversion | "
-                "Q flagged: revenue | $ split gap, mean / max (share of the overall interval) |\n");
-    std::printf("|---|---|---|---|---|---|---|\n");
+                "Q flagged: revenue | Welch flagged: conversion | Welch flagged: revenue | "
+                "$ split gap, mean / max (share of the overall interval) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|\n");
     for (const auto& id : segment_family_ids) {
       const Family* f = find_family(id);
       if (!f) {
@@ -243,10 +244,14 @@ int main(int argc, char** argv) {
           const double q0 = pct(s.q_significant[0], s.q_tests[0]);
           const double q1 = pct(s.q_significant[1], s.q_tests[1]);
           const bool ok_q0 = het || q0 <= 6.0, ok_q1 = het || q1 <= 6.0;
-          failures += !ok_cov + !ok_q0 + !ok_q1;
-          std::printf("| %s | %d | %s | %s | %s | %s | %.3f / %.3f |\n", f->id.c_str(), days,
+          const double w0 = pct(s.welch_significant[0], s.welch_tests[0]);
+          const double w1 = pct(s.welch_significant[1], s.welch_tests[1]);
+          const bool ok_w0 = het || w0 <= 6.0, ok_w1 = het || w1 <= 6.0;
+          failures += !ok_cov + !ok_q0 + !ok_q1 + !ok_w0 + !ok_w1;
+          std::printf("| %s | %d | %s | %s | %s | %s | %s | %s | %.3f / %.3f |\n", f->id.c_str(), days,
                       het ? "1.3 / 0.8 / 0.05 x 5%" : "equal (5%)", fmt_pct(cov, ok_cov).c_str(),
-                      fmt_pct(q0, ok_q0).c_str(), fmt_pct(q1, ok_q1).c_str(), s.mean_split_gap, s.max_split_gap);
+                      fmt_pct(q0, ok_q0).c_str(), fmt_pct(q1, ok_q1).c_str(), fmt_pct(w0, ok_w0).c_str(),
+                      fmt_pct(w1, ok_w1).c_str(), s.mean_split_gap, s.max_split_gap);
           std::fflush(stdout);
         }
       }

@@ -557,6 +557,10 @@ SegmentReplication run_segment_replication(const SegmentCell& cell, std::uint64_
       r.q_tests[m] = 1;
       r.q_significant[m] = h.significant;
     }
+    if (h.welch) {
+      r.welch_tests[m] = 1;
+      r.welch_significant[m] = h.welch->p_value < kAlpha;
+    }
   }
   if (all_totals) {
     const auto& iv = *overall.economic_impact.total_impact_interval;
@@ -589,6 +593,8 @@ SegmentSummary run_segment_cell(const SegmentCell& cell, int replications, int t
     for (int m = 0; m < kMetrics; ++m) {
       s.q_tests[m] += r.q_tests[m];
       s.q_significant[m] += r.q_significant[m];
+      s.welch_tests[m] += r.welch_tests[m];
+      s.welch_significant[m] += r.welch_significant[m];
     }
     if (r.split) {
       ++s.splits;

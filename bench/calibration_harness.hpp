@@ -121,6 +121,8 @@ struct SegmentReplication {
   int covered = 0;                   // ... and contain the segment's true effect
   int q_tests[kMetrics] = {};        // Cochran's Q was computed (>= 2 segments with an estimate)
   int q_significant[kMetrics] = {};  // ... and p < 0.05
+  int welch_tests[kMetrics] = {};    // Welch's version was computed
+  int welch_significant[kMetrics] = {};
   bool split = false;                // the overall and every segment have a dollar total
   double split_gap = 0;              // |sum of segment totals - overall total| / overall interval width
 };
@@ -131,6 +133,8 @@ struct SegmentSummary {
   long covered = 0;
   int q_tests[kMetrics] = {};
   int q_significant[kMetrics] = {};
+  int welch_tests[kMetrics] = {};
+  int welch_significant[kMetrics] = {};
   int splits = 0;
   double mean_split_gap = 0;
   double max_split_gap = 0;

@@ -192,6 +192,14 @@ json::object heterogeneity_to_json(const stats::SegmentsOutput& s) {
       json::array skipped;
       for (const auto& n : h.skipped) skipped.emplace_back(n);
       m["skippedSegments"] = std::move(skipped);
+      if (h.welch) {
+        m["welch"] = json::object{{"f", number(h.welch->f)},
+                                  {"df1", number(h.welch->df1)},
+                                  {"df2", number(h.welch->df2)},
+                                  {"pValue", number(h.welch->p_value)}};
+      } else {
+        m["welch"] = nullptr;
+      }
       d[id] = std::move(m);
     }
     o[dim] = std::move(d);

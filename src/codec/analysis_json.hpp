@@ -36,8 +36,9 @@ boost::json::object analysis_output_to_json(const rallyuxr::stats::AnalysisOutpu
 // trafficShare}}}, the objects of the overall analysis's shape.
 boost::json::object segments_to_json(const rallyuxr::stats::SegmentsOutput& s);
 
-// `heterogeneity`: {dimension: {metricId: {q, df, pValue, significant, segments, skippedSegments}}};
-// pValue is null when fewer than 2 segments have an estimate (df 0: there is nothing to compare).
+// `heterogeneity`: {dimension: {metricId: {q, df, pValue, significant, segments, skippedSegments,
+// welch: {f, df1, df2, pValue} | null}}}; pValue is null when fewer than 2 segments have an estimate
+// (df 0: there is nothing to compare).
 boost::json::object heterogeneity_to_json(const rallyuxr::stats::SegmentsOutput& s);
 
 }  // namespace rallyuxr::codec

@@ -92,9 +92,13 @@ class Collector {
     return true;
   }
 
-  // A row's dimension and segment: both empty (an overall row) or both valid names.
-  bool check_segment(const std::string& path, std::string_view dimension, std::string_view segment) {
+  // A row's dimension and segment: both empty (an overall row) or both valid names. Issues go to
+  // `where` + `suffix` (built only then: this runs for every segment row).
+  bool check_segment(const std::string& where, std::string_view suffix, std::string_view dimension,
+                     std::string_view segment) {
     if (dimension.empty() && segment.empty()) return true;
+    if (!dimension.empty() && !segment.empty() && valid_dimension(dimension) && valid_segment(segment)) return true;
+    const std::string path = where + std::string(suffix);
     if (dimension.empty()) {
       issue(path, "A segment ('" + std::string(segment.substr(0, 64)) + "') needs its dimension; leave both empty for an overall row");
       return false;
@@ -146,6 +150,14 @@ class Collector {
   // A point of the overall figures (dimension and segment empty) or of one segment.
   void add(std::uint32_t row, std::string_view dimension, std::string_view segment, std::string_view metric,
            const domain::HourlyPoint& p) {
+    // Files sorted by series (as warehouses often write them) hit the previous row's series.
+    if (last_ < series_.size()) {
+      const auto& k = series_[last_].key;
+      if (k.metric == metric && k.segment == segment && k.dimension == dimension) {
+        series_[last_].points.push_back({p, row});
+        return;
+      }
+    }
     key_.assign(dimension);
     key_ += '\x1f';
     key_ += segment;
@@ -160,6 +172,7 @@ class Collector {
       series_.push_back(Series{{std::string(dimension), std::string(segment), std::string(metric)}, {}, row});
     }
     series_[i].points.push_back({p, row});
+    last_ = i;
   }
 
   // A segment's distinct users (JSON `segments.d.s.uniqueUsers`).
@@ -371,6 +384,7 @@ class Collector {
   std::vector<Series> series_;  // in order of first appearance
   std::unordered_map<std::string, std::size_t> index_;
   std::string key_;
+  std::size_t last_ = std::numeric_limits<std::size_t>::max();  // the series of the previous row
   std::map<std::string, std::vector<domain::HourlyPoint>> derived_;  // overall hours made from segments
   std::map<std::pair<std::string, std::string>, domain::UniqueUsers> segment_users_;
   std::vector<Block> blocks_;
@@ -585,8 +599,7 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
     }
     std::string_view dimension = seg_idx[0] >= 0 ? std::string_view(fields[seg_idx[0]]) : std::string_view();
     std::string_view segment = seg_idx[1] >= 0 ? std::string_view(fields[seg_idx[1]]) : std::string_view();
-    if (!dimension.empty() || !segment.empty())  // the path is only built for segment rows
-      good = col.check_segment(where + ": " + kDimensionColumn, dimension, segment) && good;
+    good = col.check_segment(where, ": dimension", dimension, segment) && good;
     for (int g = 0; g < 2; ++g) {
       if (uu_idx[g] < 0 || fields[uu_idx[g]].empty()) continue;
       if (!dimension.empty() || !segment.empty()) {
@@ -747,7 +760,7 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
         for (const auto& sg : d.value().get_object()) {
           std::string segment(sg.key());
           std::string spath = dpath + "." + segment;
-          if (!col.check_segment(spath, dimension, segment)) continue;
+          if (!col.check_segment(spath, {}, dimension, segment)) continue;
           if (!sg.value().is_object()) {
             col.issue(spath, "Expected an object {metrics: {...}}");
             continue;

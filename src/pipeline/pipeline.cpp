@@ -151,14 +151,14 @@ store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, sto
                                  const std::vector<domain::MetricSeries>& metrics,
                                  std::optional<domain::UniqueUsers> unique_users, UnixSeconds now,
                                  const std::optional<std::string>& uploaded_by = std::nullopt,
-                                 const domain::Segments& segments = {}) {
+                                 const domain::Segments& segments = {}, bool segments_merged = false) {
   auto before = tx.results_meta(exp_id);
   if (mode == store::WriteMode::kMerge && !unique_users && before) unique_users = before->unique_users;
   auto version = tx.bump_results_version(exp_id, now, unique_users);
   if (mode == store::WriteMode::kReplace) tx.delete_points(exp_id);
   tx.upsert_points(exp_id, metrics);
   // Segments share the version: replaced with the overall series, or merged into the stored ones.
-  if (mode == store::WriteMode::kReplace)
+  if (mode == store::WriteMode::kReplace || segments_merged)
     tx.replace_segments(exp_id, segments);
   else if (!segments.empty())
     tx.replace_segments(exp_id, merge_segments(tx.read_segments(exp_id), segments));
@@ -419,7 +419,26 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
       out.reason = t.reason;
       return out;
     }
-    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now, w.actor, w.segments);
+    // A merge's segment limits, checked again under the lock with the stored segments as this
+    // transaction sees them (the upload was checked against a read made before it).
+    std::optional<domain::Segments> merged;
+    if (w.mode == store::WriteMode::kMerge && !w.segments.empty()) {
+      merged = merge_segments(tx.read_segments(e->id), w.segments);
+      std::string over;
+      if (merged->size() > domain::kMaxDimensions)
+        over = "at most " + std::to_string(domain::kMaxDimensions) + " dimensions per experiment";
+      for (const auto& [dimension, segs] : *merged)
+        if (segs.size() > domain::kMaxSegmentsPerDimension)
+          over = "at most " + std::to_string(domain::kMaxSegmentsPerDimension) + " segments per dimension ('" +
+                 dimension + "')";
+      if (!over.empty()) {
+        out.kind = ImportOutcome::Kind::kConflict;
+        out.reason = "Another upload added segments meanwhile; with them this merge would exceed the limit of " + over;
+        return out;
+      }
+    }
+    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now, w.actor,
+                             merged ? *merged : w.segments, merged.has_value());
     out.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, w.now);
     write_audit(tx, w.now, w.actor, "results.uploaded", "experiment", e->id,
                 fmt::format("Results version {} ({}), {} points stored", out.info.version,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <boost/math/distributions/chi_squared.hpp>
+#include <boost/math/distributions/fisher_f.hpp>
 
 namespace rallyuxr::stats {
 namespace {
@@ -27,6 +28,7 @@ using Policy = bp::policy<bp::domain_error<bp::ignore_error>, bp::pole_error<bp:
                           bp::evaluation_error<bp::ignore_error>, bp::rounding_error<bp::ignore_error>,
                           bp::indeterminate_result_error<bp::ignore_error>>;
 using ChiSquared = bm::chi_squared_distribution<double, Policy>;
+using FisherF = bm::fisher_f_distribution<double, Policy>;
 
 // The alpha analyze() uses for a confidence level (95 when the level is out of range).
 double alpha_of(double confidence_level) {
@@ -66,6 +68,11 @@ double post_sample_size(const domain::MetricSeries& s, domain::UnixSeconds start
 }  // namespace
 
 Heterogeneity cochran_q(const std::vector<double>& d, const std::vector<double>& se, double alpha) {
+  return cochran_q(d, se, {}, alpha);
+}
+
+Heterogeneity cochran_q(const std::vector<double>& d, const std::vector<double>& se, const std::vector<double>& df,
+                        double alpha) {
   Heterogeneity h;
   const std::size_t k = std::min(d.size(), se.size());
   h.segments = k;
@@ -96,6 +103,27 @@ Heterogeneity cochran_q(const std::vector<double>& d, const std::vector<double>&
   const double p = bm::cdf(bm::complement(ChiSquared(static_cast<double>(h.df)), q));
   h.p_value = std::isfinite(p) ? p : 1.0;
   h.significant = h.p_value < alpha;
+  if (df.size() == k) {
+    double a = 0;
+    bool ok = true;
+    for (std::size_t i = 0; i < k; ++i) {
+      ok = ok && std::isfinite(df[i]) && df[i] > 0;
+      const double r = 1 - w[i] / sw;
+      a += r * r / df[i];
+    }
+    const double kd = static_cast<double>(k);
+    if (ok && a > 0 && std::isfinite(a)) {
+      Heterogeneity::Welch wl;
+      wl.df1 = kd - 1;
+      wl.df2 = (kd * kd - 1) / (3 * a);
+      wl.f = (q / wl.df1) / (1 + 2 * (kd - 2) * a / (kd * kd - 1));
+      const double wp = bm::cdf(bm::complement(FisherF(wl.df1, wl.df2), wl.f));
+      if (std::isfinite(wl.f) && std::isfinite(wl.df2) && std::isfinite(wp)) {
+        wl.p_value = wp;
+        h.welch = wl;
+      }
+    }
+  }
   return h;
 }
 
@@ -165,7 +193,7 @@ SegmentsOutput analyze_segments(const AnalysisInput& overall, const domain::Segm
       correct_results(results, std::vector<domain::Direction>(results.size(), dir), overall.correction, alpha);
 
       // Cochran's Q over the segments with an estimate.
-      std::vector<double> d, se;
+      std::vector<double> d, se, dfs;
       std::vector<std::string> skipped;
       for (auto& [name, r] : dim_out) {
         const auto it = r.did_results.find(id);
@@ -174,11 +202,12 @@ SegmentsOutput analyze_segments(const AnalysisInput& overall, const domain::Segm
             std::isfinite(*m->standard_error)) {
           d.push_back(*m->absolute_difference);
           se.push_back(*m->standard_error);
+          dfs.push_back(m->degrees_of_freedom.value_or(std::numeric_limits<double>::quiet_NaN()));
         } else {
           skipped.push_back(name);
         }
       }
-      Heterogeneity h = cochran_q(d, se, alpha);
+      Heterogeneity h = cochran_q(d, se, dfs, alpha);
       h.skipped = std::move(skipped);
       het_out[id] = std::move(h);
     }

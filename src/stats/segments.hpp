@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,19 @@ struct Heterogeneity {
   // Segments left out of Q because they have no estimate (no p-value: too few data, or a standard
   // error of zero), by name.
   std::vector<std::string> skipped;
+  // Welch's small-sample version of the same comparison (Welch 1951: equal means under unequal,
+  // estimated variances), which also uses each segment's degrees of freedom nu_i:
+  // A = sum (1 - w_i/W)^2 / nu_i, F = (Q/(k-1)) / (1 + 2(k-2)A/(k^2-1)), df1 = k-1,
+  // df2 = (k^2-1)/(3A), p = F survival function. Q treats each se_i as known; with se_i estimated from
+  // a few daily blocks its chi-square p-value is too small (docs/statistics.md, calibration), and this
+  // one is the better calibrated. Set when k >= 2 and every nu_i is finite and > 0.
+  struct Welch {
+    double f = 0;
+    double df1 = 0;
+    double df2 = 0;
+    double p_value = 1;
+  };
+  std::optional<Welch> welch;
 };
 
 struct SegmentsOutput {
@@ -56,7 +70,10 @@ SegmentsOutput analyze_segments(const AnalysisInput& overall, const domain::Segm
 // The traffic shares of one dimension's segments as analyze_segments computes them.
 std::map<std::string, double> traffic_shares(const AnalysisInput& overall, const domain::DimensionSegments& dimension);
 
-// Cochran's Q on estimates d_i with standard errors se_i (all finite, se_i > 0), at level alpha.
+// Cochran's Q on estimates d_i with standard errors se_i (all finite, se_i > 0), at level alpha;
+// with the segments' degrees of freedom `df` (same length) also Welch's version.
 Heterogeneity cochran_q(const std::vector<double>& d, const std::vector<double>& se, double alpha);
+Heterogeneity cochran_q(const std::vector<double>& d, const std::vector<double>& se, const std::vector<double>& df,
+                        double alpha);
 
 }  // namespace rallyuxr::stats

@@ -29,7 +29,10 @@ then, per dimension and metric, across the segments that have a p-value:
 and Cochran's Q per dimension and metric over the segments with a p-value (estimate d_i, standard
 error se_i): statsmodels.stats.meta_analysis.combine_effects(d, se**2).q and its
 test_homogeneity() p-value (chi-square on k - 1 df), checked against scipy.stats.chi2.sf. With fewer
-than 2 such segments: q 0, df 0, pValue null. skippedSegments names the others.
+than 2 such segments: q 0, df 0, pValue null. skippedSegments names the others. "welch" is Welch's
+test for equal means under unequal variances on the same estimates with each segment's degrees of
+freedom nu_i: statsmodels.stats.oneway.anova_generic(d, se**2 * (nu + 1), nu + 1,
+use_var="unequal", welch_correction=True).
 """
 
 import json
@@ -41,6 +44,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.oneway import anova_generic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -173,11 +177,18 @@ def analyze_segments(inp):
                 p = float(res.test_homogeneity().pvalue)
                 p2 = float(stats.chi2.sf(q, k - 1))
                 assert abs(p - p2) <= 1e-12 * max(p, 1e-300) or abs(p - p2) < 1e-15, (p, p2)
+                # Welch's test for equal means with unequal variances on the segment estimates:
+                # anova_generic weighs group i by nobs_i / var_i and uses nobs_i - 1 degrees of
+                # freedom, so var_i = se_i^2 * nobs_i with nobs_i = nu_i + 1.
+                nu = np.array([r["degreesOfFreedom"] for _, r in est], float)
+                wr = anova_generic(dd, se ** 2 * (nu + 1), nu + 1, use_var="unequal", welch_correction=True)
+                welch = {"f": float(wr.statistic), "df1": float(wr.df[0]), "df2": float(wr.df[1]),
+                         "pValue": float(wr.pvalue)}
                 het[mid] = {"q": q, "df": k - 1, "pValue": p2, "significant": bool(p2 < alpha), "segments": k,
-                            "skippedSegments": skipped}
+                            "skippedSegments": skipped, "welch": welch}
             else:
                 het[mid] = {"q": 0.0, "df": 0, "pValue": None, "significant": False, "segments": k,
-                            "skippedSegments": skipped}
+                            "skippedSegments": skipped, "welch": None}
         # significantImpact from the corrected verdicts.
         for name, r in results.items():
             econ = r["economicImpact"]

@@ -1,7 +1,7 @@
 // stats::analyze_segments against the SciPy/statsmodels reference fixtures of
 // tests/data/stats/segments (written by tests/data/stats/make_segments_reference.py): every figure
 // of every segment (estimates, p-values, corrected p-values and intervals, dollars, SRM) and
-// Cochran's Q with its p-value, to the tolerance of statistics.md (1e-9 relative; p-values 1e-12
+// Cochran's Q with its p-value (and Welch's version), to the tolerance of statistics.md (1e-9 relative; p-values 1e-12
 // absolute or 1e-9 relative).
 #include <gtest/gtest.h>
 
@@ -138,6 +138,16 @@ TEST_P(SegmentsReference, EstimatesPValuesAndQFromTheStructs) {
                                                                         << as_double(h.at("pValue")) << ", got " << a.p_value;
       }
       EXPECT_EQ(h.at("significant").as_bool(), a.significant) << w;
+      if (h.at("welch").is_null()) {
+        EXPECT_FALSE(a.welch) << w;
+      } else {
+        ASSERT_TRUE(a.welch) << w;
+        const auto& ew = h.at("welch");
+        EXPECT_TRUE(close(as_double(ew.at("f")), a.welch->f, false)) << w << " Welch F";
+        EXPECT_TRUE(close(as_double(ew.at("df2")), a.welch->df2, false)) << w << " Welch df2";
+        EXPECT_TRUE(close(as_double(ew.at("pValue")), a.welch->p_value, true))
+            << w << " Welch p: expected " << as_double(ew.at("pValue")) << ", got " << a.welch->p_value;
+      }
       EXPECT_EQ(static_cast<std::size_t>(as_int(h.at("segments"))), a.segments) << w;
     }
   }

@@ -225,6 +225,19 @@ TEST(Segments, HeterogeneityIsCochransQ) {
   // chi2 with 2 df: survival exp(-q/2).
   EXPECT_TRUE(close(h.p_value, std::exp(-q / 2), 1e-12));
   EXPECT_EQ(h.significant, h.p_value < 0.05);
+  // Welch's version with the segments' degrees of freedom.
+  ASSERT_TRUE(h.welch);
+  double a = 0;
+  std::size_t i = 0;
+  for (const auto& [n, r] : out.segments.at("device")) {
+    a += std::pow(1 - w[i] / sw, 2) / *r.did_results.at("conv").degrees_of_freedom;
+    ++i;
+  }
+  EXPECT_TRUE(close(h.welch->df2, 8 / (3 * a), 1e-12));
+  EXPECT_TRUE(close(h.welch->f, (q / 2) / (1 + 2 * a / 8), 1e-12));
+  EXPECT_EQ(h.welch->df1, 2);
+  EXPECT_GT(h.welch->p_value, 0);
+  EXPECT_LT(h.welch->p_value, 1);
 }
 
 TEST(Segments, SegmentsWithoutAnEstimateAreSkippedAndNamed) {
@@ -256,6 +269,11 @@ TEST(Segments, SegmentsWithoutAnEstimateAreSkippedAndNamed) {
   EXPECT_EQ(one.df, 0);
   EXPECT_EQ(one.p_value, 1);
   EXPECT_FALSE(one.significant);
+  EXPECT_FALSE(s::cochran_q({0.1}, {0.05}, {9.0}, 0.05).welch);
+  // Without degrees of freedom (or with one that is not finite) there is no Welch version.
+  EXPECT_FALSE(s::cochran_q({0.1, 0.3}, {0.05, 0.1}, 0.05).welch);
+  EXPECT_FALSE(s::cochran_q({0.1, 0.3}, {0.05, 0.1}, {9.0, std::nan("")}, 0.05).welch);
+  EXPECT_TRUE(s::cochran_q({0.1, 0.3}, {0.05, 0.1}, {9.0, 12.0}, 0.05).welch);
 }
 
 TEST(Segments, SrmPerSegmentUsesItsUniqueUsers) {
@@ -331,6 +349,9 @@ TEST(SegmentsJson, ParsesBackToTheSameFigures) {
     EXPECT_DOUBLE_EQ(o.at("pValue").as_double(), h.p_value);
     EXPECT_EQ(o.at("significant").as_bool(), h.significant);
     EXPECT_EQ(o.at("segments").to_number<std::int64_t>(), 2);
+    ASSERT_TRUE(h.welch);
+    EXPECT_DOUBLE_EQ(o.at("welch").at("pValue").as_double(), h.welch->p_value);
+    EXPECT_DOUBLE_EQ(o.at("welch").at("f").as_double(), h.welch->f);
     ASSERT_EQ(o.at("skippedSegments").as_array().size(), 1u);
     EXPECT_EQ(o.at("skippedSegments").as_array()[0].as_string(), "tablet");
   }
@@ -340,6 +361,7 @@ TEST(SegmentsJson, ParsesBackToTheSameFigures) {
   const auto lj = json::parse(json::serialize(rallyuxr::codec::heterogeneity_to_json(lone)));
   EXPECT_TRUE(lj.at("device").at("conv").at("pValue").is_null());
   EXPECT_EQ(lj.at("device").at("conv").at("df").as_int64(), 0);
+  EXPECT_TRUE(lj.at("device").at("conv").at("welch").is_null());
 }
 
 }  // namespace

@@ -2058,6 +2058,29 @@ TEST_P(StoreContract, SegmentsMergeUpsertsPerHourAndReplaceReplacesAll) {
   EXPECT_TRUE(s().get_segments(e.id, std::nullopt).segments.empty());
 }
 
+TEST_P(StoreContract, AMergeOverTheSegmentLimitsUnderTheLockIsRefusedAndWritesNothing) {
+  // The upload's own check read the stored segments before the write; a merge that another upload
+  // overtook is checked again under the experiment's lock.
+  auto e = experiment("Segments limit", {"conversion_rate"});
+  create(e);
+  pipeline::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.mode = WriteMode::kReplace;
+  w.metrics = {series("conversion_rate", kT0, 2, 0.03)};
+  for (const char* d : {"a", "b", "c"}) w.segments[d]["x"].series = {series("conversion_rate", kT0, 2, 0.03)};
+  w.now = kT0 + 1;
+  ASSERT_EQ(pipeline::import_results(s(), w).kind, pipeline::ImportOutcome::Kind::kStored);
+  w.mode = WriteMode::kMerge;
+  w.segments.clear();
+  w.segments["d"]["x"].series = {series("conversion_rate", kT0, 2, 0.03)};
+  w.now = kT0 + 2;
+  auto o = pipeline::import_results(s(), w);
+  EXPECT_EQ(o.kind, pipeline::ImportOutcome::Kind::kConflict);
+  EXPECT_NE(o.reason.find("at most 3 dimensions"), std::string::npos) << o.reason;
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 1);
+  EXPECT_EQ(s().segment_names(e.id).size(), 3u);
+}
+
 TEST_P(StoreContract, SegmentsOfARolledBackTransactionAreNotStored) {
   auto e = experiment("Segments rollback", {"conversion_rate"});
   create(e);

@@ -1478,6 +1478,17 @@ export interface components {
             segments: number;
             /** @description Segments left out of Q because they have no estimate (too few data). */
             skippedSegments: string[];
+            /** @description Welch's small-sample version of the comparison (equal means under unequal, estimated
+             *     variances, using each segment's degreesOfFreedom): better calibrated than the chi-square
+             *     p-value of q when the segments' standard errors rest on few days. Null when fewer than 2
+             *     segments have an estimate.
+             *      */
+            welch: {
+                f: number;
+                df1: number;
+                df2: number;
+                pValue: number;
+            } | null;
         };
         /** @description One analysis. `complete`: every field below except `error`, `failedJob`, `attempts`.
          *     `processing`: only `analysisId`, `experimentId`, `status`, `resultsVersion`,
