@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf("\n✗ marks a figure outside the goals (coverage 95%% +- 2%%, false positives <= 6%%, daily-peeking "
-              "false positives of the sequential interval <= 5%%, Q false positives under equal lifts <= 6%%): %d. "
+              "false positives of the sequential interval <= 5%%, Q and Welch false positives under equal lifts <= 6%%): %d. "
               "%.0f s.\n", failures, secs);
   return 0;
 }
