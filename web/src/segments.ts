@@ -169,33 +169,82 @@ export interface HeterogeneityWords {
 /** "Cochran's Q = 14.20 on 2 degrees of freedom, p = 0.0008", or null when the test has no result. */
 export function heterogeneityFigures(hg: Heterogeneity | null | undefined): string | null {
   if (!hg || !num(hg.q) || !num(hg.pValue) || !num(hg.segments) || hg.segments < 2 || !num(hg.df) || hg.df < 1) return null;
-  return `Cochran's Q = ${fmt.number(hg.q)} on ${hg.df} ${hg.df === 1 ? 'degree' : 'degrees'} of freedom, p ${hg.pValue < 0.0001 ? '< 0.0001' : `= ${fmt.pValue(hg.pValue)}`}`;
+  return `Cochran's Q = ${fmt.number(hg.q)} on ${hg.df} ${hg.df === 1 ? 'degree' : 'degrees'} of freedom, p ${pText(hg.pValue)}`;
+}
+
+const pText = (p: number) => (p < 0.0001 ? '< 0.0001' : `= ${fmt.pValue(p)}`);
+
+/** "Welch's F = 4.10 on 2 and 15.3 degrees of freedom, p = 0.0371", or null without Welch's test. */
+export function welchFigures(hg: Heterogeneity | null | undefined): string | null {
+  const w = hg?.welch;
+  if (!w || !num(w.f) || !num(w.pValue) || !num(w.df1) || !num(w.df2)) return null;
+  return `Welch's F = ${fmt.number(w.f)} on ${+w.df1.toFixed(1)} and ${+w.df2.toFixed(1)} degrees of freedom, p ${pText(w.pValue)}`;
+}
+
+export type HeterogeneityLevel = 'differ' | 'weak' | 'none' | 'untestable';
+
+/**
+ * Whether the segments' effects differ. Cochran's Q (`significant`) treats the segments' standard
+ * errors as known and flags too often when they rest on a few days (docs/statistics.md,
+ * "Segments"); Welch's small-sample test is better calibrated. So: "differ" when both tests are
+ * below alpha (or Q alone, for analyses without Welch's test), "weak" when only one of them is,
+ * "none" when neither is.
+ */
+export function heterogeneityLevel(hg: Heterogeneity | null | undefined, alpha: number | null | undefined): HeterogeneityLevel {
+  if (heterogeneityFigures(hg) === null) return 'untestable';
+  const a = num(alpha) ? alpha : 0.05;
+  const q = !!hg!.significant;
+  const w = hg!.welch;
+  if (!w || !num(w.pValue)) return q ? 'differ' : 'none';
+  const welch = w.pValue < a;
+  return q && welch ? 'differ' : q || welch ? 'weak' : 'none';
+}
+
+export interface HeterogeneityWords {
+  /** true: the tests say the effect differs between segments ("differ"). */
+  significant: boolean;
+  level: HeterogeneityLevel;
+  /** One short sentence. */
+  headline: string;
+  /** The figures and what to do with them. */
+  detail: string;
 }
 
 /** The heterogeneity test in plain words. */
 export function heterogeneityWords(hg: Heterogeneity | null | undefined, alpha: number | null | undefined): HeterogeneityWords {
   const a = num(alpha) ? alpha : 0.05;
+  const level = heterogeneityLevel(hg, a);
   const figures = heterogeneityFigures(hg);
-  if (!hg || figures === null) {
+  if (!hg || figures === null || level === 'untestable') {
     return {
-      significant: false,
+      significant: false, level: 'untestable',
       headline: 'Not enough segments to compare.',
-      detail: `Fewer than two segments have an estimate, so whether the effect differs between them cannot be tested.`,
+      detail: 'Fewer than two segments have an estimate, so whether the effect differs between them cannot be tested.',
     };
   }
+  const welch = welchFigures(hg);
+  const tests = welch ? `${figures}; ${welch}` : figures;
+  const alphaText = `α = ${+a.toFixed(4)}`;
   const skipped = hg.skippedSegments?.length
     ? ` Left out for lack of an estimate: ${hg.skippedSegments.join(', ')}.` : '';
-  if (hg.significant) {
+  if (level === 'differ') {
     return {
-      significant: true,
+      significant: true, level,
       headline: 'Effects differ between segments.',
-      detail: `${figures}, below α = ${+a.toFixed(4)} across ${hg.segments} segments: the overall figure averages segments that responded differently, so read each segment's row before deciding.${skipped}`,
+      detail: `${tests}: below ${alphaText} across ${hg.segments} segments. The overall figure averages segments that responded differently, so read each segment's row before deciding.${skipped}`,
+    };
+  }
+  if (level === 'weak') {
+    return {
+      significant: false, level,
+      headline: 'Weak evidence that the effect differs between segments.',
+      detail: `${tests} across ${hg.segments} segments: only one of the two tests is below ${alphaText}. Cochran's Q flags too often when the segments' intervals rest on a few days, so this is not a clear difference; the overall result is the one to report.${skipped}`,
     };
   }
   return {
-    significant: false,
+    significant: false, level,
     headline: 'No evidence that the effect differs between segments.',
-    detail: `${figures} across ${hg.segments} segments: the differences between the segments' bars are within what chance produces, so the overall result is the one to report.${skipped}`,
+    detail: `${tests} across ${hg.segments} segments: the differences between the segments' bars are within what chance produces, so the overall result is the one to report.${skipped}`,
   };
 }
 
@@ -206,13 +255,13 @@ export interface Disagreement {
   pValue: number | null;
 }
 
-/** Every (dimension, metric) whose heterogeneity test is significant; [] without segments. */
-export function segmentDisagreements(a: Pick<SegmentedAnalysis, 'heterogeneity'> | ExperimentAnalysis | null | undefined): Disagreement[] {
-  const hg: AnalysisHeterogeneity = (a as SegmentedAnalysis | null | undefined)?.heterogeneity ?? {};
+/** Every (dimension, metric) whose segments differ (heterogeneityLevel "differ"); [] without segments. */
+export function segmentDisagreements(a: Pick<SegmentedAnalysis, 'heterogeneity' | 'alpha'> | null | undefined): Disagreement[] {
+  const hg: AnalysisHeterogeneity = a?.heterogeneity ?? {};
   const out: Disagreement[] = [];
   for (const [dimension, byMetric] of Object.entries(hg)) {
     for (const [metric, t] of Object.entries(byMetric ?? {})) {
-      if (t?.significant) out.push({ dimension, metric, q: t.q ?? null, pValue: t.pValue ?? null });
+      if (heterogeneityLevel(t, a?.alpha) === 'differ') out.push({ dimension, metric, q: t.q ?? null, pValue: t.pValue ?? null });
     }
   }
   return out;

@@ -70,8 +70,8 @@ function analysis(): SegmentedAnalysis {
     },
     heterogeneity: {
       device: {
-        conversion_rate: { q: 21.7, df: 2, pValue: 0.0000194, significant: true, segments: 3 },
-        revenue_per_user: { q: 1.2, df: 2, pValue: 0.5488, significant: false, segments: 3 },
+        conversion_rate: { q: 21.7, df: 2, pValue: 0.0000194, significant: true, segments: 3, skippedSegments: [], welch: { f: 9.8, df1: 2, df2: 14.26, pValue: 0.0021 } },
+        revenue_per_user: { q: 1.2, df: 2, pValue: 0.5488, significant: false, segments: 3, skippedSegments: [], welch: { f: 0.5, df1: 2, df2: 13.9, pValue: 0.617 } },
       },
     },
   } as SegmentedAnalysis;
@@ -151,25 +151,37 @@ test('an inconclusive segment is not decisive: its change and dollars are ranges
   assert.equal(f.rows.find((r) => r.segment === 'tablet')!.verdict.reason, 'The whole interval is below zero.');
 });
 
-test('the heterogeneity test in plain words', () => {
+test('the heterogeneity tests in plain words', () => {
   const a = analysis();
   const sig = s.heterogeneityWords(a.heterogeneity!.device.conversion_rate, 0.05);
   assert.equal(sig.significant, true);
+  assert.equal(sig.level, 'differ');
   assert.equal(sig.headline, 'Effects differ between segments.');
-  assert.equal(sig.detail, "Cochran's Q = 21.70 on 2 degrees of freedom, p < 0.0001, below α = 0.05 across 3 segments: the overall figure averages segments that responded differently, so read each segment's row before deciding.");
+  assert.equal(sig.detail, "Cochran's Q = 21.70 on 2 degrees of freedom, p < 0.0001; Welch's F = 9.80 on 2 and 14.3 degrees of freedom, p = 0.0021: below α = 0.05 across 3 segments. The overall figure averages segments that responded differently, so read each segment's row before deciding.");
   const not = s.heterogeneityWords(a.heterogeneity!.device.revenue_per_user, 0.05);
   assert.equal(not.significant, false);
+  assert.equal(not.level, 'none');
   assert.equal(not.headline, 'No evidence that the effect differs between segments.');
-  assert.match(not.detail, /^Cochran's Q = 1\.20 on 2 degrees of freedom, p = 0\.5488 across 3 segments: /);
-  assert.equal(s.heterogeneityFigures({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2 }), "Cochran's Q = 0.4 on 1 degree of freedom, p = 0.5300");
-  assert.match(s.heterogeneityWords({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2, skippedSegments: ['tablet'] }, 0.05).detail,
+  assert.match(not.detail, /^Cochran's Q = 1\.20 on 2 degrees of freedom, p = 0\.5488; Welch's F = 0\.5 on 2 and 13\.9 degrees of freedom, p = 0\.6170 across 3 segments: /);
+  // Q below alpha but not Welch's small-sample test (Q over-flags with few days): weak, not "differ".
+  const weak = s.heterogeneityWords({ ...a.heterogeneity!.device.conversion_rate, pValue: 0.03, welch: { f: 2.9, df1: 2, df2: 12, pValue: 0.09 } }, 0.05);
+  assert.equal(weak.level, 'weak');
+  assert.equal(weak.significant, false);
+  assert.equal(weak.headline, 'Weak evidence that the effect differs between segments.');
+  assert.match(weak.detail, /only one of the two tests is below α = 0\.05/);
+  // An analysis without Welch's test (null, or stored before it existed): Q alone decides.
+  assert.equal(s.heterogeneityLevel({ ...a.heterogeneity!.device.conversion_rate, welch: null }, 0.05), 'differ');
+  assert.equal(s.heterogeneityFigures({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2, skippedSegments: [], welch: null }), "Cochran's Q = 0.4 on 1 degree of freedom, p = 0.5300");
+  assert.equal(s.welchFigures({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2, skippedSegments: [], welch: null }), null);
+  assert.match(s.heterogeneityWords({ q: 0.4, df: 1, pValue: 0.53, significant: false, segments: 2, skippedSegments: ['tablet'], welch: null }, 0.05).detail,
     /across 2 segments: .* Left out for lack of an estimate: tablet\.$/);
   // Untestable: one segment with an estimate, a null Q, or no test at all.
-  for (const hg of [{ q: 0, df: 0, pValue: 1, significant: false, segments: 1 }, { q: null, df: 2, pValue: null, significant: false, segments: 3 }, null]) {
-    const w = s.heterogeneityWords(hg, 0.05);
+  for (const hg of [{ q: 0, df: 0, pValue: null, significant: false, segments: 1, skippedSegments: ['tablet', 'desktop'], welch: null }, { q: null, df: 2, pValue: null, significant: false, segments: 3 }, null]) {
+    const w = s.heterogeneityWords(hg as never, 0.05);
     assert.equal(w.significant, false);
+    assert.equal(w.level, 'untestable');
     assert.equal(w.headline, 'Not enough segments to compare.');
-    assert.equal(s.heterogeneityFigures(hg), null);
+    assert.equal(s.heterogeneityFigures(hg as never), null);
   }
 });
 
@@ -180,7 +192,11 @@ test('the disagreement flag: any significant heterogeneity test, named by dimens
   assert.equal(s.disagreementText(d, (m) => (m === 'conversion_rate' ? 'Conversion rate' : m)), 'Segments disagree significantly: device (Conversion rate).');
   const two = [...d, { dimension: 'country', metric: 'revenue_per_user', q: 9, pValue: 0.01 }, { dimension: 'device', metric: 'revenue_per_user', q: 8, pValue: 0.02 }];
   assert.equal(s.disagreementList(two), 'device (conversion_rate, revenue_per_user); country (revenue_per_user)');
+  // Q significant but not Welch's test: weak evidence, no flag.
+  a.heterogeneity!.device.conversion_rate.welch = { f: 2.9, df1: 2, df2: 12, pValue: 0.09 };
+  assert.deepEqual(s.segmentDisagreements(a), []);
   // Nothing significant, no segments, method-1 documents without the fields, no analysis.
+  a.heterogeneity!.device.conversion_rate.welch = null;
   a.heterogeneity!.device.conversion_rate.significant = false;
   assert.deepEqual(s.segmentDisagreements(a), []);
   assert.equal(s.disagreementText([]), '');

@@ -27,7 +27,8 @@ import { cumulativeEffect } from '../cumulative';
 import type { Plan } from '../types';
 import { parseUpload, plausibilityWarnings, type UploadSeries } from '../plausibility';
 import {
-  dimensionsOf, disagreementList, disagreementText, forestRows, heterogeneityFigures, heterogeneityWords, segmentDisagreements, segmentForest,
+  dimensionsOf, disagreementList, disagreementText, forestRows, heterogeneityFigures, heterogeneityLevel, heterogeneityWords, segmentDisagreements,
+  segmentForest, welchFigures,
 } from '../segments';
 
 type ChartHandle = BaseChartHandle & { tag?: string };
@@ -1080,7 +1081,7 @@ export const experimentPage: Page = (root, { params, query }) => {
         return;
       }
       replace(view,
-        h('div', { class: `heterogeneity ${words.significant ? 'heterogeneity-significant' : ''}`, 'data-testid': 'heterogeneity', 'data-significant': String(words.significant) },
+        h('div', { class: `heterogeneity ${words.significant ? 'heterogeneity-significant' : ''}`, 'data-testid': 'heterogeneity', 'data-significant': String(words.significant), 'data-level': words.level },
           h('p', null, h('strong', { 'data-testid': 'heterogeneity-headline' }, words.headline), ` ${mName} by ${segDimension}.`),
           h('p', { class: 'small', 'data-testid': 'heterogeneity-detail' }, words.detail)),
         srmRows.length
@@ -1220,12 +1221,15 @@ export const experimentPage: Page = (root, { params, query }) => {
       h('h3', null, 'Segments'),
       h('p', { 'data-testid': 'report-segments-summary' }, d.length
         ? [h('strong', null, disagreementText(d, (m) => metricName(m, lookup))), ' The overall figures average segments that responded differently.']
-        : `No significant difference between segments (Cochran's Q test per metric) in ${dims.join(', ')}: the overall figures speak for every segment.`),
+        : `No clear difference between segments (Cochran's Q and Welch's test per metric) in ${dims.join(', ')}: the overall figures speak for every segment.`),
       h('ul', { class: 'small' }, dims.map((dim) => h('li', null, `${fmt.titleCase(dim)} (${Object.keys(sa.segments![dim]).join(', ')}): `,
         ordered(Object.keys(hg[dim] ?? {}), detail?.experiment.metrics ?? []).map((m, i) => {
           const t = hg[dim][m];
           const figures = heterogeneityFigures(t);
-          return `${i ? '; ' : ''}${metricName(m, lookup)}: ${figures === null ? 'not testable' : `${t.significant ? 'effects differ' : 'no evidence of a difference'} (${figures})`}`;
+          const welch = welchFigures(t);
+          const level = heterogeneityLevel(t, a.alpha);
+          const said = level === 'differ' ? 'effects differ' : level === 'weak' ? 'weak evidence of a difference' : 'no evidence of a difference';
+          return `${i ? '; ' : ''}${metricName(m, lookup)}: ${figures === null ? 'not testable' : `${said} (${figures}${welch ? `; ${welch}` : ''})`}`;
         }), '.'))));
   }
 
