@@ -267,6 +267,9 @@ test('a results JSON with segments, uploaded on the page, gives the segment pick
   assert.equal(kind.tablet, 'loss');
   assert.equal(f.rows.find((r) => r.segment === 'tablet').srmDetected, true, 'the lopsided tablet split is a sample ratio mismatch');
   assert.equal(f.heterogeneity.significant, true, 'Cochran\'s Q finds the segments differ');
+  assert.ok(f.heterogeneity.welch && f.heterogeneity.welch.pValue < state.analysis.alpha, `so does Welch's test: ${JSON.stringify(f.heterogeneity.welch)}`);
+  assert.equal(await page.getByTestId('heterogeneity').getAttribute('data-level'), 'differ');
+  assert.match(await text(page.getByTestId('heterogeneity-detail')), /^Cochran's Q = [\d.,]+ on 2 degrees of freedom, p [<=] [\d.]+; Welch's F = /);
   assert.equal(await text(page.getByTestId('heterogeneity-headline')), 'Effects differ between segments.');
   await page.getByTestId('segment-srm-warning').waitFor();
   // Under the verdict: the segments disagree.
