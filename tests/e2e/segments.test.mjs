@@ -376,6 +376,7 @@ test('the list says the segments disagree; the printed report too', async () => 
     `${seg.disagreementText(seg.segmentDisagreements(state.analysis), (m) => state.names[m] ?? m)} The overall figures average segments that responded differently.`);
   assert.ok(await page.getByTestId('segment-forest').isVisible(), 'the forest plot prints');
   assert.equal(await page.getByTestId('segment-charts').isVisible(), false, 'the segment charts and controls do not');
+  await shot('segments-print-report');
   const pdf = await page.pdf({ path: join(SHOTS, 'segments-print-report-Letter.pdf'), format: 'Letter', printBackground: true });
   const pages = (pdf.toString('latin1').match(/\/Type\s*\/Page[^s]/g) ?? []).length;
   assert.ok(pages >= 1 && pages <= 5, `Letter: ${pages} pages`);
