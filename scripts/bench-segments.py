@@ -9,6 +9,7 @@ dimensions add up to it. Starts the real binary on a fresh database, then report
   rss      the server's peak resident memory (VmHWM) over the whole run
 
 Usage: bench-segments.py --bin build/src/rallyuxr [--database URL] [--keep FILE]
+       bench-segments.py --bin build/src/rallyuxr --simulated 100   (server CPU per simulated experiment)
 Targets: import < 5 s, analysis < 2 s, peak RSS < 500 MB."""
 import argparse
 import http.client
@@ -103,12 +104,50 @@ def vm_hwm_mb(pid):
     return float("nan")
 
 
+def simulated(binary, n):
+    """Server CPU per simulated experiment (generation with the simulator's device segments, their
+    write, the analysis with its segments): creates n experiments and waits for an empty queue."""
+    tmp = tempfile.mkdtemp(prefix="rallyuxr-bench-simulated-")
+    port = free_port()
+    srv = subprocess.Popen([binary, "serve", "--port", str(port), "--database", f"sqlite:{tmp}/d.db",
+                            "--log-level", "warn"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                if request(port, "GET", "/api/health", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.05)
+        c0, t0 = cpu_seconds(srv.pid), time.monotonic()
+        for i in range(n):
+            body = json.dumps({"name": f"Simulated {i}", "description": "d", "startDate": "2025-01-15",
+                               "metrics": ["conversion_rate", "click_through_rate"], "endDate": "2025-01-29",
+                               "expectedOutcome": "positive"})
+            assert request(port, "POST", "/api/experiments", body, {"Content-Type": "application/json"})[0] == 201
+        while True:
+            q = json.loads(request(port, "GET", "/api/health")[1])["data"]["queue"]
+            if q["queued"] == 0 and q["running"] == 0:
+                break
+            time.sleep(0.05)
+        wall, cpu = time.monotonic() - t0, cpu_seconds(srv.pid) - c0
+        print(f"{n} simulated experiments to complete: {wall:.1f} s wall, {cpu:.2f} s server CPU "
+              f"({1000 * cpu / n:.1f} ms each)")
+    finally:
+        srv.terminate()
+        srv.wait(timeout=60)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="build/src/rallyuxr")
+    ap.add_argument("--simulated", type=int, default=0,
+                    help="instead: server CPU per simulated experiment over this many (with their segments)")
     ap.add_argument("--database", default=None, help="default: a fresh SQLite file")
     ap.add_argument("--keep", default=None, help="keep the generated CSV at this path (reused when it exists)")
     args = ap.parse_args()
+    if args.simulated:
+        return simulated(args.bin, args.simulated)
 
     tmp = tempfile.mkdtemp(prefix="rallyuxr-bench-segments-")
     try:
