@@ -60,3 +60,26 @@ export type Plan = S['Plan'];
 export type PlanRequest = S['PlanRequest'];
 /** The plan promised at creation, stored with the experiment. */
 export type ExperimentPlan = S['ExperimentPlan'];
+
+// --- segments (issue 17) -----------------------------------------------------------------------
+// From the generated types (docs/openapi.yaml); every field optional there, because analyses
+// stored before segments existed do not carry them.
+
+/** dimension -> segment -> its analysis (the overall's figures for the segment's series). */
+export type AnalysisSegments = NonNullable<ExperimentAnalysis['segments']>;
+/** One segment's analysis: didResults, economicImpact (dollars scaled by its trafficShare), srm. */
+export type SegmentAnalysis = AnalysisSegments[string][string];
+/** dimension -> metric id -> the heterogeneity test. */
+export type AnalysisHeterogeneity = NonNullable<ExperimentAnalysis['heterogeneity']>;
+/** Cochran's Q over the segment estimates of one metric within one dimension. */
+export type Heterogeneity = AnalysisHeterogeneity[string][string];
+/** An analysis document with its segment figures (the same type: they are optional fields). */
+export type SegmentedAnalysis = ExperimentAnalysis;
+/** `results.dimensions`: dimension -> its segments, sorted (`{}` without segments). */
+export type Dimensions = NonNullable<ExperimentResult['dimensions']>;
+/** `data.results` with the dimensions of its segments. */
+export type ResultsWithDimensions = ExperimentResult;
+/** GET /experiments/{id}/results?dimension=X: the results data plus that dimension's series. */
+export type DimensionResultsResponse = ResultsResponse & Required<Pick<ResultsResponse, 'dimension' | 'segments'>>;
+/** One segment's hourly series (the upload's shape). */
+export type SegmentSeries = S['SegmentSeries'];

@@ -27,7 +27,16 @@ export function forestDomain(rows: ForestRow[]): [number, number] {
   return [lo - pad, hi + pad];
 }
 
-export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: (v: number) => string; testId?: string; perRow?: boolean }): HTMLElement {
+export interface ForestReference {
+  /** Where the dashed reference line is drawn (e.g. the overall estimate across segments). */
+  value: number;
+  /** Its short label under the axis ("overall"). */
+  label: string;
+}
+
+export function forestPlot(rows: ForestRow[], opts: {
+  title: string; axisLabel: (v: number) => string; testId?: string; perRow?: boolean; reference?: ForestReference | null;
+}): HTMLElement {
   const rowH = 40;
   const top = 8;
   const width = 600;
@@ -35,7 +44,8 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
   const right = 4;
   const height = top + rows.length * rowH + 6;
   // perRow: metrics in different units; each row on its own symmetric scale around the same zero.
-  const [lo, hi] = forestDomain(rows);
+  const ref = opts.reference && Number.isFinite(opts.reference.value) && !opts.perRow ? opts.reference : null;
+  const [lo, hi] = forestDomain(ref ? [...rows, { label: '', value: ref.value, interval: null, verdict: '', text: '' }] : rows);
   const span = (r: ForestRow) => {
     const [a, b] = forestDomain([r]);
     const m = Math.max(Math.abs(a), Math.abs(b));
@@ -51,11 +61,19 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
   const zeroX = opts.perRow ? width / 2 : x(0);
   svg.append(s('line', { x1: zeroX, x2: zeroX, y1: 0, y2: height, class: 'forest-zero', ...ns }));
   const pct = (v: number) => `${(v / width) * 100}%`;
+  const refX = ref ? x(ref.value) : null;
+  if (refX !== null) svg.append(s('line', { x1: refX, x2: refX, y1: 0, y2: height, class: 'forest-ref', ...ns }));
   const axis = h('div', { class: 'forest-axis-row', 'aria-hidden': 'true' },
     h('span', { class: 'forest-axis-zero', style: `left:${pct(zeroX)}` }, opts.axisLabel(0)),
     // The bounds of the axis, unless they would run into the zero label.
     opts.perRow || zeroX / width < 0.3 ? null : h('span', { class: 'forest-axis-lo' }, opts.axisLabel(lo)),
     opts.perRow || zeroX / width > 0.7 ? null : h('span', { class: 'forest-axis-hi' }, opts.axisLabel(hi)));
+  const refRow = ref && refX !== null
+    ? h('div', { class: 'forest-axis-row forest-ref-row', 'aria-hidden': 'true' },
+      h('span', refX / width > 0.5
+        ? { class: 'forest-ref-label forest-ref-label-left', style: `right:${pct(width - refX)}` }
+        : { class: 'forest-ref-label', style: `left:${pct(refX)}` }, `${ref.label} ${opts.axisLabel(ref.value)}`))
+    : null;
   rows.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
     const x = opts.perRow ? (v: number) => xOf(v, span(r)) : (v: number) => xOf(v, [lo, hi]);
@@ -74,6 +92,9 @@ export function forestPlot(rows: ForestRow[], opts: { title: string; axisLabel: 
     rows.map((r) => h('div', { class: 'forest-label', style: `height:${rowH}px` }, h('span', null, r.label), opts.perRow ? h('span', { class: 'forest-label-iv' }, r.text) : null)));
   return h('figure', { class: 'forest', 'data-testid': opts.testId ?? 'forest' },
     h('figcaption', { class: 'forest-title' }, opts.title),
-    h('div', { class: 'forest-body', role: 'img', 'aria-label': `${opts.title}: ${rows.map((r) => `${r.label}, ${r.verdict}, ${r.text}`).join('; ')}` },
-      labels, h('div', { class: 'forest-plot' }, h('div', { style: `height:${height}px` }, svg), axis)));
+    h('div', {
+      class: 'forest-body', role: 'img',
+      'aria-label': `${opts.title}: ${rows.map((r) => `${r.label}, ${r.verdict}, ${r.text}`).join('; ')}${ref ? `; ${ref.label} ${opts.axisLabel(ref.value)}` : ''}`,
+    },
+    labels, h('div', { class: 'forest-plot' }, h('div', { style: `height:${height}px` }, svg), axis, refRow)));
 }

@@ -8,6 +8,7 @@ import type { CurrentAnalysisResponse, Experiment, ExperimentAnalysis, Experimen
 import { debounce, errorPanel, loading, pageHeader, setTitle, statusBadge } from '../components/ui';
 import { scrollRegion } from '../components/datatable';
 import { headline, isProjection, isRunning, portfolio, type Portfolio } from '../verdict';
+import { disagreementList, disagreementText, segmentDisagreements } from '../segments';
 
 const PAGE_SIZE = 20;
 const STATUSES = ['', 'draft', 'running', 'complete', 'archived'];
@@ -191,6 +192,15 @@ export const dashboardPage: Page = (root, { query }) => {
     );
   }
 
+  /** "segments disagree" under the verdict when a heterogeneity test of the analysis is significant. */
+  function disagreeTag(a: ExperimentAnalysis | null): HTMLElement | null {
+    const d = segmentDisagreements(a);
+    if (!d.length) return null;
+    const text = disagreementText(d, (m) => metricName(m, names));
+    return h('span', { class: 'tag tag-segments block-tag', 'data-testid': 'row-segments-disagree', title: text },
+      'segments disagree', h('span', { class: 'visually-hidden' }, ` significantly: ${disagreementList(d, (m) => metricName(m, names))}`));
+  }
+
   function renderList(data: ExperimentList, analyses: Map<string, ExperimentAnalysis | null>): void {
     const { experiments, pagination } = data;
     if (experiments.length === 0) {
@@ -221,7 +231,8 @@ export const dashboardPage: Page = (root, { query }) => {
         h('td', { class: 'nowrap', 'data-label': 'Period' }, fmt.period(x.startDate, x.endDate)),
         h('td', { 'data-testid': 'row-verdict', 'data-label': 'Verdict' }, hl
           ? h('span', { class: `sig ${hl.simulated ? 'sig-simulated' : `sig-${hl.kind}`}`, 'data-verdict': hl.kind }, hl.label)
-          : h('span', { class: 'muted' }, 'loading…')),
+          : h('span', { class: 'muted' }, 'loading…'),
+        disagreeTag(a)),
         h('td', { class: 'num', 'data-testid': 'row-impact', 'data-label': 'Net impact' }, !hl || !a?.economicImpact
           ? h('span', { class: 'muted' }, fmt.DASH)
           : hl.decisive

@@ -9,6 +9,7 @@ import { navigate, setQuery, type Page } from '../router';
 import type {
   Decision, DecisionsResponse, DidResult, Direction, EventsResponse, ExperimentAnalysis, ExperimentDetail, MetricResults, MetricValue,
   MetricValuesResponse, PipelineJob, ResultsResponse, TimePoint, UploadSummary,
+  DimensionResultsResponse, ResultsWithDimensions, SegmentedAnalysis,
 } from '../types';
 import {
   comparisonChart, cumulativeChart, differenceChart, toDaily, type ChartHandle as BaseChartHandle, type SeriesData,
@@ -25,6 +26,10 @@ import {
 import { cumulativeEffect } from '../cumulative';
 import type { Plan } from '../types';
 import { parseUpload, plausibilityWarnings, type UploadSeries } from '../plausibility';
+import {
+  dimensionsOf, disagreementList, disagreementText, forestRows, heterogeneityFigures, heterogeneityLevel, heterogeneityWords, segmentDisagreements,
+  segmentForest, welchFigures,
+} from '../segments';
 
 type ChartHandle = BaseChartHandle & { tag?: string };
 /** A complete analysis: the figures are there (processing and failed ones carry only ids). */
@@ -56,7 +61,13 @@ export const experimentPage: Page = (root, { params, query }) => {
   let detail: ExperimentDetail | null = null;
   let chartMetric = query.get('metric') ?? '';
   let granularity: 'hourly' | 'daily' = query.get('view') === 'hourly' ? 'hourly' : 'daily';
-  /** The API's remarks on the last upload (implausible values), shown with the next results. */
+  /** The segment view: dimension, metric and segment (whose charts are shown), kept in the URL. */
+  let segDimension = query.get('dimension') ?? '';
+  let segMetric = query.get('segmentMetric') ?? '';
+  let segSegment = query.get('segment') ?? '';
+  /** GET .../results?dimension=X, once per dimension while the page is open. */
+  const dimensionCache = new Map<string, Promise<DimensionResultsResponse>>();
+  /** The API's remarks on the last upload (implausible values, an overall derived from segments), shown with the next results. */
   let serverWarnings: string[] = [];
 
   setTitle('Experiment');
@@ -388,6 +399,10 @@ export const experimentPage: Page = (root, { params, query }) => {
       h('p', null, 'Hourly aggregates as CSV with the header ',
         h('code', { class: 'wrap-anywhere' }, 'metricId,timestamp,treatmentValue,controlValue,treatmentSampleSize,controlSampleSize'),
         ', or JSON in the results format. Hours before the start date form the pre period. Rates of % metrics are fractions (0.0307 for 3.07%).'),
+      h('p', null, 'Segments (optional, at most 3 dimensions of 50 segments): add the columns ', h('code', null, 'dimension,segment'),
+        ' (rows with both empty are the overall figures), or in JSON a ', h('code', null, 'segments'), ' object beside ', h('code', null, 'metrics'), ': ',
+        h('code', { class: 'wrap-anywhere' }, '{"device": {"mobile": {"metrics": {...}}}}'),
+        '. Sent without overall rows, the overall figures are the segments’ sum per hour.'),
       h('p', { class: 'muted' }, 'Metric ids of this experiment: ', x.metrics.map((m, i) => [i ? ', ' : '', h('code', null, m)]), '. ',
         h('button', { type: 'button', class: 'linklike', onclick: () => csvTemplate(x) }, 'Download a CSV template')),
       h('div', { class: 'field' }, h('label', { for: 'import-file' }, 'Data file (CSV or JSON)'), file),
@@ -514,7 +529,7 @@ export const experimentPage: Page = (root, { params, query }) => {
 
     if (serverWarnings.length) {
       parts.push(h('section', { class: 'panel warnings warnings-warn', role: 'alert', 'data-testid': 'upload-server-warnings' },
-        h('h2', null, 'The server found implausible values in the last upload'),
+        h('h2', null, 'The server’s remarks on the last upload'),
         h('ul', null, serverWarnings.map((w) => h('li', null, w)))));
     }
     if (!isComplete(analysis)) {
@@ -527,6 +542,7 @@ export const experimentPage: Page = (root, { params, query }) => {
       parts.push(impactSection(analysis, x.implementationCost));
       parts.push(warningsSection(analysis, x.metrics));
       parts.push(metricsSection(analysis, x.metrics));
+      parts.push(segmentSection(res, analysis));
       parts.push(cumulativeSection(res, analysis));
     }
     const chartSection = results ? h('section', { class: 'panel chart-panel', 'aria-labelledby': 'charts-title' }) : null;
@@ -654,6 +670,7 @@ export const experimentPage: Page = (root, { params, query }) => {
     return h('section', { class: `verdict ${hl.simulated ? 'verdict-simulated' : `verdict-${hl.kind}`}`, 'data-testid': 'verdict', 'data-verdict': hl.kind, 'aria-labelledby': 'verdict-title' },
       h('h2', { id: 'verdict-title', class: 'verdict-title' }, 'Verdict: ', h('span', { 'data-testid': 'verdict-label' }, hl.label)),
       h('p', { class: 'verdict-reason', 'data-testid': 'verdict-reason' }, hl.reason),
+      segmentNote(a),
       a.recommendation ? h('p', { class: 'verdict-recommendation', 'data-testid': 'recommendation' }, 'Recommendation: ',
         h('strong', null, { ship: 'ship', 'do-not-ship': 'do not ship', 'keep-running': 'keep running', inconclusive: 'no decision from this data' }[a.recommendation]),
         hl.simulated ? ' on simulated data: confirm it on real traffic before deciding.' : null) : null,
@@ -667,6 +684,15 @@ export const experimentPage: Page = (root, { params, query }) => {
       running ? h('p', { class: 'verdict-note', 'data-testid': 'fixed-horizon-note' },
         'The fixed-horizon figures below (intervals, p-values, dollars) are valid only once the planned period is over; ',
         seq ? 'until then, read the always-valid interval above.' : 'this analysis has no always-valid interval, so wait for the end before reading them.') : null);
+  }
+
+  /** Under the verdict: the segments that disagree significantly (heterogeneity test), if any. */
+  function segmentNote(a: CompleteAnalysis): HTMLElement | null {
+    const d = segmentDisagreements(a);
+    if (!d.length) return null;
+    return h('p', { class: 'verdict-segments', 'data-testid': 'verdict-segments' },
+      h('strong', { class: 'tag tag-segments' }, 'Segments disagree'),
+      ` significantly: ${disagreementList(d, (m) => metricName(m, lookup))}. The overall figure averages segments that responded differently; see Results by segment.`);
   }
 
   /** What the plan promised at creation, if the experiment was created with one. */
@@ -931,6 +957,7 @@ export const experimentPage: Page = (root, { params, query }) => {
       h('p', null, `${a.design === 'paired' || ids.every((m) => a.didResults[m].method === 'paired') ? 'Treatment minus control' : 'Difference-in-differences against the pre period'}, analysis version ${a.version ?? fmt.DASH}; `,
         `${x.confidenceLevel}% intervals, ${a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm'}-adjusted across the ${ids.length} metrics. `,
         `Analysed ${fmt.dateTime(a.analysisTimestamp)} on ${x.dataSource === 'imported' ? 'imported' : 'SIMULATED'} data.`),
+      reportSegments(a),
       h('h3', null, 'Metric values used'),
       h('table', { class: 'table table-compact' },
         h('thead', null, h('tr', null, ['Metric', 'Value per unit per day', 'Version', 'Verdict', 'Change (interval)'].map((t) => h('th', { scope: 'col' }, t)))),
@@ -965,6 +992,248 @@ export const experimentPage: Page = (root, { params, query }) => {
     return section;
   }
 
+
+  // --- segments ----------------------------------------------------------------------------------
+  /**
+   * Results by segment (issue 17), only when the data has segments: a dimension, a metric and a
+   * segment to pick; a forest plot of the metric across the dimension's segments with the overall
+   * estimate as a dashed reference line; the heterogeneity test in words; each segment's verdict,
+   * net dollar impact and sample-ratio check; and the chosen segment's charts.
+   */
+  function segmentSection(res: ResultsResponse, a: CompleteAnalysis): HTMLElement | null {
+    const dims = (res.results as ResultsWithDimensions | null)?.dimensions ?? {};
+    const names = dimensionsOf(dims);
+    if (!names.length) return null;
+    const sa = a as CompleteAnalysis & SegmentedAnalysis;
+    const x = res.experiment;
+    const metrics = ordered(Object.keys(a.didResults), x.metrics);
+    if (!names.includes(segDimension)) segDimension = names[0];
+    if (!metrics.includes(segMetric)) segMetric = metrics[0] ?? '';
+    if (!(dims[segDimension] ?? []).includes(segSegment)) segSegment = '';
+
+    const dimSelect = h('select', { id: 'seg-dimension', 'data-testid': 'segment-dimension' },
+      names.map((d) => h('option', { value: d, selected: d === segDimension }, `${fmt.titleCase(d)} (${dims[d].length})`)));
+    const metricSelect = h('select', { id: 'seg-metric', 'data-testid': 'segment-metric' },
+      metrics.map((m) => h('option', { value: m, selected: m === segMetric }, metricName(m, lookup))));
+    const segSelect = h('select', { id: 'seg-segment', 'data-testid': 'segment-select' });
+    const fillSegments = () => replace(segSelect,
+      h('option', { value: '', selected: segSegment === '' }, 'None: choose one to see its charts'),
+      (dims[segDimension] ?? []).map((sg) => h('option', { value: sg, selected: sg === segSegment }, sg)));
+    fillSegments();
+    const view = h('div', { class: 'segment-view' });
+    const chartsArea = h('div', { class: 'segment-charts no-print', 'data-testid': 'segment-charts' });
+    /** Announces what the charts now show (the charts themselves are not read out on every change). */
+    const chartsStatus = h('p', { class: 'visually-hidden', role: 'status' });
+    let focusCharts = false;
+
+    dimSelect.addEventListener('change', () => {
+      segDimension = dimSelect.value;
+      segSegment = '';
+      fillSegments();
+      setQuery({ dimension: segDimension, segment: null });
+      draw();
+    });
+    metricSelect.addEventListener('change', () => {
+      segMetric = metricSelect.value;
+      setQuery({ segmentMetric: segMetric });
+      draw();
+    });
+    segSelect.addEventListener('change', () => {
+      segSegment = segSelect.value;
+      setQuery({ dimension: segDimension, segment: segSegment || null });
+      drawCharts();
+    });
+    const choose = (sg: string) => {
+      segSegment = sg;
+      segSelect.value = sg;
+      setQuery({ dimension: segDimension, segment: sg });
+      focusCharts = true;
+      drawCharts();
+    };
+
+    const correction = a.correction === 'fdr_bh' ? 'Benjamini–Hochberg' : 'Holm';
+    const section = h('section', { class: 'panel panel-flush', 'aria-labelledby': 'segments-title', 'data-testid': 'segments' },
+      h('div', { class: 'panel-head' },
+        h('h2', { id: 'segments-title' }, 'Results by segment'),
+        h('p', { class: 'muted small' }, 'The same analysis for each segment of a dimension, with intervals ',
+          `${correction}-adjusted for the number of segments. A segment's dollars are its share of the total.`)),
+      h('div', { class: 'segment-body' },
+        h('div', { class: 'segment-controls no-print' },
+          h('div', { class: 'field field-inline' }, h('label', { for: 'seg-dimension' }, 'Dimension'), dimSelect),
+          h('div', { class: 'field field-inline' }, h('label', { for: 'seg-metric' }, 'Metric'), metricSelect),
+          h('div', { class: 'field field-inline' }, h('label', { for: 'seg-segment' }, 'Segment charts'), segSelect)),
+        view,
+        chartsStatus,
+        chartsArea));
+
+    function draw(): void {
+      const u = unit(segMetric, a);
+      const direction = metricInfo(segMetric, a).direction;
+      const f = segmentForest(x, sa, segDimension, segMetric, { direction, unit: u, segments: dims[segDimension], now: Date.now() });
+      const words = heterogeneityWords(f.heterogeneity, a.alpha);
+      const mName = metricName(segMetric, lookup);
+      const dName = fmt.titleCase(segDimension);
+      const overallText = fmt.effectWithInterval(f.overall.value, f.overall.interval, u);
+      const srmRows = f.rows.filter((r) => r.srmDetected);
+      if (!f.rows.length) {
+        // Series stored, but an analysis from before they were: nothing to judge yet.
+        replace(view, h('p', { class: 'heterogeneity', 'data-testid': 'segment-no-analysis' },
+          `This analysis has no figures for the segments of ${segDimension} yet: Re-run analysis (under Manage) computes them. Their charts are below.`));
+        drawCharts();
+        return;
+      }
+      replace(view,
+        h('div', { class: `heterogeneity ${words.significant ? 'heterogeneity-significant' : ''}`, 'data-testid': 'heterogeneity', 'data-significant': String(words.significant), 'data-level': words.level },
+          h('p', null, h('strong', { 'data-testid': 'heterogeneity-headline' }, words.headline), ` ${mName} by ${segDimension}.`),
+          h('p', { class: 'small', 'data-testid': 'heterogeneity-detail' }, words.detail)),
+        srmRows.length
+          ? h('p', { class: 'warning-line', role: 'note', 'data-testid': 'segment-srm-warning' },
+            h('strong', null, 'Sample ratio mismatch: '), `${srmRows.map((r) => r.segment).join(', ')}. Users in ${srmRows.length === 1 ? 'this segment were' : 'these segments were'} not split as planned, so ${srmRows.length === 1 ? 'its' : 'their'} figures may be biased.`)
+          : null,
+        h('div', { class: 'segment-forest' }, forestPlot(forestRows(f), {
+          title: `${mName} by ${segDimension}: change per segment with its interval; dashed line: all users`,
+          axisLabel: (v) => (v === 0 ? '0' : fmt.metricDiff(v, u)), testId: 'segment-forest',
+          reference: f.overall.value === null ? null : { value: f.overall.value, label: 'all users' },
+        })),
+        scrollRegion(`${mName} by ${segDimension} (table)`,
+          h('table', { class: 'table table-compact segment-table', 'data-testid': 'segment-table' },
+            h('caption', { class: 'visually-hidden' }, `${mName} by ${segDimension}: verdict, change with its interval, net dollar impact and sample-ratio check per segment`),
+            h('thead', null, h('tr', null,
+              h('th', { scope: 'col' }, dName),
+              h('th', { scope: 'col' }, 'Verdict'),
+              h('th', { scope: 'col', class: 'num' }, 'Change'),
+              h('th', { scope: 'col', class: 'num' }, 'Net dollars (all metrics)'),
+              h('th', { scope: 'col' }, 'Sample ratio'),
+              h('th', { scope: 'col', class: 'num' }, 'Share of traffic'))),
+            h('tbody', null,
+              f.rows.map((r) => h('tr', { dataset: { segment: r.segment } },
+                h('th', { scope: 'row' },
+                  h('button', {
+                    type: 'button', class: 'linklike', 'data-testid': 'segment-choose', 'aria-pressed': String(r.segment === segSegment),
+                    'aria-label': `Show the charts of ${r.segment}`, onclick: () => choose(r.segment),
+                  }, r.segment)),
+                h('td', null,
+                  h('span', { class: `sig sig-${r.verdict.decisive ? r.verdict.kind : r.verdict.kind === 'simulated' ? 'simulated' : r.verdict.kind}`, 'data-testid': 'segment-verdict', 'data-verdict': r.verdict.kind }, r.verdict.label),
+                  h('span', { class: 'reason muted small' }, r.verdict.reason)),
+                h('td', { class: 'num' },
+                  h('span', { class: r.verdict.decisive ? 'strong' : 'muted-figure', 'data-testid': 'segment-change' }, r.verdict.decisive ? r.effect.value : r.effect.interval),
+                  r.verdict.decisive ? h('span', { class: 'ci' }, r.effect.interval) : null),
+                h('td', { class: 'num' },
+                  h('span', {
+                    class: `money ${r.dollars.decisive ? `strong ${(r.dollars.value ?? 0) < 0 ? 'neg' : 'pos'}` : 'muted-figure'}`, 'data-testid': 'segment-dollars',
+                  }, r.dollars.text)),
+                h('td', { 'data-testid': 'segment-srm' }, r.srm === null
+                  ? fmt.DASH
+                  : r.srmDetected
+                    ? h('span', { class: 'tag tag-srm', title: `p = ${fmt.pValue(r.srm.pValue)}` }, `mismatch (p ${r.srm.pValue !== null && r.srm.pValue < 0.0001 ? '< 0.0001' : `= ${fmt.pValue(r.srm.pValue)}`})`)
+                    : h('span', { class: 'muted' }, 'as planned')),
+                h('td', { class: 'num' }, r.trafficShare === null ? fmt.DASH : fmt.percent(r.trafficShare, { decimals: 1 })))),
+              h('tr', { class: 'segment-overall', 'data-testid': 'segment-overall' },
+                h('th', { scope: 'row' }, 'All users'),
+                h('td', null, h('span', { class: `sig sig-${f.overall.verdict.kind}`, 'data-testid': 'segment-overall-verdict', 'data-verdict': f.overall.verdict.kind }, f.overall.verdict.label)),
+                h('td', { class: 'num' }, f.overall.verdict.decisive
+                  ? [h('span', { class: 'strong' }, overallText.value), h('span', { class: 'ci' }, overallText.interval)]
+                  : h('span', { class: 'muted-figure' }, overallText.interval)),
+                h('td', { class: 'num' }, h('span', { class: 'muted small' }, 'see Economic impact')),
+                h('td', null, a.srm ? (a.srm.detected ? h('span', { class: 'tag tag-srm' }, 'mismatch') : h('span', { class: 'muted' }, 'as planned')) : fmt.DASH),
+                h('td', { class: 'num' }, '100%'))))));
+      drawCharts();
+    }
+
+    function drawCharts(): void {
+      charts.filter((c) => c.tag === 'segment').forEach((c) => c.destroy());
+      charts = charts.filter((c) => c.tag !== 'segment');
+      view.querySelectorAll<HTMLButtonElement>('[data-testid="segment-choose"]').forEach((b) =>
+        b.setAttribute('aria-pressed', String(b.closest('tr')?.dataset.segment === segSegment)));
+      if (!segSegment) {
+        focusCharts = false;
+        replace(chartsArea, h('p', { class: 'muted small' }, 'Choose a segment (above, or its name in the table) to see its treatment and control over time.'));
+        return;
+      }
+      const dim = segDimension;
+      const sg = segSegment;
+      const m = segMetric;
+      replace(chartsArea, loading(`Loading the ${sg} series…`));
+      let req = dimensionCache.get(dim);
+      if (!req) {
+        req = api.get<DimensionResultsResponse>(`${path}/results?dimension=${encodeURIComponent(dim)}`);
+        dimensionCache.set(dim, req);
+        req.catch(() => dimensionCache.delete(dim));
+      }
+      req.then((d) => {
+        if (disposed || dim !== segDimension || sg !== segSegment || m !== segMetric) return;
+        const series = d.segments?.[sg]?.metrics?.[m];
+        const mName = metricName(m, lookup);
+        if (!series || !series.timeSeries.length) {
+          replace(chartsArea, h('h3', { tabindex: -1, 'data-testid': 'segment-charts-title' }, `${sg}: ${mName}`), h('p', { class: 'muted' }, `No ${mName} data in the segment ${sg}.`));
+          if (focusCharts) chartsArea.querySelector<HTMLElement>('h3')?.focus();
+          focusCharts = false;
+          return;
+        }
+        const segAnalysis = { ...a, didResults: (sa.segments?.[dim]?.[sg]?.didResults ?? {}) } as CompleteAnalysis;
+        const ms = { ...series, summary: undefined } as unknown as MetricResults;
+        const { u, data } = seriesOf(m, ms, segAnalysis, 'daily');
+        const start = Date.parse(x.startDate) / 1000;
+        const end = Date.parse(x.endDate) / 1000;
+        const area1 = h('div', { class: 'chart-area', 'data-testid': 'segment-chart-comparison' });
+        const area2 = h('div', { class: 'chart-area', 'data-testid': 'segment-chart-difference' });
+        const r = segAnalysis.didResults[m];
+        const shown = r ? shownInterval(r, a.alpha) : null;
+        replace(chartsArea,
+          h('h3', { tabindex: -1, 'data-testid': 'segment-charts-title' }, `${sg}: ${mName} over time`),
+          h('h4', { class: 'chart-title' }, 'Treatment vs control (daily averages)'),
+          h('div', { class: 'legend-keys', 'aria-hidden': 'true' },
+            h('span', { class: 'key key-treatment' }, 'Treatment'), h('span', { class: 'key key-control' }, 'Control'),
+            h('span', { class: 'key key-pre' }, 'Pre period')),
+          area1,
+          h('h4', { class: 'chart-title' }, 'Difference (treatment − control), with the interval of the segment’s effect'),
+          area2,
+          h('p', { class: 'muted small' }, `Daily averages in ${u === '%' ? 'percent' : u}, UTC. `,
+            r ? `The shaded band is the gap the segment's interval allows: ${fmt.effectWithInterval(r.absoluteDifference, shown?.interval ?? null, u).interval}.` : ''),
+          dataTable(`${mName} in ${sg}, daily averages (${u === '%' ? 'percent' : u})`, ['Day (UTC)', 'Treatment', 'Control'],
+            data.x.map((ts, i) => {
+              const f = axisFmtOf(u);
+              const t = data.treatment[i];
+              const c = data.control[i];
+              return [fmt.date(new Date(ts * 1000).toISOString()) + (ts < start ? ' (pre)' : ''), t === null ? fmt.DASH : f(t), c === null ? fmt.DASH : f(c)];
+            }), { testId: 'segment-chart-table' }));
+        const c1 = comparisonChart(area1, data, { title: `${mName}, ${sg}`, start, end, format: axisFmtOf(u), height: 200 });
+        const c2 = drawDifference(area2, m, ms, segAnalysis, res, 'daily', 200);
+        for (const c of [c1, c2]) if (c) charts.push(Object.assign(c, { tag: 'segment' }));
+        chartsStatus.textContent = `Showing the charts of ${sg}: ${mName}.`;
+        if (focusCharts) chartsArea.querySelector<HTMLElement>('h3')?.focus();
+        focusCharts = false;
+      }).catch((e) => {
+        if (disposed || dim !== segDimension || sg !== segSegment) return;
+        replace(chartsArea, errorPanel(e, () => drawCharts()));
+      });
+    }
+    queueMicrotask(() => { if (!disposed) draw(); });
+    return section;
+  }
+
+  /** Print only: per dimension and metric, whether the segments disagree (the heterogeneity test). */
+  function reportSegments(a: CompleteAnalysis): HTMLElement | null {
+    const sa = a as CompleteAnalysis & SegmentedAnalysis;
+    const hg = sa.heterogeneity ?? {};
+    const dims = Object.keys(sa.segments ?? {}).filter((d) => Object.keys(sa.segments?.[d] ?? {}).length);
+    if (!dims.length) return null;
+    const d = segmentDisagreements(a);
+    return h('div', { class: 'report-segments', 'data-testid': 'report-segments' },
+      h('h3', null, 'Segments'),
+      h('p', { 'data-testid': 'report-segments-summary' }, d.length
+        ? [h('strong', null, disagreementText(d, (m) => metricName(m, lookup))), ' The overall figures average segments that responded differently.']
+        : `No clear difference between segments (Cochran's Q and Welch's test per metric) in ${dims.join(', ')}: the overall figures speak for every segment.`),
+      h('ul', { class: 'small' }, dims.map((dim) => h('li', null, `${fmt.titleCase(dim)} (${Object.keys(sa.segments![dim]).join(', ')}): `,
+        ordered(Object.keys(hg[dim] ?? {}), detail?.experiment.metrics ?? []).map((m, i) => {
+          const t = hg[dim][m];
+          const figures = heterogeneityFigures(t);
+          const welch = welchFigures(t);
+          const level = heterogeneityLevel(t, a.alpha);
+          const said = level === 'differ' ? 'effects differ' : level === 'weak' ? 'weak evidence of a difference' : 'no evidence of a difference';
+          return `${i ? '; ' : ''}${metricName(m, lookup)}: ${figures === null ? 'not testable' : `${said} (${figures}${welch ? `; ${welch}` : ''})`}`;
+        }), '.'))));
+  }
 
   // --- charts ------------------------------------------------------------------------------------
   function seriesOf(m: string, series: MetricResults, a: ExperimentAnalysis | null, granularity: 'daily' | 'hourly') {
