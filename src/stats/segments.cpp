@@ -121,6 +121,10 @@ Heterogeneity cochran_q(const std::vector<double>& d, const std::vector<double>&
       if (std::isfinite(wl.f) && std::isfinite(wl.df2) && std::isfinite(wp)) {
         wl.p_value = wp;
         h.welch = wl;
+        // Q's chi-square flags 7-10% of experiments without any difference, since each segment's
+        // standard error rests on a few days; Welch's test flags 4-6% (statistics.md, calibration).
+        // So `significant` is Welch's wherever it can be computed, Q's only where it cannot.
+        h.significant = wp < alpha;
       }
     }
   }

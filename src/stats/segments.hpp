@@ -37,7 +37,7 @@ struct Heterogeneity {
   double q = 0;
   int df = 0;
   double p_value = 1;        // 1 (JSON null) when fewer than 2 segments have an estimate
-  bool significant = false;  // p < alpha (the experiment's)
+  bool significant = false;  // welch.p_value < alpha where Welch's test exists, else p_value < alpha
   std::size_t segments = 0;  // segments with an estimate (k)
   // Segments left out of Q because they have no estimate (no p-value: too few data, or a standard
   // error of zero), by name.

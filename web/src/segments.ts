@@ -184,18 +184,18 @@ export function welchFigures(hg: Heterogeneity | null | undefined): string | nul
 export type HeterogeneityLevel = 'differ' | 'weak' | 'none' | 'untestable';
 
 /**
- * Whether the segments' effects differ. Cochran's Q (`significant`) treats the segments' standard
+ * Whether the segments' effects differ. Cochran's Q (`pValue`) treats the segments' standard
  * errors as known and flags too often when they rest on a few days (docs/statistics.md,
- * "Segments"); Welch's small-sample test is better calibrated. So: "differ" when both tests are
- * below alpha (or Q alone, for analyses without Welch's test), "weak" when only one of them is,
- * "none" when neither is.
+ * "Segments"); Welch's small-sample test is better calibrated (the server's `significant` follows
+ * it). So: "differ" when both tests are below alpha (or Q alone, for analyses without Welch's
+ * test), "weak" when only one of them is, "none" when neither is.
  */
 export function heterogeneityLevel(hg: Heterogeneity | null | undefined, alpha: number | null | undefined): HeterogeneityLevel {
   if (heterogeneityFigures(hg) === null) return 'untestable';
   const a = num(alpha) ? alpha : 0.05;
-  const q = !!hg!.significant;
   const w = hg!.welch;
-  if (!w || !num(w.pValue)) return q ? 'differ' : 'none';
+  if (!w || !num(w.pValue)) return hg!.significant ? 'differ' : 'none';
+  const q = num(hg!.pValue) && hg!.pValue < a;
   const welch = w.pValue < a;
   return q && welch ? 'differ' : q || welch ? 'weak' : 'none';
 }

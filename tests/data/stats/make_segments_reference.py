@@ -184,7 +184,8 @@ def analyze_segments(inp):
                 wr = anova_generic(dd, se ** 2 * (nu + 1), nu + 1, use_var="unequal", welch_correction=True)
                 welch = {"f": float(wr.statistic), "df1": float(wr.df[0]), "df2": float(wr.df[1]),
                          "pValue": float(wr.pvalue)}
-                het[mid] = {"q": q, "df": k - 1, "pValue": p2, "significant": bool(p2 < alpha), "segments": k,
+                # `significant` follows Welch's test, the calibrated one (statistics.md).
+                het[mid] = {"q": q, "df": k - 1, "pValue": p2, "significant": bool(welch["pValue"] < alpha), "segments": k,
                             "skippedSegments": skipped, "welch": welch}
             else:
                 het[mid] = {"q": 0.0, "df": 0, "pValue": None, "significant": False, "segments": k,

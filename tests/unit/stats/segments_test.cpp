@@ -224,9 +224,9 @@ TEST(Segments, HeterogeneityIsCochransQ) {
   EXPECT_TRUE(h.skipped.empty());
   // chi2 with 2 df: survival exp(-q/2).
   EXPECT_TRUE(close(h.p_value, std::exp(-q / 2), 1e-12));
-  EXPECT_EQ(h.significant, h.p_value < 0.05);
-  // Welch's version with the segments' degrees of freedom.
+  // Welch's version with the segments' degrees of freedom; `significant` follows it.
   ASSERT_TRUE(h.welch);
+  EXPECT_EQ(h.significant, h.welch->p_value < 0.05);
   double a = 0;
   std::size_t i = 0;
   for (const auto& [n, r] : out.segments.at("device")) {
