@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -17,17 +18,38 @@
 
 namespace rallyuxr::app {
 namespace json = boost::json;
+// Reads a whole file (or stdin for "-") with spare capacity behind the text, so that simdjson
+// parses it in place.
 bool read_input(const std::string& path, std::string& out) {
-  std::ostringstream ss;
+  out.clear();
   if (path == "-") {
+    std::ostringstream ss;
     ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    ss << in.rdbuf();
+    out = ss.str();
+    out.reserve(out.size() + 64);
+    return true;
   }
-  out = ss.str();
-  return true;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  std::size_t size = 0;
+  if (std::fseek(f, 0, SEEK_END) == 0) {
+    long n = std::ftell(f);
+    if (n > 0) size = static_cast<std::size_t>(n);
+    std::fseek(f, 0, SEEK_SET);
+  }
+  out.reserve(size + 64);
+  char buf[1 << 16];
+  bool ok = true;
+  if (size > 0) {
+    out.resize(size);
+    std::size_t got = std::fread(out.data(), 1, size, f);
+    out.resize(got);
+  }
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.append(buf, n);  // a growing file, a pipe
+  if (std::ferror(f)) ok = false;
+  std::fclose(f);
+  if (out.capacity() < out.size() + 64) out.reserve(out.size() + 64);
+  return ok;
 }
 
 bool is_json_text(const std::string& text) {
@@ -138,11 +160,15 @@ int run_analyze(const AnalyzeConfig& cfg) {
   rules.start = *start;
   codec::ParsedUpload parsed;
   if (is_json_text(text)) {
-    boost::system::error_code ec;
-    auto v = codec::parse_json_exact(text, ec);
-    if (ec) return fail(cfg.file + ": malformed JSON: " + ec.message());
-    if (!v.is_object()) return fail(cfg.file + ": expected a JSON object");
-    parsed = codec::parse_results_json(results_object(v.get_object()), rules);
+    if (auto fast = codec::parse_results_json_fast(text, text.capacity(), rules, /*envelope=*/true)) {
+      parsed = std::move(*fast);
+    } else {
+      boost::system::error_code ec;
+      auto v = codec::parse_json_exact(text, ec);
+      if (ec) return fail(cfg.file + ": malformed JSON: " + ec.message());
+      if (!v.is_object()) return fail(cfg.file + ": expected a JSON object");
+      parsed = codec::parse_results_json(results_object(v.get_object()), rules);
+    }
   } else {
     parsed = codec::parse_results_csv(text, rules);
   }

@@ -1,14 +1,18 @@
 #include "codec/results_io.hpp"
 
 #include <boost/json.hpp>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "codec/csv_reader.hpp"
 #include "codec/json_text.hpp"
 #include "domain/time.hpp"
 
@@ -21,7 +25,8 @@ bool valid_metric_id(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
 }
 
-// Collects points per metric and the upload-wide checks (window, on the hour, duplicates).
+// Collects points per metric and the upload-wide checks (window, on the hour, duplicates). Issue
+// paths are callables that make the path's text, called only when there is an issue.
 class Collector {
  public:
   Collector(const UploadRules& rules, ParsedUpload& out) : rules_(rules), out_(out) {}
@@ -33,22 +38,26 @@ class Collector {
       truncated_ = true;
   }
 
-  bool check_metric(const std::string& path, std::string_view id) {
+  template <class Path>
+  bool check_metric(const Path& path, std::string_view id) {
+    if (!last_good_metric_.empty() && id == last_good_metric_) return true;  // the previous row's id
     if (!valid_metric_id(id)) {
-      issue(path, "Invalid metric id '" + std::string(id) + "'");
+      issue(path(), "Invalid metric id '" + std::string(id) + "'");
       return false;
     }
     if (!rules_.metrics.empty() && !rules_.metrics.count(std::string(id))) {
-      issue(path, "Metric '" + std::string(id) + "' is not tracked by this experiment");
+      issue(path(), "Metric '" + std::string(id) + "' is not tracked by this experiment");
       return false;
     }
+    last_good_metric_.assign(id);
     return true;
   }
 
-  bool check_timestamp(const std::string& path, std::string_view text, domain::UnixSeconds& t) {
+  template <class Path>
+  bool check_timestamp(const Path& path, std::string_view text, domain::UnixSeconds& t) {
     auto parsed = domain::parse_iso8601_datetime(text);
     if (!parsed) {
-      issue(path, "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
+      issue(path(), "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
       return false;
     }
     t = *parsed;
@@ -59,48 +68,83 @@ class Collector {
                     text.substr(dot + 1, text.substr(dot + 1).find_first_not_of("0123456789"))
                             .find_first_not_of('0') != std::string_view::npos;
     if (fraction || t % domain::kSecondsPerHour != 0) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
+      issue(path(), "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
       return false;
     }
     if (rules_.earliest && t < *rules_.earliest) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
+      issue(path(), "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
       return false;
     }
     if (rules_.end && t >= *rules_.end) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
+      issue(path(), "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
       return false;
     }
     return true;
   }
 
-  void add(const std::string& path, const std::string& metric, const domain::HourlyPoint& p) {
-    auto [it, inserted] = series_.try_emplace(metric);
-    if (inserted) order_.push_back(metric);
-    auto& series = it->second;
-    if (!seen_[metric].insert(p.timestamp).second) {
-      issue(path, "Duplicate hour " + domain::format_iso8601(p.timestamp) + " for metric '" + metric + "'");
+  template <class Path>
+  void add(const Path& path, std::string_view metric, const domain::HourlyPoint& p) {
+    Series& series = find(metric);
+    // Points arriving in increasing time (the usual file) cannot repeat an hour; the set of hours
+    // is built only when a point comes out of order.
+    if (!series.indexed && !series.points.empty() && p.timestamp <= series.points.back().timestamp) {
+      series.seen.reserve(series.points.size() * 2);
+      for (const auto& q : series.points) series.seen.insert(q.timestamp);
+      series.indexed = true;
+    }
+    if (series.indexed && !series.seen.insert(p.timestamp).second) {
+      issue(path(), "Duplicate hour " + domain::format_iso8601(p.timestamp) + " for metric '" + std::string(metric) + "'");
       return;
     }
-    series.push_back(p);
+    series.points.push_back(p);
   }
+
+  // Capacity for `n` points of `metric` (an upload that says how many it brings).
+  void reserve(std::string_view metric, std::size_t n) { find(metric).points.reserve(n); }
 
   void finish() {
     if (truncated_) out_.issues.push_back({"", "More problems were found; only the first 100 are listed"});
     if (!out_.issues.empty()) return;
-    for (const auto& id : order_) {  // first appearance order: the file's metric order
-      auto& points = series_[id];
-      std::sort(points.begin(), points.end(),
-                [](const domain::HourlyPoint& a, const domain::HourlyPoint& b) { return a.timestamp < b.timestamp; });
-      out_.metrics.push_back(domain::MetricSeries{id, std::move(points)});
+    out_.metrics.reserve(order_.size());
+    for (auto& series : order_) {  // first appearance order: the file's metric order
+      auto& points = series->points;
+      if (!std::is_sorted(points.begin(), points.end(), by_time))
+        std::sort(points.begin(), points.end(), by_time);
+      out_.metrics.push_back(domain::MetricSeries{series->id, std::move(points)});
     }
   }
 
+  bool has_issues() const { return !out_.issues.empty() || truncated_; }
+
  private:
+  struct Series {
+    std::string id;
+    std::vector<domain::HourlyPoint> points;
+    std::unordered_set<domain::UnixSeconds> seen;
+    bool indexed = false;
+  };
+
+  static bool by_time(const domain::HourlyPoint& a, const domain::HourlyPoint& b) { return a.timestamp < b.timestamp; }
+
+  Series& find(std::string_view metric) {
+    if (last_ && last_->id == metric) return *last_;
+    key_.assign(metric);
+    auto [it, inserted] = index_.try_emplace(key_, nullptr);
+    if (inserted) {
+      order_.push_back(std::make_unique<Series>());
+      order_.back()->id = key_;
+      it->second = order_.back().get();
+    }
+    return *(last_ = it->second);
+  }
+
   const UploadRules& rules_;
   ParsedUpload& out_;
-  std::map<std::string, std::vector<domain::HourlyPoint>> series_;
-  std::vector<std::string> order_;
-  std::map<std::string, std::unordered_set<domain::UnixSeconds>> seen_;
+  std::vector<std::unique_ptr<Series>> order_;
+  std::unordered_map<std::string, Series*> index_;
+  std::string key_;
+  Series* last_ = nullptr;
+  std::string last_good_metric_;
   bool truncated_ = false;
 };
 
@@ -108,40 +152,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-// Splits one CSV record (no embedded newlines) into fields; double quotes are honoured.
-bool split_csv(std::string_view line, std::vector<std::string>& fields) {
-  fields.clear();
-  std::string cur;
-  bool quoted = false, was_quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          cur += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        cur += c;
-      }
-    } else if (c == '"' && trim(cur).empty()) {
-      quoted = was_quoted = true;
-      cur.clear();
-    } else if (c == ',') {
-      fields.push_back(was_quoted ? cur : std::string(trim(cur)));
-      cur.clear();
-      was_quoted = false;
-    } else {
-      cur += c;
-    }
-  }
-  if (quoted) return false;
-  fields.push_back(was_quoted ? cur : std::string(trim(cur)));
-  return true;
 }
 
 bool parse_double(std::string_view s, double& v) {
@@ -214,11 +224,10 @@ void check_unique_users(ParsedUpload& out, const UploadRules& rules, bool malfor
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) {
   ParsedUpload out;
   Collector col(rules, out);
+  CsvReader csv(text);
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
       static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF)
     text.remove_prefix(3);
-  std::vector<std::string> fields;
-  std::size_t pos = 0, line_no = 0;
   if (trim(text).find_first_not_of("\r\n") == std::string_view::npos) {
     col.issue("line 1", std::string("Empty upload; expected the header ") + kResultsCsvHeader);
     col.finish();
@@ -232,78 +241,71 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
   std::optional<std::int64_t> uu_val[2];
   bool uu_bad = false;
   std::string uu_path[2] = {"line 1: uniqueUsersTreatment", "line 1: uniqueUsersControl"};
-  while (pos <= text.size()) {
-    auto nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  while (csv.next_line()) {
+    const std::size_t line_no = csv.line_number();
     if (line_no == 1) {
-      if (!split_csv(line, fields)) {
+      if (!csv.split()) {
         col.issue("line 1", "Malformed header");
         break;
       }
-      columns = fields.size();
-      for (std::size_t i = 0; i < fields.size(); ++i)
-        for (int c = 0; c < 6; ++c)
-          if (fields[i] == kColumns[c]) idx[c] = static_cast<int>(i);
-      for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (fields[i] == kUniqueUsersTreatmentColumn) uu_idx[0] = static_cast<int>(i);
-        if (fields[i] == kUniqueUsersControlColumn) uu_idx[1] = static_cast<int>(i);
-      }
+      csv.take_header();
+      columns = csv.size();
+      for (int c = 0; c < 6; ++c) idx[c] = csv.column(kColumns[c]);
+      uu_idx[0] = csv.column(kUniqueUsersTreatmentColumn);
+      uu_idx[1] = csv.column(kUniqueUsersControlColumn);
       for (int c = 0; c < 6; ++c)
         if (idx[c] < 0) col.issue("line 1", std::string("Missing column '") + kColumns[c] + "'; expected header " + kResultsCsvHeader);
       if (!out.issues.empty()) break;
       continue;
     }
-    if (trim(line).empty()) continue;
+    if (csv.blank()) continue;
     ++out.rows;
-    std::string where = "line " + std::to_string(line_no);
-    if (!split_csv(line, fields)) {
-      col.issue(where, "Unterminated quoted field");
+    auto where = [&] { return "line " + std::to_string(line_no); };
+    auto at = [&](const char* column) { return [&, column] { return where() + ": " + column; }; };
+    if (!csv.split()) {
+      col.issue(where(), "Unterminated quoted field");
       continue;
     }
-    if (fields.size() != columns) {
-      col.issue(where, "Expected " + std::to_string(columns) + " fields, found " + std::to_string(fields.size()));
+    if (csv.size() != columns) {
+      col.issue(where(), "Expected " + std::to_string(columns) + " fields, found " + std::to_string(csv.size()));
       continue;
     }
-    const std::string& metric = fields[idx[0]];
+    const std::string_view metric = csv.field(idx[0]);
     domain::HourlyPoint p;
-    bool good = col.check_metric(where + ": metricId", metric);
-    good = col.check_timestamp(where + ": timestamp", fields[idx[1]], p.timestamp) && good;
-    if (!parse_double(fields[idx[2]], p.treatment_value)) {
-      col.issue(where + ": treatmentValue", "Must be a finite number");
+    bool good = col.check_metric(at("metricId"), metric);
+    good = col.check_timestamp(at("timestamp"), csv.field(idx[1]), p.timestamp) && good;
+    if (!parse_double(csv.field(idx[2]), p.treatment_value)) {
+      col.issue(at("treatmentValue")(), "Must be a finite number");
       good = false;
     }
-    if (!parse_double(fields[idx[3]], p.control_value)) {
-      col.issue(where + ": controlValue", "Must be a finite number");
+    if (!parse_double(csv.field(idx[3]), p.control_value)) {
+      col.issue(at("controlValue")(), "Must be a finite number");
       good = false;
     }
-    if (!parse_count(fields[idx[4]], p.treatment_sample_size)) {
-      col.issue(where + ": treatmentSampleSize", "Must be an integer from 0 to 10^12");
+    if (!parse_count(csv.field(idx[4]), p.treatment_sample_size)) {
+      col.issue(at("treatmentSampleSize")(), "Must be an integer from 0 to 10^12");
       good = false;
     }
-    if (!parse_count(fields[idx[5]], p.control_sample_size)) {
-      col.issue(where + ": controlSampleSize", "Must be an integer from 0 to 10^12");
+    if (!parse_count(csv.field(idx[5]), p.control_sample_size)) {
+      col.issue(at("controlSampleSize")(), "Must be an integer from 0 to 10^12");
       good = false;
     }
     for (int g = 0; g < 2; ++g) {
-      if (uu_idx[g] < 0 || fields[uu_idx[g]].empty()) continue;
+      if (uu_idx[g] < 0 || csv.field(uu_idx[g]).empty()) continue;
       const char* name = g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn;
       std::int64_t v = 0;
-      if (!parse_count(fields[uu_idx[g]], v)) {
-        col.issue(where + ": " + name, "Must be a non-negative integer");
+      if (!parse_count(csv.field(uu_idx[g]), v)) {
+        col.issue(where() + ": " + name, "Must be a non-negative integer");
         good = false;
         uu_bad = true;
       } else if (uu_val[g] && *uu_val[g] != v) {
-        col.issue(where + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
-                                           "); give the upload's unique users once");
+        col.issue(where() + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
+                                             "); give the upload's unique users once");
         good = false;
         uu_bad = true;
       } else if (!uu_val[g]) {
         uu_val[g] = v;
-        uu_path[g] = where + ": " + name;
+        uu_path[g] = where() + ": " + name;
       }
     }
     if (good) col.add(where, metric, p);
@@ -327,7 +329,7 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
   for (const auto& kv : mit->value().get_object()) {
     std::string id(kv.key());
     std::string base = "metrics." + id;
-    if (!col.check_metric(base, id)) continue;
+    if (!col.check_metric([&] { return base; }, id)) continue;
     if (!kv.value().is_object()) {
       col.issue(base, "Expected an object with timeSeries");
       continue;
@@ -354,7 +356,7 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
         col.issue(where + ".timestamp", "Required: an ISO-8601 string");
         good = false;
       } else {
-        good = col.check_timestamp(where + ".timestamp", ts->value().get_string(), p.timestamp);
+        good = col.check_timestamp([&] { return where + ".timestamp"; }, ts->value().get_string(), p.timestamp);
       }
       auto number = [&](const char* key, double& v) {
         auto it = pt.find(key);
@@ -390,7 +392,7 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
       good = number("controlValue", p.control_value) && good;
       good = count("treatmentSampleSize", p.treatment_sample_size) && good;
       good = count("controlSampleSize", p.control_sample_size) && good;
-      if (good) col.add(where, id, p);
+      if (good) col.add([&] { return where; }, id, p);
     }
   }
   if (out.rows == 0 && out.issues.empty()) col.issue("metrics", "The upload holds no hourly points");
@@ -421,6 +423,160 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
   const bool uu_bad = out.issues.size() != issues_before;
   col.finish();
   check_unique_users(out, rules, uu_bad, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
+  return out;
+}
+
+namespace {
+
+namespace dom = simdjson::dom;
+
+// Deeper documents are left to the general parser (and its limit of 64); an upload is 5 deep.
+constexpr std::size_t kFastMaxDepth = 32;
+
+enum class Found { kNo, kYes, kTwice };
+
+// The value of `key` in `o`; kTwice when the key repeats (the general path decides then).
+Found find_once(const dom::object& o, std::string_view key, dom::element& out) {
+  Found f = Found::kNo;
+  for (auto field : o) {
+    if (field.key != key) continue;
+    if (f == Found::kYes) return Found::kTwice;
+    out = field.value;
+    f = Found::kYes;
+  }
+  return f;
+}
+
+// A finite number as parse_json_exact gives it: integers converted to the nearest double,
+// decimals correctly rounded (simdjson rounds correctly; it refuses what does not fit).
+bool fast_number(const dom::element& e, double& v) {
+  switch (e.type()) {
+    case dom::element_type::INT64: v = static_cast<double>(std::int64_t(e)); return true;
+    case dom::element_type::UINT64: v = static_cast<double>(std::uint64_t(e)); return true;
+    case dom::element_type::DOUBLE: v = double(e); return std::isfinite(v);
+    default: return false;
+  }
+}
+
+bool fast_count(const dom::element& e, std::int64_t& v, std::int64_t max, bool max_exclusive_double) {
+  switch (e.type()) {
+    case dom::element_type::INT64: v = std::int64_t(e); return v >= 0 && v <= max;
+    case dom::element_type::UINT64: {
+      std::uint64_t u = std::uint64_t(e);
+      if (u > static_cast<std::uint64_t>(max)) return false;
+      v = static_cast<std::int64_t>(u);
+      return true;
+    }
+    case dom::element_type::DOUBLE: {
+      double d = double(e);
+      if (!(d >= 0) || d != std::floor(d)) return false;
+      if (max_exclusive_double ? d >= 9e15 : d > static_cast<double>(max)) return false;
+      v = static_cast<std::int64_t>(d);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::size_t capacity,
+                                                    const UploadRules& rules, bool envelope) {
+  dom::parser parser;
+  if (parser.allocate(text.size(), kFastMaxDepth) != simdjson::SUCCESS) return std::nullopt;
+  dom::element doc;
+  // Without a copy when the buffer has simdjson's padding behind the text.
+  const bool padded = capacity >= text.size() + simdjson::SIMDJSON_PADDING;
+  if (parser.parse(text.data(), text.size(), !padded).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  dom::object body;
+  if (doc.get_object().get(body) != simdjson::SUCCESS) return std::nullopt;
+  if (envelope) {  // the GET .../results envelope: {"data": {"results": {...}}}
+    dom::element data, results;
+    Found f = find_once(body, "data", data);
+    if (f == Found::kTwice) return std::nullopt;
+    dom::object data_obj, results_obj;
+    if (f == Found::kYes && data.get_object().get(data_obj) == simdjson::SUCCESS) {
+      Found r = find_once(data_obj, "results", results);
+      if (r == Found::kTwice) return std::nullopt;
+      if (r == Found::kYes && results.get_object().get(results_obj) == simdjson::SUCCESS) body = results_obj;
+    }
+  }
+
+  ParsedUpload out;
+  Collector col(rules, out);
+  auto no_path = [] { return std::string(); };  // any problem: the general path reports it
+  dom::element metrics_el;
+  dom::object metrics;
+  if (find_once(body, "metrics", metrics_el) != Found::kYes ||
+      metrics_el.get_object().get(metrics) != simdjson::SUCCESS)
+    return std::nullopt;
+  std::unordered_set<std::string_view> ids;
+  for (auto metric : metrics) {
+    const std::string_view id = metric.key;
+    if (!ids.insert(id).second) return std::nullopt;
+    dom::object m;
+    if (!col.check_metric(no_path, id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return std::nullopt;
+    dom::element series_el;
+    dom::array series;
+    if (find_once(m, "timeSeries", series_el) != Found::kYes || series_el.get_array().get(series) != simdjson::SUCCESS)
+      return std::nullopt;
+    col.reserve(id, series.size());
+    for (dom::element point : series) {
+      ++out.rows;
+      dom::object fields;
+      if (point.get_object().get(fields) != simdjson::SUCCESS) return std::nullopt;
+      // Each field once: timestamp, treatmentValue, controlValue, treatmentSampleSize, controlSampleSize.
+      dom::element f[5];
+      unsigned seen = 0;
+      for (auto field : fields) {
+        const std::string_view k = field.key;
+        int i = k == "timestamp"             ? 0
+                : k == "treatmentValue"      ? 1
+                : k == "controlValue"        ? 2
+                : k == "treatmentSampleSize" ? 3
+                : k == "controlSampleSize"   ? 4
+                                             : -1;
+        if (i < 0) continue;
+        if (seen & (1u << i)) return std::nullopt;
+        seen |= 1u << i;
+        f[i] = field.value;
+      }
+      std::string_view ts;
+      if (seen != 31u || f[0].get_string().get(ts) != simdjson::SUCCESS) return std::nullopt;
+      domain::HourlyPoint p;
+      if (!col.check_timestamp(no_path, ts, p.timestamp) ||
+          !fast_number(f[1], p.treatment_value) || !fast_number(f[2], p.control_value) ||
+          !fast_count(f[3], p.treatment_sample_size, domain::kMaxSampleSize, false) ||
+          !fast_count(f[4], p.control_sample_size, domain::kMaxSampleSize, false))
+        return std::nullopt;
+      col.add(no_path, id, p);
+      if (col.has_issues()) return std::nullopt;
+    }
+  }
+  if (out.rows == 0) return std::nullopt;
+  std::optional<std::int64_t> uu[2];
+  dom::element uu_el;
+  Found uf = find_once(body, "uniqueUsers", uu_el);
+  if (uf == Found::kTwice) return std::nullopt;
+  if (uf == Found::kYes && !uu_el.is_null()) {
+    dom::object o;
+    if (uu_el.get_object().get(o) != simdjson::SUCCESS) return std::nullopt;
+    if (o.size() == 0) return std::nullopt;
+    unsigned seen = 0;
+    for (auto field : o) {
+      int g = field.key == "treatment" ? 0 : field.key == "control" ? 1 : -1;
+      if (g < 0 || (seen & (1u << g))) return std::nullopt;
+      seen |= 1u << g;
+      if (field.value.is_null()) continue;
+      std::int64_t v = 0;
+      if (!fast_count(field.value, v, 9'000'000'000'000'000LL, true)) return std::nullopt;
+      uu[g] = v;
+    }
+  }
+  col.finish();
+  if (!out.issues.empty()) return std::nullopt;
+  check_unique_users(out, rules, false, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
+  if (!out.issues.empty()) return std::nullopt;
   return out;
 }
 
