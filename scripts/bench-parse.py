@@ -186,7 +186,8 @@ def bench_upload(args, tmp):
             times = []
             for _ in range(args.runs):
                 status, created = server.json("POST", "/api/experiments", {
-                    "name": "Upload bench", "metrics": METRICS, "dataSource": "imported",
+                    "name": "Upload bench", "description": "scripts/bench-parse.py", "expectedOutcome": "positive",
+                    "metrics": METRICS, "dataSource": "imported",
                     "startDate": "2024-01-01", "endDate": "2024-12-31"})
                 assert status == 201, created
                 exp = created["data"]["experimentId"]
