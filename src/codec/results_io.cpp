@@ -502,6 +502,14 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
     }
   }
 
+  // Keys this path reads, or may skip: the upload's, and those of a GET .../results response that
+  // the offline analysis accepts. Any other key sends the upload the general way, so that a field
+  // the general parser learns is never dropped here without notice.
+  for (auto field : body)
+    if (field.key != "metrics" && field.key != "uniqueUsers" && field.key != "experimentId" &&
+        field.key != "generatedAt" && field.key != "experimentPeriod" && field.key != "version")
+      return std::nullopt;
+
   ParsedUpload out;
   Collector col(rules, out);
   auto no_path = [] { return std::string(); };  // any problem: the general path reports it
@@ -516,6 +524,8 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
     if (!ids.insert(id).second) return std::nullopt;
     dom::object m;
     if (!col.check_metric(no_path, id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return std::nullopt;
+    for (auto field : m)
+      if (field.key != "timeSeries" && field.key != "summary") return std::nullopt;
     dom::element series_el;
     dom::array series;
     if (find_once(m, "timeSeries", series_el) != Found::kYes || series_el.get_array().get(series) != simdjson::SUCCESS)

@@ -63,7 +63,10 @@ ParsedUpload parse_results_json(const boost::json::object& body, const UploadRul
 // as it stands: numbers come out bit for bit as parse_json_exact gives them. Anything else
 // (malformed JSON, a problem to report, a repeated key, nesting deeper than 32) gives nullopt: the
 // caller then takes parse_json_exact + parse_results_json, which report every problem with its
-// path. `capacity`: the bytes allocated behind text.data() (std::string::capacity()); with
+// path. It also declines keys it does not know at the top (beyond metrics and uniqueUsers, and the
+// fields of a GET .../results response) and in a metric (beyond timeSeries and summary): a field
+// added to the general parser (segments, say) then takes the general path until it is read here
+// too. Unknown fields of a point are ignored, as parse_results_json ignores them. `capacity`: the bytes allocated behind text.data() (std::string::capacity()); with
 // simdjson::SIMDJSON_PADDING (64) to spare, the text is not copied. `envelope`: a
 // {"data": {"results": {...}}} document (a GET .../results response) is read at its results.
 std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::size_t capacity,
