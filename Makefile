@@ -84,6 +84,7 @@ bench: deps
 	build-bench/bench/plan_calibration
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
 	python3 scripts/bench-parse.py --bin build-bench/src/rallyuxr
+	python3 scripts/bench-segments.py --bin build-bench/src/rallyuxr
 	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)
 
 # The statistical calibration (docs/statistics.md, "Calibration"): every simulator family, 14 and 28

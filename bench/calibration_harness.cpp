@@ -12,6 +12,7 @@
 
 #include "simulate/random.hpp"
 #include "stats/analysis.hpp"
+#include "stats/segments.hpp"
 
 namespace rallyuxr::calibration {
 namespace {
@@ -495,6 +496,113 @@ Summary run_cell(const Cell& cell, Method method, int replications, int threads)
   Summary s;
   for (const auto& r : results) s.add(r);  // in replication order: the same sums for any thread count
   s.finish();
+  return s;
+}
+
+std::uint64_t segment_replication_seed(const SegmentCell& cell, int r) {
+  Cell c{cell.family, cell.post_days, cell.pre_days, cell.lift};
+  return rng::mix64(replication_seed(c, r) ^ (cell.heterogeneous ? 0x5e9a11ULL : 0x5e9a10ULL));
+}
+
+SegmentReplication run_segment_replication(const SegmentCell& cell, std::uint64_t seed) {
+  GeneratorInput in;
+  in.start_date = kMonday + static_cast<domain::UnixSeconds>(seed % 7) * domain::kSecondsPerDay;
+  in.end_date = in.start_date + static_cast<domain::UnixSeconds>(cell.post_days) * domain::kSecondsPerDay;
+  in.pre_period_days = cell.pre_days;
+  in.seed = seed;
+  in.knobs = cell.family->knobs;
+  in.daily_traffic = cell.family->daily_traffic;
+  for (int m = 0; m < kMetrics; ++m) {
+    in.metrics.push_back(metric(m));
+    in.true_lift[kMetricIds[m]] = cell.lift;
+  }
+  in.segments = simulate::device_segments();
+  if (!cell.heterogeneous)
+    for (auto& s : in.segments) s.lift_multiplier = 1.0;
+  const GeneratorOutput data = simulate::generate_with_users(in);
+
+  stats::AnalysisInput ain;
+  ain.start_date = in.start_date;
+  ain.end_date = in.end_date;
+  ain.metrics = data.metrics;
+  for (int m = 0; m < kMetrics; ++m)
+    ain.pricing[kMetricIds[m]] = domain::MetricPricing{kPrice[m], kUnitSize[m], domain::Direction::kIncrease};
+  ain.unique_users = data.unique_users;
+  const auto overall = stats::analyze(ain);
+  const auto segs = stats::analyze_segments(ain, data.segments);
+
+  SegmentReplication r;
+  const auto& dim = segs.segments.at(in.segment_dimension);
+  double dollars = 0;
+  bool all_totals = overall.economic_impact.total_impact && overall.economic_impact.total_impact_interval;
+  for (const auto& seg : in.segments) {
+    const auto& res = dim.at(seg.name);
+    const GeneratorInput si = simulate::segment_input(in, seg);
+    for (int m = 0; m < kMetrics; ++m) {
+      const auto& mr = res.did_results.at(kMetricIds[m]);
+      if (!mr.confidence_interval) continue;
+      const double truth = simulate::true_effect(si, si.metrics[static_cast<std::size_t>(m)]);
+      ++r.intervals;
+      r.covered += mr.confidence_interval->lower <= truth && truth <= mr.confidence_interval->upper;
+    }
+    if (res.economic_impact.total_impact) {
+      dollars += *res.economic_impact.total_impact;
+    } else {
+      all_totals = false;
+    }
+  }
+  for (int m = 0; m < kMetrics; ++m) {
+    const auto& h = segs.heterogeneity.at(in.segment_dimension).at(kMetricIds[m]);
+    if (h.df > 0) {
+      r.q_tests[m] = 1;
+      r.q_significant[m] = h.significant;
+    }
+    if (h.welch) {
+      r.welch_tests[m] = 1;
+      r.welch_significant[m] = h.welch->p_value < kAlpha;
+    }
+  }
+  if (all_totals) {
+    const auto& iv = *overall.economic_impact.total_impact_interval;
+    const double width = iv.upper - iv.lower;
+    if (width > 0) {
+      r.split = true;
+      r.split_gap = std::fabs(dollars - *overall.economic_impact.total_impact) / width;
+    }
+  }
+  return r;
+}
+
+SegmentSummary run_segment_cell(const SegmentCell& cell, int replications, int threads) {
+  std::vector<SegmentReplication> results(static_cast<std::size_t>(std::max(replications, 0)));
+  std::atomic<int> next{0};
+  auto worker = [&] {
+    for (int r = next++; r < replications; r = next++) {
+      results[static_cast<std::size_t>(r)] = run_segment_replication(cell, segment_replication_seed(cell, r));
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::max(threads, 1); ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  SegmentSummary s;
+  for (const auto& r : results) {
+    ++s.runs;
+    s.intervals += r.intervals;
+    s.covered += r.covered;
+    for (int m = 0; m < kMetrics; ++m) {
+      s.q_tests[m] += r.q_tests[m];
+      s.q_significant[m] += r.q_significant[m];
+      s.welch_tests[m] += r.welch_tests[m];
+      s.welch_significant[m] += r.welch_significant[m];
+    }
+    if (r.split) {
+      ++s.splits;
+      s.mean_split_gap += r.split_gap;
+      s.max_split_gap = std::max(s.max_split_gap, r.split_gap);
+    }
+  }
+  if (s.splits > 0) s.mean_split_gap /= s.splits;
   return s;
 }
 

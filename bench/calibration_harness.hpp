@@ -103,4 +103,45 @@ struct Summary {
 // Runs `replications` replications of a cell on `threads` threads (>= 1).
 Summary run_cell(const Cell& cell, Method method, int replications, int threads);
 
+// ---- Segments (issue 17) ----
+// Device segments at the preset's traffic shares (55 / 35 / 10%), analysed by
+// stats::analyze_segments. `heterogeneous`: each segment's lift is the cell's times the preset's
+// multiplier (1.3 / 0.8 / 0.05); otherwise every segment has the cell's lift (no heterogeneity, so
+// Cochran's Q should flag about alpha = 5% of the experiments).
+struct SegmentCell {
+  const Family* family = nullptr;
+  int post_days = 14;
+  int pre_days = 7;
+  double lift = 0.05;
+  bool heterogeneous = false;
+};
+
+struct SegmentReplication {
+  int intervals = 0;                 // segment x metric 95% intervals that exist
+  int covered = 0;                   // ... and contain the segment's true effect
+  int q_tests[kMetrics] = {};        // Cochran's Q was computed (>= 2 segments with an estimate)
+  int q_significant[kMetrics] = {};  // ... and p < 0.05
+  int welch_tests[kMetrics] = {};    // Welch's version was computed
+  int welch_significant[kMetrics] = {};
+  bool split = false;                // the overall and every segment have a dollar total
+  double split_gap = 0;              // |sum of segment totals - overall total| / overall interval width
+};
+
+struct SegmentSummary {
+  int runs = 0;
+  long intervals = 0;
+  long covered = 0;
+  int q_tests[kMetrics] = {};
+  int q_significant[kMetrics] = {};
+  int welch_tests[kMetrics] = {};
+  int welch_significant[kMetrics] = {};
+  int splits = 0;
+  double mean_split_gap = 0;
+  double max_split_gap = 0;
+};
+
+std::uint64_t segment_replication_seed(const SegmentCell& cell, int r);
+SegmentReplication run_segment_replication(const SegmentCell& cell, std::uint64_t seed);
+SegmentSummary run_segment_cell(const SegmentCell& cell, int replications, int threads);
+
 }  // namespace rallyuxr::calibration

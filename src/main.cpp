@@ -94,6 +94,18 @@ int main(int argc, char** argv) {
       ->envname("RALLYUXR_ALLOWED_ORIGINS")->delimiter(',');
   option(s, "--lease-seconds", serve.lease_seconds, "How long a worker holds a job before another node may take it over")
       ->check(CLI::Range(1.0, 3600.0));
+  option(s, "--webhook-max-attempts", serve.webhook_max_attempts,
+         "Attempts per webhook delivery before it is marked failed")
+      ->check(CLI::Range(1, 100));
+  option(s, "--webhook-retry-base-ms", serve.webhook_retry_base_ms,
+         "First retry delay of a webhook delivery; doubles each attempt (at most 30 s)")
+      ->check(CLI::Range(1, 600000));
+  option(s, "--webhook-timeout-ms", serve.webhook_timeout_ms,
+         "Time a webhook receiver has to answer one delivery attempt")
+      ->check(CLI::Range(100, 300000));
+  option(s, "--webhook-ca-file", serve.webhook_ca_file,
+         "PEM file of CA certificates trusted for https:// webhook receivers, besides the system's")
+      ->check(CLI::ExistingFile);
 
   rallyuxr::app::AnalyzeConfig analyze;
   auto* a = cli.add_subcommand("analyze", "Analyse a results file (JSON or CSV, the import formats) offline and\n"

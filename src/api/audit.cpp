@@ -21,8 +21,8 @@ http::Response list(Context& ctx, const http::Request& req) {
   q.limit = paging.limit;
   q.offset = paging.offset;
   if (auto e = req.query_param("entity"); e && !e->empty()) {
-    if (*e != "experiment" && *e != "metric_value" && *e != "token")
-      issues.push_back({"entity", "Expected experiment, metric_value or token"});
+    if (*e != "experiment" && *e != "metric_value" && *e != "token" && *e != "webhook")
+      issues.push_back({"entity", "Expected experiment, metric_value, token or webhook"});
     else
       q.entity = *e;
   }

@@ -130,8 +130,21 @@ http::Response details(Context& ctx, const http::Request& req) {
   });
 }
 
+std::string join_keys(const store::SegmentNames& names) {
+  std::string out;
+  for (const auto& [k, v] : names) out += (out.empty() ? "" : ", ") + k;
+  return out;
+}
+
 http::Response results(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
+  // Segments (issue 17): results.dimensions always; ?dimension= adds that dimension's series.
+  auto dimensions = ctx.store.segment_names(e.id);
+  auto dimension = req.query_param("dimension");
+  if (dimension && !dimensions.count(*dimension))
+    throw ApiError(ErrorCode::kNotFound, "Dimension '" + *dimension + "' not found: " +
+                                             (dimensions.empty() ? std::string("the experiment has no segments")
+                                                                 : "its dimensions are " + join_keys(dimensions)));
   auto r = ctx.store.get_results(e.id);
   auto a = ctx.store.latest_complete_analysis(e.id);
   if (!a) {
@@ -145,9 +158,17 @@ http::Response results(Context& ctx, const http::Request& req) {
     append_experiment_json(w.slot(), e);
     w.key("results");
     if (r)
-      append_results_json(w.slot(), e, *r);
+      codec::append_results_json(w.slot(), e, r->metrics, r->generated_at, r->version, &dimensions);
     else
       w.null();
+    if (dimension) {
+      auto segs = ctx.store.get_segments(e.id, *dimension);
+      w.key("dimension").string(*dimension);
+      w.key("segments");
+      static const domain::DimensionSegments kNone;
+      auto it = segs.segments.find(*dimension);
+      codec::append_segments_json(w.slot(), e, it == segs.segments.end() ? kNone : it->second);
+    }
     w.key("analysis");
     if (a)
       append_analysis_json(w.slot(), *a);

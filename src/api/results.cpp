@@ -7,6 +7,7 @@
 #include "codec/json_parse.hpp"
 #include "codec/json_writer.hpp"
 #include "codec/results_io.hpp"
+#include "codec/results_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/plausibility.hpp"
 #include "domain/time.hpp"
@@ -41,6 +42,10 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   std::optional<store::StoredResults> prior;
   if (mode == store::WriteMode::kMerge) prior = ctx.store.get_results(e.id);
   if (prior) rules.merge_with = &prior->metrics;
+  // A merge's segment limits count the stored segments too.
+  if (mode == store::WriteMode::kMerge)
+    for (const auto& [dimension, names] : ctx.store.segment_names(e.id))
+      rules.stored_segments[dimension].insert(names.begin(), names.end());
 
   ParsedUpload parsed;
   auto media = req.media_type();
@@ -70,6 +75,18 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     if (rules.metrics.count(m.metric_id)) units[m.metric_id] = m.unit;
   static const std::vector<domain::MetricSeries> kNothing;
   auto warnings = domain::plausibility_warnings(units, parsed.metrics, prior ? prior->metrics : kNothing, e.start_date);
+  const std::size_t derived = parsed.derived_overall_points;
+  if (derived > 0)
+    warnings.insert(warnings.begin(),
+                    std::to_string(derived) + " overall hourly points were not sent and were derived from the segments: " +
+                        "their sum per hour (sample sizes added, values weighted by sample size)");
+  std::int64_t segment_points = 0;
+  std::map<std::string, std::vector<std::string>> dimensions;
+  for (const auto& [dimension, segs] : parsed.segments)
+    for (const auto& [name, seg] : segs) {
+      dimensions[dimension].push_back(name);
+      for (const auto& m : seg.series) segment_points += static_cast<std::int64_t>(m.points.size());
+    }
 
   std::vector<std::pair<std::string, std::int64_t>> counts;
   std::int64_t points = 0;
@@ -82,6 +99,7 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   w.mode = mode;
   w.metrics = std::move(parsed.metrics);
   w.unique_users = parsed.unique_users;  // statistics.md SRM; a merge without it keeps the stored one
+  w.segments = std::move(parsed.segments);
   w.now = domain::now_seconds();
   w.request_id = req.request_id;
   w.actor = principal_name(req);
@@ -98,6 +116,15 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
     w.key("pointsByMetric").begin_object();
     for (const auto& [id, n] : counts) w.key(id).integer(n);
     w.end_object();
+    w.key("segmentPointsStored").integer(segment_points);
+    w.key("dimensions").begin_object();  // the dimensions and segments this upload carried
+    for (const auto& [dimension, names] : dimensions) {
+      w.key(dimension).begin_array();
+      for (const auto& n : names) w.string(n);
+      w.end_array();
+    }
+    w.end_object();
+    w.key("overallDerivedFromSegments").boolean(derived > 0);
     w.key("totalPoints").integer(stored.info.points);  // as this upload's transaction committed them
     w.key("resultsVersion").integer(stored.info.version);
     w.key("status").string("analysis queued");
@@ -124,11 +151,35 @@ http::Response csv_response(std::string body, const domain::Experiment& e, const
   return r;
 }
 
+// The stored results and segments of one results version (read again when an upload came between
+// the two reads).
+std::pair<store::StoredResults, domain::Segments> results_with_segments(Context& ctx, const domain::Experiment& e) {
+  for (int attempt = 0;; ++attempt) {
+    auto r = ctx.store.get_results(e.id);
+    if (!r) throw ApiError(ErrorCode::kNotFound, "The experiment has no results yet");
+    auto segs = ctx.store.get_segments(e.id, std::nullopt);
+    if (segs.version == r->version || attempt >= 4) return {std::move(*r), std::move(segs.segments)};
+  }
+}
+
 http::Response results_csv(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
-  auto r = ctx.store.get_results(e.id);
-  if (!r) throw ApiError(ErrorCode::kNotFound, "The experiment has no results yet");
-  return csv_response(codec::results_to_csv(r->metrics, e.start_date), e, "results");
+  auto [r, segments] = results_with_segments(ctx, e);
+  return csv_response(codec::results_to_csv(r.metrics, e.start_date, segments), e, "results");
+}
+
+// The JSON export: the upload format with the segments, so that it uploads again unchanged.
+http::Response results_json_export(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto [r, segments] = results_with_segments(ctx, e);
+  http::Response out;  // a file, like the CSV export: the document itself, no envelope
+  out.content_type = "application/json";
+  codec::append_results_export_json(out.body, e, r.metrics, r.unique_users, segments);
+  const bool simulated = e.data_source == domain::DataSource::kSimulated;
+  out.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"") + (simulated ? "SIMULATED-" : "") +
+                                                      "experiment-" + e.id + "-results.json\"");
+  out.headers.emplace_back("X-Data-Source", domain::to_string(e.data_source));
+  return out;
 }
 
 http::Response analysis_csv(Context& ctx, const http::Request& req) {
@@ -154,6 +205,7 @@ void register_results_routes(http::Router& router, Context& ctx) {
   router.add("PUT", "/experiments/{id}/results", bind(ctx, put_results), ctx.max_import_bytes);
   router.add("POST", "/experiments/{id}/results", bind(ctx, post_results), ctx.max_import_bytes);
   router.add("GET", "/experiments/{id}/results.csv", bind(ctx, results_csv));
+  router.add("GET", "/experiments/{id}/results.json", bind(ctx, results_json_export));
   router.add("GET", "/experiments/{id}/analysis.csv", bind(ctx, analysis_csv));
 }
 

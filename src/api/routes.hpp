@@ -21,6 +21,7 @@ void register_routes(http::Router& router, Context& ctx);
 
 void register_token_routes(http::Router& router, Context& ctx);
 void register_audit_routes(http::Router& router, Context& ctx);
+void register_webhook_routes(http::Router& router, Context& ctx);  // webhooks.cpp (issue 16)
 
 // Who made the request: the named token's name; nullopt for an unnamed token or none.
 std::optional<std::string> principal_name(const http::Request& req);

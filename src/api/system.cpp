@@ -123,6 +123,7 @@ void register_routes(http::Router& router, Context& ctx) {
   register_system_routes(router, ctx);
   register_token_routes(router, ctx);
   register_audit_routes(router, ctx);
+  register_webhook_routes(router, ctx);
 }
 
 }  // namespace rallyuxr::api

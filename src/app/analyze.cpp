@@ -20,6 +20,7 @@
 #include "app/catalogue.hpp"
 #include "domain/time.hpp"
 #include "jobs/processors.hpp"
+#include "stats/segments.hpp"
 
 namespace rallyuxr::app {
 namespace json = boost::json;
@@ -255,8 +256,10 @@ int run_analyze(const AnalyzeConfig& cfg) {
   auto in = jobs::make_analysis_input(e, parsed.metrics, catalogue, parsed.unique_users);
   in.correction = *correction;
   auto out = stats::analyze(in);
+  // A file with segments gets the analysis per segment, as the server's analysis job does.
+  auto by_segment = stats::analyze_segments(in, parsed.segments);
 
-  json::object doc = codec::analysis_output_to_json(out);
+  json::object doc = codec::analysis_output_to_json(out, by_segment);
   doc["status"] = "complete";
   doc["version"] = out.version;
   doc["analysisTimestamp"] = domain::format_iso8601(domain::now_seconds());

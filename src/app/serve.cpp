@@ -1,5 +1,6 @@
 #include "app/serve.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
@@ -15,8 +16,10 @@
 #include "codec/events_json.hpp"
 #include "domain/error.hpp"
 #include "domain/ids.hpp"
+#include "domain/json_string.hpp"
 #include "domain/time.hpp"
 #include "http/server.hpp"
+#include "http/webhook_client.hpp"
 #include "jobs/worker_pool.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/tokens.hpp"
@@ -24,6 +27,29 @@
 
 namespace rallyuxr::app {
 namespace {
+
+// `--log-format json`: each line is one JSON object. The access log's message is already a JSON
+// object (http/ writes it); every other message is text and becomes a JSON string.
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    if (text.starts_with("{\"type\":\"access\"")) {
+      dest.append(text.data(), text.data() + text.size());
+      return;
+    }
+    std::string quoted;
+    domain::append_json_string(quoted, text);
+    dest.append(quoted.data(), quoted.data() + quoted.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
+};
+
+void use_json_log_lines() {
+  auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+  f->add_flag<JsonMessageFlag>('*').set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%*})");
+  spdlog::set_formatter(std::move(f));
+}
 
 // Creates one experiment per dashboard template, ending at the last midnight, so that a first
 // start shows finished results.
@@ -116,7 +142,7 @@ std::string check_serve_config(const ServeConfig& cfg) {
 }
 
 int run_serve(const ServeConfig& cfg) {
-  if (cfg.log_format == "json") spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":%v})", spdlog::pattern_time_type::utc);
+  if (cfg.log_format == "json") use_json_log_lines();
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
 
   if (auto problem = check_serve_config(cfg); !problem.empty()) {
@@ -155,6 +181,14 @@ int run_serve(const ServeConfig& cfg) {
   wo.max_attempts = cfg.max_attempts;
   wo.retry_base_seconds = cfg.retry_base_ms / 1000.0;
   wo.lease_seconds = cfg.lease_seconds;
+  wo.webhook_max_attempts = cfg.webhook_max_attempts;
+  wo.webhook_retry_base_seconds = cfg.webhook_retry_base_ms / 1000.0;
+  wo.webhook_timeout_seconds = cfg.webhook_timeout_ms / 1000.0;
+  // Webhook deliveries go out through http/'s client; jobs/ sees only this function.
+  wo.webhook_sender = [ca_file = cfg.webhook_ca_file](const jobs::WebhookPost& p) {
+    auto r = http::post_once(http::OutgoingPost{p.url, p.body, p.headers, p.timeout_seconds, ca_file});
+    return jobs::WebhookPostResult{r.status, r.error};
+  };
   jobs::WorkerPool workers(*store, wo);
   store->set_job_listener([&workers] { workers.notify(); });
 

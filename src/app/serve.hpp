@@ -32,6 +32,11 @@ struct ServeConfig {
   int idle_timeout_seconds = 60;
   int shutdown_grace_seconds = 10;
   double lease_seconds = 60;
+  // Webhook deliveries (docs/operations.md, "Webhooks").
+  int webhook_max_attempts = 8;
+  int webhook_retry_base_ms = 1000;
+  int webhook_timeout_ms = 10000;
+  std::string webhook_ca_file;  // PEM CAs trusted for https:// receivers besides the system's
   // Hardening budgets (docs/security.md).
   int request_threads = 4;
   int request_timeout_seconds = 10;

@@ -154,6 +154,63 @@ json::object analysis_output_to_json(const stats::AnalysisOutput& out) {
   o["guardrails"] = std::move(guardrails);
   o["recommendation"] = out.recommendation;
   o["version"] = out.version;
+  o["segments"] = json::object{};
+  o["heterogeneity"] = json::object{};
+  return o;
+}
+
+json::object segments_to_json(const stats::SegmentsOutput& s) {
+  json::object o;
+  for (const auto& [dim, segs] : s.segments) {
+    json::object d;
+    for (const auto& [name, r] : segs) {
+      json::object seg;
+      json::object did;
+      for (const auto& [id, m] : r.did_results) did[id] = metric_result_to_json(m);
+      seg["didResults"] = std::move(did);
+      seg["economicImpact"] = economic_impact_to_json(r.economic_impact);
+      seg["srm"] = srm_to_json(r.srm);
+      seg["trafficShare"] = number(r.traffic_share);
+      d[name] = std::move(seg);
+    }
+    o[dim] = std::move(d);
+  }
+  return o;
+}
+
+json::object heterogeneity_to_json(const stats::SegmentsOutput& s) {
+  json::object o;
+  for (const auto& [dim, metrics] : s.heterogeneity) {
+    json::object d;
+    for (const auto& [id, h] : metrics) {
+      json::object m;
+      m["q"] = number(h.q);
+      m["df"] = h.df;
+      m["pValue"] = h.df > 0 ? number(h.p_value) : json::value(nullptr);
+      m["significant"] = h.significant;
+      m["segments"] = h.segments;
+      json::array skipped;
+      for (const auto& n : h.skipped) skipped.emplace_back(n);
+      m["skippedSegments"] = std::move(skipped);
+      if (h.welch) {
+        m["welch"] = json::object{{"f", number(h.welch->f)},
+                                  {"df1", number(h.welch->df1)},
+                                  {"df2", number(h.welch->df2)},
+                                  {"pValue", number(h.welch->p_value)}};
+      } else {
+        m["welch"] = nullptr;
+      }
+      d[id] = std::move(m);
+    }
+    o[dim] = std::move(d);
+  }
+  return o;
+}
+
+json::object analysis_output_to_json(const stats::AnalysisOutput& out, const stats::SegmentsOutput& segments) {
+  json::object o = analysis_output_to_json(out);
+  o["segments"] = segments_to_json(segments);
+  o["heterogeneity"] = heterogeneity_to_json(segments);
   return o;
 }
 

@@ -7,8 +7,9 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <cstdint>
 #include <map>
-#include <memory>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,11 +26,54 @@ bool valid_metric_id(std::string_view id) {
   return std::all_of(id.begin(), id.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
 }
 
-// Collects points per metric and the upload-wide checks (window, on the hour, duplicates). Issue
-// paths are callables that make the path's text, called only when there is an issue.
+// Where a series belongs: the overall figures (dimension and segment empty) or one segment.
+struct SeriesKey {
+  std::string dimension;
+  std::string segment;
+  std::string metric;
+};
+
+// A point with the row it came from (for the issues found after all rows were read).
+struct RowPoint {
+  domain::HourlyPoint point;
+  std::uint32_t row = 0;
+};
+
+// Dimension names: letters, digits, '_', '-', '.' (they go in a query string); segment names: any
+// text without control characters. Both 1 to 64 bytes.
+bool valid_dimension(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+  });
+}
+bool valid_segment(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::none_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// Collects points per series (overall or segment, and metric) and the upload-wide checks (window,
+// on the hour, duplicates, the segments' rules). Rows are numbered; row_path names a row in issues.
 class Collector {
  public:
   Collector(const UploadRules& rules, ParsedUpload& out) : rules_(rules), out_(out) {}
+
+  // CSV: a row's number is its line. JSON: rows are numbered in reading order, and each array of
+  // points starts a block: the path of a row is the block's prefix and its index in the array.
+  void csv_rows() { csv_ = true; }
+  std::uint32_t begin_block(std::string prefix) {
+    blocks_.push_back({next_row_, std::move(prefix)});
+    return next_row_;
+  }
+  std::uint32_t take_row() { return next_row_++; }
+  std::string row_path(std::uint32_t row) const {
+    if (csv_) return "line " + std::to_string(row);
+    auto it = std::upper_bound(blocks_.begin(), blocks_.end(), row,
+                               [](std::uint32_t r, const Block& b) { return r < b.first_row; });
+    if (it == blocks_.begin()) return {};
+    --it;
+    return it->prefix + std::to_string(row - it->first_row);
+  }
 
   void issue(std::string path, std::string message) {
     if (out_.issues.size() < kMaxReportedIssues)
@@ -38,26 +82,49 @@ class Collector {
       truncated_ = true;
   }
 
-  template <class Path>
-  bool check_metric(const Path& path, std::string_view id) {
-    if (!last_good_metric_.empty() && id == last_good_metric_) return true;  // the previous row's id
+  bool check_metric(const std::string& path, std::string_view id) {
     if (!valid_metric_id(id)) {
-      issue(path(), "Invalid metric id '" + std::string(id) + "'");
+      issue(path, "Invalid metric id '" + std::string(id) + "'");
       return false;
     }
     if (!rules_.metrics.empty() && !rules_.metrics.count(std::string(id))) {
-      issue(path(), "Metric '" + std::string(id) + "' is not tracked by this experiment");
+      issue(path, "Metric '" + std::string(id) + "' is not tracked by this experiment");
       return false;
     }
-    last_good_metric_.assign(id);
     return true;
   }
 
-  template <class Path>
-  bool check_timestamp(const Path& path, std::string_view text, domain::UnixSeconds& t) {
+  // A row's dimension and segment: both empty (an overall row) or both valid names. Issues go to
+  // `where` + `suffix` (built only then: this runs for every segment row).
+  bool check_segment(const std::string& where, std::string_view suffix, std::string_view dimension,
+                     std::string_view segment) {
+    if (dimension.empty() && segment.empty()) return true;
+    if (!dimension.empty() && !segment.empty() && valid_dimension(dimension) && valid_segment(segment)) return true;
+    const std::string path = where + std::string(suffix);
+    if (dimension.empty()) {
+      issue(path, "A segment ('" + std::string(segment.substr(0, 64)) + "') needs its dimension; leave both empty for an overall row");
+      return false;
+    }
+    if (segment.empty()) {
+      issue(path, "A dimension ('" + std::string(dimension.substr(0, 64)) + "') needs its segment; leave both empty for an overall row");
+      return false;
+    }
+    if (!valid_dimension(dimension)) {
+      issue(path, "Invalid dimension '" + std::string(dimension.substr(0, 64)) +
+                      "': 1 to 64 letters, digits, '_', '-' or '.'");
+      return false;
+    }
+    if (!valid_segment(segment)) {
+      issue(path, "Invalid segment '" + std::string(segment.substr(0, 64)) + "': 1 to 64 characters, no control characters");
+      return false;
+    }
+    return true;
+  }
+
+  bool check_timestamp(const std::string& path, std::string_view text, domain::UnixSeconds& t) {
     auto parsed = domain::parse_iso8601_datetime(text);
     if (!parsed) {
-      issue(path(), "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
+      issue(path, "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
       return false;
     }
     t = *parsed;
@@ -68,83 +135,263 @@ class Collector {
                     text.substr(dot + 1, text.substr(dot + 1).find_first_not_of("0123456789"))
                             .find_first_not_of('0') != std::string_view::npos;
     if (fraction || t % domain::kSecondsPerHour != 0) {
-      issue(path(), "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
+      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
       return false;
     }
     if (rules_.earliest && t < *rules_.earliest) {
-      issue(path(), "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
+      issue(path, "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
       return false;
     }
     if (rules_.end && t >= *rules_.end) {
-      issue(path(), "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
+      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
       return false;
     }
     return true;
   }
 
-  template <class Path>
-  void add(const Path& path, std::string_view metric, const domain::HourlyPoint& p) {
-    Series& series = find(metric);
-    // Points arriving in increasing time (the usual file) cannot repeat an hour; the set of hours
-    // is built only when a point comes out of order.
-    if (!series.indexed && !series.points.empty() && p.timestamp <= series.points.back().timestamp) {
-      series.seen.reserve(series.points.size() * 2);
-      for (const auto& q : series.points) series.seen.insert(q.timestamp);
-      series.indexed = true;
+  // A point of the overall figures (dimension and segment empty) or of one segment.
+  void add(std::uint32_t row, std::string_view dimension, std::string_view segment, std::string_view metric,
+           const domain::HourlyPoint& p) {
+    // Files sorted by series (as warehouses often write them) hit the previous row's series.
+    if (last_ < series_.size()) {
+      const auto& k = series_[last_].key;
+      if (k.metric == metric && k.segment == segment && k.dimension == dimension) {
+        series_[last_].points.push_back({p, row});
+        return;
+      }
     }
-    if (series.indexed && !series.seen.insert(p.timestamp).second) {
-      issue(path(), "Duplicate hour " + domain::format_iso8601(p.timestamp) + " for metric '" + std::string(metric) + "'");
-      return;
+    key_.assign(dimension);
+    key_ += '\x1f';
+    key_ += segment;
+    key_ += '\x1f';
+    key_ += metric;
+    std::size_t i;
+    if (auto it = index_.find(key_); it != index_.end()) {
+      i = it->second;
+    } else {
+      i = series_.size();
+      index_.emplace(key_, i);
+      series_.push_back(Series{{std::string(dimension), std::string(segment), std::string(metric)}, {}, row});
     }
-    series.points.push_back(p);
+    series_[i].points.push_back({p, row});
+    last_ = i;
   }
 
-  // Capacity for `n` points of `metric` (an upload that says how many it brings).
-  void reserve(std::string_view metric, std::size_t n) { find(metric).points.reserve(n); }
+  // A segment's distinct users (JSON `segments.d.s.uniqueUsers`).
+  void segment_users(const std::string& dimension, const std::string& segment, domain::UniqueUsers u) {
+    segment_users_[{dimension, segment}] = u;
+  }
 
   void finish() {
+    bool duplicates = false;
+    for (auto& s : series_) {
+      std::sort(s.points.begin(), s.points.end(), [](const RowPoint& a, const RowPoint& b) {
+        return a.point.timestamp != b.point.timestamp ? a.point.timestamp < b.point.timestamp : a.row < b.row;
+      });
+      for (std::size_t k = 1; k < s.points.size(); ++k)
+        if (s.points[k].point.timestamp == s.points[k - 1].point.timestamp) {
+          duplicates = true;
+          issue(row_path(s.points[k].row), "Duplicate hour " + domain::format_iso8601(s.points[k].point.timestamp) +
+                                               " for metric '" + s.key.metric + "'" + of_segment(s.key));
+        }
+    }
+    // Every problem of the segments is reported with the others (the sums only over hours given once).
+    check_segments(!duplicates);
     if (truncated_) out_.issues.push_back({"", "More problems were found; only the first 100 are listed"});
     if (!out_.issues.empty()) return;
-    out_.metrics.reserve(order_.size());
-    for (auto& series : order_) {  // first appearance order: the file's metric order
-      auto& points = series->points;
-      if (!std::is_sorted(points.begin(), points.end(), by_time))
-        std::sort(points.begin(), points.end(), by_time);
-      out_.metrics.push_back(domain::MetricSeries{series->id, std::move(points)});
+    auto plain = [](std::vector<RowPoint>& points) {
+      std::vector<domain::HourlyPoint> v;
+      v.reserve(points.size());
+      for (const auto& rp : points) v.push_back(rp.point);
+      std::vector<RowPoint>().swap(points);
+      return v;
+    };
+    // Overall series in first appearance order (the file's metric order), then metrics that only
+    // segments carried.
+    for (auto& s : series_) {
+      if (!s.key.dimension.empty()) continue;
+      auto points = plain(s.points);
+      if (auto d = derived_.find(s.key.metric); d != derived_.end()) {
+        points.insert(points.end(), d->second.begin(), d->second.end());
+        std::sort(points.begin(), points.end(),
+                  [](const domain::HourlyPoint& a, const domain::HourlyPoint& b) { return a.timestamp < b.timestamp; });
+        derived_.erase(d);
+      }
+      out_.metrics.push_back(domain::MetricSeries{s.key.metric, std::move(points)});
+    }
+    for (const auto& s : series_) {
+      auto d = derived_.find(s.key.metric);
+      if (d == derived_.end()) continue;
+      std::sort(d->second.begin(), d->second.end(),
+                [](const domain::HourlyPoint& a, const domain::HourlyPoint& b) { return a.timestamp < b.timestamp; });
+      out_.metrics.push_back(domain::MetricSeries{s.key.metric, std::move(d->second)});
+      derived_.erase(d);
+    }
+    for (auto& s : series_) {
+      if (s.key.dimension.empty()) continue;
+      auto& seg = out_.segments[s.key.dimension][s.key.segment];
+      seg.series.push_back(domain::MetricSeries{s.key.metric, plain(s.points)});
+    }
+    for (const auto& [names, u] : segment_users_) {
+      auto d = out_.segments.find(names.first);
+      if (d == out_.segments.end()) continue;
+      if (auto s = d->second.find(names.second); s != d->second.end()) s->second.unique_users = u;
     }
   }
 
-  bool has_issues() const { return !out_.issues.empty() || truncated_; }
-
  private:
+  struct Block {
+    std::uint32_t first_row;
+    std::string prefix;
+  };
   struct Series {
-    std::string id;
-    std::vector<domain::HourlyPoint> points;
-    std::unordered_set<domain::UnixSeconds> seen;
-    bool indexed = false;
+    SeriesKey key;
+    std::vector<RowPoint> points;
+    std::uint32_t first_row = 0;
+  };
+  // Per hour, one dimension's segments added up.
+  struct HourSum {
+    std::int64_t tn = 0, cn = 0;
+    double tw = 0, cw = 0;  // values times sample sizes
+    std::uint32_t row = std::numeric_limits<std::uint32_t>::max();  // the first of its rows
+  };
+  // An overall hour: sent (from_dimension empty) or derived from a dimension's segments.
+  struct OverallHour {
+    domain::HourlyPoint point;
+    std::uint32_t row = 0;
+    std::string from_dimension;
   };
 
-  static bool by_time(const domain::HourlyPoint& a, const domain::HourlyPoint& b) { return a.timestamp < b.timestamp; }
+  static std::string of_segment(const SeriesKey& k) {
+    return k.dimension.empty() ? std::string() : ", segment '" + k.segment + "' of dimension '" + k.dimension + "'";
+  }
+  static std::string num(double v) {
+    std::string s;
+    append_json_number(s, v);
+    return s;
+  }
+  static bool close(double a, double b) {
+    return a == b || std::fabs(a - b) <= kSegmentSumTolerance * std::max(std::fabs(a), std::fabs(b));
+  }
+  static std::string figures(std::int64_t tn, double tv, std::int64_t cn, double cv) {
+    return "treatment " + std::to_string(tn) + " at " + num(tv) + ", control " + std::to_string(cn) + " at " + num(cv);
+  }
 
-  Series& find(std::string_view metric) {
-    if (last_ && last_->id == metric) return *last_;
-    key_.assign(metric);
-    auto [it, inserted] = index_.try_emplace(key_, nullptr);
-    if (inserted) {
-      order_.push_back(std::make_unique<Series>());
-      order_.back()->id = key_;
-      it->second = order_.back().get();
+  // The limits, the one-hour rule, and the sums: where an hour has both the overall figures and a
+  // dimension's segments, the segments must add up to them; where it has only segments, the
+  // overall figures are derived from the first dimension (by name) and the others must agree.
+  void check_segments(bool sums) {
+    auto names = rules_.stored_segments;
+    std::set<std::string> over;
+    for (const auto& s : series_) {  // in order of first appearance
+      if (s.key.dimension.empty()) continue;
+      auto d = names.find(s.key.dimension);
+      if (d == names.end()) {
+        if (names.size() >= domain::kMaxDimensions) {
+          if (over.insert(s.key.dimension).second)
+            issue(row_path(s.first_row), "Too many dimensions: at most " + std::to_string(domain::kMaxDimensions) +
+                                             " per experiment; dimension '" + s.key.dimension + "' would be one more");
+          continue;
+        }
+        d = names.emplace(s.key.dimension, std::set<std::string>{}).first;
+      }
+      if (!d->second.count(s.key.segment)) {
+        if (d->second.size() >= domain::kMaxSegmentsPerDimension) {
+          if (over.insert(s.key.dimension + '\x1f' + s.key.segment).second)
+            issue(row_path(s.first_row), "Too many segments in dimension '" + s.key.dimension + "': at most " +
+                                             std::to_string(domain::kMaxSegmentsPerDimension) +
+                                             " per dimension; segment '" + s.key.segment + "' would be one more");
+          continue;
+        }
+        d->second.insert(s.key.segment);
+      }
     }
-    return *(last_ = it->second);
+    for (const auto& s : series_) {
+      if (s.key.dimension.empty() || s.points.size() != 1) continue;
+      auto stored = rules_.stored_segments.find(s.key.dimension);
+      if (stored != rules_.stored_segments.end() && stored->second.count(s.key.segment)) continue;
+      issue(row_path(s.first_row), "Segment '" + s.key.segment + "' of dimension '" + s.key.dimension +
+                                       "' has a single hour of metric '" + s.key.metric +
+                                       "'; a segment needs at least two hours");
+    }
+    for (const auto& [names_key, u] : segment_users_) {
+      bool has = false;
+      for (const auto& s : series_) has = has || (s.key.dimension == names_key.first && s.key.segment == names_key.second);
+      if (!has)
+        issue("segments." + names_key.first + "." + names_key.second + ".uniqueUsers",
+              "The segment has no hourly points; send its unique users with its series");
+    }
+    if (!sums) return;
+
+    // metric -> dimension -> its segment series, dimensions by name
+    std::map<std::string, std::map<std::string, std::vector<const Series*>>> by_metric;
+    std::map<std::string, const Series*> overall;
+    for (const auto& s : series_) {
+      if (s.key.dimension.empty()) overall[s.key.metric] = &s;
+      else by_metric[s.key.metric][s.key.dimension].push_back(&s);
+    }
+    for (const auto& [metric, dims] : by_metric) {
+      std::unordered_map<domain::UnixSeconds, OverallHour> hours;
+      if (auto o = overall.find(metric); o != overall.end()) {
+        hours.reserve(o->second->points.size());
+        for (const auto& rp : o->second->points) hours.emplace(rp.point.timestamp, OverallHour{rp.point, rp.row, {}});
+      }
+      for (const auto& [dimension, segs] : dims) {
+        std::map<domain::UnixSeconds, HourSum> sums;
+        for (const Series* s : segs)
+          for (const auto& rp : s->points) {
+            auto& h = sums[rp.point.timestamp];
+            h.tn += rp.point.treatment_sample_size;
+            h.cn += rp.point.control_sample_size;
+            h.tw += rp.point.treatment_value * static_cast<double>(rp.point.treatment_sample_size);
+            h.cw += rp.point.control_value * static_cast<double>(rp.point.control_sample_size);
+            h.row = std::min(h.row, rp.row);
+          }
+        for (const auto& [t, h] : sums) {
+          const double tv = h.tn > 0 ? h.tw / static_cast<double>(h.tn) : 0;
+          const double cv = h.cn > 0 ? h.cw / static_cast<double>(h.cn) : 0;
+          auto o = hours.find(t);
+          if (o == hours.end()) {
+            domain::HourlyPoint p{t, tv, cv, h.tn, h.cn};
+            hours.emplace(t, OverallHour{p, h.row, dimension});
+            derived_[metric].push_back(p);
+            ++out_.derived_overall_points;
+            continue;
+          }
+          const auto& op = o->second.point;
+          bool same = h.tn == op.treatment_sample_size && h.cn == op.control_sample_size &&
+                      (h.tn == 0 || close(tv, op.treatment_value)) && (h.cn == 0 || close(cv, op.control_value));
+          if (same) continue;
+          const std::string when = " at " + domain::format_iso8601(t) + " for metric '" + metric + "'";
+          if (o->second.from_dimension.empty())
+            issue(row_path(o->second.row),
+                  "Conflicts with the segments of dimension '" + dimension + "' (" + row_path(h.row) + ")" + when +
+                      ": they add up to " + figures(h.tn, tv, h.cn, cv) + ", this overall row has " +
+                      figures(op.treatment_sample_size, op.treatment_value, op.control_sample_size, op.control_value) +
+                      "; segment sample sizes must add up to the overall's and their sample-weighted values match it");
+          else
+            issue(row_path(h.row), "The segments of dimension '" + dimension + "'" + when + " add up to " +
+                                       figures(h.tn, tv, h.cn, cv) + ", those of dimension '" +
+                                       o->second.from_dimension + "' (" + row_path(o->second.row) + ") to " +
+                                       figures(op.treatment_sample_size, op.treatment_value,
+                                               op.control_sample_size, op.control_value) +
+                                       "; every dimension's segments must add up to the same overall figures");
+        }
+      }
+    }
   }
 
   const UploadRules& rules_;
   ParsedUpload& out_;
-  std::vector<std::unique_ptr<Series>> order_;
-  std::unordered_map<std::string, Series*> index_;
+  std::vector<Series> series_;  // in order of first appearance
+  std::unordered_map<std::string, std::size_t> index_;
   std::string key_;
-  Series* last_ = nullptr;
-  std::string last_good_metric_;
+  std::size_t last_ = std::numeric_limits<std::size_t>::max();  // the series of the previous row
+  std::map<std::string, std::vector<domain::HourlyPoint>> derived_;  // overall hours made from segments
+  std::map<std::pair<std::string, std::string>, domain::UniqueUsers> segment_users_;
+  std::vector<Block> blocks_;
+  std::uint32_t next_row_ = 0;
+  bool csv_ = false;
   bool truncated_ = false;
 };
 
@@ -224,7 +471,7 @@ void check_unique_users(ParsedUpload& out, const UploadRules& rules, bool malfor
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) {
   ParsedUpload out;
   Collector col(rules, out);
-  CsvReader csv(text);
+  CsvReader csv(text);  // fields in place, by header name (it skips the byte order mark itself)
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
       static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF)
     text.remove_prefix(3);
@@ -238,6 +485,8 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
                                     "treatmentSampleSize", "controlSampleSize"};
   std::size_t columns = 0;
   int uu_idx[2] = {-1, -1};  // optional uniqueUsersTreatment, uniqueUsersControl
+  int seg_idx[2] = {-1, -1};  // optional dimension, segment
+  col.csv_rows();
   std::optional<std::int64_t> uu_val[2];
   bool uu_bad = false;
   std::string uu_path[2] = {"line 1: uniqueUsersTreatment", "line 1: uniqueUsersControl"};
@@ -249,10 +498,33 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
         break;
       }
       csv.take_header();
-      columns = csv.size();
-      for (int c = 0; c < 6; ++c) idx[c] = csv.column(kColumns[c]);
-      uu_idx[0] = csv.column(kUniqueUsersTreatmentColumn);
-      uu_idx[1] = csv.column(kUniqueUsersControlColumn);
+      const std::vector<std::string>& fields = csv.header();
+      columns = fields.size();
+      for (std::size_t i = 0; i < fields.size(); ++i)
+        for (int c = 0; c < 6; ++c)
+          if (fields[i] == kColumns[c]) idx[c] = static_cast<int>(i);
+      for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (fields[i] == kUniqueUsersTreatmentColumn) uu_idx[0] = static_cast<int>(i);
+        if (fields[i] == kUniqueUsersControlColumn) uu_idx[1] = static_cast<int>(i);
+        if (fields[i] == kDimensionColumn) seg_idx[0] = static_cast<int>(i);
+        if (fields[i] == kSegmentColumn) seg_idx[1] = static_cast<int>(i);
+      }
+      if ((seg_idx[0] < 0) != (seg_idx[1] < 0))
+        col.issue("line 1", std::string("Column '") + (seg_idx[0] < 0 ? kSegmentColumn : kDimensionColumn) +
+                                "' needs column '" + (seg_idx[0] < 0 ? kDimensionColumn : kSegmentColumn) +
+                                "': segment rows name both");
+      // A file with segments has no unknown columns (a misnamed dimension column would otherwise
+      // be ignored and its rows taken as overall rows).
+      if (seg_idx[0] >= 0 || seg_idx[1] >= 0)
+        for (const auto& f : fields) {
+          bool known = f == "period" || f == kUniqueUsersTreatmentColumn || f == kUniqueUsersControlColumn ||
+                       f == kDimensionColumn || f == kSegmentColumn;
+          for (int c = 0; c < 6; ++c) known = known || f == kColumns[c];
+          if (!known)
+            col.issue("line 1", "Unknown column '" + f.substr(0, 64) + "'; a file with segments has the columns " +
+                                    kResultsCsvHeader + ",dimension,segment and optionally period, " +
+                                    kUniqueUsersTreatmentColumn + ", " + kUniqueUsersControlColumn);
+        }
       for (int c = 0; c < 6; ++c)
         if (idx[c] < 0) col.issue("line 1", std::string("Missing column '") + kColumns[c] + "'; expected header " + kResultsCsvHeader);
       if (!out.issues.empty()) break;
@@ -260,55 +532,63 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
     }
     if (csv.blank()) continue;
     ++out.rows;
-    auto where = [&] { return "line " + std::to_string(line_no); };
-    auto at = [&](const char* column) { return [&, column] { return where() + ": " + column; }; };
+    std::string where = "line " + std::to_string(line_no);
     if (!csv.split()) {
-      col.issue(where(), "Unterminated quoted field");
+      col.issue(where, "Unterminated quoted field");
       continue;
     }
     if (csv.size() != columns) {
-      col.issue(where(), "Expected " + std::to_string(columns) + " fields, found " + std::to_string(csv.size()));
+      col.issue(where, "Expected " + std::to_string(columns) + " fields, found " + std::to_string(csv.size()));
       continue;
     }
-    const std::string_view metric = csv.field(idx[0]);
+    const std::string_view metric = csv[idx[0]];
     domain::HourlyPoint p;
-    bool good = col.check_metric(at("metricId"), metric);
-    good = col.check_timestamp(at("timestamp"), csv.field(idx[1]), p.timestamp) && good;
-    if (!parse_double(csv.field(idx[2]), p.treatment_value)) {
-      col.issue(at("treatmentValue")(), "Must be a finite number");
+    bool good = col.check_metric(where + ": metricId", metric);
+    good = col.check_timestamp(where + ": timestamp", csv[idx[1]], p.timestamp) && good;
+    if (!parse_double(csv[idx[2]], p.treatment_value)) {
+      col.issue(where + ": treatmentValue", "Must be a finite number");
       good = false;
     }
-    if (!parse_double(csv.field(idx[3]), p.control_value)) {
-      col.issue(at("controlValue")(), "Must be a finite number");
+    if (!parse_double(csv[idx[3]], p.control_value)) {
+      col.issue(where + ": controlValue", "Must be a finite number");
       good = false;
     }
-    if (!parse_count(csv.field(idx[4]), p.treatment_sample_size)) {
-      col.issue(at("treatmentSampleSize")(), "Must be an integer from 0 to 10^12");
+    if (!parse_count(csv[idx[4]], p.treatment_sample_size)) {
+      col.issue(where + ": treatmentSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
-    if (!parse_count(csv.field(idx[5]), p.control_sample_size)) {
-      col.issue(at("controlSampleSize")(), "Must be an integer from 0 to 10^12");
+    if (!parse_count(csv[idx[5]], p.control_sample_size)) {
+      col.issue(where + ": controlSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
+    std::string_view dimension = seg_idx[0] >= 0 ? csv[seg_idx[0]] : std::string_view();
+    std::string_view segment = seg_idx[1] >= 0 ? csv[seg_idx[1]] : std::string_view();
+    good = col.check_segment(where, ": dimension", dimension, segment) && good;
     for (int g = 0; g < 2; ++g) {
-      if (uu_idx[g] < 0 || csv.field(uu_idx[g]).empty()) continue;
+      if (uu_idx[g] < 0 || csv[uu_idx[g]].empty()) continue;
+      if (!dimension.empty() || !segment.empty()) {
+        col.issue(where + ": " + (g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn),
+                  "Unique users in CSV are the overall figures; leave the cell empty on segment rows");
+        good = false;
+        continue;
+      }
       const char* name = g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn;
       std::int64_t v = 0;
-      if (!parse_count(csv.field(uu_idx[g]), v)) {
-        col.issue(where() + ": " + name, "Must be a non-negative integer");
+      if (!parse_count(csv[uu_idx[g]], v)) {
+        col.issue(where + ": " + name, "Must be a non-negative integer");
         good = false;
         uu_bad = true;
       } else if (uu_val[g] && *uu_val[g] != v) {
-        col.issue(where() + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
-                                             "); give the upload's unique users once");
+        col.issue(where + ": " + name, "Differs from the value given earlier (" + std::to_string(*uu_val[g]) +
+                                           "); give the upload's unique users once");
         good = false;
         uu_bad = true;
       } else if (!uu_val[g]) {
         uu_val[g] = v;
-        uu_path[g] = where() + ": " + name;
+        uu_path[g] = where + ": " + name;
       }
     }
-    if (good) col.add(where, metric, p);
+    if (good) col.add(static_cast<std::uint32_t>(line_no), dimension, segment, metric, p);
   }
   if (out.rows == 0 && out.issues.empty())
     col.issue("line 2", "The upload holds no hourly points (only a header)");
@@ -321,15 +601,20 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
   ParsedUpload out;
   Collector col(rules, out);
   auto mit = body.find("metrics");
-  if (mit == body.end() || !mit->value().is_object()) {
+  auto sit = body.find("segments");
+  const bool has_segments = sit != body.end() && !sit->value().is_null();
+  if (!has_segments && (mit == body.end() || !mit->value().is_object())) {
     col.issue("metrics", "Required: an object of metric id -> {timeSeries: [...]}");
     col.finish();
     return out;
   }
-  for (const auto& kv : mit->value().get_object()) {
+  // The metrics of the overall figures (prefix "metrics.") or of one segment.
+  auto read_metrics = [&](const json::object& metrics, const std::string& prefix, const std::string& dimension,
+                          const std::string& segment) {
+  for (const auto& kv : metrics) {
     std::string id(kv.key());
-    std::string base = "metrics." + id;
-    if (!col.check_metric([&] { return base; }, id)) continue;
+    std::string base = prefix + id;
+    if (!col.check_metric(base, id)) continue;
     if (!kv.value().is_object()) {
       col.issue(base, "Expected an object with timeSeries");
       continue;
@@ -341,8 +626,10 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
       continue;
     }
     const auto& arr = tit->value().get_array();
+    col.begin_block(base + ".timeSeries.");
     for (std::size_t i = 0; i < arr.size(); ++i) {
       ++out.rows;
+      const std::uint32_t row = col.take_row();
       std::string where = base + ".timeSeries." + std::to_string(i);
       if (!arr[i].is_object()) {
         col.issue(where, "Expected an object");
@@ -356,7 +643,7 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
         col.issue(where + ".timestamp", "Required: an ISO-8601 string");
         good = false;
       } else {
-        good = col.check_timestamp([&] { return where + ".timestamp"; }, ts->value().get_string(), p.timestamp);
+        good = col.check_timestamp(where + ".timestamp", ts->value().get_string(), p.timestamp);
       }
       auto number = [&](const char* key, double& v) {
         auto it = pt.find(key);
@@ -392,34 +679,86 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
       good = number("controlValue", p.control_value) && good;
       good = count("treatmentSampleSize", p.treatment_sample_size) && good;
       good = count("controlSampleSize", p.control_sample_size) && good;
-      if (good) col.add([&] { return where; }, id, p);
+      if (good) col.add(row, dimension, segment, id, p);
+    }
+  }
+  };
+  // uniqueUsers {treatment, control} at `path` into uu.
+  auto read_users = [&](const json::value& v, const std::string& path, std::optional<std::int64_t> (&uu)[2]) {
+    if (!v.is_object()) {
+      col.issue(path, "Expected an object {treatment, control} of distinct users per group");
+      return;
+    }
+    const auto& o = v.get_object();
+    const char* keys[2] = {"treatment", "control"};
+    for (int g = 0; g < 2; ++g) {
+      auto it = o.find(keys[g]);
+      if (it == o.end() || it->value().is_null()) continue;
+      const auto& x = it->value();
+      if (x.is_int64() && x.get_int64() >= 0) uu[g] = x.get_int64();
+      else if (x.is_uint64() && x.get_uint64() <= 9'000'000'000'000'000ULL) uu[g] = static_cast<std::int64_t>(x.get_uint64());
+      else if (x.is_double() && x.get_double() >= 0 && x.get_double() == std::floor(x.get_double()) && x.get_double() < 9e15)
+        uu[g] = static_cast<std::int64_t>(x.get_double());
+      else col.issue(path + "." + keys[g], "Must be a non-negative integer");
+    }
+    for (const auto& kv : o)
+      if (kv.key() != "treatment" && kv.key() != "control")
+        col.issue(path + "." + std::string(kv.key()), "Unknown field; expected treatment and control");
+    if (!uu[0] && !uu[1] && o.empty()) col.issue(path, "Expected treatment and control");
+  };
+  if (mit != body.end() && mit->value().is_object()) read_metrics(mit->value().get_object(), "metrics.", {}, {});
+  else if (mit != body.end() && !mit->value().is_null())
+    col.issue("metrics", "Expected an object of metric id -> {timeSeries: [...]}");
+  if (has_segments) {
+    // {dimension: {segment: {metrics: {...}, uniqueUsers?}}}
+    if (!sit->value().is_object()) {
+      col.issue("segments", "Expected an object of dimension -> segment -> {metrics: {...}}");
+    } else {
+      for (const auto& d : sit->value().get_object()) {
+        std::string dimension(d.key());
+        std::string dpath = "segments." + dimension;
+        if (!d.value().is_object()) {
+          col.issue(dpath, "Expected an object of segment -> {metrics: {...}}");
+          continue;
+        }
+        for (const auto& sg : d.value().get_object()) {
+          std::string segment(sg.key());
+          std::string spath = dpath + "." + segment;
+          if (!col.check_segment(spath, {}, dimension, segment)) continue;
+          if (!sg.value().is_object()) {
+            col.issue(spath, "Expected an object {metrics: {...}}");
+            continue;
+          }
+          const auto& so = sg.value().get_object();
+          auto smit = so.find("metrics");
+          if (smit == so.end() || !smit->value().is_object()) {
+            col.issue(spath + ".metrics", "Required: an object of metric id -> {timeSeries: [...]}");
+            continue;
+          }
+          for (const auto& kv : so)
+            if (kv.key() != "metrics" && kv.key() != "uniqueUsers")
+              col.issue(spath + "." + std::string(kv.key()), "Unknown field; a segment has metrics and uniqueUsers");
+          read_metrics(smit->value().get_object(), spath + ".metrics.", dimension, segment);
+          if (auto uit = so.find("uniqueUsers"); uit != so.end() && !uit->value().is_null()) {
+            std::optional<std::int64_t> su[2];
+            const std::size_t before = out.issues.size();
+            read_users(uit->value(), spath + ".uniqueUsers", su);
+            if (out.issues.size() == before) {
+              if (!su[0] || !su[1])
+                col.issue(spath + ".uniqueUsers", "uniqueUsers must be given for both groups (treatment and control) or not at all");
+              else
+                col.segment_users(dimension, segment, domain::UniqueUsers{*su[0], *su[1]});
+            }
+          }
+        }
+      }
     }
   }
   if (out.rows == 0 && out.issues.empty()) col.issue("metrics", "The upload holds no hourly points");
   std::optional<std::int64_t> uu[2];
   const std::size_t issues_before = out.issues.size();
-  if (auto uit = body.find("uniqueUsers"); uit != body.end() && !uit->value().is_null()) {
-    if (!uit->value().is_object()) {
-      col.issue("uniqueUsers", "Expected an object {treatment, control} of distinct users per group");
-    } else {
-      const auto& o = uit->value().get_object();
-      const char* keys[2] = {"treatment", "control"};
-      for (int g = 0; g < 2; ++g) {
-        auto it = o.find(keys[g]);
-        if (it == o.end() || it->value().is_null()) continue;
-        const auto& x = it->value();
-        if (x.is_int64() && x.get_int64() >= 0) uu[g] = x.get_int64();
-        else if (x.is_uint64() && x.get_uint64() <= 9'000'000'000'000'000ULL) uu[g] = static_cast<std::int64_t>(x.get_uint64());
-        else if (x.is_double() && x.get_double() >= 0 && x.get_double() == std::floor(x.get_double()) && x.get_double() < 9e15)
-          uu[g] = static_cast<std::int64_t>(x.get_double());
-        else col.issue(std::string("uniqueUsers.") + keys[g], "Must be a non-negative integer");
-      }
-      for (const auto& kv : o)
-        if (kv.key() != "treatment" && kv.key() != "control")
-          col.issue("uniqueUsers." + std::string(kv.key()), "Unknown field; expected treatment and control");
-      if (!uu[0] && !uu[1] && o.empty()) col.issue("uniqueUsers", "Expected treatment and control");
-    }
-  }
+  if (auto uit = body.find("uniqueUsers"); uit != body.end() && !uit->value().is_null())
+    read_users(uit->value(), "uniqueUsers", uu);
   const bool uu_bad = out.issues.size() != issues_before;
   col.finish();
   check_unique_users(out, rules, uu_bad, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
@@ -512,7 +851,7 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
 
   ParsedUpload out;
   Collector col(rules, out);
-  auto no_path = [] { return std::string(); };  // any problem: the general path reports it
+  // Any problem: nullopt, and the general path reports it with its path.
   dom::element metrics_el;
   dom::object metrics;
   if (find_once(body, "metrics", metrics_el) != Found::kYes ||
@@ -523,14 +862,14 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
     const std::string_view id = metric.key;
     if (!ids.insert(id).second) return std::nullopt;
     dom::object m;
-    if (!col.check_metric(no_path, id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return std::nullopt;
+    if (!col.check_metric(std::string(), id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return std::nullopt;
     for (auto field : m)
       if (field.key != "timeSeries" && field.key != "summary") return std::nullopt;
     dom::element series_el;
     dom::array series;
     if (find_once(m, "timeSeries", series_el) != Found::kYes || series_el.get_array().get(series) != simdjson::SUCCESS)
       return std::nullopt;
-    col.reserve(id, series.size());
+    col.begin_block(std::string());
     for (dom::element point : series) {
       ++out.rows;
       dom::object fields;
@@ -554,13 +893,12 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
       std::string_view ts;
       if (seen != 31u || f[0].get_string().get(ts) != simdjson::SUCCESS) return std::nullopt;
       domain::HourlyPoint p;
-      if (!col.check_timestamp(no_path, ts, p.timestamp) ||
+      if (!col.check_timestamp(std::string(), ts, p.timestamp) ||
           !fast_number(f[1], p.treatment_value) || !fast_number(f[2], p.control_value) ||
           !fast_count(f[3], p.treatment_sample_size, domain::kMaxSampleSize, false) ||
           !fast_count(f[4], p.control_sample_size, domain::kMaxSampleSize, false))
         return std::nullopt;
-      col.add(no_path, id, p);
-      if (col.has_issues()) return std::nullopt;
+      col.add(col.take_row(), {}, {}, id, p);
     }
   }
   if (out.rows == 0) return std::nullopt;
@@ -590,29 +928,68 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
   return out;
 }
 
-std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date) {
+namespace {
+
+// A CSV cell for a name: quoted when it holds a comma, a quote or leading/trailing spaces.
+void csv_name(std::string& out, std::string_view s) {
+  if (s.find_first_of(",\"") == std::string_view::npos && trim(s).size() == s.size()) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void csv_rows(std::string& out, const domain::MetricSeries& m, domain::UnixSeconds start_date,
+              const std::string* segment_cells) {
+  for (const auto& p : m.points) {
+    out += m.metric_id;
+    out += ',';
+    out += domain::format_iso8601(p.timestamp);
+    out += ',';
+    append_json_number(out, p.treatment_value);
+    out += ',';
+    append_json_number(out, p.control_value);
+    out += ',';
+    append_json_int(out, p.treatment_sample_size);
+    out += ',';
+    append_json_int(out, p.control_sample_size);
+    out += p.timestamp < start_date ? ",pre" : ",post";
+    if (segment_cells) out += *segment_cells;
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date,
+                           const domain::Segments& segments) {
   std::string out;
   std::size_t n = 0;
   for (const auto& m : metrics) n += m.points.size();
-  out.reserve(64 + n * 90);
+  for (const auto& [d, segs] : segments)
+    for (const auto& [name, seg] : segs)
+      for (const auto& m : seg.series) n += m.points.size();
+  out.reserve(64 + n * 100);
   out += kResultsCsvHeader;
-  out += ",period\n";
-  for (const auto& m : metrics) {
-    for (const auto& p : m.points) {
-      out += m.metric_id;
-      out += ',';
-      out += domain::format_iso8601(p.timestamp);
-      out += ',';
-      append_json_number(out, p.treatment_value);
-      out += ',';
-      append_json_number(out, p.control_value);
-      out += ',';
-      append_json_int(out, p.treatment_sample_size);
-      out += ',';
-      append_json_int(out, p.control_sample_size);
-      out += p.timestamp < start_date ? ",pre\n" : ",post\n";
+  out += ",period";
+  const bool with_segments = !segments.empty();
+  if (with_segments) out += ",dimension,segment";
+  out += '\n';
+  const std::string overall_cells = ",,";
+  for (const auto& m : metrics) csv_rows(out, m, start_date, with_segments ? &overall_cells : nullptr);
+  for (const auto& [d, segs] : segments)
+    for (const auto& [name, seg] : segs) {
+      std::string cells = ",";
+      csv_name(cells, d);
+      cells += ',';
+      csv_name(cells, name);
+      for (const auto& m : seg.series) csv_rows(out, m, start_date, &cells);
     }
-  }
   return out;
 }
 

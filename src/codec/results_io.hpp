@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +34,10 @@ struct UploadRules {
   // series (stored hours, replaced by uploaded ones at the same hour), so that cumulative unique
   // users sent with a daily increment are not rejected. Not owned; may be null.
   const std::vector<domain::MetricSeries>* merge_with = nullptr;
+  // For a merge: the segments already stored (dimension -> segment names). The limits
+  // (domain::kMaxDimensions, kMaxSegmentsPerDimension) count them with the uploaded ones, and a
+  // segment already stored may receive a single hour.
+  std::map<std::string, std::set<std::string>> stored_segments;
 };
 
 struct ParsedUpload {
@@ -43,7 +48,21 @@ struct ParsedUpload {
   // SRM): JSON `uniqueUsers {treatment, control}` beside `metrics`; CSV optional columns
   // `uniqueUsersTreatment,uniqueUsersControl`.
   std::optional<domain::UniqueUsers> unique_users;
+  // Segments (issue 17): CSV rows with `dimension` and `segment` cells, JSON
+  // `segments {dimension: {segment: {metrics: {...}, uniqueUsers?}}}`.
+  domain::Segments segments;
+  // Overall hours that were not sent and were derived from the segments (their sum per hour:
+  // sample sizes added, values weighted by sample size); 0 when every overall hour was sent.
+  std::size_t derived_overall_points = 0;
 };
+
+// Optional CSV columns naming a row's segment; a row with both empty is an overall row.
+inline constexpr const char* kDimensionColumn = "dimension";
+inline constexpr const char* kSegmentColumn = "segment";
+// When an upload carries both the overall row and a dimension's segment rows for a metric and
+// hour, the segments' sample sizes must add up to the overall's, and their values weighted by
+// sample size must equal the overall value within this relative tolerance.
+inline constexpr double kSegmentSumTolerance = 1e-9;
 
 // Optional CSV columns carrying the upload's unique users: one value per column for the whole
 // upload, on any row (typically the first), the same value wherever repeated, empty elsewhere.
@@ -51,11 +70,13 @@ inline constexpr const char* kUniqueUsersTreatmentColumn = "uniqueUsersTreatment
 inline constexpr const char* kUniqueUsersControlColumn = "uniqueUsersControl";
 
 // CSV with the header above (an extra `period` column, as the export writes, is accepted and
-// ignored; the optional unique-users columns above are read). Issue paths are "line N" (the header is line 1), or "line N: column".
+// ignored; the optional unique-users columns above are read; with the optional `dimension` and
+// `segment` columns, any other unknown column is an issue). Issue paths are "line N" (the header is line 1), or "line N: column".
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules);
 
 // {"metrics": {id: {"timeSeries": [{timestamp, treatmentValue, ...}, ...]}},
-//  "uniqueUsers": {"treatment": N, "control": N} (optional)}; issue paths are
+//  "uniqueUsers": {"treatment": N, "control": N} (optional),
+//  "segments": {dimension: {segment: {"metrics": {...}, "uniqueUsers": {...}}}} (optional)}; issue paths are
 // JSON paths such as "metrics.conversion_rate.timeSeries.12.timestamp".
 ParsedUpload parse_results_json(const boost::json::object& body, const UploadRules& rules);
 
@@ -74,7 +95,10 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
 
 // Every hourly point, in the import format plus a `period` column (pre/post), numbers in their
 // shortest exact form so that export -> import round-trips exactly.
-std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date);
+// With segments, two more columns `dimension,segment` (empty on the overall rows) and the
+// segment rows after the overall ones.
+std::string results_to_csv(const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds start_date,
+                           const domain::Segments& segments = {});
 
 // One row per metric with every figure of a stored analysis document (didResults and the
 // economic impact's metricBreakdown). With a `data_source` ("simulated" or "imported"), a column

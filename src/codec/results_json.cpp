@@ -28,11 +28,130 @@ char* put(char* w, std::string_view s) {
 // 64-bit integers.
 constexpr std::size_t kMaxPointText = 128 + kIsoLength + 2 + 2 * kMaxJsonNumber + 2 * 20;
 
+// One hour of a timeSeries, with a leading comma unless it is the first.
+void append_point(std::string& out, const domain::HourlyPoint& p, bool first) {
+  // One hour is written into a buffer and appended once (the appends were a third of the time).
+  char buf[kMaxPointText];
+  char* w = put(buf, first ? "{\"timestamp\":"sv : ",{\"timestamp\":"sv);
+  if (write_iso8601(w + 1, p.timestamp)) {
+    w[0] = '"';
+    w[kIsoLength + 1] = '"';
+    w += kIsoLength + 2;
+  } else {
+    out.append(buf, w);
+    w = buf;
+    append_json_timestamp(out, p.timestamp);
+  }
+  w = put(w, ",\"treatmentValue\":"sv);
+  w = write_json_number(w, p.treatment_value);
+  w = put(w, ",\"controlValue\":"sv);
+  w = write_json_number(w, p.control_value);
+  w = put(w, ",\"treatmentSampleSize\":"sv);
+  w = std::to_chars(w, w + 20, p.treatment_sample_size).ptr;
+  w = put(w, ",\"controlSampleSize\":"sv);
+  w = std::to_chars(w, w + 20, p.control_sample_size).ptr;
+  *w++ = '}';
+  out.append(buf, w);
+}
+
+// {"metricId": {"timeSeries": [...]}, ...}: the experiment's metrics first (in its order), then
+// any other stored metric.
+void append_metrics_object(std::string& out, const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics) {
+  std::vector<const domain::MetricSeries*> ordered;
+  for (const auto& id : e.metrics)
+    for (const auto& m : metrics)
+      if (m.metric_id == id) {
+        ordered.push_back(&m);
+        break;
+      }
+  for (const auto& m : metrics)
+    if (std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) == e.metrics.end()) ordered.push_back(&m);
+  out += '{';
+  bool first_metric = true;
+  for (const auto* m : ordered) {
+    if (!first_metric) out += ',';
+    first_metric = false;
+    append_json_string(out, m->metric_id);
+    out += ":{\"timeSeries\":["sv;
+    bool first = true;
+    for (const auto& p : m->points) {
+      append_point(out, p, first);
+      first = false;
+    }
+    out += "]}"sv;
+  }
+  out += '}';
+}
+
+void append_users(std::string& out, const domain::UniqueUsers& u) {
+  out += "{\"treatment\":"sv;
+  append_json_int(out, u.treatment);
+  out += ",\"control\":"sv;
+  append_json_int(out, u.control);
+  out += '}';
+}
+
+// {"mobile": {"metrics": {...}, "uniqueUsers"?}, ...}
+void append_dimension_object(std::string& out, const domain::Experiment& e, const domain::DimensionSegments& segments) {
+  out += '{';
+  bool first = true;
+  for (const auto& [name, seg] : segments) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, name);
+    out += ":{\"metrics\":"sv;
+    append_metrics_object(out, e, seg.series);
+    if (seg.unique_users) {
+      out += ",\"uniqueUsers\":"sv;
+      append_users(out, *seg.unique_users);
+    }
+    out += '}';
+  }
+  out += '}';
+}
+
 }  // namespace
+
+void append_segments_json(std::string& out, const domain::Experiment& e, const domain::DimensionSegments& segments) {
+  std::size_t points = 0;
+  for (const auto& [name, seg] : segments)
+    for (const auto& m : seg.series) points += m.points.size();
+  out.reserve(out.size() + 256 + points * 160);
+  append_dimension_object(out, e, segments);
+}
+
+void append_results_export_json(std::string& out, const domain::Experiment& e,
+                                const std::vector<domain::MetricSeries>& metrics,
+                                const std::optional<domain::UniqueUsers>& unique_users, const domain::Segments& segments) {
+  std::size_t points = 0;
+  for (const auto& m : metrics) points += m.points.size();
+  for (const auto& [d, segs] : segments)
+    for (const auto& [name, seg] : segs)
+      for (const auto& m : seg.series) points += m.points.size();
+  out.reserve(out.size() + 256 + points * 160);
+  out += "{\"experimentId\":"sv;
+  append_json_string(out, e.id);
+  out += ",\"metrics\":"sv;
+  append_metrics_object(out, e, metrics);
+  if (unique_users) {
+    out += ",\"uniqueUsers\":"sv;
+    append_users(out, *unique_users);
+  }
+  out += ",\"segments\":{"sv;
+  bool first = true;
+  for (const auto& [dimension, segs] : segments) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, dimension);
+    out += ':';
+    append_dimension_object(out, e, segs);
+  }
+  out += "}}"sv;
+}
 
 void append_results_json(std::string& out, const domain::Experiment& e,
                          const std::vector<domain::MetricSeries>& metrics, domain::UnixSeconds generated_at,
-                         std::int64_t version) {
+                         std::int64_t version, const std::map<std::string, std::vector<std::string>>* dimensions) {
   // About 150 bytes an hour; one allocation for the whole document.
   std::size_t points = 0;
   for (const auto& series : metrics) points += series.points.size();
@@ -75,29 +194,8 @@ void append_results_json(std::string& out, const domain::Experiment& e,
     pre = 0;
     bool first_point = true;
     for (const auto& p : series.points) {
-      // One hour is written into a buffer and appended once (the appends were a third of the time).
-      char buf[kMaxPointText];
-      char* w = put(buf, first_point ? "{\"timestamp\":"sv : ",{\"timestamp\":"sv);
+      append_point(out, p, first_point);
       first_point = false;
-      if (write_iso8601(w + 1, p.timestamp)) {
-        w[0] = '"';
-        w[kIsoLength + 1] = '"';
-        w += kIsoLength + 2;
-      } else {
-        out.append(buf, w);
-        w = buf;
-        append_json_timestamp(out, p.timestamp);
-      }
-      w = put(w, ",\"treatmentValue\":"sv);
-      w = write_json_number(w, p.treatment_value);
-      w = put(w, ",\"controlValue\":"sv);
-      w = write_json_number(w, p.control_value);
-      w = put(w, ",\"treatmentSampleSize\":"sv);
-      w = std::to_chars(w, w + 20, p.treatment_sample_size).ptr;
-      w = put(w, ",\"controlSampleSize\":"sv);
-      w = std::to_chars(w, w + 20, p.control_sample_size).ptr;
-      *w++ = '}';
-      out.append(buf, w);
       bool usable = usable_hour(p);
       if (usable && p.timestamp >= e.start_date && p.timestamp < e.end_date) {
         tsum += p.treatment_value;
@@ -141,6 +239,22 @@ void append_results_json(std::string& out, const domain::Experiment& e,
   append_json_int(out, pre_hours);
   out += "},\"version\":"sv;
   append_json_int(out, version);
+  if (dimensions) {
+    out += ",\"dimensions\":{"sv;
+    bool first_dimension = true;
+    for (const auto& [dimension, names] : *dimensions) {
+      if (!first_dimension) out += ',';
+      first_dimension = false;
+      append_json_string(out, dimension);
+      out += ":["sv;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        if (i) out += ',';
+        append_json_string(out, names[i]);
+      }
+      out += ']';
+    }
+    out += '}';
+  }
   out += '}';
 }
 

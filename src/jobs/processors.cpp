@@ -13,6 +13,7 @@
 #include "domain/time.hpp"
 #include "pipeline/pipeline.hpp"
 #include "simulate/generator.hpp"
+#include "stats/segments.hpp"
 
 namespace rallyuxr::jobs {
 namespace json = boost::json;
@@ -125,6 +126,10 @@ void run_generate_results(store::Store& store, const store::Job& job) {
     in.daily_traffic = e.simulation->daily_traffic;
     in.true_lift = e.simulation->true_lift;
   }
+  // Simulated experiments have segments (issue 17): device, desktop / mobile / tablet with their
+  // own traffic shares and effects; the overall series is their exact per-hour sum. They are
+  // stored like uploaded segments.
+  in.segments = simulate::device_segments();
   auto generated = simulate::generate_with_users(in);
   auto& series = generated.metrics;
 
@@ -144,7 +149,7 @@ void run_generate_results(store::Store& store, const store::Job& job) {
   response["timeRange"] = std::move(range);
 
   pipeline::store_generated_results(store, job, std::move(series), codec::to_json_text(response), domain::now_seconds(),
-                                    generated.unique_users);
+                                    generated.unique_users, generated.segments);
 }
 
 void run_analysis(store::Store& store, const store::Job& job) {
@@ -153,8 +158,17 @@ void run_analysis(store::Store& store, const store::Job& job) {
                                 ? std::string(payload["analysisId"].get_string())
                                 : domain::new_uuid_v7();
   auto e = load(store, job.experiment_id);
+  // The results and their segments (issue 17) of one version: read again when an upload came
+  // between the two reads.
   auto results = store.get_results(e.id);
   if (!results) throw std::runtime_error("experiment has no results to analyse");
+  auto segments = store.get_segments(e.id, std::nullopt);
+  for (int attempt = 0; segments.version != results->version && attempt < 5; ++attempt) {
+    results = store.get_results(e.id);
+    if (!results) throw std::runtime_error("experiment has no results to analyse");
+    segments = store.get_segments(e.id, std::nullopt);
+  }
+  if (segments.version != results->version) throw std::runtime_error("results changed while they were read; retrying");
   auto catalogue = store.list_metric_values();
 
   auto in = make_analysis_input(e, results->metrics, catalogue, results->unique_users);
@@ -163,9 +177,10 @@ void run_analysis(store::Store& store, const store::Job& job) {
   if (auto it = payload.find("confidenceLevel"); it != payload.end() && it->value().is_number())
     in.confidence_level = it->value().to_number<double>();
   auto out = stats::analyze(in);
+  auto by_segment = stats::analyze_segments(in, segments.segments);
 
   auto now = domain::now_seconds();
-  json::object doc = codec::analysis_output_to_json(out);
+  json::object doc = codec::analysis_output_to_json(out, by_segment);
   doc["experimentId"] = e.id;
   doc["analysisId"] = analysis_id;
   doc["analysisTimestamp"] = domain::format_iso8601(now);
@@ -193,6 +208,10 @@ void run_analysis(store::Store& store, const store::Job& job) {
   f.covers_end = covers;
   f.analysed_version = results->version;
   f.now = now;
+  f.srm_detected = out.srm.detected;
+  f.srm_p_value = out.srm.p_value;
+  f.srm_observed_share = out.srm.observed_treatment_share;
+  f.srm_expected_share = out.srm.expected_treatment_share;
   pipeline::finish_analysis(store, f);
 }
 

@@ -75,6 +75,8 @@ void WorkerPool::run_one(const store::Job& job) {
   try {
     if (job.kind == store::JobKind::kGenerateResults)
       run_generate_results(store_, job);
+    else if (job.kind == store::JobKind::kDeliverWebhook)
+      run_webhook_delivery(store_, job, options_.webhook_sender, options_.webhook_timeout_seconds);
     else
       run_analysis(store_, job);
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -83,16 +85,21 @@ void WorkerPool::run_one(const store::Job& job) {
     ++failed_attempts_;
     std::string error = e.what();
     try {
-      if (job.attempts >= options_.max_attempts) {
+      const bool delivery = job.kind == store::JobKind::kDeliverWebhook;
+      const int max_attempts = delivery ? options_.webhook_max_attempts : options_.max_attempts;
+      const double base = delivery ? options_.webhook_retry_base_seconds : options_.retry_base_seconds;
+      if (job.attempts >= max_attempts) {
         spdlog::error("job {} {} for {} failed for good after {} attempts: {}", store::to_string(job.kind),
                       job.job_id, job.experiment_id, job.attempts, error);
-        record_final_failure(store_, job, error);
+        if (delivery)
+          record_final_delivery_failure(store_, job, error);
+        else
+          record_final_failure(store_, job, error);
       } else {
-        double delay = std::min(options_.retry_max_seconds,
-                                options_.retry_base_seconds * std::pow(2.0, job.attempts - 1));
+        double delay = std::min(options_.retry_max_seconds, base * std::pow(2.0, job.attempts - 1));
         spdlog::warn("job {} {} for {} failed (attempt {} of {}), retrying in {:.1f}s: {}",
                      store::to_string(job.kind), job.job_id, job.experiment_id, job.attempts,
-                     options_.max_attempts, delay, error);
+                     max_attempts, delay, error);
         store_.retry_job(job.job_id, error, now_fractional() + delay);
       }
     } catch (const std::exception& e2) {

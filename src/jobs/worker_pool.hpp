@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jobs/processors.hpp"
+#include "jobs/webhook_delivery.hpp"
 #include "store/store.hpp"
 
 namespace rallyuxr::jobs {
@@ -23,6 +24,12 @@ struct WorkerOptions {
   double retry_base_seconds = 0.2;   // 0.2, 0.4, 0.8, ... capped at retry_max_seconds
   double retry_max_seconds = 30;
   double lease_seconds = 60;
+  // Webhook deliveries (deliver_webhook jobs): their own attempts and back-off (receivers may be
+  // down for minutes), the HTTP client (wired by app/) and its timeout per attempt.
+  int webhook_max_attempts = 8;
+  double webhook_retry_base_seconds = 1;  // 1, 2, 4, ... capped at retry_max_seconds
+  double webhook_timeout_seconds = 10;
+  WebhookSender webhook_sender;
 };
 
 class WorkerPool {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "codec/events_json.hpp"
@@ -11,6 +12,7 @@
 #include "domain/lifecycle.hpp"
 #include "pipeline/metric_update.hpp"
 #include "pipeline/payloads.hpp"
+#include "pipeline/webhooks.hpp"
 
 namespace rallyuxr::pipeline {
 namespace {
@@ -149,12 +151,18 @@ std::optional<ExperimentStatus> apply_event(Transaction& tx, const domain::Exper
 store::ResultsInfo write_results(Transaction& tx, const std::string& exp_id, store::WriteMode mode,
                                  const std::vector<domain::MetricSeries>& metrics,
                                  std::optional<domain::UniqueUsers> unique_users, UnixSeconds now,
-                                 const std::optional<std::string>& uploaded_by = std::nullopt) {
+                                 const std::optional<std::string>& uploaded_by = std::nullopt,
+                                 const domain::Segments& segments = {}, bool segments_merged = false) {
   auto before = tx.results_meta(exp_id);
   if (mode == store::WriteMode::kMerge && !unique_users && before) unique_users = before->unique_users;
   auto version = tx.bump_results_version(exp_id, now, unique_users);
   if (mode == store::WriteMode::kReplace) tx.delete_points(exp_id);
   tx.upsert_points(exp_id, metrics);
+  // Segments share the version: replaced with the overall series, or merged into the stored ones.
+  if (mode == store::WriteMode::kReplace || segments_merged)
+    tx.replace_segments(exp_id, segments);
+  else if (!segments.empty())
+    tx.replace_segments(exp_id, merge_segments(tx.read_segments(exp_id), segments));
   auto info = tx.refresh_results_info(exp_id);
   info.version = version;
   std::string event_name = before ? "MODIFY" : "INSERT";
@@ -283,6 +291,7 @@ MetricUpdateOutcome update_metric_value(store::Store& s, const std::string& id, 
                                    codec::metric_change_payload(t.experiment_id, id, m.version), now});
       queue_analysis(tx, t.experiment_id, *t.results_version, "MODIFY", "", now);
     }
+    queue_metric_value_event(tx, m, current->dollars_per_unit, u.change_reason, now);
     tx.commit();
     out.updated.metric = m;
     out.updated.previous_value = current->dollars_per_unit;
@@ -362,6 +371,7 @@ DecideOutcome decide_experiment(store::Store& s, const domain::Decision& d) {
                 d.decision + ": " + d.reason, {{"decision", "null", json_string(d.decision)}});
     tx.insert_event(store::Event{domain::new_uuid_v7(), d.experiment_id, "EXPERIMENT_DECIDED",
                                  decision_event_payload(d), d.decided_at});
+    queue_decision_event(tx, d, e->name);
     tx.commit();
     out.decision = d;
     return out;
@@ -412,7 +422,26 @@ ImportOutcome import_results(store::Store& s, const ResultsWrite& w) {
       out.reason = t.reason;
       return out;
     }
-    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now, w.actor);
+    // A merge's segment limits, checked again under the lock with the stored segments as this
+    // transaction sees them (the upload was checked against a read made before it).
+    std::optional<domain::Segments> merged;
+    if (w.mode == store::WriteMode::kMerge && !w.segments.empty()) {
+      merged = merge_segments(tx.read_segments(e->id), w.segments);
+      std::string over;
+      if (merged->size() > domain::kMaxDimensions)
+        over = "at most " + std::to_string(domain::kMaxDimensions) + " dimensions per experiment";
+      for (const auto& [dimension, segs] : *merged)
+        if (segs.size() > domain::kMaxSegmentsPerDimension)
+          over = "at most " + std::to_string(domain::kMaxSegmentsPerDimension) + " segments per dimension ('" +
+                 dimension + "')";
+      if (!over.empty()) {
+        out.kind = ImportOutcome::Kind::kConflict;
+        out.reason = "Another upload added segments meanwhile; with them this merge would exceed the limit of " + over;
+        return out;
+      }
+    }
+    out.info = write_results(tx, e->id, w.mode, w.metrics, w.unique_users, w.now, w.actor,
+                             merged ? *merged : w.segments, merged.has_value());
     out.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, w.now);
     write_audit(tx, w.now, w.actor, "results.uploaded", "experiment", e->id,
                 fmt::format("Results version {} ({}), {} points stored", out.info.version,
@@ -440,20 +469,52 @@ JobStep begin_generation(store::Store& s, const store::Job& job, UnixSeconds now
 
 JobStep store_generated_results(store::Store& s, const store::Job& job, std::vector<domain::MetricSeries> metrics,
                                 const std::string& job_result, UnixSeconds now,
-                                const std::optional<domain::UniqueUsers>& unique_users) {
+                                const std::optional<domain::UniqueUsers>& unique_users,
+                                const domain::Segments& segments) {
   return with_transaction(s, [&](Transaction& tx) {
     auto e = lock_generation(tx, job);
     if (!e) return skipped("job already done");
     auto t = domain::next_status(e->status, LifecycleEvent::kResultsStored);
     // Archived while the generator ran: archived is final, no new data.
     if (t.conflict()) return complete_without_data(tx, job, now, t.reason);
-    write_results(tx, e->id, store::WriteMode::kReplace, metrics, unique_users, now);
+    write_results(tx, e->id, store::WriteMode::kReplace, metrics, unique_users, now, std::nullopt, segments);
     JobStep out{JobStep::Kind::kGo, *e, {}};
     out.experiment.status = *apply_event(tx, *e, LifecycleEvent::kResultsStored, now);
     tx.mark_job_done(job.job_id, job_result, now);
     tx.commit();
     return out;
   });
+}
+
+domain::Segments merge_segments(domain::Segments stored, const domain::Segments& uploaded) {
+  for (const auto& [dimension, segs] : uploaded)
+    for (const auto& [name, seg] : segs) {
+      auto& into = stored[dimension][name];
+      if (seg.unique_users) into.unique_users = seg.unique_users;
+      for (const auto& series : seg.series) {
+        auto it = std::find_if(into.series.begin(), into.series.end(),
+                               [&](const domain::MetricSeries& m) { return m.metric_id == series.metric_id; });
+        if (it == into.series.end()) {
+          into.series.push_back(series);
+          continue;
+        }
+        // Both sorted by hour: a merge of the two, the uploaded point winning a tie.
+        std::vector<domain::HourlyPoint> merged;
+        merged.reserve(it->points.size() + series.points.size());
+        auto a = it->points.cbegin();
+        auto b = series.points.cbegin();
+        while (a != it->points.cend() || b != series.points.cend()) {
+          if (b == series.points.cend() || (a != it->points.cend() && a->timestamp < b->timestamp)) {
+            merged.push_back(*a++);
+          } else {
+            if (a != it->points.cend() && a->timestamp == b->timestamp) ++a;
+            merged.push_back(*b++);
+          }
+        }
+        it->points = std::move(merged);
+      }
+    }
+  return stored;
 }
 
 RequestOutcome request_analysis(store::Store& s, const std::string& experiment_id, const std::string& extra_json,
@@ -529,6 +590,22 @@ FinishOutcome finish_analysis(store::Store& s, const AnalysisFinish& f) {
         tx.mark_job_done(f.job_id, std::nullopt, f.now);
       else
         tx.mark_job_failed(f.job_id, f.error, f.now);
+    }
+    if (!exp_id.empty()) {  // webhooks: queued with the analysis, so that none is lost or sent twice
+      AnalysisNotice n;
+      n.experiment_id = exp_id;
+      if (e) n.experiment_name = e->name;
+      n.analysis_id = f.analysis_id;
+      n.ok = f.ok;
+      n.error = f.error;
+      n.total_impact = f.total_impact;
+      n.status = out.status;
+      n.srm_detected = f.srm_detected;
+      n.srm_p_value = f.srm_p_value;
+      n.srm_observed_share = f.srm_observed_share;
+      n.srm_expected_share = f.srm_expected_share;
+      n.now = f.now;
+      queue_analysis_events(tx, n);
     }
     tx.commit();
     return out;

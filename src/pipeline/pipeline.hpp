@@ -89,6 +89,10 @@ struct ResultsWrite {
   store::WriteMode mode = store::WriteMode::kReplace;
   std::vector<domain::MetricSeries> metrics;
   std::optional<domain::UniqueUsers> unique_users;  // replace: as given; merge: kept unless given
+  // Segments (issue 17), in the same transaction and results version: a replace replaces all of
+  // them (none given: none left); a merge upserts per (dimension, segment, metric, hour) and keeps
+  // a segment's unique users unless given.
+  domain::Segments segments;
   domain::UnixSeconds now = 0;
   std::string request_id;
   std::optional<std::string> actor;  // who uploaded (the audit log's entry for this version)
@@ -116,9 +120,15 @@ JobStep begin_generation(store::Store& s, const store::Job& job, domain::UnixSec
 // does nothing when the job is already done (another worker finished it after this one's lease
 // expired), and completes the job without data when the experiment was archived meanwhile.
 // `unique_users`: the simulator's distinct users per group, kept with the results for the SRM check.
+// `segments`: the simulator's segments, stored like uploaded ones (replacing any).
 JobStep store_generated_results(store::Store& s, const store::Job& job, std::vector<domain::MetricSeries> metrics,
                                 const std::string& job_result, domain::UnixSeconds now,
-                                const std::optional<domain::UniqueUsers>& unique_users = std::nullopt);
+                                const std::optional<domain::UniqueUsers>& unique_users = std::nullopt,
+                                const domain::Segments& segments = {});
+
+// A merge of segments: the uploaded hours replace stored ones of the same (dimension, segment,
+// metric, hour); a segment's unique users are kept unless uploaded. Pure.
+domain::Segments merge_segments(domain::Segments stored, const domain::Segments& uploaded);
 
 // ---- analyses
 struct RequestOutcome {
@@ -150,6 +160,11 @@ struct AnalysisFinish {
   // status. nullopt: the current one (seeding).
   std::optional<std::int64_t> analysed_version;
   domain::UnixSeconds now = 0;
+  // The analysis' SRM check (a complete analysis), for the srm.detected webhook event.
+  std::optional<bool> srm_detected;
+  std::optional<double> srm_p_value;
+  std::optional<double> srm_observed_share;
+  double srm_expected_share = 0.5;
 };
 struct FinishOutcome {
   bool skipped = false;  // its job was already done: nothing written

@@ -394,7 +394,67 @@ double true_effect(const GeneratorInput& input, const GeneratorMetric& metric) {
   return sum / static_cast<double>(plan.post_hours);
 }
 
+std::vector<GeneratorSegment> device_segments() {
+  return {{"desktop", 0.55, 1.3}, {"mobile", 0.35, 0.8}, {"tablet", 0.10, 0.05}};
+}
+
+GeneratorInput segment_input(const GeneratorInput& input, const GeneratorSegment& segment) {
+  GeneratorInput si = input;
+  si.segments.clear();
+  const double share = std::isfinite(segment.traffic_share) ? std::clamp(segment.traffic_share, 0.0, 1.0) : 0.0;
+  si.daily_traffic = daily_traffic(input) * share;
+  si.seed = rng::mix64(input.seed ^ rng::fnv1a64("\x03segment:" + input.segment_dimension + ":" + segment.name));
+  const double mult = std::isfinite(segment.lift_multiplier) ? segment.lift_multiplier : 1.0;
+  for (const auto& m : input.metrics) si.true_lift[m.metric_id] = applied_relative_lift(input, m) * mult;
+  return si;
+}
+
+namespace {
+
+// Every segment on its own, then the overall series as their per-hour sum.
+GeneratorOutput generate_segmented(const GeneratorInput& input) {
+  GeneratorOutput result;
+  auto& dim = result.segments[input.segment_dimension];
+  std::vector<const std::vector<domain::MetricSeries>*> parts;
+  for (const auto& seg : input.segments) {
+    GeneratorOutput one = generate_with_users(segment_input(input, seg));
+    domain::SegmentSeries ss;
+    ss.series = std::move(one.metrics);
+    ss.unique_users = one.unique_users;
+    result.unique_users.treatment += one.unique_users.treatment;
+    result.unique_users.control += one.unique_users.control;
+    dim[seg.name] = std::move(ss);  // a repeated name keeps the last
+  }
+  for (std::size_t m = 0; m < input.metrics.size(); ++m) {
+    auto& series = result.metrics.emplace_back();
+    series.metric_id = input.metrics[m].metric_id;
+    const std::size_t hours = dim.empty() ? 0 : dim.begin()->second.series[m].points.size();
+    series.points.resize(hours);
+    std::vector<double> st(hours, 0.0), sc(hours, 0.0);
+    for (const auto& [name, ss] : dim) {
+      const auto& pts = ss.series[m].points;
+      for (std::size_t i = 0; i < hours; ++i) {
+        auto& p = series.points[i];
+        p.timestamp = pts[i].timestamp;
+        p.treatment_sample_size += pts[i].treatment_sample_size;
+        p.control_sample_size += pts[i].control_sample_size;
+        st[i] += pts[i].treatment_value * static_cast<double>(pts[i].treatment_sample_size);
+        sc[i] += pts[i].control_value * static_cast<double>(pts[i].control_sample_size);
+      }
+    }
+    for (std::size_t i = 0; i < hours; ++i) {
+      auto& p = series.points[i];
+      p.treatment_value = p.treatment_sample_size > 0 ? st[i] / static_cast<double>(p.treatment_sample_size) : 0.0;
+      p.control_value = p.control_sample_size > 0 ? sc[i] / static_cast<double>(p.control_sample_size) : 0.0;
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
 GeneratorOutput generate_with_users(const GeneratorInput& input) {
+  if (!input.segments.empty()) return generate_segmented(input);
   const Plan plan = plan_hours(input);
   const Knobs k = sanitise(input.knobs);
   auto users_rng = rng::Rng::stream(input.seed, kUsersStreamKey);

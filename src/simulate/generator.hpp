@@ -75,6 +75,21 @@ struct SimulationKnobs {
   static SimulationKnobs independent_hours();
 };
 
+// One segment of the simulated dimension (issue 17): its share of the traffic and how its true
+// lift compares with the experiment's (the segment's relative lift is the metric's lift times
+// lift_multiplier).
+struct GeneratorSegment {
+  std::string name;
+  double traffic_share = 0;    // > 0; the shares of a dimension should add up to 1
+  double lift_multiplier = 1;
+};
+
+// The demo dimension: device, desktop / mobile / tablet at 55 / 35 / 10% of the traffic with lift
+// multipliers 1.3 / 0.8 / 0.05 (weighted by traffic they average 1, so the overall lift is the
+// experiment's).
+inline constexpr const char* kDeviceDimension = "device";
+std::vector<GeneratorSegment> device_segments();
+
 struct GeneratorInput {
   domain::UnixSeconds start_date = 0;                // post period [start_date, end_date)
   domain::UnixSeconds end_date = 0;
@@ -86,6 +101,11 @@ struct GeneratorInput {
   std::optional<double> daily_traffic;               // user-hours per day, both groups together
   std::map<std::string, double> true_lift;           // relative lift per metric id, overrides the default
   SimulationKnobs knobs;                             // realistic by default
+  // Segments of one dimension (empty: none). Each segment is generated as an experiment of its own
+  // (its share of the daily traffic, its lift, its own random streams), and the overall series is
+  // their exact per-hour sum: sample sizes added, values weighted by sample size.
+  std::string segment_dimension = kDeviceDimension;
+  std::vector<GeneratorSegment> segments;
 };
 
 // The series and the distinct users per group over the post period (what an upload's
@@ -93,7 +113,15 @@ struct GeneratorInput {
 struct GeneratorOutput {
   std::vector<domain::MetricSeries> metrics;
   domain::UniqueUsers unique_users;
+  // With GeneratorInput::segments: {segment_dimension: {name: its series and unique users}}; the
+  // overall unique users are their sum (a person uses one device).
+  domain::Segments segments;
 };
+
+// The input a segment is generated from: the experiment's with the segment's share of the daily
+// traffic, its lift (applied_relative_lift times lift_multiplier, for every metric) and its own seed.
+// true_effect(segment_input(in, s), metric) is the segment's true effect.
+GeneratorInput segment_input(const GeneratorInput& input, const GeneratorSegment& segment);
 
 // The relative lift the generator applies to a metric in the post period (signed as stored:
 // a positive outcome on a 'decrease' metric gives a negative lift). With novelty it is the settled

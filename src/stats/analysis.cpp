@@ -861,6 +861,37 @@ std::string verdict_of(const std::optional<double>& p, bool significant, const s
 
 }  // namespace
 
+void correct_results(const std::vector<MetricResult*>& results, const std::vector<domain::Direction>& directions,
+                     domain::Correction correction, double alpha) {
+  std::vector<double> p;
+  std::vector<std::size_t> which;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i]->p_value) {
+      p.push_back(*results[i]->p_value);
+      which.push_back(i);
+    }
+  }
+  const std::vector<double> adj = adjust_p_values(p, correction);
+  const double m = static_cast<double>(p.size());
+  for (std::size_t k = 0; k < which.size(); ++k) {
+    MetricResult& r = *results[which[k]];
+    r.adjusted_p_value = adj[k];
+    r.significant = adj[k] < alpha;
+    const double gamma = p[k] == 0 ? alpha / m : alpha * (p[k] / adj[k]);
+    r.adjusted_confidence_interval.reset();
+    if (r.absolute_difference && r.standard_error && r.degrees_of_freedom) {
+      const double q = t_upper_quantile(gamma / 2, *r.degrees_of_freedom);
+      r.adjusted_confidence_interval = opt_interval(*r.absolute_difference - q * *r.standard_error,
+                                                    *r.absolute_difference + q * *r.standard_error);
+    }
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const domain::Direction dir = i < directions.size() ? directions[i] : domain::Direction::kIncrease;
+    results[i]->verdict =
+        verdict_of(results[i]->p_value, results[i]->significant, results[i]->absolute_difference, dir);
+  }
+}
+
 AnalysisOutput analyze(const AnalysisInput& input) {
   AnalysisOutput out;
   out.correction = input.correction;
@@ -924,31 +955,10 @@ AnalysisOutput analyze(const AnalysisInput& input) {
 
   // Multiple-testing correction over the metrics that have a p-value, and intervals that agree.
   {
-    std::vector<double> p;
-    std::vector<std::size_t> which;
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      if (results[i]->p_value) {
-        p.push_back(*results[i]->p_value);
-        which.push_back(i);
-      }
-    }
-    const std::vector<double> adj = adjust_p_values(p, input.correction);
-    const double m = static_cast<double>(p.size());
-    for (std::size_t k = 0; k < which.size(); ++k) {
-      MetricResult& r = *results[which[k]];
-      const Estimate& e = work[which[k]].est;
-      r.adjusted_p_value = adj[k];
-      r.significant = adj[k] < alpha;
-      const double gamma = p[k] == 0 ? alpha / m : alpha * (p[k] / adj[k]);
-      if (e.delta && e.se && e.df) {
-        const double q = gamma == alpha && e.q ? *e.q : t_upper_quantile(gamma / 2, *e.df);
-        r.adjusted_confidence_interval = opt_interval(*e.delta - q * *e.se, *e.delta + q * *e.se);
-      }
-    }
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      results[i]->verdict =
-          verdict_of(results[i]->p_value, results[i]->significant, results[i]->absolute_difference, work[i].direction);
-    }
+    std::vector<domain::Direction> directions;
+    directions.reserve(work.size());
+    for (const auto& w : work) directions.push_back(w.direction);
+    correct_results(results, directions, input.correction, alpha);
   }
 
   out.srm = sample_ratio_mismatch(input, work.empty() ? nullptr : work.front().series);

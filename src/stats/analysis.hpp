@@ -158,6 +158,15 @@ struct AnalysisOutput {
 
 AnalysisOutput analyze(const AnalysisInput& input);
 
+// The multiple-testing step of analyze(), for results that are corrected together (the metrics of
+// one analysis; the segments of one dimension for one metric, stats/segments.hpp): sets
+// adjustedPValue (adjust_p_values over the results that have a p-value), significant
+// (adjustedPValue < alpha), adjustedConfidenceInterval (confidence 1 - gamma, gamma = alpha * p /
+// adjustedP, alpha / m when p is 0, around absoluteDifference with standardError and
+// degreesOfFreedom) and the verdict (by `directions[i]`, the improvement direction of results[i]).
+void correct_results(const std::vector<MetricResult*>& results, const std::vector<domain::Direction>& directions,
+                     domain::Correction correction, double alpha);
+
 // The sequential half-width h(N) and p-value p(N) of statistics.md for one look (exposed for the
 // spec's test vectors). NaN when an argument is out of range.
 double sequential_half_width(double se, double n, double n_star, double alpha);

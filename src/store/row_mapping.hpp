@@ -117,6 +117,38 @@ AccessToken token_from_row(const Row& s) {
 }
 
 template <class Row>
+Webhook webhook_from_row(const Row& s) {
+  Webhook w;
+  w.webhook_id = s.text(0);
+  w.url = s.text(1);
+  w.events = split_ids(s.text(2));
+  w.secret = s.text(3);
+  w.format = s.text(4);
+  w.created_at = s.int64(5);
+  w.created_by = s.opt_text(6);
+  w.deleted_at = s.opt_int64(7);
+  return w;
+}
+
+template <class Row>
+WebhookDelivery delivery_from_row(const Row& s) {
+  WebhookDelivery d;
+  d.delivery_id = s.text(0);
+  d.webhook_id = s.text(1);
+  d.event = s.text(2);
+  d.event_id = s.text(3);
+  d.body = s.text(4);
+  d.status = s.text(5);
+  d.attempts = static_cast<int>(s.int64(6));
+  d.last_status_code = s.opt_int64(7);
+  d.last_error = s.opt_text(8);
+  d.created_at = s.int64(9);
+  d.updated_at = s.int64(10);
+  d.delivered_at = s.opt_int64(11);
+  return d;
+}
+
+template <class Row>
 Job job_from_row(const Row& s) {
   Job j;
   j.job_id = s.text(0);

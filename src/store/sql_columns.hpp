@@ -32,3 +32,9 @@
 #define RALLYUXR_AUDIT_COLUMNS "audit_id, at, actor, action, entity, entity_id, changes, summary"
 // event_from_row; also the INSERT's column list.
 #define RALLYUXR_EVENT_COLUMNS "event_id, experiment_id, event_type, payload, created_at"
+// webhook_from_row; also the INSERT's column list.
+#define RALLYUXR_WEBHOOK_COLUMNS "webhook_id, url, events, secret, format, created_at, created_by, deleted_at"
+// delivery_from_row; also the INSERT's column list.
+#define RALLYUXR_DELIVERY_COLUMNS                                                                 \
+  "delivery_id, webhook_id, event, event_id, body, status, attempts, last_status_code, last_error, " \
+  "created_at, updated_at, delivered_at"

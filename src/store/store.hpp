@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -32,7 +33,7 @@ struct Event {
   domain::UnixSeconds created_at = 0;
 };
 
-enum class JobKind { kGenerateResults, kAnalyze };
+enum class JobKind { kGenerateResults, kAnalyze, kDeliverWebhook };
 enum class JobStatus { kQueued, kRunning, kDone, kFailed };
 const char* to_string(JobKind k);
 const char* to_string(JobStatus s);
@@ -86,6 +87,15 @@ struct StoredResults {
   std::int64_t version = 0;                   // bumped by every write of results
   std::optional<domain::UniqueUsers> unique_users;  // as last uploaded (kept by a merge without one)
 };
+
+// An experiment's stored segments (issue 17) and the results version they belong to (read in one
+// snapshot with it); version 0 and no segments when the experiment has no results.
+struct StoredSegments {
+  std::int64_t version = 0;
+  domain::Segments segments;
+};
+// Dimension -> its segment names, sorted.
+using SegmentNames = std::map<std::string, std::vector<std::string>>;
 
 struct ResultsInfo {
   std::int64_t version = 0;
@@ -180,6 +190,42 @@ struct AccessToken {
   std::optional<domain::UnixSeconds> revoked_at;
 };
 
+// A webhook (issue 16): where to POST which events, signed with its secret (kept as given: it
+// is needed to sign; never shown after creation). A deleted webhook keeps its row (and its
+// delivery log) with deleted_at set and receives nothing more.
+struct Webhook {
+  std::string webhook_id;
+  std::string url;
+  std::vector<std::string> events;  // e.g. analysis.completed
+  std::string secret;
+  std::string format;               // json | slack
+  domain::UnixSeconds created_at = 0;
+  std::optional<std::string> created_by;
+  std::optional<domain::UnixSeconds> deleted_at;
+};
+
+// One event for one webhook: the body is fixed when the event happens, so that every attempt
+// sends the same bytes under the same delivery id.
+struct WebhookDelivery {
+  std::string delivery_id;
+  std::string webhook_id;
+  std::string event;
+  std::string event_id;
+  std::string body;
+  std::string status;  // pending | retrying | delivered | failed
+  int attempts = 0;
+  std::optional<std::int64_t> last_status_code;
+  std::optional<std::string> last_error;
+  domain::UnixSeconds created_at = 0;
+  domain::UnixSeconds updated_at = 0;
+  std::optional<domain::UnixSeconds> delivered_at;
+};
+
+struct DeliveryPage {
+  std::vector<WebhookDelivery> deliveries;  // newest first
+  std::int64_t total = 0;
+};
+
 // What the backend knows about its own health beyond a round trip (see Store::health).
 struct HealthReport {
   enum class Level { kHealthy, kDegraded, kDown };
@@ -222,6 +268,11 @@ class Transaction {
   // Inserts points, replacing any of the same (metric, hour); a (metric, hour) given twice keeps
   // its last occurrence.
   virtual void upsert_points(const std::string& experiment_id, const std::vector<domain::MetricSeries>& metrics) = 0;
+  // Segments (issue 17): every stored segment series of the experiment, as this transaction sees
+  // them (for a merge); and a replacement of all of them (empty: none is left). A segment's
+  // unique users are written as given.
+  virtual domain::Segments read_segments(const std::string& experiment_id) = 0;
+  virtual void replace_segments(const std::string& experiment_id, const domain::Segments& segments) = 0;
   // Computes the figures of ResultsInfo from the stored points (as this transaction sees them) and
   // keeps them with the current version (bump_results_version came first in the transaction).
   virtual ResultsInfo refresh_results_info(const std::string& experiment_id) = 0;
@@ -234,6 +285,15 @@ class Transaction {
   virtual void insert_audit(const AuditEntry& a) = 0;
   // Sets revoked_at on the active token of that name; false when there is none.
   virtual bool revoke_token(const std::string& name, domain::UnixSeconds now) = 0;
+  // ---- webhooks (issue 16)
+  virtual void insert_webhook(const Webhook& w) = 0;
+  // Sets deleted_at on the webhook; false when there is none (or it is deleted already).
+  virtual bool delete_webhook(const std::string& webhook_id, domain::UnixSeconds now) = 0;
+  // The webhooks not deleted, in creation order (to queue an event's deliveries with the change).
+  virtual std::vector<Webhook> active_webhooks() = 0;
+  virtual void insert_delivery(const WebhookDelivery& d) = 0;
+  // Writes status, attempts, last status code and error, updated_at and delivered_at.
+  virtual void update_delivery(const WebhookDelivery& d) = 0;
   // Queues a job (due at once); the store wakes its workers after the commit.
   virtual void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,
                           const std::string& payload, domain::UnixSeconds now) = 0;
@@ -317,6 +377,10 @@ class Store : public JobQueue {
   virtual std::vector<domain::MetricValueHistoryEntry> metric_value_history(const std::string& id) = 0;
   virtual std::optional<StoredResults> get_results(const std::string& experiment_id) = 0;
   virtual std::optional<ResultsInfo> results_info(const std::string& experiment_id) = 0;
+  // The stored segments: every dimension, or only `dimension` (none when it has no segments).
+  virtual StoredSegments get_segments(const std::string& experiment_id, const std::optional<std::string>& dimension) = 0;
+  // The dimensions and segment names, without their points.
+  virtual SegmentNames segment_names(const std::string& experiment_id) = 0;
   // One analysis row: by its id, or an experiment's newest complete one, or its newest of any
   // status (to show a failure or progress). Backends implement find_analysis once, with their SQL.
   enum class AnalysisLookup { kById, kLatestComplete, kLatest };
@@ -350,6 +414,12 @@ class Store : public JobQueue {
   virtual bool any_active_token() = 0;
   virtual AuditPage list_audit(const AuditQuery& q) = 0;
   virtual std::vector<Job> list_jobs(const std::string& exp_id) = 0;
+  // Webhooks: those not deleted (creation order); one by id, deleted or not; a delivery; a
+  // webhook's deliveries, newest first, a page at a time.
+  virtual std::vector<Webhook> list_webhooks() = 0;
+  virtual std::optional<Webhook> get_webhook(const std::string& webhook_id) = 0;
+  virtual std::optional<WebhookDelivery> get_delivery(const std::string& delivery_id) = 0;
+  virtual DeliveryPage list_deliveries(const std::string& webhook_id, int limit, std::int64_t offset) = 0;
 
   // Wakes the workers (the backends call it after commits that queued a job; decorators forward).
   void notify_job_queued() {

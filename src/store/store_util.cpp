@@ -11,7 +11,14 @@
 namespace rallyuxr::store {
 
 
-const char* to_string(JobKind k) { return k == JobKind::kAnalyze ? "analyze" : "generate_results"; }
+const char* to_string(JobKind k) {
+  switch (k) {
+    case JobKind::kAnalyze: return "analyze";
+    case JobKind::kDeliverWebhook: return "deliver_webhook";
+    case JobKind::kGenerateResults: break;
+  }
+  return "generate_results";
+}
 
 const char* to_string(JobStatus s) {
   switch (s) {
@@ -24,7 +31,9 @@ const char* to_string(JobStatus s) {
 }
 
 JobKind parse_job_kind(const std::string& s) {
-  return s == "analyze" ? JobKind::kAnalyze : JobKind::kGenerateResults;
+  if (s == "analyze") return JobKind::kAnalyze;
+  if (s == "deliver_webhook") return JobKind::kDeliverWebhook;
+  return JobKind::kGenerateResults;
 }
 
 JobStatus parse_job_status(const std::string& s) {

@@ -100,8 +100,10 @@ export interface Headline {
   kind: HeadlineKind;
   label: string;
   reason: string;
-  /** The figures may be presented as a point: only for a decisive result. */
+  /** The figures may be presented as a point: only for a decisive result on measured data. */
   decisive: boolean;
+  /** A win or loss on simulated data: shown as such, never as a result. */
+  simulated?: boolean;
 }
 
 export const VERDICT_LABEL: Record<HeadlineKind, string> = {
@@ -129,8 +131,22 @@ export function sequentialDecision(s: SequentialInterval | null | undefined): Ve
   return verdictOf(s.interval, 'increase');
 }
 
-/** The experiment's verdict, first on its page and in the list. */
+/**
+ * The experiment's verdict, first on its page and in the list. A win or loss on simulated data keeps
+ * its kind but says "Simulated win" and is never decisive: its figures are shown as ranges, never as
+ * a gain, since nobody measured them.
+ */
 export function headline(x: Pick<Experiment, 'status' | 'endDate' | 'startDate' | 'dataSource' | 'confidenceLevel'>,
+  a: ExperimentAnalysis | null | undefined, now: number): Headline {
+  const hl = measuredHeadline(x, a, now);
+  if (x.dataSource !== 'simulated' || (hl.kind !== 'win' && hl.kind !== 'loss')) return hl;
+  return {
+    ...hl, label: `Simulated ${hl.label.toLowerCase()}`, decisive: false, simulated: true,
+    reason: `Simulated data, not a measured result: ${hl.reason.charAt(0).toLowerCase()}${hl.reason.slice(1)}`,
+  };
+}
+
+function measuredHeadline(x: Pick<Experiment, 'status' | 'endDate' | 'startDate' | 'dataSource' | 'confidenceLevel'>,
   a: ExperimentAnalysis | null | undefined, now: number): Headline {
   if (!a || a.status !== 'complete' || !a.economicImpact) {
     return { kind: 'no-analysis', label: VERDICT_LABEL['no-analysis'], reason: 'There is no complete analysis yet.', decisive: false };

@@ -106,6 +106,23 @@ test('a win, a loss, a breached guardrail', () => {
   assert.match(g.reason, /page_load_time/);
 });
 
+test('a win or loss on simulated data is never shown as one', () => {
+  const win = v.headline(experiment(), analysis(impact({ totalImpactInterval: { lower: 10, upper: 50 } })), NOW);
+  assert.equal(win.decisive, true);
+  assert.equal(win.label, 'Win');
+  const sim = v.headline(experiment({ dataSource: 'simulated' }), analysis(impact({ totalImpactInterval: { lower: 10, upper: 50 } })), NOW);
+  assert.equal(sim.kind, 'win');
+  assert.equal(sim.label, 'Simulated win');
+  assert.equal(sim.decisive, false, 'figures shown as ranges');
+  assert.equal(sim.simulated, true);
+  assert.match(sim.reason, /^Simulated data, not a measured result: the whole 95% interval/);
+  const loss = v.headline(experiment({ dataSource: 'simulated' }), analysis(impact({ totalImpactInterval: { lower: -50, upper: -10 } })), NOW);
+  assert.equal(loss.label, 'Simulated loss');
+  const inc = v.headline(experiment({ dataSource: 'simulated' }), analysis(impact({ totalImpactInterval: { lower: -50, upper: 10 } })), NOW);
+  assert.equal(inc.label, 'Inconclusive');
+  assert.equal(inc.simulated, undefined);
+});
+
 test('running: progress, the sequential interval, never a fixed-horizon verdict', () => {
   const running = experiment({ status: 'running', startDate: '2026-11-23T00:00:00Z', endDate: '2026-12-07T00:00:00Z' });
   const h = v.headline(running, analysis(impact({ totalImpactInterval: { lower: 10, upper: 50 } })), NOW);

@@ -25,6 +25,10 @@ StoredAnalysis read_analysis(const Row& s);
 // last occurrence, as row-by-row upserts would.
 void write_points(Connection& c, const std::string& exp_id, const std::vector<domain::MetricSeries>& metrics);
 std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& experiment_id);
+// Segments (issue 17): all of an experiment's, or one dimension's; and a replacement of all.
+domain::Segments read_segment_rows(Connection& c, const std::string& experiment_id,
+                                   const std::optional<std::string>& dimension);
+void write_segment_rows(Connection& c, const std::string& experiment_id, const domain::Segments& segments);
 // The figures of ResultsInfo from the points as this connection sees them; nullopt without results.
 std::optional<ResultsInfo> compute_results_info(Connection& c, const std::string& experiment_id);
 

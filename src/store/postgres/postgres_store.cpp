@@ -193,6 +193,29 @@ class PostgresStore final : public Store {
     });
   }
 
+  StoredSegments get_segments(const std::string& experiment_id, const std::optional<std::string>& dimension) override {
+    return run([&](Connection& c) {
+      Transaction tx(c, kReadSnapshot);  // the version and the segments from one snapshot
+      StoredSegments out;
+      auto meta = read_results_meta(c, experiment_id);
+      if (meta) {
+        out.version = meta->version;
+        out.segments = read_segment_rows(c, experiment_id, dimension);
+      }
+      tx.commit();
+      return out;
+    });
+  }
+
+  SegmentNames segment_names(const std::string& experiment_id) override {
+    return run([&](Connection& c) {
+      SegmentNames out;
+      auto r = c.exec(kSelectSegmentMeta, Params().add(experiment_id));
+      for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)].push_back(r.text(i, 1));
+      return out;
+    });
+  }
+
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     return run([&](Connection& c) -> std::optional<ResultsInfo> {
       Transaction tx(c, kReadSnapshot);  // the version and the points from one snapshot
@@ -309,6 +332,41 @@ class PostgresStore final : public Store {
       auto r = c.exec(kListAudit, Params().add(q.entity).add(q.actor).add(static_cast<std::int64_t>(q.limit)).add(q.offset));
       for (int i = 0; i < r.rows(); ++i) page.entries.push_back(audit_from_row(Row(r, i)));
       page.total = c.exec(kCountAudit, Params().add(q.entity).add(q.actor)).int64(0, 0);
+      return page;
+    });
+  }
+
+  std::vector<Webhook> list_webhooks() override {
+    return run([&](Connection& c) {
+      std::vector<Webhook> out;
+      auto r = c.exec(kActiveWebhooks, Params());
+      for (int i = 0; i < r.rows(); ++i) out.push_back(webhook_from_row(Row(r, i)));
+      return out;
+    });
+  }
+
+  std::optional<Webhook> get_webhook(const std::string& webhook_id) override {
+    return run([&](Connection& c) -> std::optional<Webhook> {
+      auto r = c.exec(kGetWebhook, Params().add(webhook_id));
+      if (r.rows() == 0) return std::nullopt;
+      return webhook_from_row(Row(r, 0));
+    });
+  }
+
+  std::optional<WebhookDelivery> get_delivery(const std::string& delivery_id) override {
+    return run([&](Connection& c) -> std::optional<WebhookDelivery> {
+      auto r = c.exec(kGetDelivery, Params().add(delivery_id));
+      if (r.rows() == 0) return std::nullopt;
+      return delivery_from_row(Row(r, 0));
+    });
+  }
+
+  DeliveryPage list_deliveries(const std::string& webhook_id, int limit, std::int64_t offset) override {
+    return run([&](Connection& c) {
+      DeliveryPage page;
+      auto r = c.exec(kListDeliveries, Params().add(webhook_id).add(static_cast<std::int64_t>(limit)).add(offset));
+      for (int i = 0; i < r.rows(); ++i) page.deliveries.push_back(delivery_from_row(Row(r, i)));
+      page.total = c.exec(kCountDeliveries, Params().add(webhook_id)).int64(0, 0);
       return page;
     });
   }

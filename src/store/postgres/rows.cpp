@@ -3,6 +3,7 @@
 
 #include "store/postgres/internal.hpp"
 #include "store/row_mapping.hpp"
+#include "store/segment_blob.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::store::postgres {
@@ -128,6 +129,48 @@ std::optional<ResultsInfo> compute_results_info(Connection& c, const std::string
     if (s.rows() > 0) info.participants = s.int64(0, 0);
   }
   return info;
+}
+
+domain::Segments read_segment_rows(Connection& c, const std::string& experiment_id,
+                                   const std::optional<std::string>& dimension) {
+  domain::Segments out;
+  {
+    auto r = dimension ? c.exec(kSelectDimensionSeries, Params::of(experiment_id, *dimension))
+                       : c.exec(kSelectSegmentSeries, Params().add(experiment_id));
+    std::string bytes;
+    for (int i = 0; i < r.rows(); ++i) {
+      domain::MetricSeries series{r.text(i, 2), {}};
+      if (!from_bytea_hex(r.text(i, 3), bytes) || !decode_segment_points(bytes, series.points))
+        throw std::runtime_error("damaged segment series " + r.text(i, 0) + "/" + r.text(i, 1) + "/" + series.metric_id);
+      out[r.text(i, 0)][r.text(i, 1)].series.push_back(std::move(series));
+    }
+  }
+  auto m = c.exec(kSelectSegmentMeta, Params().add(experiment_id));
+  for (int i = 0; i < m.rows(); ++i) {
+    if (m.is_null(i, 2) || m.is_null(i, 3)) continue;
+    auto d = out.find(m.text(i, 0));
+    if (d == out.end()) continue;
+    if (auto seg = d->second.find(m.text(i, 1)); seg != d->second.end())
+      seg->second.unique_users = domain::UniqueUsers{m.int64(i, 2), m.int64(i, 3)};
+  }
+  return out;
+}
+
+void write_segment_rows(Connection& c, const std::string& experiment_id, const domain::Segments& segments) {
+  c.exec(kDeleteSegmentSeries, Params().add(experiment_id));
+  c.exec(kDeleteSegmentMeta, Params().add(experiment_id));
+  for (const auto& [dimension, segs] : segments)
+    for (const auto& [name, seg] : segs) {
+      Params meta = Params::of(experiment_id, dimension, name);
+      if (seg.unique_users)
+        meta.add(seg.unique_users->treatment).add(seg.unique_users->control);
+      else
+        meta.add_null().add_null();
+      c.exec(kInsertSegmentMeta, meta);
+      for (const auto& series : seg.series)
+        c.exec(kInsertSegmentSeries, Params::of(experiment_id, dimension, name, series.metric_id,
+                                                to_bytea_hex(encode_segment_points(series.points))));
+    }
 }
 
 }  // namespace rallyuxr::store::postgres

@@ -20,7 +20,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 7> kMigrations = {
+inline constexpr std::array<const char*, 9> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -338,6 +338,58 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_entity ON audit_log(entity, seq);
 CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+)SQL",
+
+    // 8: webhooks and their delivery log (issue 16). A delivery is queued (a deliver_webhook
+    // job) in the transaction of the change that caused its event; its body is fixed then.
+    R"SQL(
+CREATE TABLE webhooks (
+  webhook_id TEXT PRIMARY KEY,
+  url        TEXT NOT NULL,
+  events     TEXT NOT NULL,
+  secret     TEXT NOT NULL,
+  format     TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT,
+  deleted_at BIGINT
+);
+CREATE TABLE webhook_deliveries (
+  seq              BIGSERIAL PRIMARY KEY,
+  delivery_id      TEXT NOT NULL UNIQUE,
+  webhook_id       TEXT NOT NULL REFERENCES webhooks(webhook_id),
+  event            TEXT NOT NULL,
+  event_id         TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  last_status_code BIGINT,
+  last_error       TEXT,
+  created_at       BIGINT NOT NULL,
+  updated_at       BIGINT NOT NULL,
+  delivered_at     BIGINT
+);
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
+)SQL",
+
+    // 9: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
+    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    R"SQL(
+CREATE TABLE segment_series (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BYTEA NOT NULL,
+  PRIMARY KEY (experiment_id, dimension, segment, metric_id)
+);
+CREATE TABLE segment_meta (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  uu_treatment  BIGINT,
+  uu_control    BIGINT,
+  PRIMARY KEY (experiment_id, dimension, segment)
+);
 )SQL",
 };
 

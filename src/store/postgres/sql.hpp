@@ -136,6 +136,28 @@ inline constexpr Sql kSelectPoints{
     "select_points",
     "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = $1 "
     "ORDER BY metric_id COLLATE \"C\", ts"};
+// Segments (issue 17).
+inline constexpr Sql kDeleteSegmentSeries{"delete_segment_series", "DELETE FROM segment_series WHERE experiment_id = $1"};
+inline constexpr Sql kDeleteSegmentMeta{"delete_segment_meta", "DELETE FROM segment_meta WHERE experiment_id = $1"};
+inline constexpr Sql kInsertSegmentSeries{
+    "insert_segment_series",
+    "INSERT INTO segment_series (experiment_id, dimension, segment, metric_id, points) "
+    "VALUES ($1, $2, $3, $4, $5::bytea)"};
+inline constexpr Sql kInsertSegmentMeta{
+    "insert_segment_meta",
+    "INSERT INTO segment_meta (experiment_id, dimension, segment, uu_treatment, uu_control) VALUES ($1, $2, $3, $4, $5)"};
+inline constexpr Sql kSelectSegmentSeries{
+    "select_segment_series",
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = $1 "
+    "ORDER BY dimension COLLATE \"C\", segment COLLATE \"C\", metric_id COLLATE \"C\""};
+inline constexpr Sql kSelectDimensionSeries{
+    "select_dimension_series",
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = $1 AND dimension = $2 "
+    "ORDER BY segment COLLATE \"C\", metric_id COLLATE \"C\""};
+inline constexpr Sql kSelectSegmentMeta{
+    "select_segment_meta",
+    "SELECT dimension, segment, uu_treatment, uu_control FROM segment_meta WHERE experiment_id = $1 "
+    "ORDER BY dimension COLLATE \"C\", segment COLLATE \"C\""};
 inline constexpr Sql kSelectResultsMeta{
     "select_results_meta",
     "SELECT version, generated_at, uu_treatment, uu_control FROM results_meta WHERE experiment_id = $1"};
@@ -273,6 +295,32 @@ inline constexpr Sql kNewestCompleteImpact{
     "newest_complete_impact",
     "SELECT total_impact FROM analyses WHERE experiment_id = $1 AND status = 'complete' "
     "ORDER BY seq DESC LIMIT 1"};
+
+// ---- webhooks (issue 16)
+inline constexpr Sql kInsertWebhook{
+    "insert_webhook", "INSERT INTO webhooks (" RALLYUXR_WEBHOOK_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,NULL)"};
+inline constexpr Sql kDeleteWebhook{
+    "delete_webhook", "UPDATE webhooks SET deleted_at = $2 WHERE webhook_id = $1 AND deleted_at IS NULL"};
+inline constexpr Sql kActiveWebhooks{
+    "active_webhooks",
+    "SELECT " RALLYUXR_WEBHOOK_COLUMNS " FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, webhook_id"};
+inline constexpr Sql kGetWebhook{"get_webhook",
+                                 "SELECT " RALLYUXR_WEBHOOK_COLUMNS " FROM webhooks WHERE webhook_id = $1"};
+inline constexpr Sql kInsertDelivery{
+    "insert_delivery",
+    "INSERT INTO webhook_deliveries (" RALLYUXR_DELIVERY_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"};
+inline constexpr Sql kUpdateDelivery{
+    "update_delivery",
+    "UPDATE webhook_deliveries SET status = $2, attempts = $3, last_status_code = $4, last_error = $5, "
+    "updated_at = $6, delivered_at = $7 WHERE delivery_id = $1"};
+inline constexpr Sql kGetDelivery{
+    "get_delivery", "SELECT " RALLYUXR_DELIVERY_COLUMNS " FROM webhook_deliveries WHERE delivery_id = $1"};
+inline constexpr Sql kListDeliveries{
+    "list_deliveries",
+    "SELECT " RALLYUXR_DELIVERY_COLUMNS " FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY seq DESC "
+    "LIMIT $2 OFFSET $3"};
+inline constexpr Sql kCountDeliveries{"count_deliveries",
+                                      "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = $1"};
 
 #undef RALLYUXR_PG_EXPERIMENT_COLUMNS
 

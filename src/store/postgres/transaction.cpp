@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/postgres/internal.hpp"
+#include "store/row_mapping.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::store::postgres {
@@ -81,6 +82,14 @@ class PgTransaction final : public store::Transaction {
     write_points(c(), experiment_id, metrics);
   }
 
+  domain::Segments read_segments(const std::string& experiment_id) override {
+    return read_segment_rows(c(), experiment_id, std::nullopt);
+  }
+
+  void replace_segments(const std::string& experiment_id, const domain::Segments& segments) override {
+    write_segment_rows(c(), experiment_id, segments);
+  }
+
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
     return compute_results_info(c(), experiment_id).value_or(ResultsInfo{});
   }
@@ -106,6 +115,33 @@ class PgTransaction final : public store::Transaction {
 
   bool revoke_token(const std::string& name, UnixSeconds now) override {
     return c().exec(kRevokeToken, Params().add(name).add(now)).affected() > 0;
+  }
+
+  void insert_webhook(const Webhook& w) override {
+    c().exec(kInsertWebhook,
+             Params::of(w.webhook_id, w.url, join_ids(w.events), w.secret, w.format, w.created_at, w.created_by));
+  }
+
+  bool delete_webhook(const std::string& webhook_id, UnixSeconds now) override {
+    return c().exec(kDeleteWebhook, Params().add(webhook_id).add(now)).affected() > 0;
+  }
+
+  std::vector<Webhook> active_webhooks() override {
+    std::vector<Webhook> out;
+    auto r = c().exec(kActiveWebhooks, Params());
+    for (int i = 0; i < r.rows(); ++i) out.push_back(webhook_from_row(Row(r, i)));
+    return out;
+  }
+
+  void insert_delivery(const WebhookDelivery& d) override {
+    c().exec(kInsertDelivery, Params::of(d.delivery_id, d.webhook_id, d.event, d.event_id, d.body, d.status,
+                                         d.attempts, d.last_status_code, d.last_error, d.created_at, d.updated_at,
+                                         d.delivered_at));
+  }
+
+  void update_delivery(const WebhookDelivery& d) override {
+    c().exec(kUpdateDelivery, Params::of(d.delivery_id, d.status, d.attempts, d.last_status_code, d.last_error,
+                                         d.updated_at, d.delivered_at));
   }
 
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,

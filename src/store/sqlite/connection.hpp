@@ -35,6 +35,7 @@ class Statement {
   Statement& bind(int i, const std::string& v) { return bind(i, std::string_view(v)); }
   Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Statement& bind_null(int i);
+  Statement& bind_blob(int i, std::string_view v);
   template <class T>
   Statement& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
@@ -56,6 +57,8 @@ class Statement {
   std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
   double real(int col) const { return sqlite3_column_double(stmt_, col); }
   std::string text(int col) const;
+  // A BLOB column's bytes, valid until the next step.
+  std::string_view blob(int col) const;
   std::optional<std::string> opt_text(int col) const;
   std::optional<double> opt_real(int col) const;
   std::optional<std::int64_t> opt_int64(int col) const;

@@ -86,6 +86,10 @@ void bind_metric(Statement& s, const domain::MetricValue& m);
 Job read_job(Statement& s);
 StoredAnalysis read_analysis(Statement& s);
 std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& experiment_id);
+// Segments (issue 17): all of an experiment's, or one dimension's; and a replacement of all.
+domain::Segments read_segment_rows(Connection& c, const std::string& experiment_id,
+                                   const std::optional<std::string>& dimension);
+void write_segment_rows(Connection& c, const std::string& experiment_id, const domain::Segments& segments);
 
 // A write transaction of the SQLite store (transaction.cpp). `on_commit` runs after COMMIT with
 // whether a job was queued and which experiments' results changed.

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "store/row_mapping.hpp"
+#include "store/segment_blob.hpp"
 #include "store/sqlite/internal.hpp"
 #include "store/store_util.hpp"
 
@@ -155,6 +156,53 @@ std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& e
   m.generated_at = s.int64(1);
   if (!s.is_null(2) && !s.is_null(3)) m.unique_users = domain::UniqueUsers{s.int64(2), s.int64(3)};
   return m;
+}
+
+domain::Segments read_segment_rows(Connection& c, const std::string& experiment_id,
+                                   const std::optional<std::string>& dimension) {
+  domain::Segments out;
+  {
+    auto s = c.prepare(dimension ? kSelectDimensionSeries : kSelectSegmentSeries);
+    s.bind(1, experiment_id);
+    if (dimension) s.bind(2, *dimension);
+    while (s.step()) {
+      domain::MetricSeries series{s.text(2), {}};
+      if (!decode_segment_points(s.blob(3), series.points))
+        throw std::runtime_error("damaged segment series " + s.text(0) + "/" + s.text(1) + "/" + series.metric_id);
+      out[s.text(0)][s.text(1)].series.push_back(std::move(series));
+    }
+  }
+  auto m = c.prepare(kSelectSegmentMeta);
+  m.bind(1, experiment_id);
+  while (m.step()) {
+    if (m.is_null(2) || m.is_null(3)) continue;
+    auto d = out.find(m.text(0));
+    if (d == out.end()) continue;
+    if (auto seg = d->second.find(m.text(1)); seg != d->second.end())
+      seg->second.unique_users = domain::UniqueUsers{m.int64(2), m.int64(3)};
+  }
+  return out;
+}
+
+void write_segment_rows(Connection& c, const std::string& experiment_id, const domain::Segments& segments) {
+  c.prepare(kDeleteSegmentSeries).bind(1, experiment_id).run();
+  c.prepare(kDeleteSegmentMeta).bind(1, experiment_id).run();
+  for (const auto& [dimension, segs] : segments)
+    for (const auto& [name, seg] : segs) {
+      auto m = c.prepare(kInsertSegmentMeta);
+      m.bind_all(experiment_id, dimension, name);
+      if (seg.unique_users)
+        m.bind(4, seg.unique_users->treatment).bind(5, seg.unique_users->control);
+      else
+        m.bind_null(4).bind_null(5);
+      m.run();
+      for (const auto& series : seg.series) {
+        auto s = c.prepare(kInsertSegmentSeries);
+        s.bind_all(experiment_id, dimension, name, series.metric_id);
+        s.bind_blob(5, encode_segment_points(series.points));
+        s.run();
+      }
+    }
 }
 
 }  // namespace rallyuxr::store::sqlite

@@ -5,7 +5,7 @@
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 8> kMigrations = {
+inline constexpr std::array<const char*, 10> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -345,6 +345,58 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_by_entity ON audit_log(entity, seq);
 CREATE INDEX audit_log_by_actor ON audit_log(actor, seq);
+)SQL",
+
+    // 9: webhooks and their delivery log (issue 16). A delivery is queued (a deliver_webhook job)
+    // in the transaction of the change that caused its event; its body is fixed then.
+    R"SQL(
+CREATE TABLE webhooks (
+  webhook_id TEXT PRIMARY KEY,
+  url        TEXT NOT NULL,
+  events     TEXT NOT NULL,
+  secret     TEXT NOT NULL,
+  format     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT,
+  deleted_at INTEGER
+);
+CREATE TABLE webhook_deliveries (
+  seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+  delivery_id      TEXT NOT NULL UNIQUE,
+  webhook_id       TEXT NOT NULL REFERENCES webhooks(webhook_id),
+  event            TEXT NOT NULL,
+  event_id         TEXT NOT NULL,
+  body             TEXT NOT NULL,
+  status           TEXT NOT NULL,
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  last_status_code INTEGER,
+  last_error       TEXT,
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  delivered_at     INTEGER
+);
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq);
+)SQL",
+
+    // 10: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
+    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    R"SQL(
+CREATE TABLE segment_series (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BLOB NOT NULL,
+  PRIMARY KEY (experiment_id, dimension, segment, metric_id)
+);
+CREATE TABLE segment_meta (
+  experiment_id TEXT NOT NULL,
+  dimension     TEXT NOT NULL,
+  segment       TEXT NOT NULL,
+  uu_treatment  INTEGER,
+  uu_control    INTEGER,
+  PRIMARY KEY (experiment_id, dimension, segment)
+) WITHOUT ROWID;
 )SQL",
 };
 

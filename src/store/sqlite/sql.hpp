@@ -125,6 +125,22 @@ inline const char* upsert_points_sql() {
 inline constexpr const char* kSelectPoints =
     "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = ?1 "
     "ORDER BY metric_id, ts";
+// Segments (issue 17).
+inline constexpr const char* kDeleteSegmentSeries = "DELETE FROM segment_series WHERE experiment_id = ?1";
+inline constexpr const char* kDeleteSegmentMeta = "DELETE FROM segment_meta WHERE experiment_id = ?1";
+inline constexpr const char* kInsertSegmentSeries =
+    "INSERT INTO segment_series (experiment_id, dimension, segment, metric_id, points) VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr const char* kInsertSegmentMeta =
+    "INSERT INTO segment_meta (experiment_id, dimension, segment, uu_treatment, uu_control) VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr const char* kSelectSegmentSeries =
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = ?1 "
+    "ORDER BY dimension, segment, metric_id";
+inline constexpr const char* kSelectDimensionSeries =
+    "SELECT dimension, segment, metric_id, points FROM segment_series WHERE experiment_id = ?1 AND dimension = ?2 "
+    "ORDER BY segment, metric_id";
+inline constexpr const char* kSelectSegmentMeta =
+    "SELECT dimension, segment, uu_treatment, uu_control FROM segment_meta WHERE experiment_id = ?1 "
+    "ORDER BY dimension, segment";
 inline constexpr const char* kSelectResultsMeta =
     "SELECT version, generated_at, uu_treatment, uu_control FROM results_meta WHERE experiment_id = ?1";
 inline constexpr const char* kUpsertResultsMeta =
@@ -236,6 +252,25 @@ inline constexpr const char* kListAnalyses =
 inline constexpr const char* kNewestCompleteImpact =
     "SELECT total_impact FROM analyses WHERE experiment_id = ?1 AND status = 'complete' "
     "ORDER BY seq DESC LIMIT 1";
+
+// ---- webhooks (issue 16)
+inline constexpr const char* kInsertWebhook =
+    "INSERT INTO webhooks (" RALLYUXR_WEBHOOK_COLUMNS ") VALUES (?1,?2,?3,?4,?5,?6,?7,NULL)";
+inline constexpr const char* kDeleteWebhook =
+    "UPDATE webhooks SET deleted_at = ?2 WHERE webhook_id = ?1 AND deleted_at IS NULL";
+inline constexpr const char* kActiveWebhooks =
+    "SELECT " RALLYUXR_WEBHOOK_COLUMNS " FROM webhooks WHERE deleted_at IS NULL ORDER BY created_at, webhook_id";
+inline constexpr const char* kGetWebhook = "SELECT " RALLYUXR_WEBHOOK_COLUMNS " FROM webhooks WHERE webhook_id = ?1";
+inline constexpr const char* kInsertDelivery =
+    "INSERT INTO webhook_deliveries (" RALLYUXR_DELIVERY_COLUMNS ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+inline constexpr const char* kUpdateDelivery =
+    "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, last_status_code = ?4, last_error = ?5, "
+    "updated_at = ?6, delivered_at = ?7 WHERE delivery_id = ?1";
+inline constexpr const char* kGetDelivery =
+    "SELECT " RALLYUXR_DELIVERY_COLUMNS " FROM webhook_deliveries WHERE delivery_id = ?1";
+inline constexpr const char* kListDeliveries =
+    "SELECT " RALLYUXR_DELIVERY_COLUMNS " FROM webhook_deliveries WHERE webhook_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3";
+inline constexpr const char* kCountDeliveries = "SELECT count(*) FROM webhook_deliveries WHERE webhook_id = ?1";
 
 #undef RALLYUXR_SQLITE_EXPERIMENT_COLUMNS
 

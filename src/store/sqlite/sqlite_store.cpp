@@ -199,6 +199,26 @@ class SqliteStore final : public Store {
     return r;
   }
 
+  StoredSegments get_segments(const std::string& experiment_id, const std::optional<std::string>& dimension) override {
+    auto c = pool_->acquire();
+    ReadTransaction rt(*c);  // the version and the segments from one snapshot
+    StoredSegments out;
+    auto meta = read_results_meta(*c, experiment_id);
+    if (!meta) return out;
+    out.version = meta->version;
+    out.segments = read_segment_rows(*c, experiment_id, dimension);
+    return out;
+  }
+
+  SegmentNames segment_names(const std::string& experiment_id) override {
+    auto c = pool_->acquire();
+    SegmentNames out;
+    auto s = c->prepare(kSelectSegmentMeta);
+    s.bind(1, experiment_id);
+    while (s.step()) out[s.text(0)].push_back(s.text(1));
+    return out;
+  }
+
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     auto c = pool_->acquire();
     ReadTransaction rt(*c);
@@ -354,6 +374,42 @@ class SqliteStore final : public Store {
     auto c = pool_->acquire();
     auto s = c->prepare(kAnyActiveToken);
     return s.step() && s.int64(0) != 0;
+  }
+
+  std::vector<Webhook> list_webhooks() override {
+    auto c = pool_->acquire();
+    std::vector<Webhook> out;
+    auto s = c->prepare(kActiveWebhooks);
+    while (s.step()) out.push_back(webhook_from_row(s));
+    return out;
+  }
+
+  std::optional<Webhook> get_webhook(const std::string& webhook_id) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kGetWebhook);
+    s.bind(1, webhook_id);
+    if (!s.step()) return std::nullopt;
+    return webhook_from_row(s);
+  }
+
+  std::optional<WebhookDelivery> get_delivery(const std::string& delivery_id) override {
+    auto c = pool_->acquire();
+    auto s = c->prepare(kGetDelivery);
+    s.bind(1, delivery_id);
+    if (!s.step()) return std::nullopt;
+    return delivery_from_row(s);
+  }
+
+  DeliveryPage list_deliveries(const std::string& webhook_id, int limit, std::int64_t offset) override {
+    auto c = pool_->acquire();
+    DeliveryPage page;
+    auto s = c->prepare(kListDeliveries);
+    s.bind(1, webhook_id).bind(2, static_cast<std::int64_t>(limit)).bind(3, offset);
+    while (s.step()) page.deliveries.push_back(delivery_from_row(s));
+    auto n = c->prepare(kCountDeliveries);
+    n.bind(1, webhook_id);
+    page.total = n.step() ? n.int64(0) : 0;
+    return page;
   }
 
   std::vector<Job> list_jobs(const std::string& exp_id) override {

@@ -5,6 +5,7 @@
 
 #include "domain/ids.hpp"
 #include "store/sqlite/internal.hpp"
+#include "store/row_mapping.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::store::sqlite {
@@ -115,6 +116,14 @@ class SqliteTransaction final : public store::Transaction {
     effects_.results_changed.push_back(experiment_id);
   }
 
+  domain::Segments read_segments(const std::string& experiment_id) override {
+    return read_segment_rows(*lease_, experiment_id, std::nullopt);
+  }
+
+  void replace_segments(const std::string& experiment_id, const domain::Segments& segments) override {
+    write_segment_rows(*lease_, experiment_id, segments);
+  }
+
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
     ResultsInfo info;
     compute_results_stats(*lease_, experiment_id, info);
@@ -144,6 +153,33 @@ class SqliteTransaction final : public store::Transaction {
   bool revoke_token(const std::string& name, UnixSeconds now) override {
     run(kRevokeToken, name, now);
     return lease_->changes() > 0;
+  }
+
+  void insert_webhook(const Webhook& w) override {
+    run(kInsertWebhook, w.webhook_id, w.url, join_ids(w.events), w.secret, w.format, w.created_at, w.created_by);
+  }
+
+  bool delete_webhook(const std::string& webhook_id, UnixSeconds now) override {
+    run(kDeleteWebhook, webhook_id, now);
+    return lease_->changes() > 0;
+  }
+
+  std::vector<Webhook> active_webhooks() override {
+    std::vector<Webhook> out;
+    auto s = lease_->prepare(kActiveWebhooks);
+    while (s.step()) out.push_back(webhook_from_row(s));
+    return out;
+  }
+
+  void insert_delivery(const WebhookDelivery& d) override {
+    run(kInsertDelivery, d.delivery_id, d.webhook_id, d.event, d.event_id, d.body, d.status,
+        static_cast<std::int64_t>(d.attempts), d.last_status_code, d.last_error, d.created_at, d.updated_at,
+        d.delivered_at);
+  }
+
+  void update_delivery(const WebhookDelivery& d) override {
+    run(kUpdateDelivery, d.delivery_id, d.status, static_cast<std::int64_t>(d.attempts), d.last_status_code,
+        d.last_error, d.updated_at, d.delivered_at);
   }
 
   void insert_job(const std::string& job_id, const std::string& experiment_id, JobKind kind,

@@ -638,6 +638,9 @@ def analyze(inp):
         "guardrails": guardrails,
         "recommendation": recommendation,
         "version": VERSION,
+        # The analysis per segment (make_segments_reference.py); these inputs have no segments.
+        "segments": {},
+        "heterogeneity": {},
     }
 
 

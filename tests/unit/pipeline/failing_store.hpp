@@ -65,6 +65,10 @@ class FailingStore final : public store::Store {
   }
   std::optional<store::StoredResults> get_results(const std::string& id) override { return inner_.get_results(id); }
   std::optional<store::ResultsInfo> results_info(const std::string& id) override { return inner_.results_info(id); }
+  store::StoredSegments get_segments(const std::string& id, const std::optional<std::string>& dimension) override {
+    return inner_.get_segments(id, dimension);
+  }
+  store::SegmentNames segment_names(const std::string& id) override { return inner_.segment_names(id); }
   std::optional<store::StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) override {
     return inner_.find_analysis(which, key);
   }
@@ -84,6 +88,12 @@ class FailingStore final : public store::Store {
   std::vector<store::AccessToken> list_tokens() override { return inner_.list_tokens(); }
   bool any_active_token() override { return inner_.any_active_token(); }
   store::AuditPage list_audit(const store::AuditQuery& q) override { return inner_.list_audit(q); }
+  std::vector<store::Webhook> list_webhooks() override { return inner_.list_webhooks(); }
+  std::optional<store::Webhook> get_webhook(const std::string& id) override { return inner_.get_webhook(id); }
+  std::optional<store::WebhookDelivery> get_delivery(const std::string& id) override { return inner_.get_delivery(id); }
+  store::DeliveryPage list_deliveries(const std::string& id, int limit, std::int64_t offset) override {
+    return inner_.list_deliveries(id, limit, offset);
+  }
   std::optional<store::Job> lease_job(const std::string& w, double now, double lease) override {
     check("lease_job");
     return inner_.lease_job(w, now, lease);
@@ -131,12 +141,21 @@ class FailingTransaction final : public store::Transaction {
   void upsert_points(const std::string& id, const std::vector<domain::MetricSeries>& m) override {
     RALLYUXR_FORWARD(upsert_points, id, m);
   }
+  domain::Segments read_segments(const std::string& id) override { RALLYUXR_FORWARD(read_segments, id); }
+  void replace_segments(const std::string& id, const domain::Segments& s) override {
+    RALLYUXR_FORWARD(replace_segments, id, s);
+  }
   store::ResultsInfo refresh_results_info(const std::string& id) override { RALLYUXR_FORWARD(refresh_results_info, id); }
   void insert_event(const store::Event& e) override { RALLYUXR_FORWARD(insert_event, e); }
   void insert_decision(const domain::Decision& d) override { RALLYUXR_FORWARD(insert_decision, d); }
   bool insert_token(const store::AccessToken& t) override { RALLYUXR_FORWARD(insert_token, t); }
   void insert_audit(const store::AuditEntry& a) override { RALLYUXR_FORWARD(insert_audit, a); }
   bool revoke_token(const std::string& n, domain::UnixSeconds now) override { RALLYUXR_FORWARD(revoke_token, n, now); }
+  void insert_webhook(const store::Webhook& w) override { RALLYUXR_FORWARD(insert_webhook, w); }
+  bool delete_webhook(const std::string& id, domain::UnixSeconds now) override { RALLYUXR_FORWARD(delete_webhook, id, now); }
+  std::vector<store::Webhook> active_webhooks() override { RALLYUXR_FORWARD(active_webhooks); }
+  void insert_delivery(const store::WebhookDelivery& d) override { RALLYUXR_FORWARD(insert_delivery, d); }
+  void update_delivery(const store::WebhookDelivery& d) override { RALLYUXR_FORWARD(update_delivery, d); }
   void insert_job(const std::string& job_id, const std::string& exp_id, store::JobKind k, const std::string& p,
                   domain::UnixSeconds now) override {
     RALLYUXR_FORWARD(insert_job, job_id, exp_id, k, p, now);

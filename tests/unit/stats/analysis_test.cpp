@@ -20,6 +20,7 @@
 #include "domain/types.hpp"
 #include "stats/analysis.hpp"
 #include "stats/multiple_testing.hpp"
+#include "reference_compare.hpp"
 #include "reference_json.hpp"
 
 namespace {
@@ -36,8 +37,6 @@ using rallyuxr::stats::AnalysisInput;
 using rallyuxr::stats::AnalysisOutput;
 using rallyuxr::stats::analyze;
 
-constexpr double kRelTol = 1e-9;
-constexpr double kPAbsTol = 1e-12;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -45,157 +44,15 @@ using rallyuxr::testing::as_double;
 using rallyuxr::testing::as_int;
 using rallyuxr::testing::data_dir;
 using rallyuxr::testing::load_json;
-
-AnalysisInput parse_input(const json::object& in) {
-  AnalysisInput a;
-  a.start_date = as_int(in.at("startDate"));
-  a.end_date = as_int(in.at("endDate"));
-  a.confidence_level = as_double(in.at("confidenceLevel"));
-  a.expected_treatment_share = as_double(in.at("expectedTreatmentShare"));
-  a.correction = *rallyuxr::domain::parse_correction(in.at("correction").as_string());
-  if (!in.at("implementationCost").is_null()) a.implementation_cost = as_double(in.at("implementationCost"));
-  a.design = *rallyuxr::domain::parse_analysis_design(in.at("design").as_string());
-  for (const auto& g : in.at("guardrailMetrics").as_array()) a.guardrail_metrics.emplace_back(g.as_string());
-  if (!in.at("uniqueUsers").is_null()) {
-    a.unique_users = rallyuxr::domain::UniqueUsers{as_int(in.at("uniqueUsers").at("treatment")),
-                                                   as_int(in.at("uniqueUsers").at("control"))};
-  }
-  a.running = in.at("running").as_bool();
-  for (const auto& [id, g] : in.at("valueGroups").as_object()) a.value_groups[std::string(id)] = std::string(g.as_string());
-  for (const auto& m : in.at("metrics").as_array()) {
-    MetricSeries s;
-    s.metric_id = json::value_to<std::string>(m.at("metricId"));
-    for (const auto& row : m.at("points").as_array()) {
-      const auto& r = row.as_array();
-      s.points.push_back(HourlyPoint{as_int(r.at(0)), as_double(r.at(1)), as_double(r.at(2)), as_int(r.at(3)),
-                                     as_int(r.at(4))});
-    }
-    a.metrics.push_back(std::move(s));
-  }
-  for (const auto& [id, p] : in.at("pricing").as_object()) {
-    MetricPricing pr;
-    pr.dollars_per_unit = as_double(p.at("dollarsPerUnit"));
-    pr.unit_size = as_double(p.at("unitSize"));
-    pr.direction = *rallyuxr::domain::parse_direction(p.at("direction").as_string());
-    a.pricing[std::string(id)] = pr;
-  }
-  return a;
-}
-
-bool is_number(const json::value& v) { return v.is_double() || v.is_int64() || v.is_uint64(); }
-
-bool is_p_value_key(std::string_view key) { return key == "pValue" || key == "adjustedPValue"; }
-
-// The largest relative error seen against the reference (p-values within 1e-12 absolute excluded),
-// printed at the end of the fixture tests for the record.
-double g_max_rel_error = 0;
-std::string g_max_rel_error_at;
-
-void note_error(double expected, double actual, const std::string& where) {
-  const double scale = std::max(std::fabs(expected), std::fabs(actual));
-  if (scale == 0) return;
-  const double rel = std::fabs(expected - actual) / scale;
-  if (rel > g_max_rel_error) {
-    g_max_rel_error = rel;
-    g_max_rel_error_at = where;
-  }
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-bool close(double expected, double actual, bool p_value) {
-  const double diff = std::fabs(expected - actual);
-  if (diff <= kRelTol * std::max(std::fabs(expected), std::fabs(actual))) return true;
-  return p_value && diff <= kPAbsTol;
-}
-
-// Expected warnings are key phrases: each must occur in its own warning, and the counts must match.
-void compare_warnings(const json::array& expected, const json::value& actual_v, const std::string& path) {
-  ASSERT_TRUE(actual_v.is_array()) << path;
-  const auto& actual = actual_v.as_array();
-  std::string all;
-  for (const auto& w : actual) all += "\n  " + std::string(w.as_string());
-  EXPECT_EQ(expected.size(), actual.size()) << path << ": warnings were" << all;
-  std::vector<bool> used(actual.size(), false);
-  for (const auto& phrase_v : expected) {
-    const std::string phrase = lower(std::string(phrase_v.as_string()));
-    bool found = false;
-    for (std::size_t i = 0; i < actual.size() && !found; ++i) {
-      if (!used[i] && lower(std::string(actual[i].as_string())).find(phrase) != std::string::npos) {
-        used[i] = found = true;
-      }
-    }
-    EXPECT_TRUE(found) << path << ": no warning mentions \"" << phrase << "\"; warnings were" << all;
-  }
-}
-
-// Walks the expected JSON; every figure must match (same keys, nulls where expected, numbers to
-// the tolerance of statistics.md).
-void compare(const json::value& expected, const json::value& actual, const std::string& path, std::string_view key,
-             int& figures) {
-  if (expected.is_null()) {
-    EXPECT_TRUE(actual.is_null()) << path << ": expected null, got " << json::serialize(actual);
-    return;
-  }
-  if (is_number(expected)) {
-    ASSERT_TRUE(is_number(actual)) << path << ": expected " << json::serialize(expected) << ", got "
-                                   << json::serialize(actual);
-    ++figures;
-    if (!expected.is_double() && !actual.is_double()) {
-      EXPECT_EQ(as_int(expected), as_int(actual)) << path;
-      return;
-    }
-    const double e = as_double(expected);
-    const double a = as_double(actual);
-    if (!(is_p_value_key(key) && std::fabs(e - a) <= kPAbsTol && std::max(std::fabs(e), std::fabs(a)) < 1e-3)) {
-      note_error(e, a, path);
-    }
-    EXPECT_TRUE(close(e, a, is_p_value_key(key)))
-        << path << ": expected " << json::serialize(expected) << ", got " << json::serialize(actual)
-        << " (relative error " << std::fabs(e - a) / std::max(std::fabs(e), std::fabs(a)) << ")";
-    return;
-  }
-  if (expected.is_bool()) {
-    ASSERT_TRUE(actual.is_bool()) << path;
-    ++figures;
-    EXPECT_EQ(expected.get_bool(), actual.get_bool()) << path;
-    return;
-  }
-  if (expected.is_string()) {
-    ASSERT_TRUE(actual.is_string()) << path;
-    EXPECT_EQ(expected.get_string(), actual.get_string()) << path;
-    return;
-  }
-  if (expected.is_array()) {
-    if (key == "warnings") {
-      compare_warnings(expected.get_array(), actual, path);
-      return;
-    }
-    ASSERT_TRUE(actual.is_array()) << path;
-    ASSERT_EQ(expected.get_array().size(), actual.get_array().size()) << path;
-    for (std::size_t i = 0; i < expected.get_array().size(); ++i) {
-      compare(expected.get_array()[i], actual.get_array()[i], path + "[" + std::to_string(i) + "]", key, figures);
-    }
-    return;
-  }
-  ASSERT_TRUE(actual.is_object()) << path << ": expected an object, got " << json::serialize(actual);
-  const auto& eo = expected.get_object();
-  const auto& ao = actual.get_object();
-  for (const auto& [k, v] : eo) {
-    const auto* av = ao.if_contains(k);
-    if (!av) {
-      ADD_FAILURE() << path << ": missing key \"" << std::string(k) << "\"";
-      continue;
-    }
-    compare(v, *av, path + "." + std::string(k), k, figures);
-  }
-  for (const auto& [k, v] : ao) {
-    EXPECT_TRUE(eo.contains(k)) << path << ": unexpected key \"" << std::string(k) << "\"";
-  }
-}
+using rallyuxr::testing::close;
+using rallyuxr::testing::compare;
+using rallyuxr::testing::g_max_rel_error;
+using rallyuxr::testing::g_max_rel_error_at;
+using rallyuxr::testing::kPAbsTol;
+using rallyuxr::testing::kRelTol;
+using rallyuxr::testing::lower;
+using rallyuxr::testing::note_error;
+using rallyuxr::testing::parse_input;
 
 // Every number in the document is finite.
 void expect_all_finite(const json::value& v, const std::string& path, int& numbers) {
@@ -803,7 +660,11 @@ TEST(AnalysisJson, FieldNames) {
   in.value_groups["m"] = "orders";
   const json::value v = analysis_output_to_json(analyze(in));
   EXPECT_EQ(keys(v), (std::set<std::string>{"didResults", "economicImpact", "srm", "correction", "alpha", "design",
-                                            "guardrails", "recommendation", "version"}));
+                                            "guardrails", "recommendation", "version", "segments",
+                                            "heterogeneity"}));
+  // The analysis per segment is always present, empty without segments (issue 17).
+  EXPECT_TRUE(v.at("segments").as_object().empty());
+  EXPECT_TRUE(v.at("heterogeneity").as_object().empty());
   const auto& m = v.at("didResults").at("m");
   EXPECT_EQ(keys(m), (std::set<std::string>{
                          "treatmentMean", "controlMean", "absoluteDifference", "relativeDifference", "pValue",

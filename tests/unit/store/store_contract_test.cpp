@@ -30,6 +30,7 @@
 #include "domain/types.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/tokens.hpp"
+#include "pipeline/webhooks.hpp"
 
 #if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
@@ -1869,6 +1870,75 @@ TEST_P(StoreContract, TokensAreFoundByHashAndRevokedByName) {
   EXPECT_EQ(all[1].role, "admin");
 }
 
+// Issue 16: webhooks and their delivery log; an event queues one delivery (with its job) per
+// subscribed webhook in the transaction of the change, and none for a deleted webhook.
+TEST_P(StoreContract, WebhookDeliveriesAreQueuedWithTheChangeAndLogged) {
+  Webhook w;
+  w.url = "http://127.0.0.1:9/hook";
+  w.events = {"metric_value.updated", "experiment.decided"};
+  w.secret = "0123456789abcdef-secret";
+  w.format = "json";
+  w.created_by = "root";
+  auto made = pipeline::create_webhook(s(), w, kT0);
+  Webhook other = w;
+  other.events = {"srm.detected"};
+  auto unrelated = pipeline::create_webhook(s(), other, kT0 + 1);
+  auto listed = s().list_webhooks();
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[0].webhook_id, made.webhook_id);
+  EXPECT_EQ(listed[0].events, w.events);
+  EXPECT_EQ(listed[0].secret, w.secret);
+  EXPECT_EQ(listed[0].created_by, std::optional<std::string>("root"));
+
+  ASSERT_TRUE(flow().create_metric_value(metric("aov", 10)));
+  MetricValueUpdate u;
+  u.dollars_per_unit = 12;
+  ASSERT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 2).kind, pipeline::MetricUpdateOutcome::Kind::kUpdated);
+  auto page = s().list_deliveries(made.webhook_id, 20, 0);
+  ASSERT_EQ(page.total, 1);
+  ASSERT_EQ(page.deliveries.size(), 1u);
+  auto d = page.deliveries[0];
+  EXPECT_EQ(d.event, "metric_value.updated");
+  EXPECT_EQ(d.status, "pending");
+  EXPECT_EQ(d.attempts, 0);
+  EXPECT_FALSE(d.last_status_code.has_value());
+  EXPECT_EQ(s().list_deliveries(unrelated.webhook_id, 20, 0).total, 0);
+  auto body = boost::json::parse(d.body).as_object();
+  EXPECT_EQ(body.at("id").as_string(), d.delivery_id);
+  EXPECT_EQ(body.at("data").at("dollarsPerUnit").to_number<double>(), 12);
+
+  // Its job: leased like any other, and named in the delivery's id.
+  auto job = s().lease_job("w1", kT0 + 3, 60);
+  ASSERT_TRUE(job.has_value());
+  EXPECT_EQ(job->kind, JobKind::kDeliverWebhook);
+  EXPECT_EQ(pipeline::delivery_id_of(*job), d.delivery_id);
+  auto step = pipeline::begin_delivery(s(), *job, kT0 + 3);
+  ASSERT_EQ(step.kind, pipeline::DeliveryStep::Kind::kGo);
+  EXPECT_EQ(step.webhook.secret, w.secret);
+  pipeline::record_delivery_failure(s(), *job, d.delivery_id, 500, "The receiver answered HTTP 500", false, kT0 + 4);
+  auto after = s().get_delivery(d.delivery_id);
+  EXPECT_EQ(after->status, "retrying");
+  EXPECT_EQ(after->last_status_code, std::optional<std::int64_t>(500));
+  EXPECT_EQ(after->attempts, 1);
+  pipeline::record_delivery_success(s(), *job, d.delivery_id, 204, kT0 + 5);
+  after = s().get_delivery(d.delivery_id);
+  EXPECT_EQ(after->status, "delivered");
+  EXPECT_EQ(after->last_status_code, std::optional<std::int64_t>(204));
+  EXPECT_FALSE(after->last_error.has_value());
+  EXPECT_EQ(after->delivered_at, std::optional<UnixSeconds>(kT0 + 5));
+  EXPECT_EQ(s().get_job(job->job_id)->status, JobStatus::kDone);
+
+  // Deleted: no more deliveries; its log stays; deleting twice finds nothing.
+  EXPECT_TRUE(pipeline::delete_webhook(s(), made.webhook_id, std::string("root"), kT0 + 6));
+  EXPECT_FALSE(pipeline::delete_webhook(s(), made.webhook_id, std::nullopt, kT0 + 7));
+  EXPECT_EQ(s().list_webhooks().size(), 1u);
+  EXPECT_TRUE(s().get_webhook(made.webhook_id)->deleted_at.has_value());
+  u.dollars_per_unit = 13;
+  ASSERT_EQ(pipeline::update_metric_value(s(), "aov", u, kT0 + 8).kind, pipeline::MetricUpdateOutcome::Kind::kUpdated);
+  EXPECT_EQ(s().list_deliveries(made.webhook_id, 20, 0).total, 1);
+  EXPECT_FALSE(s().lease_job("w1", kT0 + 9, 60).has_value());
+}
+
 // Issue 16: every workflow that changes something writes its audit entry in its transaction.
 TEST_P(StoreContract, AuditEntriesAreWrittenWithTheirChangesNewestFirst) {
   auto m = metric("aov", 10);
@@ -1947,6 +2017,151 @@ TEST_P(StoreContract, OneHugeImpactDoesNotPoisonThePortfolioTotalForever) {
   ASSERT_TRUE(flow().set_experiment_status(bad2.id, ExperimentStatus::kArchived, kT0 + 5));
   EXPECT_EQ(s().summary().total_economic_impact, 1500);
   EXPECT_EQ(s().summary().total_experiments, 1);
+}
+
+// ---- segments (issue 17)
+
+domain::Segments device_segments(UnixSeconds first, int hours, double base) {
+  domain::Segments s;
+  s["device"]["desktop"].series = {series("conversion_rate", first, hours, base), series("aov", first, hours, 50 + base)};
+  s["device"]["mobile"].series = {series("conversion_rate", first, hours, base / 2)};
+  s["device"]["mobile"].unique_users = domain::UniqueUsers{300, 290};
+  s["country"]["de"].series = {series("conversion_rate", first, hours, base * 3)};
+  return s;
+}
+
+const domain::MetricSeries* segment_series(const domain::Segments& s, const std::string& d, const std::string& seg,
+                                           const std::string& metric) {
+  auto di = s.find(d);
+  if (di == s.end()) return nullptr;
+  auto si = di->second.find(seg);
+  if (si == di->second.end()) return nullptr;
+  for (const auto& m : si->second.series)
+    if (m.metric_id == metric) return &m;
+  return nullptr;
+}
+
+TEST_P(StoreContract, SegmentsAreStoredWithTheResultsVersionAndReadBackExactly) {
+  auto e = experiment("Segments", {"conversion_rate", "aov"});
+  create(e);
+  EXPECT_TRUE(s().segment_names(e.id).empty());
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 0);
+
+  auto segs = device_segments(kT0, 5, 0.03);
+  segs["device"]["desktop"].series[0].points[2].treatment_value = 0.1 + 0.2;  // an inexact double, kept bit for bit
+  segs["device"]["desktop"].series[0].points[3].control_value = -1e-300;
+  pipeline::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.mode = WriteMode::kReplace;
+  w.metrics = {series("conversion_rate", kT0, 5, 0.03)};
+  w.segments = segs;
+  w.now = kT0 + 10;
+  ASSERT_EQ(pipeline::import_results(s(), w).kind, pipeline::ImportOutcome::Kind::kStored);
+
+  auto names = s().segment_names(e.id);
+  EXPECT_EQ(names, (SegmentNames{{"country", {"de"}}, {"device", {"desktop", "mobile"}}}));
+  auto stored = s().get_segments(e.id, std::nullopt);
+  EXPECT_EQ(stored.version, 1);
+  ASSERT_EQ(stored.segments.size(), 2u);
+  for (const auto& [d, by_segment] : segs)
+    for (const auto& [name, seg] : by_segment) {
+      for (const auto& m : seg.series) {
+        auto* got = segment_series(stored.segments, d, name, m.metric_id);
+        ASSERT_NE(got, nullptr) << d << "/" << name << "/" << m.metric_id;
+        expect_same_points(got->points, m.points);
+      }
+      auto got_users = stored.segments[d][name].unique_users;
+      EXPECT_EQ(got_users.has_value(), seg.unique_users.has_value());
+      if (got_users && seg.unique_users) {
+        EXPECT_EQ(got_users->treatment, seg.unique_users->treatment);
+        EXPECT_EQ(got_users->control, seg.unique_users->control);
+      }
+    }
+  auto device = s().get_segments(e.id, std::string("device"));
+  EXPECT_EQ(device.version, 1);
+  EXPECT_EQ(device.segments.size(), 1u);
+  EXPECT_EQ(device.segments["device"].size(), 2u);
+  EXPECT_TRUE(s().get_segments(e.id, std::string("browser")).segments.empty());
+}
+
+TEST_P(StoreContract, SegmentsMergeUpsertsPerHourAndReplaceReplacesAll) {
+  auto e = experiment("Segments merge", {"conversion_rate", "aov"});
+  create(e);
+  auto write_with = [&](WriteMode mode, domain::Segments segs, UnixSeconds now) {
+    pipeline::ResultsWrite w;
+    w.experiment_id = e.id;
+    w.mode = mode;
+    w.metrics = {series("conversion_rate", kT0, 2, 0.03)};
+    w.segments = std::move(segs);
+    w.now = now;
+    return pipeline::import_results(s(), w);
+  };
+  ASSERT_EQ(write_with(WriteMode::kReplace, device_segments(kT0, 3, 0.03), kT0 + 1).info.version, 1);
+
+  domain::Segments patch;
+  patch["device"]["desktop"].series = {domain::MetricSeries{
+      "conversion_rate", {{kT0 + 2 * kHour, 0.5, 0.4, 7, 8}, {kT0 + 3 * kHour, 0.25, 0.125, 1000, 2000}}}};
+  patch["device"]["tablet"].series = {series("aov", kT0, 2, 70)};
+  ASSERT_EQ(write_with(WriteMode::kMerge, patch, kT0 + 2).info.version, 2);
+  auto stored = s().get_segments(e.id, std::nullopt);
+  EXPECT_EQ(stored.version, 2);
+  auto base = device_segments(kT0, 3, 0.03);
+  std::vector<domain::HourlyPoint> expected = {base["device"]["desktop"].series[0].points[0],
+                                               base["device"]["desktop"].series[0].points[1],
+                                               {kT0 + 2 * kHour, 0.5, 0.4, 7, 8},
+                                               {kT0 + 3 * kHour, 0.25, 0.125, 1000, 2000}};
+  ASSERT_NE(segment_series(stored.segments, "device", "desktop", "conversion_rate"), nullptr);
+  expect_same_points(segment_series(stored.segments, "device", "desktop", "conversion_rate")->points, expected);
+  expect_same_points(segment_series(stored.segments, "device", "desktop", "aov")->points,
+                     base["device"]["desktop"].series[1].points);  // untouched
+  ASSERT_NE(segment_series(stored.segments, "device", "tablet", "aov"), nullptr);
+  ASSERT_TRUE(stored.segments["device"]["mobile"].unique_users.has_value());  // kept by the merge
+  EXPECT_EQ(stored.segments["device"]["mobile"].unique_users->treatment, 300);
+  EXPECT_EQ(s().segment_names(e.id)["device"], (std::vector<std::string>{"desktop", "mobile", "tablet"}));
+
+  // A merge without segments keeps them; a replace without segments leaves none.
+  ASSERT_EQ(write_with(WriteMode::kMerge, {}, kT0 + 3).info.version, 3);
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).segments.size(), 2u);
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 3);
+  ASSERT_EQ(write_with(WriteMode::kReplace, {}, kT0 + 4).info.version, 4);
+  EXPECT_TRUE(s().segment_names(e.id).empty());
+  EXPECT_TRUE(s().get_segments(e.id, std::nullopt).segments.empty());
+}
+
+TEST_P(StoreContract, AMergeOverTheSegmentLimitsUnderTheLockIsRefusedAndWritesNothing) {
+  // The upload's own check read the stored segments before the write; a merge that another upload
+  // overtook is checked again under the experiment's lock.
+  auto e = experiment("Segments limit", {"conversion_rate"});
+  create(e);
+  pipeline::ResultsWrite w;
+  w.experiment_id = e.id;
+  w.mode = WriteMode::kReplace;
+  w.metrics = {series("conversion_rate", kT0, 2, 0.03)};
+  for (const char* d : {"a", "b", "c"}) w.segments[d]["x"].series = {series("conversion_rate", kT0, 2, 0.03)};
+  w.now = kT0 + 1;
+  ASSERT_EQ(pipeline::import_results(s(), w).kind, pipeline::ImportOutcome::Kind::kStored);
+  w.mode = WriteMode::kMerge;
+  w.segments.clear();
+  w.segments["d"]["x"].series = {series("conversion_rate", kT0, 2, 0.03)};
+  w.now = kT0 + 2;
+  auto o = pipeline::import_results(s(), w);
+  EXPECT_EQ(o.kind, pipeline::ImportOutcome::Kind::kConflict);
+  EXPECT_NE(o.reason.find("at most 3 dimensions"), std::string::npos) << o.reason;
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 1);
+  EXPECT_EQ(s().segment_names(e.id).size(), 3u);
+}
+
+TEST_P(StoreContract, SegmentsOfARolledBackTransactionAreNotStored) {
+  auto e = experiment("Segments rollback", {"conversion_rate"});
+  create(e);
+  {
+    auto tx = s().begin();
+    tx->bump_results_version(e.id, kT0, std::nullopt);
+    tx->replace_segments(e.id, device_segments(kT0, 3, 0.03));
+    EXPECT_EQ(tx->read_segments(e.id).size(), 2u);  // the transaction sees its own write
+  }  // not committed
+  EXPECT_TRUE(s().segment_names(e.id).empty());
+  EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),

@@ -78,6 +78,10 @@ export interface paths {
          *     is complete yet but the newest one failed, that failed analysis (with its `error`); null
          *     otherwise (including while the first analysis is still processing).
          *
+         *     Segments (issue 17): `results.dimensions` lists the stored dimensions and their segment
+         *     names (`{}` without segments). `?dimension=device` adds `dimension` and `segments`, that
+         *     dimension's series by segment; a dimension the experiment does not have is a 404.
+         *
          */
         get: operations["getExperimentResults"];
         /**
@@ -128,10 +132,40 @@ export interface paths {
          * @description The import format plus a `period` column (`pre` before `startDate`, `post` otherwise),
          *     numbers in their shortest exact form, so that the file can be uploaded again unchanged
          *     (the `period` column is ignored on import). Rows are grouped by metric (the experiment's
-         *     metric order) and sorted by timestamp.
+         *     metric order) and sorted by timestamp. With segments, two more columns `dimension,segment`
+         *     (empty on the overall rows) and the segment rows after the overall ones.
          *
          */
         get: operations["exportResultsCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/experiments/{id}/results.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Export every hourly point, segments included, as JSON
+         * @description A file in the upload format (no envelope): `{experimentId, metrics, uniqueUsers?,
+         *     segments}` with numbers in their shortest exact form, so that `PUT /experiments/{id}/results`
+         *     of the file stores the same series, segments included.
+         *
+         */
+        get: operations["exportResultsJson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -999,6 +1033,12 @@ export interface components {
         };
         ExperimentResultsData: {
             experiment: components["schemas"]["Experiment"];
+            /** @description With `?dimension=`, the dimension asked for. */
+            dimension?: string;
+            /** @description With `?dimension=`, that dimension's segments by name. */
+            segments?: {
+                [key: string]: components["schemas"]["SegmentSeries"];
+            };
             results: components["schemas"]["ExperimentResult"] | null;
             analysis: components["schemas"]["ExperimentAnalysis"] | null;
         };
@@ -1124,16 +1164,61 @@ export interface components {
             };
             /** @description Results version, bumped by every write. */
             version: number;
+            /**
+             * @description Segments (issue 17), dimension -> its segment names (sorted); `{}` without segments.
+             * @example {
+             *       "device": [
+             *         "desktop",
+             *         "mobile",
+             *         "tablet"
+             *       ]
+             *     }
+             */
+            dimensions?: {
+                [key: string]: string[];
+            };
         };
+        /** @description One segment's hourly series, the upload's shape (and the results' points). */
+        SegmentSeries: {
+            /** @description By metric id, in the experiment's metric order. */
+            metrics: {
+                [key: string]: {
+                    timeSeries: components["schemas"]["TimeSeriesPoint"][];
+                };
+            };
+            uniqueUsers?: components["schemas"]["UniqueUsers"];
+        };
+        /** @description `metrics` (the overall figures), `segments`, or both. Without `metrics` the overall series
+         *     is derived from the segments: per metric and hour, their sample sizes added and their
+         *     values weighted by sample size (from the first dimension by name; every other dimension
+         *     must add up to the same figures). When both are sent for a metric and hour, each
+         *     dimension's segments must add up to the overall row: equal summed sample sizes and
+         *     sample-weighted values within 1e-9 relative. At most 3 dimensions and 50 segments per
+         *     dimension (stored ones included for a merge); a segment needs at least two hours of a
+         *     metric (one is enough in a merge into a stored segment).
+         *      */
         ResultsUpload: {
             uniqueUsers?: components["schemas"]["UniqueUsers"];
+            /** @description dimension (1-64 of letters, digits, `_`, `-`, `.`) -> segment (1-64 characters, no control characters) -> its series. */
+            segments?: {
+                [key: string]: {
+                    [key: string]: {
+                        metrics: {
+                            [key: string]: {
+                                timeSeries: components["schemas"]["UploadPoint"][];
+                            };
+                        };
+                        uniqueUsers?: components["schemas"]["UniqueUsers"];
+                    };
+                };
+            };
             /** @description By metric id (among the experiment's metrics). Other keys of each entry are ignored. */
-            metrics: {
+            metrics?: {
                 [key: string]: {
                     timeSeries: components["schemas"]["UploadPoint"][];
                 };
             };
-        };
+        } | unknown | unknown;
         /** @description Optional. Distinct users per group over the post period, for the sample-ratio-mismatch
          *     check (sample sizes count user-hours). Both groups or neither; integers >= 0, each at most
          *     the group's post-period sample sizes summed over a metric's hours (the largest sum over the
@@ -1172,6 +1257,16 @@ export interface components {
             pointsByMetric: {
                 [key: string]: number;
             };
+            /** @description Segment points written by this upload (0 without segments). */
+            segmentPointsStored?: number;
+            /** @description The dimensions and segments this upload carried. */
+            dimensions?: {
+                [key: string]: string[];
+            };
+            /** @description True when overall hours were not sent and were derived from the segments (their sum
+             *     per hour); `warnings` then says how many.
+             *      */
+            overallDerivedFromSegments?: boolean;
             /** @description Points stored for the experiment after the upload. */
             totalPoints: number;
             resultsVersion: number;
@@ -1360,6 +1455,41 @@ export interface components {
             improvementDirection: components["schemas"]["ImprovementDirection"];
             valueGroup?: string;
         };
+        SegmentAnalysis: {
+            /** @description By metric id, the same object as the overall didResults; adjustedPValue, adjustedConfidenceInterval, significant and verdict from the correction across the dimension's segments. */
+            didResults: {
+                [key: string]: components["schemas"]["DidResult"];
+            };
+            economicImpact: components["schemas"]["EconomicImpact"];
+            srm: components["schemas"]["Srm"];
+            /** @description The segment's share of the sample size (treatment + control, usable post-period hours of the first metric) among its dimension's segments; its dollars are priced at this share of each metric's dollarsPerUnit. */
+            trafficShare: number;
+        };
+        Heterogeneity: {
+            /** @description Cochran's Q = sum w_i (d_i - d_bar)^2, w_i = 1 / se_i^2, over the segments with an estimate. */
+            q: number;
+            /** @description Segments with an estimate minus 1 (0 when fewer than 2). */
+            df: number;
+            /** @description Chi-square survival function of q on df; null when df is 0. */
+            pValue: number | null;
+            /** @description pValue < alpha. */
+            significant: boolean;
+            /** @description Segments with an estimate. */
+            segments: number;
+            /** @description Segments left out of Q because they have no estimate (too few data). */
+            skippedSegments: string[];
+            /** @description Welch's small-sample version of the comparison (equal means under unequal, estimated
+             *     variances, using each segment's degreesOfFreedom): better calibrated than the chi-square
+             *     p-value of q when the segments' standard errors rest on few days. Null when fewer than 2
+             *     segments have an estimate.
+             *      */
+            welch: {
+                f: number;
+                df1: number;
+                df2: number;
+                pValue: number;
+            } | null;
+        };
         /** @description One analysis. `complete`: every field below except `error`, `failedJob`, `attempts`.
          *     `processing`: only `analysisId`, `experimentId`, `status`, `resultsVersion`,
          *     `analysisTimestamp`. `failed`: the ids, `status`, `version`, `analysisTimestamp`,
@@ -1405,6 +1535,23 @@ export interface components {
              * @enum {string}
              */
             recommendation?: "ship" | "do-not-ship" | "keep-running" | "inconclusive";
+            /** @description The analysis per segment (docs/statistics.md, "Segments"): by dimension, then by segment.
+             *     Always present in complete method-2 analyses; `{}` for an experiment without segments.
+             *     A segment's p-values are corrected across the segments of its dimension, for each metric.
+             *      */
+            segments?: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["SegmentAnalysis"];
+                };
+            };
+            /** @description Cochran's Q per dimension and metric id: does the effect differ between the segments?
+             *     Always present in complete method-2 analyses; `{}` without segments.
+             *      */
+            heterogeneity?: {
+                [key: string]: {
+                    [key: string]: components["schemas"]["Heterogeneity"];
+                };
+            };
             /** @description The metric values used, by metric id, so that later changes never alter this analysis. */
             metricValuesSnapshot?: {
                 [key: string]: components["schemas"]["MetricValueSnapshot"];
@@ -1721,6 +1868,9 @@ export interface components {
          *     BOM, CRLF line ends, blank lines and double-quoted fields are accepted; no line breaks
          *     inside fields). Unique users: a top-level `uniqueUsers {treatment, control}` in JSON, the
          *     optional columns `uniqueUsersTreatment,uniqueUsersControl` in CSV (see `UniqueUsers`).
+         *     Segments: JSON `segments {dimension: {segment: {metrics, uniqueUsers?}}}`; CSV the
+         *     optional columns `dimension,segment` (both empty on overall rows; a file with them may
+         *     hold no other unknown column). See `ResultsUpload` for their rules.
          *      */
         ResultsUpload: {
             content: {
@@ -1884,7 +2034,10 @@ export interface operations {
     };
     getExperimentResults: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A stored dimension (a key of `results.dimensions`); adds its segments' series. */
+                dimension?: string;
+            };
             header?: never;
             path: {
                 /**
@@ -1999,6 +2152,49 @@ export interface operations {
                      *     conversion_rate,2025-03-01T00:00:00Z,0.03712,0.0339,201,195,post
                      *      */
                     "text/csv": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No such experiment, or it has no results yet ("The experiment has no results yet"). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    exportResultsJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
+                 * @example 01a20f85-0b30-7006-9827-173ed66d770c
+                 */
+                id: components["parameters"]["ExperimentId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JSON file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    /** @description `attachment; filename="experiment-{id}-results.json"` */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultsUpload"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -7,7 +7,7 @@ import { setQuery, type Page } from '../router';
 import type { CurrentAnalysisResponse, Experiment, ExperimentAnalysis, ExperimentList, MetricValue } from '../types';
 import { debounce, errorPanel, loading, pageHeader, setTitle, statusBadge } from '../components/ui';
 import { scrollRegion } from '../components/datatable';
-import { VERDICT_LABEL, headline, isProjection, isRunning, portfolio, type Portfolio } from '../verdict';
+import { headline, isProjection, isRunning, portfolio, type Portfolio } from '../verdict';
 
 const PAGE_SIZE = 20;
 const STATUSES = ['', 'draft', 'running', 'complete', 'archived'];
@@ -215,14 +215,14 @@ export const dashboardPage: Page = (root, { query }) => {
       return h('tr', { dataset: { id: x.id } },
         h('td', null, h('a', { class: 'row-link', href: `/experiments/${encodeURIComponent(x.id)}` }, x.name),
           h('div', { class: 'muted small' }, `${x.metrics.map((m) => metricName(m, names)).join(', ')} · created ${fmt.relativeTime(x.createdAt)}`)),
-        h('td', null, statusBadge(projection ? 'projection' : x.status),
+        h('td', { 'data-label': 'Status' }, statusBadge(projection ? 'projection' : x.status),
           x.dataSource === 'simulated' ? h('span', { class: 'tag tag-simulated', 'data-testid': 'row-simulated' }, 'simulated') : null,
           x.decision ? h('span', { class: 'tag', 'data-testid': 'row-decision', title: `${x.decision.reason} (${x.decision.decidedBy ?? 'anonymous'})` }, `decided: ${x.decision.decision}`) : null),
-        h('td', { class: 'nowrap' }, fmt.period(x.startDate, x.endDate)),
-        h('td', { 'data-testid': 'row-verdict' }, hl
-          ? h('span', { class: `sig sig-${hl.kind}`, 'data-verdict': hl.kind }, VERDICT_LABEL[hl.kind])
+        h('td', { class: 'nowrap', 'data-label': 'Period' }, fmt.period(x.startDate, x.endDate)),
+        h('td', { 'data-testid': 'row-verdict', 'data-label': 'Verdict' }, hl
+          ? h('span', { class: `sig ${hl.simulated ? 'sig-simulated' : `sig-${hl.kind}`}`, 'data-verdict': hl.kind }, hl.label)
           : h('span', { class: 'muted' }, 'loading…')),
-        h('td', { class: 'num', 'data-testid': 'row-impact' }, !hl || !a?.economicImpact
+        h('td', { class: 'num', 'data-testid': 'row-impact', 'data-label': 'Net impact' }, !hl || !a?.economicImpact
           ? h('span', { class: 'muted' }, fmt.DASH)
           : hl.decisive
             ? [h('span', { class: `money strong ${(a.economicImpact.totalImpact ?? 0) < 0 ? 'neg' : 'pos'}` }, fmt.moneyWith(a.economicImpact.totalImpact, iv)),
@@ -230,7 +230,7 @@ export const dashboardPage: Page = (root, { query }) => {
             : h('span', { class: 'money muted-figure' }, fmt.moneyInterval(iv))),
       );
     });
-    replace(listArea, scrollRegion('Experiment list (table)', h('table', { class: 'table', 'data-testid': 'experiment-table' },
+    replace(listArea, scrollRegion('Experiment list (table)', h('table', { class: 'table table-cards', 'data-testid': 'experiment-table' },
       h('caption', { class: 'visually-hidden' }, 'Experiments, newest first, with verdict and dollar interval'),
       h('thead', null, h('tr', null,
         h('th', { scope: 'col' }, 'Name'),

@@ -651,11 +651,12 @@ export const experimentPage: Page = (root, { params, query }) => {
     const running = isRunning(x, now);
     const seq = ei.totalSequential;
     const p = fmt.daysElapsed(x.startDate, x.endDate, now);
-    return h('section', { class: `verdict verdict-${hl.kind}`, 'data-testid': 'verdict', 'data-verdict': hl.kind, 'aria-labelledby': 'verdict-title' },
+    return h('section', { class: `verdict ${hl.simulated ? 'verdict-simulated' : `verdict-${hl.kind}`}`, 'data-testid': 'verdict', 'data-verdict': hl.kind, 'aria-labelledby': 'verdict-title' },
       h('h2', { id: 'verdict-title', class: 'verdict-title' }, 'Verdict: ', h('span', { 'data-testid': 'verdict-label' }, hl.label)),
       h('p', { class: 'verdict-reason', 'data-testid': 'verdict-reason' }, hl.reason),
       a.recommendation ? h('p', { class: 'verdict-recommendation', 'data-testid': 'recommendation' }, 'Recommendation: ',
-        h('strong', null, { ship: 'ship', 'do-not-ship': 'do not ship', 'keep-running': 'keep running', inconclusive: 'no decision from this data' }[a.recommendation])) : null,
+        h('strong', null, { ship: 'ship', 'do-not-ship': 'do not ship', 'keep-running': 'keep running', inconclusive: 'no decision from this data' }[a.recommendation]),
+        hl.simulated ? ' on simulated data: confirm it on real traffic before deciding.' : null) : null,
       running && p ? h('p', { class: 'verdict-progress', 'data-testid': 'verdict-progress' },
         h('strong', null, `${p.elapsed} of ${p.total} days`), ' of the planned period are in.',
         seq?.interval
@@ -718,7 +719,8 @@ export const experimentPage: Page = (root, { params, query }) => {
     const pct = (v: number) => fmt.percent(v / 100, { decimals: 0, signed: true });
     const roiText = (i: { lower: number; upper: number } | null) => (i ? `${pct(i.lower)} to ${pct(i.upper)}` : fmt.DASH);
     const why = decisive ? null : h('p', { class: 'impact-why', 'data-testid': 'impact-why' },
-      hl.kind === 'not-enough-data-yet' ? 'Shown as ranges: the experiment is still running.'
+      hl.simulated ? 'Shown as ranges, not as a gain: the data are simulated.'
+        : hl.kind === 'not-enough-data-yet' ? 'Shown as ranges: the experiment is still running.'
         : hl.kind === 'guardrail-breached' ? 'Shown as ranges: a guardrail was breached.'
           : 'Shown as ranges, not as a gain: the interval includes zero.');
     return h('section', { class: 'impact', 'aria-labelledby': 'impact-title', 'data-testid': 'impact' },
