@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <type_traits>
 #include <unordered_set>
 
 #include "codec/csv_reader.hpp"
@@ -82,15 +83,25 @@ class Collector {
       truncated_ = true;
   }
 
-  bool check_metric(const std::string& path, std::string_view id) {
+  // `path`: the issue's path, or a callable that makes it (only when there is an issue).
+  template <class Path>
+  static std::string path_of(const Path& path) {
+    if constexpr (std::is_invocable_v<const Path&>) return path();
+    else return std::string(path);
+  }
+
+  template <class Path>
+  bool check_metric(const Path& path, std::string_view id) {
+    if (!last_good_metric_.empty() && id == last_good_metric_) return true;  // the previous row's id
     if (!valid_metric_id(id)) {
-      issue(path, "Invalid metric id '" + std::string(id) + "'");
+      issue(path_of(path), "Invalid metric id '" + std::string(id) + "'");
       return false;
     }
     if (!rules_.metrics.empty() && !rules_.metrics.count(std::string(id))) {
-      issue(path, "Metric '" + std::string(id) + "' is not tracked by this experiment");
+      issue(path_of(path), "Metric '" + std::string(id) + "' is not tracked by this experiment");
       return false;
     }
+    last_good_metric_.assign(id);
     return true;
   }
 
@@ -121,10 +132,11 @@ class Collector {
     return true;
   }
 
-  bool check_timestamp(const std::string& path, std::string_view text, domain::UnixSeconds& t) {
+  template <class Path>
+  bool check_timestamp(const Path& path, std::string_view text, domain::UnixSeconds& t) {
     auto parsed = domain::parse_iso8601_datetime(text);
     if (!parsed) {
-      issue(path, "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
+      issue(path_of(path), "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
       return false;
     }
     t = *parsed;
@@ -135,15 +147,15 @@ class Collector {
                     text.substr(dot + 1, text.substr(dot + 1).find_first_not_of("0123456789"))
                             .find_first_not_of('0') != std::string_view::npos;
     if (fraction || t % domain::kSecondsPerHour != 0) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
+      issue(path_of(path), "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
       return false;
     }
     if (rules_.earliest && t < *rules_.earliest) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
+      issue(path_of(path), "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
       return false;
     }
     if (rules_.end && t >= *rules_.end) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
+      issue(path_of(path), "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
       return false;
     }
     return true;
@@ -385,6 +397,7 @@ class Collector {
   ParsedUpload& out_;
   std::vector<Series> series_;  // in order of first appearance
   std::unordered_map<std::string, std::size_t> index_;
+  std::string last_good_metric_;
   std::string key_;
   std::size_t last_ = std::numeric_limits<std::size_t>::max();  // the series of the previous row
   std::map<std::string, std::vector<domain::HourlyPoint>> derived_;  // overall hours made from segments
@@ -543,8 +556,8 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
     }
     const std::string_view metric = csv[idx[0]];
     domain::HourlyPoint p;
-    bool good = col.check_metric(where + ": metricId", metric);
-    good = col.check_timestamp(where + ": timestamp", csv[idx[1]], p.timestamp) && good;
+    bool good = col.check_metric([&] { return where + ": metricId"; }, metric);
+    good = col.check_timestamp([&] { return where + ": timestamp"; }, csv[idx[1]], p.timestamp) && good;
     if (!parse_double(csv[idx[2]], p.treatment_value)) {
       col.issue(where + ": treatmentValue", "Must be a finite number");
       good = false;
