@@ -74,7 +74,8 @@ test-fuzz:
 fuzz:
 	@scripts/run-fuzz.sh $(FUZZ_SECONDS)
 
-# Micro-benchmarks (Google Benchmark) and the HTTP load test (wrk); figures in docs/performance.md.
+# Micro-benchmarks (Google Benchmark), the HTTP load test (wrk), the parsing ratios of issue 18
+# (analyze vs SciPy: set SCIPY_PYTHON to a python with SciPy; uploads in rows/s); figures in docs/performance.md.
 bench: deps
 	@scripts/install-deps.sh bench
 	cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DRALLYUXR_BUILD_BENCH=ON -DRALLYUXR_BUILD_TESTS=OFF
@@ -82,6 +83,7 @@ bench: deps
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	build-bench/bench/plan_calibration
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
+	python3 scripts/bench-parse.py --bin build-bench/src/rallyuxr
 	python3 scripts/bench-segments.py --bin build-bench/src/rallyuxr
 	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)
 

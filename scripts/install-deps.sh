@@ -9,7 +9,7 @@ PKGS=(
   libsqlite3-dev sqlite3
   libspdlog-dev libfmt-dev libcli11-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libpq-dev zlib1g-dev libssl-dev postgresql
+  libpq-dev zlib1g-dev libssl-dev postgresql libsimdjson-dev
   curl ca-certificates python3 python3-yaml procps
 )
 # Extra groups, asked for by the Makefile targets that need them.

@@ -52,8 +52,13 @@ http::Response upload(Context& ctx, const http::Request& req, store::WriteMode m
   if (media == "text/csv") {
     parsed = codec::parse_results_csv(req.body, rules);
   } else if (media == "application/json") {
-    auto body = parse_json_body(req);
-    parsed = codec::parse_results_json(body, rules);
+    // simdjson for a valid upload; anything else through the general parser and its error paths.
+    if (auto fast = codec::parse_results_json_fast(req.body, req.body.capacity(), rules)) {
+      parsed = std::move(*fast);
+    } else {
+      auto body = parse_json_body(req);
+      parsed = codec::parse_results_json(body, rules);
+    }
   } else {
     throw ApiError(ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json or text/csv");
   }

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -36,7 +37,7 @@ bool read_input(const std::string& path, std::string& out);
 
 // Whether a results or history file is JSON (its first character, after blanks and a BOM, is '{');
 // otherwise it is CSV.
-bool is_json_text(const std::string& text);
+bool is_json_text(std::string_view text);
 
 // The import-format object of a parsed results file: the file itself, or its `data.results` when the
 // file is a saved GET /results envelope {success, data: {results: {metrics}}}.

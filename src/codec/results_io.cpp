@@ -1,6 +1,7 @@
 #include "codec/results_io.hpp"
 
 #include <boost/json.hpp>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <charconv>
@@ -10,8 +11,10 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <type_traits>
 #include <unordered_set>
 
+#include "codec/csv_reader.hpp"
 #include "codec/json_text.hpp"
 #include "domain/time.hpp"
 
@@ -80,15 +83,25 @@ class Collector {
       truncated_ = true;
   }
 
-  bool check_metric(const std::string& path, std::string_view id) {
+  // `path`: the issue's path, or a callable that makes it (only when there is an issue).
+  template <class Path>
+  static std::string path_of(const Path& path) {
+    if constexpr (std::is_invocable_v<const Path&>) return path();
+    else return std::string(path);
+  }
+
+  template <class Path>
+  bool check_metric(const Path& path, std::string_view id) {
+    if (!last_good_metric_.empty() && id == last_good_metric_) return true;  // the previous row's id
     if (!valid_metric_id(id)) {
-      issue(path, "Invalid metric id '" + std::string(id) + "'");
+      issue(path_of(path), "Invalid metric id '" + std::string(id) + "'");
       return false;
     }
     if (!rules_.metrics.empty() && !rules_.metrics.count(std::string(id))) {
-      issue(path, "Metric '" + std::string(id) + "' is not tracked by this experiment");
+      issue(path_of(path), "Metric '" + std::string(id) + "' is not tracked by this experiment");
       return false;
     }
+    last_good_metric_.assign(id);
     return true;
   }
 
@@ -119,10 +132,11 @@ class Collector {
     return true;
   }
 
-  bool check_timestamp(const std::string& path, std::string_view text, domain::UnixSeconds& t) {
+  template <class Path>
+  bool check_timestamp(const Path& path, std::string_view text, domain::UnixSeconds& t) {
     auto parsed = domain::parse_iso8601_datetime(text);
     if (!parsed) {
-      issue(path, "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
+      issue(path_of(path), "Invalid timestamp '" + std::string(text.substr(0, 40)) + "': use ISO-8601 with a zone, e.g. 2025-01-15T14:00:00Z");
       return false;
     }
     t = *parsed;
@@ -133,15 +147,15 @@ class Collector {
                     text.substr(dot + 1, text.substr(dot + 1).find_first_not_of("0123456789"))
                             .find_first_not_of('0') != std::string_view::npos;
     if (fraction || t % domain::kSecondsPerHour != 0) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
+      issue(path_of(path), "Timestamp " + domain::format_iso8601(t) + " is not on the hour");
       return false;
     }
     if (rules_.earliest && t < *rules_.earliest) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
+      issue(path_of(path), "Timestamp " + domain::format_iso8601(t) + " is more than 30 days before startDate");
       return false;
     }
     if (rules_.end && t >= *rules_.end) {
-      issue(path, "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
+      issue(path_of(path), "Timestamp " + domain::format_iso8601(t) + " is not before endDate");
       return false;
     }
     return true;
@@ -383,6 +397,7 @@ class Collector {
   ParsedUpload& out_;
   std::vector<Series> series_;  // in order of first appearance
   std::unordered_map<std::string, std::size_t> index_;
+  std::string last_good_metric_;
   std::string key_;
   std::size_t last_ = std::numeric_limits<std::size_t>::max();  // the series of the previous row
   std::map<std::string, std::vector<domain::HourlyPoint>> derived_;  // overall hours made from segments
@@ -397,40 +412,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-// Splits one CSV record (no embedded newlines) into fields; double quotes are honoured.
-bool split_csv(std::string_view line, std::vector<std::string>& fields) {
-  fields.clear();
-  std::string cur;
-  bool quoted = false, was_quoted = false;
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          cur += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        cur += c;
-      }
-    } else if (c == '"' && trim(cur).empty()) {
-      quoted = was_quoted = true;
-      cur.clear();
-    } else if (c == ',') {
-      fields.push_back(was_quoted ? cur : std::string(trim(cur)));
-      cur.clear();
-      was_quoted = false;
-    } else {
-      cur += c;
-    }
-  }
-  if (quoted) return false;
-  fields.push_back(was_quoted ? cur : std::string(trim(cur)));
-  return true;
 }
 
 bool parse_double(std::string_view s, double& v) {
@@ -503,11 +484,10 @@ void check_unique_users(ParsedUpload& out, const UploadRules& rules, bool malfor
 ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) {
   ParsedUpload out;
   Collector col(rules, out);
+  CsvReader csv(text);  // fields in place, by header name (it skips the byte order mark itself)
   if (text.size() >= 3 && static_cast<unsigned char>(text[0]) == 0xEF &&
       static_cast<unsigned char>(text[1]) == 0xBB && static_cast<unsigned char>(text[2]) == 0xBF)
     text.remove_prefix(3);
-  std::vector<std::string> fields;
-  std::size_t pos = 0, line_no = 0;
   if (trim(text).find_first_not_of("\r\n") == std::string_view::npos) {
     col.issue("line 1", std::string("Empty upload; expected the header ") + kResultsCsvHeader);
     col.finish();
@@ -523,18 +503,15 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
   std::optional<std::int64_t> uu_val[2];
   bool uu_bad = false;
   std::string uu_path[2] = {"line 1: uniqueUsersTreatment", "line 1: uniqueUsersControl"};
-  while (pos <= text.size()) {
-    auto nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) nl = text.size();
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  while (csv.next_line()) {
+    const std::size_t line_no = csv.line_number();
     if (line_no == 1) {
-      if (!split_csv(line, fields)) {
+      if (!csv.split()) {
         col.issue("line 1", "Malformed header");
         break;
       }
+      csv.take_header();
+      const std::vector<std::string>& fields = csv.header();
       columns = fields.size();
       for (std::size_t i = 0; i < fields.size(); ++i)
         for (int c = 0; c < 6; ++c)
@@ -566,42 +543,42 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       if (!out.issues.empty()) break;
       continue;
     }
-    if (trim(line).empty()) continue;
+    if (csv.blank()) continue;
     ++out.rows;
     std::string where = "line " + std::to_string(line_no);
-    if (!split_csv(line, fields)) {
+    if (!csv.split()) {
       col.issue(where, "Unterminated quoted field");
       continue;
     }
-    if (fields.size() != columns) {
-      col.issue(where, "Expected " + std::to_string(columns) + " fields, found " + std::to_string(fields.size()));
+    if (csv.size() != columns) {
+      col.issue(where, "Expected " + std::to_string(columns) + " fields, found " + std::to_string(csv.size()));
       continue;
     }
-    const std::string& metric = fields[idx[0]];
+    const std::string_view metric = csv[idx[0]];
     domain::HourlyPoint p;
-    bool good = col.check_metric(where + ": metricId", metric);
-    good = col.check_timestamp(where + ": timestamp", fields[idx[1]], p.timestamp) && good;
-    if (!parse_double(fields[idx[2]], p.treatment_value)) {
+    bool good = col.check_metric([&] { return where + ": metricId"; }, metric);
+    good = col.check_timestamp([&] { return where + ": timestamp"; }, csv[idx[1]], p.timestamp) && good;
+    if (!parse_double(csv[idx[2]], p.treatment_value)) {
       col.issue(where + ": treatmentValue", "Must be a finite number");
       good = false;
     }
-    if (!parse_double(fields[idx[3]], p.control_value)) {
+    if (!parse_double(csv[idx[3]], p.control_value)) {
       col.issue(where + ": controlValue", "Must be a finite number");
       good = false;
     }
-    if (!parse_count(fields[idx[4]], p.treatment_sample_size)) {
+    if (!parse_count(csv[idx[4]], p.treatment_sample_size)) {
       col.issue(where + ": treatmentSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
-    if (!parse_count(fields[idx[5]], p.control_sample_size)) {
+    if (!parse_count(csv[idx[5]], p.control_sample_size)) {
       col.issue(where + ": controlSampleSize", "Must be an integer from 0 to 10^12");
       good = false;
     }
-    std::string_view dimension = seg_idx[0] >= 0 ? std::string_view(fields[seg_idx[0]]) : std::string_view();
-    std::string_view segment = seg_idx[1] >= 0 ? std::string_view(fields[seg_idx[1]]) : std::string_view();
+    std::string_view dimension = seg_idx[0] >= 0 ? csv[seg_idx[0]] : std::string_view();
+    std::string_view segment = seg_idx[1] >= 0 ? csv[seg_idx[1]] : std::string_view();
     good = col.check_segment(where, ": dimension", dimension, segment) && good;
     for (int g = 0; g < 2; ++g) {
-      if (uu_idx[g] < 0 || fields[uu_idx[g]].empty()) continue;
+      if (uu_idx[g] < 0 || csv[uu_idx[g]].empty()) continue;
       if (!dimension.empty() || !segment.empty()) {
         col.issue(where + ": " + (g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn),
                   "Unique users in CSV are the overall figures; leave the cell empty on segment rows");
@@ -610,7 +587,7 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules) 
       }
       const char* name = g == 0 ? kUniqueUsersTreatmentColumn : kUniqueUsersControlColumn;
       std::int64_t v = 0;
-      if (!parse_count(fields[uu_idx[g]], v)) {
+      if (!parse_count(csv[uu_idx[g]], v)) {
         col.issue(where + ": " + name, "Must be a non-negative integer");
         good = false;
         uu_bad = true;
@@ -798,6 +775,169 @@ ParsedUpload parse_results_json(const json::object& body, const UploadRules& rul
   const bool uu_bad = out.issues.size() != issues_before;
   col.finish();
   check_unique_users(out, rules, uu_bad, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
+  return out;
+}
+
+namespace {
+
+namespace dom = simdjson::dom;
+
+// Deeper documents are left to the general parser (and its limit of 64); an upload is 5 deep.
+constexpr std::size_t kFastMaxDepth = 32;
+
+enum class Found { kNo, kYes, kTwice };
+
+// The value of `key` in `o`; kTwice when the key repeats (the general path decides then).
+Found find_once(const dom::object& o, std::string_view key, dom::element& out) {
+  Found f = Found::kNo;
+  for (auto field : o) {
+    if (field.key != key) continue;
+    if (f == Found::kYes) return Found::kTwice;
+    out = field.value;
+    f = Found::kYes;
+  }
+  return f;
+}
+
+// A finite number as parse_json_exact gives it: integers converted to the nearest double,
+// decimals correctly rounded (simdjson rounds correctly; it refuses what does not fit).
+bool fast_number(const dom::element& e, double& v) {
+  switch (e.type()) {
+    case dom::element_type::INT64: v = static_cast<double>(std::int64_t(e)); return true;
+    case dom::element_type::UINT64: v = static_cast<double>(std::uint64_t(e)); return true;
+    case dom::element_type::DOUBLE: v = double(e); return std::isfinite(v);
+    default: return false;
+  }
+}
+
+bool fast_count(const dom::element& e, std::int64_t& v, std::int64_t max, bool max_exclusive_double) {
+  switch (e.type()) {
+    case dom::element_type::INT64: v = std::int64_t(e); return v >= 0 && v <= max;
+    case dom::element_type::UINT64: {
+      std::uint64_t u = std::uint64_t(e);
+      if (u > static_cast<std::uint64_t>(max)) return false;
+      v = static_cast<std::int64_t>(u);
+      return true;
+    }
+    case dom::element_type::DOUBLE: {
+      double d = double(e);
+      if (!(d >= 0) || d != std::floor(d)) return false;
+      if (max_exclusive_double ? d >= 9e15 : d > static_cast<double>(max)) return false;
+      v = static_cast<std::int64_t>(d);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::size_t capacity,
+                                                    const UploadRules& rules, bool envelope) {
+  dom::parser parser;
+  if (parser.allocate(text.size(), kFastMaxDepth) != simdjson::SUCCESS) return std::nullopt;
+  dom::element doc;
+  // Without a copy when the buffer has simdjson's padding behind the text.
+  const bool padded = capacity >= text.size() + simdjson::SIMDJSON_PADDING;
+  if (parser.parse(text.data(), text.size(), !padded).get(doc) != simdjson::SUCCESS) return std::nullopt;
+  dom::object body;
+  if (doc.get_object().get(body) != simdjson::SUCCESS) return std::nullopt;
+  if (envelope) {  // the GET .../results envelope: {"data": {"results": {...}}}
+    dom::element data, results;
+    Found f = find_once(body, "data", data);
+    if (f == Found::kTwice) return std::nullopt;
+    dom::object data_obj, results_obj;
+    if (f == Found::kYes && data.get_object().get(data_obj) == simdjson::SUCCESS) {
+      Found r = find_once(data_obj, "results", results);
+      if (r == Found::kTwice) return std::nullopt;
+      if (r == Found::kYes && results.get_object().get(results_obj) == simdjson::SUCCESS) body = results_obj;
+    }
+  }
+
+  // Keys this path reads, or may skip: the upload's, and those of a GET .../results response that
+  // the offline analysis accepts. Any other key sends the upload the general way, so that a field
+  // the general parser learns is never dropped here without notice.
+  for (auto field : body)
+    if (field.key != "metrics" && field.key != "uniqueUsers" && field.key != "experimentId" &&
+        field.key != "generatedAt" && field.key != "experimentPeriod" && field.key != "version")
+      return std::nullopt;
+
+  ParsedUpload out;
+  Collector col(rules, out);
+  // Any problem: nullopt, and the general path reports it with its path.
+  dom::element metrics_el;
+  dom::object metrics;
+  if (find_once(body, "metrics", metrics_el) != Found::kYes ||
+      metrics_el.get_object().get(metrics) != simdjson::SUCCESS)
+    return std::nullopt;
+  std::unordered_set<std::string_view> ids;
+  for (auto metric : metrics) {
+    const std::string_view id = metric.key;
+    if (!ids.insert(id).second) return std::nullopt;
+    dom::object m;
+    if (!col.check_metric(std::string(), id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return std::nullopt;
+    for (auto field : m)
+      if (field.key != "timeSeries" && field.key != "summary") return std::nullopt;
+    dom::element series_el;
+    dom::array series;
+    if (find_once(m, "timeSeries", series_el) != Found::kYes || series_el.get_array().get(series) != simdjson::SUCCESS)
+      return std::nullopt;
+    col.begin_block(std::string());
+    for (dom::element point : series) {
+      ++out.rows;
+      dom::object fields;
+      if (point.get_object().get(fields) != simdjson::SUCCESS) return std::nullopt;
+      // Each field once: timestamp, treatmentValue, controlValue, treatmentSampleSize, controlSampleSize.
+      dom::element f[5];
+      unsigned seen = 0;
+      for (auto field : fields) {
+        const std::string_view k = field.key;
+        int i = k == "timestamp"             ? 0
+                : k == "treatmentValue"      ? 1
+                : k == "controlValue"        ? 2
+                : k == "treatmentSampleSize" ? 3
+                : k == "controlSampleSize"   ? 4
+                                             : -1;
+        if (i < 0) continue;
+        if (seen & (1u << i)) return std::nullopt;
+        seen |= 1u << i;
+        f[i] = field.value;
+      }
+      std::string_view ts;
+      if (seen != 31u || f[0].get_string().get(ts) != simdjson::SUCCESS) return std::nullopt;
+      domain::HourlyPoint p;
+      if (!col.check_timestamp(std::string(), ts, p.timestamp) ||
+          !fast_number(f[1], p.treatment_value) || !fast_number(f[2], p.control_value) ||
+          !fast_count(f[3], p.treatment_sample_size, domain::kMaxSampleSize, false) ||
+          !fast_count(f[4], p.control_sample_size, domain::kMaxSampleSize, false))
+        return std::nullopt;
+      col.add(col.take_row(), {}, {}, id, p);
+    }
+  }
+  if (out.rows == 0) return std::nullopt;
+  std::optional<std::int64_t> uu[2];
+  dom::element uu_el;
+  Found uf = find_once(body, "uniqueUsers", uu_el);
+  if (uf == Found::kTwice) return std::nullopt;
+  if (uf == Found::kYes && !uu_el.is_null()) {
+    dom::object o;
+    if (uu_el.get_object().get(o) != simdjson::SUCCESS) return std::nullopt;
+    if (o.size() == 0) return std::nullopt;
+    unsigned seen = 0;
+    for (auto field : o) {
+      int g = field.key == "treatment" ? 0 : field.key == "control" ? 1 : -1;
+      if (g < 0 || (seen & (1u << g))) return std::nullopt;
+      seen |= 1u << g;
+      if (field.value.is_null()) continue;
+      std::int64_t v = 0;
+      if (!fast_count(field.value, v, 9'000'000'000'000'000LL, true)) return std::nullopt;
+      uu[g] = v;
+    }
+  }
+  col.finish();
+  if (!out.issues.empty()) return std::nullopt;
+  check_unique_users(out, rules, false, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);
+  if (!out.issues.empty()) return std::nullopt;
   return out;
 }
 

@@ -80,6 +80,19 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules);
 // JSON paths such as "metrics.conversion_rate.timeSeries.12.timestamp".
 ParsedUpload parse_results_json(const boost::json::object& body, const UploadRules& rules);
 
+// The same from the JSON text, the fast way (simdjson, no JSON tree), for an upload that is valid
+// as it stands: numbers come out bit for bit as parse_json_exact gives them. Anything else
+// (malformed JSON, a problem to report, a repeated key, nesting deeper than 32) gives nullopt: the
+// caller then takes parse_json_exact + parse_results_json, which report every problem with its
+// path. It also declines keys it does not know at the top (beyond metrics and uniqueUsers, and the
+// fields of a GET .../results response) and in a metric (beyond timeSeries and summary): a field
+// added to the general parser (segments, say) then takes the general path until it is read here
+// too. Unknown fields of a point are ignored, as parse_results_json ignores them. `capacity`: the bytes allocated behind text.data() (std::string::capacity()); with
+// simdjson::SIMDJSON_PADDING (64) to spare, the text is not copied. `envelope`: a
+// {"data": {"results": {...}}} document (a GET .../results response) is read at its results.
+std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::size_t capacity,
+                                                    const UploadRules& rules, bool envelope = false);
+
 // Every hourly point, in the import format plus a `period` column (pre/post), numbers in their
 // shortest exact form so that export -> import round-trips exactly.
 // With segments, two more columns `dimension,segment` (empty on the overall rows) and the
