@@ -8,6 +8,7 @@
 
 #include "domain/error.hpp"
 #include "http/json_quote.hpp"
+#include "http/representation.hpp"
 
 namespace rallyuxr::http {
 namespace {
@@ -271,7 +272,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
     r.status = 204;
     r.content_type.clear();
     r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
-                 {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
+                 {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id, If-None-Match"},
                  {"Access-Control-Max-Age", "86400"}};
     return r;
   }
@@ -303,7 +304,9 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   req.params = m.params;
   route_label = m.route->pattern;
-  return guarded(req, m.route->priority, [&] { return m.route->handler(req); });
+  auto r = guarded(req, m.route->priority, [&] { return m.route->handler(req); });
+  finish_representation(req, r);
+  return r;
 }
 
 Response Middleware::guarded(Request& req, bool open, const std::function<Response()>& handler) const {
@@ -339,12 +342,12 @@ Response Middleware::serve_static(const Request& req, const std::string& raw_pat
   r.headers.emplace_back("ETag", f->etag);
   r.headers.emplace_back("Cache-Control", f->immutable ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("Vary", "Accept-Encoding");
-  if (req.header("if-none-match") == f->etag) {
+  if (etag_matches(req.header("if-none-match"), f->etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
   }
-  if (!f->gzip_body.empty() && req.header("accept-encoding").find("gzip") != std::string::npos) {
+  if (!f->gzip_body.empty() && accepts_gzip(req.header("accept-encoding"))) {
     r.body = f->gzip_body;
     r.headers.emplace_back("Content-Encoding", "gzip");
   } else {

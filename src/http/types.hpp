@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +50,12 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Conditional GET and content coding (http/representation.hpp), for a 200 to GET/HEAD: the
+  // strong ETag of `body` (quoted; empty: none, or one of the bytes when etag_from_body), and the
+  // body's gzip bytes when the handler keeps them (unset: compressed on the way out).
+  std::string etag;
+  bool etag_from_body = false;
+  std::function<std::shared_ptr<const std::string>()> gzip_body;
 };
 
 using Handler = std::function<Response(const Request&)>;
