@@ -246,7 +246,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!r.content_type.empty() && r.status != 204) res->set(bhttp::field::content_type, r.content_type);
     res->set("X-Request-Id", req.request_id);
     res->set(bhttp::field::access_control_allow_origin, "*");
-    res->set(bhttp::field::access_control_expose_headers, "X-Request-Id, Content-Disposition");
+    res->set(bhttp::field::access_control_expose_headers, "X-Request-Id, Content-Disposition, ETag");
     res->set("X-Content-Type-Options", "nosniff");
     for (auto& [k, v] : r.headers) res->set(k, v);
     std::size_t size = r.body.size();
@@ -261,11 +261,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (impl_.options.metrics) impl_.options.metrics->observe(route_label, req.method, r.status, seconds);
     std::string method = shown_method(req.method);
     if (impl_.options.json_access_log)
-      spdlog::info(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
+      impl_.access_log.write(fmt::format(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
                    json_quote(req.request_id), json_quote(method), json_quote(route_label),
-                   json_quote(raw_path.substr(0, 512)), r.status, seconds * 1000);
+                   json_quote(raw_path.substr(0, 512)), r.status, seconds * 1000));
     else
-      spdlog::info("{} {} {} {:.3f}ms id={}", method, raw_path.substr(0, 512), r.status, seconds * 1000, req.request_id);
+      impl_.access_log.write(
+          fmt::format("{} {} {} {:.3f}ms id={}", method, raw_path.substr(0, 512), r.status, seconds * 1000, req.request_id));
     write(std::move(res), false, std::move(response_share));
   }
 
@@ -345,7 +346,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(false);
     res->prepare_payload();
     if (impl_.options.metrics) impl_.options.metrics->observe("rejected", "OTHER", r.status, 0);
-    spdlog::info("- - {} (rejected before the body) id={}", r.status, request_id);
+    impl_.access_log.write(fmt::format("- - {} (rejected before the body) id={}", r.status, request_id));
     write(std::move(res), true);
   }
 
