@@ -82,6 +82,7 @@ bench: deps
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	build-bench/bench/plan_calibration
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
+	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-nginx-ratio.sh
 	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)
 
 # The statistical calibration (docs/statistics.md, "Calibration"): every simulator family, 14 and 28
