@@ -14,6 +14,7 @@
 #include "codec/resources_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "http/representation.hpp"
 #include "pipeline/pipeline.hpp"
 #include "store/store_util.hpp"
 
@@ -383,10 +384,19 @@ http::Response cached_results(Context& ctx, const http::Request& req) {
 
 // A list page depends on every experiment: kept until this process's next write, and only where
 // this process is the only writer (SQLite); elsewhere made each time (with an ETag).
+std::string list_key(Context& ctx, const http::Request& req) {
+  return "list|" + std::to_string(ctx.responses->generation()) + "|" + query_key(req);
+}
+
 http::Response cached_list(Context& ctx, const http::Request& req) {
   if (!ctx.responses || !ctx.responses->caches_list_pages()) return with_etag<list>(ctx, req);
-  auto key = "list|" + std::to_string(ctx.responses->generation()) + "|" + query_key(req);
-  return ctx.responses->get_or_make(key, [&] { return list(ctx, req); });
+  return ctx.responses->get_or_make(list_key(ctx, req), [&] { return list(ctx, req); });
+}
+
+// A kept list page needs no database: it is answered on the I/O thread.
+std::optional<http::Response> list_from_memory(Context& ctx, const http::Request& req) {
+  if (!ctx.responses || !ctx.responses->caches_list_pages()) return std::nullopt;
+  return ctx.responses->peek(list_key(ctx, req), http::accepts_gzip(req.header("accept-encoding")));
 }
 
 }  // namespace
@@ -416,6 +426,7 @@ domain::Experiment load_experiment(Context& ctx, const std::string& id) {
 void register_experiment_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/experiments", bind(ctx, create));
   router.add("GET", "/experiments", bind(ctx, cached_list));
+  router.answer_from_memory("GET", "/experiments", [&ctx](const http::Request& r) { return list_from_memory(ctx, r); });
   router.add("GET", "/experiments/{id}", bind(ctx, details));
   router.add("GET", "/experiments/{id}/results", bind(ctx, cached_results));
   router.add("GET", "/experiments/{id}/events", bind(ctx, events));

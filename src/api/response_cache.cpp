@@ -53,6 +53,23 @@ http::Response ResponseCache::get_or_make(const std::string& key, const std::fun
   return out;
 }
 
+std::optional<http::Response> ResponseCache::peek(const std::string& key, bool wants_gzip) {
+  if (!enabled()) return std::nullopt;
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(key);
+    if (it == index_.end()) return std::nullopt;
+    e = *it->second;
+    // gzip bytes not made yet are made on a request thread, not here.
+    if (wants_gzip && e->body->size() >= http::kCompressMinBytes && !e->gzip_ready.load(std::memory_order_acquire))
+      return std::nullopt;
+    lru_.splice(lru_.begin(), lru_, it->second);
+    ++hits_;
+  }
+  return respond(e);
+}
+
 http::Response ResponseCache::respond(const std::shared_ptr<Entry>& e) {
   http::Response r;
   r.status = e->status;
@@ -65,16 +82,21 @@ http::Response ResponseCache::respond(const std::shared_ptr<Entry>& e) {
 }
 
 std::shared_ptr<const std::string> ResponseCache::gzip_of(const std::shared_ptr<Entry>& e) {
-  std::lock_guard gz(e->gzip_mutex);
-  if (e->gzip) return e->gzip;
-  e->gzip = std::make_shared<const std::string>(http::gzip_compress(*e->body, kKeptGzipLevel));
+  std::shared_ptr<const std::string> z;
+  {
+    std::lock_guard gz(e->gzip_mutex);  // never held with mu_ (peek takes mu_ alone)
+    if (e->gzip) return e->gzip;
+    z = std::make_shared<const std::string>(http::gzip_compress(*e->body, kKeptGzipLevel));
+    e->gzip = z;
+    e->gzip_ready.store(true, std::memory_order_release);
+  }
   std::lock_guard lock(mu_);
   auto it = index_.find(e->key);
   if (it != index_.end() && *it->second == e) {  // still kept: its gzip bytes count too
-    charge(e, e->gzip->size());
+    charge(e, z->size());
     evict_to_bound();
   }
-  return e->gzip;
+  return z;
 }
 
 void ResponseCache::charge(const std::shared_ptr<Entry>& e, std::size_t bytes) {

@@ -19,6 +19,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -40,6 +41,11 @@ class ResponseCache {
   // The response for `key`, made by `make` on a miss and kept when it is a 200 that fits.
   // Every response it returns carries an ETag of its bytes.
   http::Response get_or_make(const std::string& key, const std::function<http::Response()>& make);
+
+  // The kept response for `key`, when there is one and it can be sent without work: nullopt when
+  // none is kept, or the client takes gzip and its gzip bytes are not made yet. For answers on
+  // the I/O thread (http::MemoryAnswer); a miss is not counted (the handler's path counts it).
+  std::optional<http::Response> peek(const std::string& key, bool wants_gzip);
 
   // This process's write generation: bumped after every commit of its store.
   std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
@@ -66,6 +72,7 @@ class ResponseCache {
     std::size_t charged = 0;  // bytes counted against the bound
     std::mutex gzip_mutex;
     std::shared_ptr<const std::string> gzip;  // made on first demand
+    std::atomic<bool> gzip_ready{false};      // gzip is set (read without gzip_mutex)
   };
   using Lru = std::list<std::shared_ptr<Entry>>;
 

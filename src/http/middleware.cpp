@@ -263,6 +263,42 @@ std::optional<Response> Middleware::check_origin(const Request& req) const {
   return std::nullopt;
 }
 
+std::optional<Response> Middleware::answer_from_memory(Request& req, std::string& route_label) const {
+  if (req.method != "GET" && req.method != "HEAD") return std::nullopt;
+  const auto& base = options_.api_base;
+  if (!is_api_path(req.path, base)) return std::nullopt;
+  std::string path = req.path.substr(base.size());
+  if (path.empty()) path = "/";
+  auto m = router_.match(req.method, path);
+  if (!m.route || !m.route->from_memory) return std::nullopt;
+  // Only tokens decided without the store: none, or the unnamed ones.
+  std::string given = bearer_token(req);
+  if (!given.empty() && !(!options_.api_token.empty() && token_matches(given, options_.api_token)) &&
+      !(!options_.read_token.empty() && token_matches(given, options_.read_token)))
+    return std::nullopt;
+  std::optional<Principal> who;
+  if (authorize(req, &who, true)) return std::nullopt;  // the refusal comes from dispatch
+  std::string raw = std::move(req.path);
+  req.path = std::move(path);
+  req.params = m.params;
+  req.principal = who;
+  std::optional<Response> r;
+  try {
+    r = m.route->from_memory(req);
+  } catch (const std::exception&) {
+    r.reset();
+  }
+  if (!r) {
+    req.path = std::move(raw);
+    req.params.clear();
+    req.principal.reset();
+    return std::nullopt;
+  }
+  route_label = m.route->pattern;
+  finish_representation(req, *r);
+  return r;
+}
+
 Response Middleware::dispatch(Request& req, std::string& route_label, std::size_t open_connections) const {
   const auto& base = options_.api_base;
   bool api = is_api_path(req.path, base);

@@ -180,6 +180,12 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto p : url->params()) req->query.emplace(p.key, p.value);
 
     auto lane = lane_;
+    // A response kept in memory (a cached list page) goes out from here, without a thread hop.
+    if (lane == Middleware::Lane::kRead) {
+      std::string label = "unmatched";
+      if (auto r = impl_.middleware.answer_from_memory(*req, label))
+        return respond(std::move(*r), *req, raw_path, label, keep_alive, version, started);
+    }
     if (lane == Middleware::Lane::kInline) {
       std::string label = "unmatched";
       Response r = impl_.middleware.dispatch(*req, label, impl_.connections.load());

@@ -59,6 +59,9 @@ struct Response {
 };
 
 using Handler = std::function<Response(const Request&)>;
+// Answers a request from memory alone (no database, no waiting), on the I/O thread; nullopt: the
+// route's handler runs as usual, on a request thread.
+using MemoryAnswer = std::function<std::optional<Response>(const Request&)>;
 
 struct Route {
   std::string method;
@@ -68,6 +71,7 @@ struct Route {
   // The health check: runs on the server's own lane with a short deadline, and needs no token
   // (load balancers have none).
   bool priority = false;
+  MemoryAnswer from_memory;  // optional (Router::answer_from_memory)
 };
 
 class Router {
@@ -80,6 +84,8 @@ class Router {
     std::vector<std::string> params;
     std::vector<std::string> allowed;        // methods of the path, when only the method is wrong
   };
+  // Gives a GET route a way to answer from memory (a response cache) before its handler is queued.
+  void answer_from_memory(const std::string& method, const std::string& pattern, MemoryAnswer answer);
   Match match(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

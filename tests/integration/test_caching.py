@@ -272,6 +272,25 @@ class CacheBoundTest(unittest.TestCase):
                     self.assertGreater(cache_figure(s, "rallyuxr_response_cache_entries"), 0)
 
 
+class KeptPagesStillNeedTokensTest(unittest.TestCase):
+    """A kept list page is answered without a request thread, but never without the token reads need."""
+
+    def test_read_token_guards_kept_pages(self):
+        write, read = "w" * 24, "r" * 24
+        with Server("--api-token", write, "--read-token", read) as s:
+            auth = {"Authorization": f"Bearer {read}"}
+            first = s.get("/api/experiments", headers=auth)
+            self.assertEqual(first.status, 200)
+            self.assertEqual(s.get("/api/experiments", headers=auth).body, first.body)  # kept
+            for headers in ({}, {"Authorization": "Bearer " + "x" * 24}):
+                r = s.get("/api/experiments", headers=headers)
+                self.assertEqual(r.status, 401, headers)
+                self.assertEqual(r.json()["error"]["code"], "UNAUTHORIZED")
+                self.assertNotIn("etag", r.headers)
+            r = s.get("/api/experiments", headers={"Authorization": f"Bearer {write}", "If-None-Match": first.headers["etag"]})
+            self.assertEqual(r.status, 304)
+
+
 class AccessLogTest(unittest.TestCase):
     def test_lines_keep_their_format_and_are_flushed_on_shutdown(self):
         s = Server().start()

@@ -76,6 +76,22 @@ TEST(ResponseCacheTest, GzipBytesAreMadeOnceAndCounted) {
   EXPECT_EQ(cache.stats().bytes, before + z1->size());
 }
 
+TEST(ResponseCacheTest, PeekAnswersOnlyWithoutWork) {
+  ResponseCache cache(1 << 20);
+  EXPECT_FALSE(cache.peek("k", false));
+  auto made = cache.get_or_make("k", [] { return body_of(5000, 'p'); });
+  auto plain = cache.peek("k", false);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->body, made.body);
+  EXPECT_EQ(plain->etag, made.etag);
+  EXPECT_FALSE(cache.peek("k", true));  // its gzip bytes are not made yet
+  made.gzip_body();
+  auto z = cache.peek("k", true);
+  ASSERT_TRUE(z);
+  EXPECT_EQ(z->gzip_body().get(), made.gzip_body().get());
+  EXPECT_FALSE(ResponseCache(0).peek("k", false));
+}
+
 TEST(ResponseCacheTest, ErrorsAndHugeResponsesAreNotKept) {
   ResponseCache cache(100000);
   int made = 0;
