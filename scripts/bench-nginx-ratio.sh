@@ -130,29 +130,39 @@ for _ in $(seq 1 100); do curl -fsS "$NURL/list.json" > /dev/null 2>&1 && break;
 cmp <(curl -fsS "$NURL/results.json") "$WWW/results.json"
 cmp <(curl -fsS -H 'Accept-Encoding: gzip' "$NURL/results.json") "$WWW/results.json.gz"
 
-rps() {  # url [wrk args...]: requests/s of one run
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }  # the process's user + system time
+rps() {  # url [wrk args...]: "requests/s requests" of one run
   local url=$1; shift
   wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s "$@" "$url" \
-    | awk '/^Requests\/sec:/ { print $2 } /Non-2xx/ { print "non2xx", $0 > "/dev/stderr" }'
+    | awk '/ requests in / { n = $1 } /^Requests\/sec:/ { r = $2 } /Non-2xx/ { print "bench-nginx-ratio:", $0 > "/dev/stderr" }
+           END { print r, n }'
 }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-printf '\n%-34s %12s %12s %7s %6s\n' "endpoint" "rallyuxr/s" "nginx/s" "ratio" "goal"
+# The server's own CPU time per request (rallyuxr only) is steadier than req/s on a shared machine.
+printf '\n%-20s %11s %11s %7s %6s %8s %14s\n' "endpoint" "rallyuxr/s" "nginx/s" "ratio" "goal" "" "rallyuxr us/req"
 for what in list results; do
   for coding in identity gzip; do
     args=()
     [[ $coding == gzip ]] && args=(-H 'Accept-Encoding: gzip')
     if [[ $what == list ]]; then ours="$URL$LIST_PATH"; theirs="$NURL/list.json"; else ours="$URL$RESULTS_PATH"; theirs="$NURL/results.json"; fi
-    a=(); b=()
+    a=(); b=(); us=()
     for _ in $(seq 1 "$RUNS"); do
-      a+=("$(rps "$ours" "${args[@]}")")
-      b+=("$(rps "$theirs" "${args[@]}")")
+      c0=$(cpu_ticks "$PID")
+      read -r r n < <(rps "$ours" "${args[@]}")
+      c1=$(cpu_ticks "$PID")
+      a+=("$r")
+      us+=("$(python3 -c "print(round(($c1 - $c0) / $TICK * 1e6 / max(1, ${n:-0})))")")
+      read -r r n < <(rps "$theirs" "${args[@]}")
+      b+=("$r")
     done
     ra=$(printf '%s\n' "${a[@]}" | median)
     rb=$(printf '%s\n' "${b[@]}" | median)
+    rus=$(printf '%s\n' "${us[@]}" | median)
     ratio=$(python3 -c "print(f'{$ra / $rb:.2f}')")
     ok=$(python3 -c "print('ok' if $ra / $rb >= 0.5 else 'MISSED')")
-    printf '%-34s %12.0f %12.0f %7s %6s %s\n' "$what ($coding)" "$ra" "$rb" "$ratio" ">=0.5" "$ok"
+    printf '%-20s %11.0f %11.0f %7s %6s %8s %14s\n' "$what ($coding)" "$ra" "$rb" "$ratio" ">=0.5" "$ok" "$rus"
   done
 done
 dropped=$(curl -fsS "$URL/metrics" | awk '/^rallyuxr_access_log_dropped_total/ { print $2 }')
