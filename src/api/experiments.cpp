@@ -382,10 +382,10 @@ http::Response cached_results(Context& ctx, const http::Request& req) {
   return ctx.responses->get_or_make(results_key(ctx, req), [&] { return results(ctx, req); });
 }
 
-// A list page depends on every experiment: kept until this process's next write, and only where
+// A list page depends on every experiment: kept until this process's next commit, and only where
 // this process is the only writer (SQLite); elsewhere made each time (with an ETag).
 std::string list_key(Context& ctx, const http::Request& req) {
-  return "list|" + std::to_string(ctx.responses->generation()) + "|" + query_key(req);
+  return "list|" + std::to_string(ctx.store.commits()) + "|" + query_key(req);
 }
 
 http::Response cached_list(Context& ctx, const http::Request& req) {

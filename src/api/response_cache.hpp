@@ -4,9 +4,9 @@
 // version, its current analysis or the experiment row itself. Handlers key an entry by those
 // versions, read from the database on every request (cheap queries), so that a write on any node
 // makes the next request miss: no node serves stale bytes. List pages, which depend on every
-// experiment, are keyed by this process's write generation instead (bumped after every commit of
-// its store, see count_writes), which is exact only while this process is the database's only
-// writer (SQLite); with PostgreSQL, where other nodes write, they are not cached.
+// experiment, are keyed by this process's count of commits instead (store::Store::commits(): the
+// API's writes and the workers' alike), which is exact only while this process is the database's
+// only writer (SQLite); with PostgreSQL, where other nodes write, they are not cached.
 //
 // Memory is bounded (least recently used entries go first); an entry keeps its identity bytes,
 // a strong ETag of them and, made on first demand, its gzip bytes (compressed once per version).
@@ -24,7 +24,6 @@
 #include <unordered_map>
 
 #include "http/types.hpp"
-#include "store/store.hpp"
 
 namespace rallyuxr::api {
 
@@ -46,10 +45,6 @@ class ResponseCache {
   // none is kept, or the client takes gzip and its gzip bytes are not made yet. For answers on
   // the I/O thread (http::MemoryAnswer); a miss is not counted (the handler's path counts it).
   std::optional<http::Response> peek(const std::string& key, bool wants_gzip);
-
-  // This process's write generation: bumped after every commit of its store.
-  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-  void bump_generation() { generation_.fetch_add(1, std::memory_order_acq_rel); }
 
   struct Stats {
     std::uint64_t hits = 0;
@@ -83,17 +78,12 @@ class ResponseCache {
 
   const std::size_t max_bytes_;
   const bool cache_list_pages_;
-  std::atomic<std::uint64_t> generation_{0};
   mutable std::mutex mu_;
   Lru lru_;  // most recently used first
   std::unordered_map<std::string, Lru::iterator> index_;
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
 };
-
-// The store, with every commit (of the API's writes and the workers' alike) bumping the cache's
-// write generation. Give this to everything in the process that writes.
-std::unique_ptr<store::Store> count_writes(store::Store& inner, ResponseCache& cache);
 
 // The query of a request as part of a cache key ("k=v&k=v", in key order).
 std::string query_key(const http::Request& req);

@@ -166,23 +166,20 @@ int run_serve(const ServeConfig& cfg) {
   if (pipeline::seed_catalogue(*store, default_catalogue(domain::now_seconds())))
     spdlog::info("seeded the default metric catalogue");
 
-  // Every commit of this process (API and workers) bumps the response cache's write generation:
-  // everything that writes gets the counting store. List pages are kept only where this process
-  // is the database's only writer (SQLite); results are keyed by versions read from the database.
+  // List pages are kept (until the store's next commit) only where this process is the
+  // database's only writer (SQLite); results are keyed by versions read from the database.
   bool single_writer = cfg.database.rfind("sqlite:", 0) == 0;
   api::ResponseCache responses(cfg.response_cache_bytes, single_writer);
-  store::Store& inner_store = *store;
-  auto counted = api::count_writes(inner_store, responses);
 
   jobs::WorkerOptions wo;
   wo.workers = cfg.workers;
   wo.max_attempts = cfg.max_attempts;
   wo.retry_base_seconds = cfg.retry_base_ms / 1000.0;
   wo.lease_seconds = cfg.lease_seconds;
-  jobs::WorkerPool workers(*counted, wo);
-  inner_store.set_job_listener([&workers] { workers.notify(); });
+  jobs::WorkerPool workers(*store, wo);
+  store->set_job_listener([&workers] { workers.notify(); });
 
-  api::Context ctx{*counted, {}, {}, {}, {}};
+  api::Context ctx{*store, {}, {}, {}, {}};
   ctx.responses = &responses;
   ctx.max_import_bytes = cfg.max_import_bytes;
   ctx.workers = cfg.workers;
@@ -248,7 +245,7 @@ int run_serve(const ServeConfig& cfg) {
     return 1;
   }
   workers.start();
-  if (cfg.demo) create_demo_experiments(*counted);
+  if (cfg.demo) create_demo_experiments(*store);
   server.on_signal([](int sig) { spdlog::info("received signal {}, shutting down", sig); });
   std::string host = cfg.host.find(':') != std::string::npos ? "[" + cfg.host + "]" : cfg.host;
   spdlog::info("rallyuxr {} ready: API at http://{}:{}{} , dashboard at http://{}:{}/ (database {})",
@@ -256,7 +253,6 @@ int run_serve(const ServeConfig& cfg) {
                store::redact_database_url(cfg.database));
   server.run();
   workers.stop();
-  counted.reset();
   store.reset();  // joins any notification thread of the store before the workers go away
   spdlog::info("stopped cleanly");
   return 0;
