@@ -75,7 +75,7 @@ http::Response ResponseCache::respond(const std::shared_ptr<Entry>& e) {
   r.status = e->status;
   r.content_type = e->content_type;
   r.headers = e->headers;
-  r.body = *e->body;
+  r.shared_body = e->body;  // sent as kept, not copied
   r.etag = e->etag;
   r.gzip_body = [this, e] { return gzip_of(e); };
   return r;

@@ -123,8 +123,9 @@ bool compressible_type(std::string_view t) {
 
 void finish_representation(const Request& req, Response& r) {
   if (r.status != 200 || (req.method != "GET" && req.method != "HEAD")) return;
-  if (r.etag.empty() && r.etag_from_body) r.etag = etag_of(r.body);
-  bool compressible = r.body.size() >= kCompressMinBytes && compressible_type(r.content_type);
+  const std::string_view body = r.body_view();
+  if (r.etag.empty() && r.etag_from_body) r.etag = etag_of(body);
+  bool compressible = body.size() >= kCompressMinBytes && compressible_type(r.content_type);
   bool gzip = compressible && accepts_gzip(req.header("accept-encoding"));
   if (compressible) r.headers.emplace_back("Vary", "Accept-Encoding");
   // Each coding is its own representation, with its own strong tag.
@@ -135,15 +136,20 @@ void finish_representation(const Request& req, Response& r) {
     r.headers.emplace_back("ETag", etag);
     r.status = 304;
     r.body.clear();
+    r.shared_body.reset();
     r.content_type.clear();
     return;
   }
   if (gzip) {
     try {
       std::shared_ptr<const std::string> kept = r.gzip_body ? r.gzip_body() : nullptr;
-      // Made for this response only: the fastest level.
-      std::string z = kept ? *kept : gzip_compress(r.body, 1);
-      r.body = std::move(z);
+      if (kept) {
+        r.shared_body = std::move(kept);
+        r.body.clear();
+      } else {
+        r.body = gzip_compress(body, 1);  // made for this response only: the fastest level
+        r.shared_body.reset();
+      }
       r.headers.emplace_back("Content-Encoding", "gzip");
     } catch (const std::exception&) {  // zlib out of memory: the identity body is still right
       etag = r.etag;

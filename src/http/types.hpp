@@ -56,6 +56,11 @@ struct Response {
   std::string etag;
   bool etag_from_body = false;
   std::function<std::shared_ptr<const std::string>()> gzip_body;
+  // Bytes kept elsewhere (a response cache), sent without a copy; when set, it is the body and
+  // `body` is unused.
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 };
 
 using Handler = std::function<Response(const Request&)>;

@@ -28,8 +28,10 @@ TEST(ResponseCacheTest, KeepsAndServesTheSameBytesWithAnEtag) {
   auto first = cache.get_or_make("k", make);
   auto second = cache.get_or_make("k", make);
   EXPECT_EQ(made, 1);
-  EXPECT_EQ(first.body, second.body);
-  EXPECT_EQ(first.etag, http::etag_of(first.body));
+  EXPECT_EQ(first.body_view(), second.body_view());
+  EXPECT_EQ(first.body_view(), std::string(5000, 'a'));
+  EXPECT_EQ(first.shared_body.get(), second.shared_body.get());  // the kept bytes, not a copy
+  EXPECT_EQ(first.etag, http::etag_of(first.body_view()));
   EXPECT_EQ(second.etag, first.etag);
   EXPECT_EQ(cache.stats().hits, 1u);
   EXPECT_EQ(cache.stats().misses, 1u);
@@ -82,7 +84,7 @@ TEST(ResponseCacheTest, PeekAnswersOnlyWithoutWork) {
   auto made = cache.get_or_make("k", [] { return body_of(5000, 'p'); });
   auto plain = cache.peek("k", false);
   ASSERT_TRUE(plain);
-  EXPECT_EQ(plain->body, made.body);
+  EXPECT_EQ(plain->body_view(), made.body_view());
   EXPECT_EQ(plain->etag, made.etag);
   EXPECT_FALSE(cache.peek("k", true));  // its gzip bytes are not made yet
   made.gzip_body();
