@@ -83,6 +83,7 @@ bench: deps
 	build-bench/bench/rallyuxr_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	build-bench/bench/plan_calibration
 	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-http.sh
+	RALLYUXR_BIN=build-bench/src/rallyuxr scripts/bench-nginx-ratio.sh
 	python3 scripts/bench-parse.py --bin build-bench/src/rallyuxr
 	python3 scripts/bench-segments.py --bin build-bench/src/rallyuxr
 	python3 scripts/soak.py --bin build-bench/src/rallyuxr --minutes $(SOAK_MINUTES)

@@ -18,7 +18,7 @@ for extra in "$@"; do
     web)      PKGS+=(nodejs npm) ;;
     e2e)      PKGS+=(nodejs npm chromium) ;;
     postgres) PKGS+=(postgresql) ;;
-    bench)    PKGS+=(wrk) ;;
+    bench)    PKGS+=(wrk nginx-light) ;;
     fuzz)     PKGS+=(clang libclang-rt-14-dev) ;;
   esac
 done

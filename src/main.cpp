@@ -92,6 +92,12 @@ int main(int argc, char** argv) {
   s->add_option("--allowed-origin", serve.allowed_origins,
                 "Without --api-token: another origin (scheme://host[:port]) whose pages may write; repeatable")
       ->envname("RALLYUXR_ALLOWED_ORIGINS")->delimiter(',');
+  option(s, "--response-cache-bytes", serve.response_cache_bytes,
+         "Memory for the serialized bytes of GET responses (results per version, list pages until the next write); 0: none")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40));
+  option(s, "--access-log-queue", serve.access_log_queue,
+         "Access log lines queued for the background writer; beyond, the oldest are dropped and counted (0: written inline)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 24));
   option(s, "--lease-seconds", serve.lease_seconds, "How long a worker holds a job before another node may take it over")
       ->check(CLI::Range(1.0, 3600.0));
   option(s, "--webhook-max-attempts", serve.webhook_max_attempts,

@@ -10,6 +10,8 @@
 
 namespace rallyuxr::api {
 
+class ResponseCache;
+
 struct WorkerHealth {
   std::function<int()> live_workers;  // how many worker threads are running
 };
@@ -20,6 +22,7 @@ struct Context {
   int workers = 2;
   WorkerHealth worker_health;
   std::string openapi_json;  // served at /openapi.json
+  ResponseCache* responses = nullptr;  // serialized GET responses (api/response_cache); none: not kept
 };
 
 }  // namespace rallyuxr::api

@@ -4,6 +4,7 @@
 
 #include "api/paging.hpp"
 #include "api/request_body.hpp"
+#include "api/response_cache.hpp"
 #include "api/response.hpp"
 #include "api/routes.hpp"
 #include "api/store_json.hpp"
@@ -13,6 +14,7 @@
 #include "codec/resources_json.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "http/representation.hpp"
 #include "pipeline/pipeline.hpp"
 #include "store/store_util.hpp"
 
@@ -367,6 +369,57 @@ http::Response archive(Context& ctx, const http::Request& req) {
   });
 }
 
+// ---- Cached responses (api/response_cache.hpp): the handlers above, their bytes kept per version.
+
+// A response whose bytes are not kept still gets an ETag of them (304 saves the transfer).
+template <ResourceHandler H>
+http::Response with_etag(Context& ctx, const http::Request& req) {
+  auto r = H(ctx, req);
+  r.etag_from_body = true;
+  return r;
+}
+
+// What an experiment's results response is made of, as versions read from the database: the
+// experiment row as it is shown (status, decision, dates, ...), its results version and the
+// analysis shown (the newest complete one, else a failed newest one). Any write, on any node,
+// changes one of them; the response is made only after they were read, so it is never older.
+std::string results_key(Context& ctx, const http::Request& req) {
+  auto e = load_experiment(ctx, req.params[0]);
+  auto info = ctx.store.results_info(e.id);
+  std::string key = "results|" + query_key(req) + "|";
+  append_experiment_json(key, e);
+  key += info ? "|v" + std::to_string(info->version) : "|none";
+  auto a = ctx.store.latest_complete_analysis(e.id);
+  if (!a) {
+    auto latest = ctx.store.latest_analysis(e.id);
+    if (latest && latest->status == "failed") a = latest;
+  }
+  if (a) key += "|" + a->analysis_id + ":" + a->status + ":" + std::to_string(a->updated_at);
+  return key;
+}
+
+http::Response cached_results(Context& ctx, const http::Request& req) {
+  if (!ctx.responses) return with_etag<results>(ctx, req);
+  return ctx.responses->get_or_make(results_key(ctx, req), [&] { return results(ctx, req); });
+}
+
+// A list page depends on every experiment: kept until this process's next commit, and only where
+// this process is the only writer (SQLite); elsewhere made each time (with an ETag).
+std::string list_key(Context& ctx, const http::Request& req) {
+  return "list|" + std::to_string(ctx.store.commits()) + "|" + query_key(req);
+}
+
+http::Response cached_list(Context& ctx, const http::Request& req) {
+  if (!ctx.responses || !ctx.responses->caches_list_pages()) return with_etag<list>(ctx, req);
+  return ctx.responses->get_or_make(list_key(ctx, req), [&] { return list(ctx, req); });
+}
+
+// A kept list page needs no database: it is answered on the I/O thread.
+std::optional<http::Response> list_from_memory(Context& ctx, const http::Request& req) {
+  if (!ctx.responses || !ctx.responses->caches_list_pages()) return std::nullopt;
+  return ctx.responses->peek(list_key(ctx, req), http::accepts_gzip(req.header("accept-encoding")));
+}
+
 }  // namespace
 
 std::optional<std::string> principal_name(const http::Request& req) {
@@ -393,14 +446,15 @@ domain::Experiment load_experiment(Context& ctx, const std::string& id) {
 
 void register_experiment_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/experiments", bind(ctx, create));
-  router.add("GET", "/experiments", bind(ctx, list));
+  router.add("GET", "/experiments", bind(ctx, cached_list));
+  router.answer_from_memory("GET", "/experiments", [&ctx](const http::Request& r) { return list_from_memory(ctx, r); });
   router.add("GET", "/experiments/{id}", bind(ctx, details));
-  router.add("GET", "/experiments/{id}/results", bind(ctx, results));
+  router.add("GET", "/experiments/{id}/results", bind(ctx, cached_results));
   router.add("GET", "/experiments/{id}/events", bind(ctx, events));
-  router.add("GET", "/experiments/{id}/analyses", bind(ctx, analyses));
+  router.add("GET", "/experiments/{id}/analyses", bind(ctx, with_etag<analyses>));
   router.add("POST", "/experiments/{id}/analyses", bind(ctx, request_analysis));
-  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(ctx, one_analysis));
-  router.add("GET", "/experiments/{id}/analysis", bind(ctx, current_analysis));
+  router.add("GET", "/experiments/{id}/analyses/{analysisId}", bind(ctx, with_etag<one_analysis>));
+  router.add("GET", "/experiments/{id}/analysis", bind(ctx, with_etag<current_analysis>));
   router.add("POST", "/experiments/{id}/decision", bind(ctx, decide));
   router.add("GET", "/experiments/{id}/decisions", bind(ctx, decisions));
   router.add("POST", "/experiments/{id}/archive", bind(ctx, archive));

@@ -148,6 +148,7 @@ http::Response csv_response(std::string body, const domain::Experiment& e, const
   r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"") + (simulated ? "SIMULATED-" : "") +
                                                     "experiment-" + e.id + "-" + what + ".csv\"");
   r.headers.emplace_back("X-Data-Source", domain::to_string(e.data_source));
+  r.etag_from_body = true;  // If-None-Match: 304 (http/representation.hpp)
   return r;
 }
 

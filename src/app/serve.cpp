@@ -11,6 +11,7 @@
 #include <malloc.h>
 #endif
 
+#include "api/response_cache.hpp"
 #include "api/routes.hpp"
 #include "app/catalogue.hpp"
 #include "codec/events_json.hpp"
@@ -79,6 +80,21 @@ void create_demo_experiments(store::Store& store) {
     ++i;
   }
   spdlog::info("demo: created {} experiments from the dashboard's templates", i);
+}
+
+std::string response_cache_metrics(const api::ResponseCache& cache) {
+  auto s = cache.stats();
+  std::string out;
+  auto family = [&out](const char* name, const char* type, const char* help, std::uint64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+           std::to_string(value) + "\n";
+  };
+  family("rallyuxr_response_cache_hits_total", "counter", "GET responses served from kept bytes.", s.hits);
+  family("rallyuxr_response_cache_misses_total", "counter", "GET responses made because no current bytes were kept.", s.misses);
+  family("rallyuxr_response_cache_evictions_total", "counter", "Kept responses dropped to stay within --response-cache-bytes.", s.evictions);
+  family("rallyuxr_response_cache_bytes", "gauge", "Bytes kept (bodies, their gzip bytes and keys).", s.bytes);
+  family("rallyuxr_response_cache_entries", "gauge", "Responses kept.", s.entries);
+  return out;
 }
 
 std::string pipeline_metrics(store::Store& store, jobs::WorkerPool& workers) {
@@ -176,6 +192,11 @@ int run_serve(const ServeConfig& cfg) {
   if (pipeline::seed_catalogue(*store, default_catalogue(domain::now_seconds())))
     spdlog::info("seeded the default metric catalogue");
 
+  // List pages are kept (until the store's next commit) only where this process is the
+  // database's only writer (SQLite); results are keyed by versions read from the database.
+  bool single_writer = cfg.database.rfind("sqlite:", 0) == 0;
+  api::ResponseCache responses(cfg.response_cache_bytes, single_writer);
+
   jobs::WorkerOptions wo;
   wo.workers = cfg.workers;
   wo.max_attempts = cfg.max_attempts;
@@ -193,6 +214,7 @@ int run_serve(const ServeConfig& cfg) {
   store->set_job_listener([&workers] { workers.notify(); });
 
   api::Context ctx{*store, {}, {}, {}, {}};
+  ctx.responses = &responses;
   ctx.max_import_bytes = cfg.max_import_bytes;
   ctx.workers = cfg.workers;
   ctx.worker_health.live_workers = [&workers] { return workers.live_workers(); };
@@ -209,6 +231,7 @@ int run_serve(const ServeConfig& cfg) {
   so.max_body_bytes = cfg.max_body_bytes;
   so.web_root = cfg.web_root;
   so.json_access_log = cfg.log_format == "json";
+  so.access_log_queue = cfg.access_log_queue;
   so.api_token = cfg.api_token;
   so.read_token = cfg.read_token;
   // Named tokens (issue 16): the store keeps their SHA-256; a lookup that fails (database down)
@@ -244,7 +267,9 @@ int run_serve(const ServeConfig& cfg) {
   so.idle_timeout = std::chrono::seconds(cfg.idle_timeout_seconds);
   so.shutdown_grace = std::chrono::seconds(cfg.shutdown_grace_seconds);
   http::Metrics metrics;
-  metrics.set_extra([&store = *store, &workers] { return pipeline_metrics(store, workers); });
+  metrics.set_extra([&store = *store, &workers, &responses] {
+    return pipeline_metrics(store, workers) + response_cache_metrics(responses);
+  });
   so.metrics = &metrics;
   http::Server server(so, router);
   try {

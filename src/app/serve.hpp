@@ -43,6 +43,9 @@ struct ServeConfig {
   std::size_t max_body_bytes_in_flight = 128u << 20;
   std::size_t max_response_bytes_in_flight = 48u << 20;
   std::vector<std::string> allowed_origins;
+  // Issue 18: bytes of serialized GET responses kept (0: none), and access log lines queued.
+  std::size_t response_cache_bytes = 64u << 20;
+  std::size_t access_log_queue = 8192;
 };
 
 // Raises the soft limit of open files to the hard limit and returns how many connections fit

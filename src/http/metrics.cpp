@@ -1,5 +1,7 @@
 #include "http/metrics.hpp"
 
+#include "http/access_log.hpp"
+
 #include <fmt/format.h>
 
 namespace rallyuxr::http {
@@ -79,6 +81,11 @@ std::string Metrics::render(std::size_t open_connections) const {
   out += "# HELP rallyuxr_http_open_connections Connections open now.\n";
   out += "# TYPE rallyuxr_http_open_connections gauge\n";
   out += fmt::format("rallyuxr_http_open_connections {}\n", open_connections);
+  if (access_log_) {
+    out += "# HELP rallyuxr_access_log_dropped_total Access log lines dropped because the log's queue was full.\n";
+    out += "# TYPE rallyuxr_access_log_dropped_total counter\n";
+    out += fmt::format("rallyuxr_access_log_dropped_total {}\n", access_log_->dropped());
+  }
   if (extra_) out += extra_();
   return out;
 }

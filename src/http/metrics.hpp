@@ -13,6 +13,8 @@
 
 namespace rallyuxr::http {
 
+class AccessLog;
+
 class Metrics {
  public:
   static constexpr std::array<double, 13> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
@@ -22,6 +24,8 @@ class Metrics {
   void connection_rejected();
   // Appends more families (queue depth, job failures, ...) from outside http/.
   void set_extra(std::function<std::string()> extra) { extra_ = std::move(extra); }
+  // The access log whose dropped lines are counted (set by the server).
+  void set_access_log(const AccessLog* log) { access_log_ = log; }
   std::string render(std::size_t open_connections) const;
 
  private:
@@ -34,6 +38,7 @@ class Metrics {
   std::map<std::tuple<std::string, std::string, int>, Series> series_;
   std::uint64_t rejected_connections_ = 0;
   std::function<std::string()> extra_;
+  const AccessLog* access_log_ = nullptr;
 };
 
 }  // namespace rallyuxr::http

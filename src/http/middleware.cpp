@@ -8,6 +8,7 @@
 
 #include "domain/error.hpp"
 #include "http/json_quote.hpp"
+#include "http/representation.hpp"
 
 namespace rallyuxr::http {
 namespace {
@@ -262,6 +263,42 @@ std::optional<Response> Middleware::check_origin(const Request& req) const {
   return std::nullopt;
 }
 
+std::optional<Response> Middleware::answer_from_memory(Request& req, std::string& route_label) const {
+  if (req.method != "GET" && req.method != "HEAD") return std::nullopt;
+  const auto& base = options_.api_base;
+  if (!is_api_path(req.path, base)) return std::nullopt;
+  std::string path = req.path.substr(base.size());
+  if (path.empty()) path = "/";
+  auto m = router_.match(req.method, path);
+  if (!m.route || !m.route->from_memory) return std::nullopt;
+  // Only tokens decided without the store: none, or the unnamed ones.
+  std::string given = bearer_token(req);
+  if (!given.empty() && !(!options_.api_token.empty() && token_matches(given, options_.api_token)) &&
+      !(!options_.read_token.empty() && token_matches(given, options_.read_token)))
+    return std::nullopt;
+  std::optional<Principal> who;
+  if (authorize(req, &who, true)) return std::nullopt;  // the refusal comes from dispatch
+  std::string raw = std::move(req.path);
+  req.path = std::move(path);
+  req.params = m.params;
+  req.principal = who;
+  std::optional<Response> r;
+  try {
+    r = m.route->from_memory(req);
+  } catch (const std::exception&) {
+    r.reset();
+  }
+  if (!r) {
+    req.path = std::move(raw);
+    req.params.clear();
+    req.principal.reset();
+    return std::nullopt;
+  }
+  route_label = m.route->pattern;
+  finish_representation(req, *r);
+  return r;
+}
+
 Response Middleware::dispatch(Request& req, std::string& route_label, std::size_t open_connections) const {
   const auto& base = options_.api_base;
   bool api = is_api_path(req.path, base);
@@ -271,7 +308,7 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
     r.status = 204;
     r.content_type.clear();
     r.headers = {{"Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"},
-                 {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id"},
+                 {"Access-Control-Allow-Headers", "Content-Type, Authorization, X-Request-Id, If-None-Match"},
                  {"Access-Control-Max-Age", "86400"}};
     return r;
   }
@@ -303,7 +340,9 @@ Response Middleware::dispatch(Request& req, std::string& route_label, std::size_
   }
   req.params = m.params;
   route_label = m.route->pattern;
-  return guarded(req, m.route->priority, [&] { return m.route->handler(req); });
+  auto r = guarded(req, m.route->priority, [&] { return m.route->handler(req); });
+  finish_representation(req, r);
+  return r;
 }
 
 Response Middleware::guarded(Request& req, bool open, const std::function<Response()>& handler) const {
@@ -339,12 +378,12 @@ Response Middleware::serve_static(const Request& req, const std::string& raw_pat
   r.headers.emplace_back("ETag", f->etag);
   r.headers.emplace_back("Cache-Control", f->immutable ? "public, max-age=31536000, immutable" : "no-cache");
   r.headers.emplace_back("Vary", "Accept-Encoding");
-  if (req.header("if-none-match") == f->etag) {
+  if (etag_matches(req.header("if-none-match"), f->etag)) {
     r.status = 304;
     r.content_type.clear();
     return r;
   }
-  if (!f->gzip_body.empty() && req.header("accept-encoding").find("gzip") != std::string::npos) {
+  if (!f->gzip_body.empty() && accepts_gzip(req.header("accept-encoding"))) {
     r.body = f->gzip_body;
     r.headers.emplace_back("Content-Encoding", "gzip");
   } else {

@@ -37,6 +37,11 @@ class Middleware {
   };
   Admission admit(const Request& req, const HeaderFacts& facts) const;
 
+  // A read whose route answers from memory (Route::from_memory), answered on the I/O thread when
+  // it needs nothing the database decides (no named token); nullopt: dispatch it as usual. On an
+  // answer, req.path loses the API base as in dispatch. Never throws.
+  std::optional<Response> answer_from_memory(Request& req, std::string& route_label) const;
+
   // Routes and runs the request (req.path: decoded, with the API base). Never throws.
   Response dispatch(Request& req, std::string& route_label, std::size_t open_connections) const;
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <stdexcept>
 
 #include "http/types.hpp"
 
@@ -40,6 +41,15 @@ std::string Request::media_type() const {
   while (!ct.empty() && ct.back() == ' ') ct.pop_back();
   std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
   return ct;
+}
+
+void Router::answer_from_memory(const std::string& method, const std::string& pattern, MemoryAnswer answer) {
+  for (auto& r : routes_)
+    if (r.method == method && r.pattern == pattern) {
+      r.from_memory = std::move(answer);
+      return;
+    }
+  throw std::logic_error("answer_from_memory: no route " + method + " " + pattern);
 }
 
 void Router::add(std::string method, std::string pattern, Handler handler, std::size_t max_body_bytes,

@@ -25,13 +25,16 @@ Server::Impl::Impl(ServerOptions o, const Router& r)
     : options(std::move(o)),
       router(r),
       middleware(options, router),
+      access_log(options.access_log_queue),
       ioc(options.threads),
       acceptor(ioc),
       signals(ioc),
       accept_pause(ioc),
       work(static_cast<std::size_t>(request_threads(options))),
       write_work(static_cast<std::size_t>(request_threads(options))),
-      priority_work(2) {}
+      priority_work(2) {
+  if (options.metrics) options.metrics->set_access_log(&access_log);
+}
 
 // Out of descriptors (EMFILE/ENFILE) or memory, accept() fails again at once: pause instead of
 // spinning, and log the failure at most once every 10 seconds with how many were not logged.
@@ -116,6 +119,7 @@ void Server::run() {
   impl_->work.join();
   impl_->write_work.join();
   impl_->priority_work.join();
+  impl_->access_log.flush();
 }
 
 void Server::stop() {

@@ -28,6 +28,9 @@ struct ServerOptions {
   std::size_t max_connections = 1024;           // further connections get 503 and are closed
   std::string web_root;                          // built dashboard; empty: no static files
   bool json_access_log = false;
+  // Access log lines queued for the background writer (http/access_log.hpp); beyond, the oldest
+  // queued line is dropped and counted. 0: written on the I/O thread, as each response goes.
+  std::size_t access_log_queue = 8192;
   // Access tokens (empty: not required). A write token guards every request that changes data;
   // a read token, when set, guards reads too (the write token is accepted for reads as well).
   std::string api_token;

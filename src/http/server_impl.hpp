@@ -16,6 +16,7 @@
 #include <optional>
 #include <vector>
 
+#include "http/access_log.hpp"
 #include "http/middleware.hpp"
 #include "http/server.hpp"
 
@@ -61,6 +62,7 @@ struct Server::Impl {
   ServerOptions options;
   const Router& router;
   Middleware middleware;
+  AccessLog access_log;
   boost::asio::io_context ioc;
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::signal_set signals;

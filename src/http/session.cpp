@@ -29,6 +29,10 @@ namespace {
 // Responses below this size are not counted against the response budget (health, errors, pages).
 constexpr std::size_t kSmallResponse = 64 * 1024;
 
+// Responses point at their bytes (held by the write): kept bytes go out without a copy.
+using OutBody = bhttp::span_body<const char>;
+using OutResponse = bhttp::response<OutBody>;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, Server::Impl& impl) : stream_(std::move(socket)), impl_(impl) { ++impl_.connections; }
@@ -180,6 +184,12 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto p : url->params()) req->query.emplace(p.key, p.value);
 
     auto lane = lane_;
+    // A response kept in memory (a cached list page) goes out from here, without a thread hop.
+    if (lane == Middleware::Lane::kRead) {
+      std::string label = "unmatched";
+      if (auto r = impl_.middleware.answer_from_memory(*req, label))
+        return respond(std::move(*r), *req, raw_path, label, keep_alive, version, started);
+    }
     if (lane == Middleware::Lane::kInline) {
       std::string label = "unmatched";
       Response r = impl_.middleware.dispatch(*req, label, impl_.connections.load());
@@ -229,8 +239,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // Large responses share a budget: a client that does not read holds at most its share, and
     // beyond the budget new large responses answer 503 instead of piling up in memory.
     BudgetShare response_share;
-    if (!head && r.body.size() > kSmallResponse) {
-      auto share = take_budget(impl_.response_bytes_in_flight, r.body.size(), impl_.options.max_response_bytes_in_flight);
+    if (!head && r.body_view().size() > kSmallResponse) {
+      auto share = take_budget(impl_.response_bytes_in_flight, r.body_view().size(), impl_.options.max_response_bytes_in_flight);
       if (share) {
         response_share = std::move(*share);
       } else {
@@ -241,16 +251,18 @@ class Session : public std::enable_shared_from_this<Session> {
         r.headers.emplace_back("Retry-After", "1");
       }
     }
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), version);
+    auto res = std::make_shared<OutResponse>(static_cast<bhttp::status>(r.status), version);
     res->set(bhttp::field::server, "rallyuxr/" RALLYUXR_VERSION);
     if (!r.content_type.empty() && r.status != 204) res->set(bhttp::field::content_type, r.content_type);
     res->set("X-Request-Id", req.request_id);
     res->set(bhttp::field::access_control_allow_origin, "*");
-    res->set(bhttp::field::access_control_expose_headers, "X-Request-Id, Content-Disposition");
+    res->set(bhttp::field::access_control_expose_headers, "X-Request-Id, Content-Disposition, ETag");
     res->set("X-Content-Type-Options", "nosniff");
     for (auto& [k, v] : r.headers) res->set(k, v);
-    std::size_t size = r.body.size();
-    if (!head) res->body() = std::move(r.body);
+    // Kept bytes go out as they are; others move into a buffer the write holds.
+    auto bytes = r.shared_body ? std::move(r.shared_body) : std::make_shared<const std::string>(std::move(r.body));
+    std::size_t size = bytes->size();
+    if (!head) res->body() = OutBody::value_type(bytes->data(), bytes->size());
     res->keep_alive(keep_alive && !impl_.stopping);
     if (head) {
       res->content_length(size);
@@ -261,33 +273,36 @@ class Session : public std::enable_shared_from_this<Session> {
     if (impl_.options.metrics) impl_.options.metrics->observe(route_label, req.method, r.status, seconds);
     std::string method = shown_method(req.method);
     if (impl_.options.json_access_log)
-      spdlog::info(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
+      impl_.access_log.write(fmt::format(R"({{"type":"access","requestId":{},"method":{},"route":{},"path":{},"status":{},"durationMs":{:.3f}}})",
                    json_quote(req.request_id), json_quote(method), json_quote(route_label),
-                   json_quote(raw_path.substr(0, 512)), r.status, seconds * 1000);
+                   json_quote(raw_path.substr(0, 512)), r.status, seconds * 1000));
     else
-      spdlog::info("{} {} {} {:.3f}ms id={}", method, raw_path.substr(0, 512), r.status, seconds * 1000, req.request_id);
-    write(std::move(res), false, std::move(response_share));
+      impl_.access_log.write(
+          fmt::format("{} {} {} {:.3f}ms id={}", method, raw_path.substr(0, 512), r.status, seconds * 1000, req.request_id));
+    write(std::move(res), std::move(bytes), false, std::move(response_share));
   }
 
   // Writes a step at a time: a client that reads nothing for kWriteStall while its response is
   // being written is disconnected (and gives its share of the response budget back), and the
   // whole response must go within --read-timeout.
   struct Writing {
-    std::shared_ptr<bhttp::response<bhttp::string_body>> res;
-    bhttp::serializer<false, bhttp::string_body> sr;
+    std::shared_ptr<const std::string> bytes;  // the body's bytes: outlive the serializer
+    std::shared_ptr<OutResponse> res;
+    bhttp::serializer<false, OutBody> sr;
     BudgetShare share;
     std::chrono::steady_clock::time_point deadline;
     bool close_after;
     bool drain;
-    Writing(std::shared_ptr<bhttp::response<bhttp::string_body>> r, BudgetShare s, std::chrono::steady_clock::time_point d,
-            bool c, bool dr)
-        : res(std::move(r)), sr(*res), share(std::move(s)), deadline(d), close_after(c), drain(dr) {}
+    Writing(std::shared_ptr<const std::string> b, std::shared_ptr<OutResponse> r, BudgetShare s,
+            std::chrono::steady_clock::time_point d, bool c, bool dr)
+        : bytes(std::move(b)), res(std::move(r)), sr(*res), share(std::move(s)), deadline(d), close_after(c), drain(dr) {}
   };
   static constexpr auto kWriteStall = std::chrono::seconds(5);
 
-  void write(std::shared_ptr<bhttp::response<bhttp::string_body>> res, bool drain = false, BudgetShare share = {}) {
+  void write(std::shared_ptr<OutResponse> res, std::shared_ptr<const std::string> bytes, bool drain = false,
+             BudgetShare share = {}) {
     bool close_after = !res->keep_alive();
-    auto w = std::make_shared<Writing>(std::move(res), std::move(share),
+    auto w = std::make_shared<Writing>(std::move(bytes), std::move(res), std::move(share),
                                        std::chrono::steady_clock::now() + impl_.options.read_timeout, close_after, drain);
     write_step(std::move(w));
   }
@@ -335,18 +350,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void fail_fast(Response r) {
     body_share_.release();
     std::string request_id = request_id_.empty() ? domain::new_uuid_v7() : request_id_;
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(r.status), 11);
+    auto res = std::make_shared<OutResponse>(static_cast<bhttp::status>(r.status), 11);
     res->set(bhttp::field::content_type, "application/json");
     res->set("X-Request-Id", request_id);
     res->set(bhttp::field::access_control_allow_origin, "*");
     for (auto& [k, v] : r.headers) res->set(k, v);
     if (r.status == 503) res->set(bhttp::field::retry_after, "1");
-    res->body() = std::move(r.body);
+    auto bytes = std::make_shared<const std::string>(std::move(r.body));
+    res->body() = OutBody::value_type(bytes->data(), bytes->size());
     res->keep_alive(false);
     res->prepare_payload();
     if (impl_.options.metrics) impl_.options.metrics->observe("rejected", "OTHER", r.status, 0);
-    spdlog::info("- - {} (rejected before the body) id={}", r.status, request_id);
-    write(std::move(res), true);
+    impl_.access_log.write(fmt::format("- - {} (rejected before the body) id={}", r.status, request_id));
+    write(std::move(res), std::move(bytes), true);
   }
 
   void close() {

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,9 +50,23 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Conditional GET and content coding (http/representation.hpp), for a 200 to GET/HEAD: the
+  // strong ETag of `body` (quoted; empty: none, or one of the bytes when etag_from_body), and the
+  // body's gzip bytes when the handler keeps them (unset: compressed on the way out).
+  std::string etag;
+  bool etag_from_body = false;
+  std::function<std::shared_ptr<const std::string>()> gzip_body;
+  // Bytes kept elsewhere (a response cache), sent without a copy; when set, it is the body and
+  // `body` is unused.
+  std::shared_ptr<const std::string> shared_body;
+
+  std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
 };
 
 using Handler = std::function<Response(const Request&)>;
+// Answers a request from memory alone (no database, no waiting), on the I/O thread; nullopt: the
+// route's handler runs as usual, on a request thread.
+using MemoryAnswer = std::function<std::optional<Response>(const Request&)>;
 
 struct Route {
   std::string method;
@@ -61,6 +76,7 @@ struct Route {
   // The health check: runs on the server's own lane with a short deadline, and needs no token
   // (load balancers have none).
   bool priority = false;
+  MemoryAnswer from_memory;  // optional (Router::answer_from_memory)
 };
 
 class Router {
@@ -73,6 +89,8 @@ class Router {
     std::vector<std::string> params;
     std::vector<std::string> allowed;        // methods of the path, when only the method is wrong
   };
+  // Gives a GET route a way to answer from memory (a response cache) before its handler is queued.
+  void answer_from_memory(const std::string& method, const std::string& pattern, MemoryAnswer answer);
   Match match(std::string_view method, std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -6,6 +6,7 @@
 // anything else unexpected; expected outcomes (absent rows, conflicts) are return values.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -426,8 +427,17 @@ class Store : public JobQueue {
     if (job_listener_) job_listener_();
   }
 
+  // How many of begin()'s transactions this process has committed (every write of data): a
+  // cache of what was read may keep it until this changes (api/response_cache, issue 18).
+  std::uint64_t commits() const { return commits_.load(std::memory_order_acquire); }
+
+ protected:
+  // The backends call it after each commit of begin()'s transactions.
+  void note_commit() { commits_.fetch_add(1, std::memory_order_acq_rel); }
+
  private:
   std::function<void()> job_listener_;
+  std::atomic<std::uint64_t> commits_{0};
 };
 
 // "sqlite:PATH" (PATH may be relative) or "postgresql://..." (when built with libpq).

@@ -57,6 +57,7 @@ class PostgresStore final : public Store {
 
   std::unique_ptr<store::Transaction> begin() override {
     return make_transaction(*pool_, tag_, [this](bool queued_job) {
+      note_commit();
       if (queued_job) notify_job_queued();
     });
   }

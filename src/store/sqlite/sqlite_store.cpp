@@ -42,6 +42,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<store::Transaction> begin() override {
     return make_transaction(*pool_, write_mu_, [this](const CommitEffects& fx) {
+      note_commit();
       for (const auto& id : fx.results_changed) forget_results(id);
       if (fx.queued_job) notify_job_queued();
     });
