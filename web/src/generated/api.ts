@@ -631,6 +631,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhooks not deleted (admin); never their secrets */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook (admin)
+         * @description Every listed event then queues one delivery to `url`, in the transaction of the change that
+         *     caused it. Each attempt POSTs the same body with the headers `X-RallyUXR-Event`,
+         *     `X-RallyUXR-Delivery` (the delivery id: de-duplicate by it, delivery is at least once),
+         *     `X-RallyUXR-Event-Id`, `X-RallyUXR-Attempt` and `X-RallyUXR-Signature: sha256=<hex>` (HMAC-SHA256
+         *     of the raw body under `secret`). `https://` receivers must present a certificate the server
+         *     trusts (system CAs, plus `--webhook-ca-file`).
+         *
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a webhook (admin); its queued deliveries are cancelled, its log stays */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** The delivery log of a webhook (admin), newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -956,6 +1021,47 @@ export interface components {
             decidedBy: string | null;
             /** Format: date-time */
             decidedAt: string;
+        };
+        /** @enum {string} */
+        WebhookEvent: "analysis.completed" | "analysis.failed" | "srm.detected" | "experiment.decided" | "metric_value.updated";
+        Webhook: {
+            /** Format: uuid */
+            webhookId: string;
+            url: string;
+            events: components["schemas"]["WebhookEvent"][];
+            /** @enum {string} */
+            format: "json" | "slack";
+            /** @description The secret itself is never returned. */
+            hasSecret: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string | null;
+            active: boolean;
+            /** Format: date-time */
+            deletedAt: string | null;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description The X-RallyUXR-Delivery header of every attempt.
+             */
+            deliveryId: string;
+            event: components["schemas"]["WebhookEvent"];
+            /** Format: uuid */
+            eventId: string;
+            /** @enum {string} */
+            status: "pending" | "retrying" | "delivered" | "failed" | "cancelled";
+            attempts: number;
+            lastStatusCode: number | null;
+            lastError: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            deliveredAt: string | null;
+            /** @description The body every attempt sent (json or slack format). */
+            payload: Record<string, never>;
         };
         AccessToken: {
             /** Format: uuid */
@@ -1848,6 +1954,12 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Entity tags from an earlier response (`*`, lists and weak forms understood); 304 when one matches. */
+        IfNoneMatch: string;
+        /** @description `gzip` (or `x-gzip`, or `*`) with a weight above 0: JSON and CSV bodies of 1 KiB or more come
+         *     gzipped (`Content-Encoding: gzip`, `Vary: Accept-Encoding`). Absent, `identity` or `gzip;q=0`: plain.
+         *      */
+        AcceptEncoding: string;
         /**
          * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
          * @example 01a20f85-0b30-7006-9827-173ed66d770c
@@ -1920,6 +2032,10 @@ export interface components {
     headers: {
         /** @description The request's id (the client's own if it sent a valid one), also in error bodies and logs. */
         XRequestId: string;
+        /** @description Strong validator of this representation (the gzip one has its own tag, ending in `-gz`).
+         *     Send it back as `If-None-Match` for a 304 while the resource is unchanged.
+         *      */
+        ETag: string;
     };
     pathItems: never;
 }
@@ -1937,7 +2053,14 @@ export interface operations {
                 /** @description Case-insensitive substring of the name. Empty means no filter. */
                 q?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Entity tags from an earlier response (`*`, lists and weak forms understood); 304 when one matches. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description `gzip` (or `x-gzip`, or `*`) with a weight above 0: JSON and CSV bodies of 1 KiB or more come
+                 *     gzipped (`Content-Encoding: gzip`, `Vary: Accept-Encoding`). Absent, `identity` or `gzip;q=0`: plain.
+                 *      */
+                "Accept-Encoding"?: components["parameters"]["AcceptEncoding"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1947,6 +2070,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1954,6 +2078,14 @@ export interface operations {
                         data?: components["schemas"]["ExperimentList"];
                     };
                 };
+            };
+            /** @description Not modified (`If-None-Match` named the current ETag); no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["ValidationError"];
             401: components["responses"]["Unauthorized"];
@@ -2038,7 +2170,14 @@ export interface operations {
                 /** @description A stored dimension (a key of `results.dimensions`); adds its segments' series. */
                 dimension?: string;
             };
-            header?: never;
+            header?: {
+                /** @description Entity tags from an earlier response (`*`, lists and weak forms understood); 304 when one matches. */
+                "If-None-Match"?: components["parameters"]["IfNoneMatch"];
+                /** @description `gzip` (or `x-gzip`, or `*`) with a weight above 0: JSON and CSV bodies of 1 KiB or more come
+                 *     gzipped (`Content-Encoding: gzip`, `Vary: Accept-Encoding`). Absent, `identity` or `gzip;q=0`: plain.
+                 *      */
+                "Accept-Encoding"?: components["parameters"]["AcceptEncoding"];
+            };
             path: {
                 /**
                  * @description The experiment's id (a UUID). Anything that is not a UUID gives 404.
@@ -2054,6 +2193,7 @@ export interface operations {
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2061,6 +2201,14 @@ export interface operations {
                         data?: components["schemas"]["ExperimentResultsData"];
                     };
                 };
+            };
+            /** @description Not modified (`If-None-Match` named the current ETag); no body. */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
@@ -3090,7 +3238,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
-                entity?: "experiment" | "metric_value" | "token";
+                entity?: "experiment" | "metric_value" | "token" | "webhook";
                 /** @description The name of a named token. */
                 actor?: string;
             };
@@ -3205,6 +3353,205 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             431: components["responses"]["HeadersTooLarge"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhooks, in creation order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            webhooks: components["schemas"]["Webhook"][];
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {
+                 *       "url": "http://hooks.internal:8000/rallyuxr",
+                 *       "events": [
+                 *         "analysis.completed",
+                 *         "srm.detected"
+                 *       ],
+                 *       "secret": "a-long-random-shared-secret"
+                 *     } */
+                "application/json": {
+                    /** @description An absolute http:// or https:// URL, without credentials or fragment. */
+                    url: string;
+                    events: components["schemas"]["WebhookEvent"][];
+                    secret: string;
+                    /**
+                     * @default json
+                     * @enum {string}
+                     */
+                    format?: "json" | "slack";
+                };
+            };
+        };
+        responses: {
+            /** @description Registered (the secret is not echoed). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            webhook: components["schemas"]["Webhook"];
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            webhookId: string;
+                            deleted: boolean;
+                        };
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of deliveries. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuccessEnvelope"] & {
+                        data?: {
+                            webhookId: string;
+                            deliveries: components["schemas"]["WebhookDelivery"][];
+                            pagination: {
+                                total: number;
+                                limit: number;
+                                offset: number;
+                                hasMore: boolean;
+                            };
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["ValidationError"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The token's role is not admin. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            431: components["responses"]["HeadersTooLarge"];
+            500: components["responses"]["ServerError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
 }
