@@ -54,7 +54,7 @@ void Router::answer_from_memory(const std::string& method, const std::string& pa
 
 void Router::add(std::string method, std::string pattern, Handler handler, std::size_t max_body_bytes,
                  bool priority) {
-  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), max_body_bytes, priority});
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler), max_body_bytes, priority, {}});
 }
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {
