@@ -858,60 +858,120 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
   // the offline analysis accepts. Any other key sends the upload the general way, so that a field
   // the general parser learns is never dropped here without notice.
   for (auto field : body)
-    if (field.key != "metrics" && field.key != "uniqueUsers" && field.key != "experimentId" &&
-        field.key != "generatedAt" && field.key != "experimentPeriod" && field.key != "version")
+    if (field.key != "metrics" && field.key != "segments" && field.key != "uniqueUsers" &&
+        field.key != "experimentId" && field.key != "generatedAt" && field.key != "experimentPeriod" &&
+        field.key != "version" && field.key != "dimensions")
       return std::nullopt;
 
   ParsedUpload out;
   Collector col(rules, out);
   // Any problem: nullopt, and the general path reports it with its path.
-  dom::element metrics_el;
-  dom::object metrics;
-  if (find_once(body, "metrics", metrics_el) != Found::kYes ||
-      metrics_el.get_object().get(metrics) != simdjson::SUCCESS)
-    return std::nullopt;
-  std::unordered_set<std::string_view> ids;
-  for (auto metric : metrics) {
-    const std::string_view id = metric.key;
-    if (!ids.insert(id).second) return std::nullopt;
-    dom::object m;
-    if (!col.check_metric(std::string(), id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return std::nullopt;
-    for (auto field : m)
-      if (field.key != "timeSeries" && field.key != "summary") return std::nullopt;
-    dom::element series_el;
-    dom::array series;
-    if (find_once(m, "timeSeries", series_el) != Found::kYes || series_el.get_array().get(series) != simdjson::SUCCESS)
-      return std::nullopt;
-    col.begin_block(std::string());
-    for (dom::element point : series) {
-      ++out.rows;
-      dom::object fields;
-      if (point.get_object().get(fields) != simdjson::SUCCESS) return std::nullopt;
-      // Each field once: timestamp, treatmentValue, controlValue, treatmentSampleSize, controlSampleSize.
-      dom::element f[5];
-      unsigned seen = 0;
-      for (auto field : fields) {
-        const std::string_view k = field.key;
-        int i = k == "timestamp"             ? 0
-                : k == "treatmentValue"      ? 1
-                : k == "controlValue"        ? 2
-                : k == "treatmentSampleSize" ? 3
-                : k == "controlSampleSize"   ? 4
-                                             : -1;
-        if (i < 0) continue;
-        if (seen & (1u << i)) return std::nullopt;
-        seen |= 1u << i;
-        f[i] = field.value;
+  // The metrics of the overall figures or of one segment: {metricId: {timeSeries: [...]}}.
+  auto read_metrics = [&](const dom::object& metrics, std::string_view dimension, std::string_view segment) {
+    std::unordered_set<std::string_view> ids;
+    for (auto metric : metrics) {
+      const std::string_view id = metric.key;
+      if (!ids.insert(id).second) return false;
+      dom::object m;
+      if (!col.check_metric(std::string(), id) || metric.value.get_object().get(m) != simdjson::SUCCESS) return false;
+      for (auto field : m)
+        if (field.key != "timeSeries" && field.key != "summary") return false;
+      dom::element series_el;
+      dom::array series;
+      if (find_once(m, "timeSeries", series_el) != Found::kYes || series_el.get_array().get(series) != simdjson::SUCCESS)
+        return false;
+      col.begin_block(std::string());
+      for (dom::element point : series) {
+        ++out.rows;
+        dom::object fields;
+        if (point.get_object().get(fields) != simdjson::SUCCESS) return false;
+        // Each field once: timestamp, treatmentValue, controlValue, treatmentSampleSize, controlSampleSize.
+        dom::element f[5];
+        unsigned seen = 0;
+        for (auto field : fields) {
+          const std::string_view k = field.key;
+          int i = k == "timestamp"             ? 0
+                  : k == "treatmentValue"      ? 1
+                  : k == "controlValue"        ? 2
+                  : k == "treatmentSampleSize" ? 3
+                  : k == "controlSampleSize"   ? 4
+                                               : -1;
+          if (i < 0) continue;
+          if (seen & (1u << i)) return false;
+          seen |= 1u << i;
+          f[i] = field.value;
+        }
+        std::string_view ts;
+        if (seen != 31u || f[0].get_string().get(ts) != simdjson::SUCCESS) return false;
+        domain::HourlyPoint p;
+        if (!col.check_timestamp(std::string(), ts, p.timestamp) ||
+            !fast_number(f[1], p.treatment_value) || !fast_number(f[2], p.control_value) ||
+            !fast_count(f[3], p.treatment_sample_size, domain::kMaxSampleSize, false) ||
+            !fast_count(f[4], p.control_sample_size, domain::kMaxSampleSize, false))
+          return false;
+        col.add(col.take_row(), dimension, segment, id, p);
       }
-      std::string_view ts;
-      if (seen != 31u || f[0].get_string().get(ts) != simdjson::SUCCESS) return std::nullopt;
-      domain::HourlyPoint p;
-      if (!col.check_timestamp(std::string(), ts, p.timestamp) ||
-          !fast_number(f[1], p.treatment_value) || !fast_number(f[2], p.control_value) ||
-          !fast_count(f[3], p.treatment_sample_size, domain::kMaxSampleSize, false) ||
-          !fast_count(f[4], p.control_sample_size, domain::kMaxSampleSize, false))
-        return std::nullopt;
-      col.add(col.take_row(), {}, {}, id, p);
+    }
+    return true;
+  };
+  // {treatment, control}, each an integer or null; an empty object goes the general way.
+  auto read_users = [](const dom::element& e, std::optional<std::int64_t> (&uu)[2]) {
+    dom::object o;
+    if (e.get_object().get(o) != simdjson::SUCCESS || o.size() == 0) return false;
+    unsigned seen = 0;
+    for (auto field : o) {
+      int g = field.key == "treatment" ? 0 : field.key == "control" ? 1 : -1;
+      if (g < 0 || (seen & (1u << g))) return false;
+      seen |= 1u << g;
+      if (field.value.is_null()) continue;
+      std::int64_t v = 0;
+      if (!fast_count(field.value, v, 9'000'000'000'000'000LL, true)) return false;
+      uu[g] = v;
+    }
+    return true;
+  };
+
+  dom::element metrics_el, segments_el;
+  const Found mf = find_once(body, "metrics", metrics_el);
+  const Found sf = find_once(body, "segments", segments_el);
+  if (mf == Found::kTwice || sf == Found::kTwice) return std::nullopt;
+  const bool has_segments = sf == Found::kYes && !segments_el.is_null();
+  if (mf == Found::kYes && !metrics_el.is_null()) {
+    dom::object metrics;
+    if (metrics_el.get_object().get(metrics) != simdjson::SUCCESS || !read_metrics(metrics, {}, {})) return std::nullopt;
+  } else if (!has_segments) {
+    return std::nullopt;
+  }
+  if (has_segments) {
+    // {dimension: {segment: {metrics: {...}, uniqueUsers?}}}
+    dom::object dims;
+    if (segments_el.get_object().get(dims) != simdjson::SUCCESS) return std::nullopt;
+    std::unordered_set<std::string_view> dim_names;
+    for (auto d : dims) {
+      if (!dim_names.insert(d.key).second) return std::nullopt;
+      dom::object segs;
+      if (d.value.get_object().get(segs) != simdjson::SUCCESS) return std::nullopt;
+      std::unordered_set<std::string_view> seg_names;
+      for (auto sg : segs) {
+        if (!seg_names.insert(sg.key).second) return std::nullopt;
+        if (!col.check_segment(std::string(), {}, d.key, sg.key)) return std::nullopt;
+        dom::object so;
+        if (sg.value.get_object().get(so) != simdjson::SUCCESS) return std::nullopt;
+        for (auto field : so)
+          if (field.key != "metrics" && field.key != "uniqueUsers") return std::nullopt;
+        dom::element sm_el, su_el;
+        dom::object sm;
+        if (find_once(so, "metrics", sm_el) != Found::kYes || sm_el.get_object().get(sm) != simdjson::SUCCESS ||
+            !read_metrics(sm, d.key, sg.key))
+          return std::nullopt;
+        const Found uf = find_once(so, "uniqueUsers", su_el);
+        if (uf == Found::kTwice) return std::nullopt;
+        if (uf == Found::kYes && !su_el.is_null()) {
+          std::optional<std::int64_t> su[2];
+          if (!read_users(su_el, su) || !su[0] || !su[1]) return std::nullopt;
+          col.segment_users(std::string(d.key), std::string(sg.key), domain::UniqueUsers{*su[0], *su[1]});
+        }
+      }
     }
   }
   if (out.rows == 0) return std::nullopt;
@@ -919,21 +979,7 @@ std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::
   dom::element uu_el;
   Found uf = find_once(body, "uniqueUsers", uu_el);
   if (uf == Found::kTwice) return std::nullopt;
-  if (uf == Found::kYes && !uu_el.is_null()) {
-    dom::object o;
-    if (uu_el.get_object().get(o) != simdjson::SUCCESS) return std::nullopt;
-    if (o.size() == 0) return std::nullopt;
-    unsigned seen = 0;
-    for (auto field : o) {
-      int g = field.key == "treatment" ? 0 : field.key == "control" ? 1 : -1;
-      if (g < 0 || (seen & (1u << g))) return std::nullopt;
-      seen |= 1u << g;
-      if (field.value.is_null()) continue;
-      std::int64_t v = 0;
-      if (!fast_count(field.value, v, 9'000'000'000'000'000LL, true)) return std::nullopt;
-      uu[g] = v;
-    }
-  }
+  if (uf == Found::kYes && !uu_el.is_null() && !read_users(uu_el, uu)) return std::nullopt;
   col.finish();
   if (!out.issues.empty()) return std::nullopt;
   check_unique_users(out, rules, false, "uniqueUsers.treatment", "uniqueUsers.control", uu[0], uu[1]);

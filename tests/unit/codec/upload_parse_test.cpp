@@ -196,6 +196,79 @@ TEST(JsonUploadFast, AValidUploadGivesWhatTheGeneralPathGives) {
   EXPECT_EQ(f->unique_users->control, 9);
 }
 
+// Segments through the fast path: the same series, segments and distinct users as the general
+// path, and every bad segment upload left to the general path, which reports it.
+TEST(JsonUploadFast, SegmentsGiveWhatTheGeneralPathGives) {
+  auto point = [](const char* ts, double t, double c, int nt, int nc) {
+    return std::string(R"({"timestamp":")") + ts + R"(","treatmentValue":)" + std::to_string(t) +
+           R"(,"controlValue":)" + std::to_string(c) + R"(,"treatmentSampleSize":)" + std::to_string(nt) +
+           R"(,"controlSampleSize":)" + std::to_string(nc) + "}";
+  };
+  auto series = [&](double t, int n) {
+    return R"({"ctr":{"timeSeries":[)" + point("2025-01-15T00:00:00Z", t, 0.25, n, n) + "," +
+           point("2025-01-15T01:00:00Z", t / 2, 0.125, n, n) + "]}}";
+  };
+  const std::string text = R"({"segments":{"device":{"desktop":{"metrics":)" + series(0.5, 30) +
+                           R"(,"uniqueUsers":{"treatment":20,"control":21}},"mobile":{"metrics":)" + series(0.25, 10) +
+                           R"(}}},"uniqueUsers":{"treatment":40,"control":41}})";
+  UploadRules rules;
+  auto g = general(text, rules);
+  ASSERT_TRUE(g.issues.empty()) << g.issues[0].path << ": " << g.issues[0].message;
+  auto f = fast(text, rules);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->rows, g.rows);
+  EXPECT_EQ(f->derived_overall_points, g.derived_overall_points);
+  EXPECT_EQ(f->derived_overall_points, 2u);
+  auto same = [](const std::vector<domain::MetricSeries>& a, const std::vector<domain::MetricSeries>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t m = 0; m < a.size(); ++m) {
+      EXPECT_EQ(a[m].metric_id, b[m].metric_id);
+      ASSERT_EQ(a[m].points.size(), b[m].points.size());
+      for (std::size_t i = 0; i < a[m].points.size(); ++i) {
+        EXPECT_EQ(a[m].points[i].timestamp, b[m].points[i].timestamp);
+        EXPECT_EQ(bits(a[m].points[i].treatment_value), bits(b[m].points[i].treatment_value));
+        EXPECT_EQ(bits(a[m].points[i].control_value), bits(b[m].points[i].control_value));
+        EXPECT_EQ(a[m].points[i].treatment_sample_size, b[m].points[i].treatment_sample_size);
+        EXPECT_EQ(a[m].points[i].control_sample_size, b[m].points[i].control_sample_size);
+      }
+    }
+  };
+  same(f->metrics, g.metrics);
+  ASSERT_EQ(f->segments.size(), 1u);
+  ASSERT_EQ(g.segments.size(), 1u);
+  const auto& fd = f->segments.at("device");
+  const auto& gd = g.segments.at("device");
+  ASSERT_EQ(fd.size(), 2u);
+  for (const auto& [name, seg] : gd) {
+    ASSERT_TRUE(fd.count(name)) << name;
+    same(fd.at(name).series, seg.series);
+    EXPECT_EQ(fd.at(name).unique_users.has_value(), seg.unique_users.has_value()) << name;
+  }
+  ASSERT_TRUE(fd.at("desktop").unique_users);
+  EXPECT_EQ(fd.at("desktop").unique_users->control, 21);
+  ASSERT_TRUE(f->unique_users);
+  EXPECT_EQ(f->unique_users->treatment, 40);
+
+  // Bad segment uploads: declined here, reported there.
+  auto replace = [&](const std::string& from, const std::string& to) {
+    std::string s = text;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  const std::vector<std::string> bad = {
+      replace(R"("device":{)", R"("Device!":{)"), replace(R"("mobile")", R"("")"),
+      replace(R"("segments":{"device":{)", R"("segments":{"device":[],"x":{)"),
+      replace(R"(,"uniqueUsers":{"treatment":20,"control":21})", R"(,"uniqueUsers":{"treatment":20})"),
+      replace(R"({"treatment":20,"control":21})", R"({"treatment":20,"control":21},"extra":1)"),
+      replace(R"("mobile":{"metrics":)", R"("mobile":{"series":)"),
+      replace("0.125", "\"x\""),
+  };
+  for (const auto& t : bad) {
+    EXPECT_FALSE(fast(t, rules)) << t;
+    EXPECT_FALSE(general(t, rules).issues.empty()) << "the general path reports it: " << t;
+  }
+}
+
 TEST(JsonUploadFast, TheResultsEnvelopeIsReadAtItsResults) {
   const std::string inner = upload_with("0.5");
   const std::string text = R"({"data":{"results":)" + inner + "}}";
@@ -235,8 +308,9 @@ TEST(JsonUploadFast, DeclinesEverythingTheGeneralPathReports) {
       "{\"metrics\":" + std::string(40, '[') + std::string(40, ']') + "}",
   };
   // A key the fast path does not read, at the top or in a metric: the general path decides (a
-  // field it learns later, such as segments, is never dropped unnoticed).
-  EXPECT_FALSE(fast(replace("{\"metrics\"", "{\"segments\":{},\"metrics\""), rules));
+  // field it learns later is never dropped unnoticed). Segments it reads (the test below).
+  EXPECT_FALSE(fast(replace("{\"metrics\"", "{\"segmentz\":{},\"metrics\""), rules));
+  EXPECT_FALSE(fast(replace("{\"metrics\"", "{\"segments\":{\"device\":{\"mobile\":{\"metrics\":{},\"note\":1}}},\"metrics\""), rules));
   EXPECT_FALSE(fast(replace("{\"timeSeries\"", "{\"unit\":\"%\",\"timeSeries\""), rules));
   EXPECT_TRUE(fast(replace("\"controlSampleSize\"", "\"note\":[1,{\"x\":null}],\"controlSampleSize\""), rules))
       << "unknown fields of a point are ignored, as the general path ignores them";
