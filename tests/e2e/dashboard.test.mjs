@@ -830,6 +830,12 @@ test('an older analysis has a link of its own; a decision is recorded and revise
   assert.equal(await page.getByTestId('frozen-analysis').count(), 0);
 
   // Decide, then revise: the current decision and the earlier one are shown.
+  // Nothing is chosen for the reader: the form starts at "Choose…" and refuses to record nothing.
+  assert.equal(await page.getByTestId('decision-choice').inputValue(), '');
+  await page.getByTestId('decision-reason').fill('No choice made');
+  await page.getByTestId('decision-submit').click();
+  await page.getByText('Choose ship, roll back or iterate.').waitFor();
+  assert.equal((await apiGet(`/experiments/${id}/decisions`)).history.length, 0, 'nothing recorded without a choice');
   await page.getByTestId('decision-choice').selectOption('ship');
   await page.getByTestId('decision-reason').fill('Conversion is up');
   await page.getByTestId('decision-submit').click();

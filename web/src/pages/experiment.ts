@@ -462,11 +462,17 @@ export const experimentPage: Page = (root, { params, query }) => {
     const current = history[0];
     const label: Record<string, string> = { ship: 'Ship', rollback: 'Roll back', iterate: 'Iterate' };
     const who = (d: Decision) => `${d.decidedBy ?? 'anonymous'}, ${fmt.dateTime(d.decidedAt)}`;
+    // No choice is made for the reader: an inconclusive or simulated result must not arrive at "Ship".
     const choice = h('select', { id: 'decision-choice', 'data-testid': 'decision-choice' },
+      h('option', { value: '' }, 'Choose…'),
       ['ship', 'rollback', 'iterate'].map((v) => h('option', { value: v }, label[v]))) as HTMLSelectElement;
     const reason = h('textarea', { id: 'decision-reason', rows: 2, maxlength: 2000, 'data-testid': 'decision-reason' }) as HTMLTextAreaElement;
     const submit = async (e: Event) => {
       const b = e.currentTarget as HTMLButtonElement;
+      if (!choice.value) {
+        toast('Choose ship, roll back or iterate.', 'error');
+        return;
+      }
       if (!reason.value.trim()) {
         toast('Give the reason for the decision.', 'error');
         return;
