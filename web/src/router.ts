@@ -49,9 +49,15 @@ function loadFailed(e: unknown): HTMLElement {
   h2.textContent = 'This page could not be loaded';
   const p = document.createElement('p');
   p.textContent = 'The server did not answer. This page reloads by itself as soon as it is back.';
-  const detail = document.createElement('p');
+  // The browser's own words (e.g. "Failed to fetch dynamically imported module …") are for whoever
+  // reports the problem, not for the reader: folded away.
+  const detail = document.createElement('details');
   detail.className = 'muted small';
-  detail.textContent = e instanceof Error ? e.message : String(e);
+  const summary = document.createElement('summary');
+  summary.textContent = 'Technical detail';
+  const text = document.createElement('p');
+  text.textContent = e instanceof Error ? e.message : String(e);
+  detail.append(summary, text);
   box.append(h2, p, detail);
   return box;
 }
