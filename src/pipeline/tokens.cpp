@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "domain/ids.hpp"
+#include "pipeline/hex.hpp"
 #include "pipeline/pipeline.hpp"
 #include "codec/json_text.hpp"
 
@@ -16,14 +17,7 @@ std::string hash_token(std::string_view token) {
   unsigned int len = 0;
   if (EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr) != 1)
     throw std::runtime_error("SHA-256 failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return lower_hex(digest, len);
 }
 
 std::string new_token_text() {

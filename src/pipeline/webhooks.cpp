@@ -15,6 +15,7 @@
 #include "codec/json_writer.hpp"
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "pipeline/hex.hpp"
 #include "pipeline/pipeline.hpp"
 
 namespace rallyuxr::pipeline {
@@ -68,14 +69,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
             reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &len))
     throw std::runtime_error("HMAC-SHA256 failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return lower_hex(digest, len);
 }
 
 std::string webhook_signature(std::string_view secret, std::string_view body) {
