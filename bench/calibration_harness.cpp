@@ -10,6 +10,7 @@
 
 #include <boost/math/distributions/students_t.hpp>
 
+#include "stats/math_policy.hpp"
 #include "simulate/random.hpp"
 #include "stats/analysis.hpp"
 #include "stats/segments.hpp"
@@ -22,11 +23,7 @@ using simulate::GeneratorMetric;
 using simulate::GeneratorOutput;
 
 namespace bm = boost::math;
-namespace bp = boost::math::policies;
-using Policy = bp::policy<bp::domain_error<bp::ignore_error>, bp::pole_error<bp::ignore_error>,
-                          bp::overflow_error<bp::ignore_error>, bp::underflow_error<bp::ignore_error>,
-                          bp::evaluation_error<bp::ignore_error>, bp::rounding_error<bp::ignore_error>,
-                          bp::indeterminate_result_error<bp::ignore_error>>;
+using Policy = rallyuxr::stats::MathPolicy;
 using StudentT = bm::students_t_distribution<double, Policy>;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();

@@ -6,7 +6,7 @@
 // constant series (a constant series is also detected explicitly by min == max, so rounding in the
 // mean can never turn "no variation" into a tiny positive variance). Tail probabilities use the
 // survival function directly (cdf(complement(...))), never 1 - cdf. Boost errors are mapped to NaN
-// by the policy below, and every NaN/Inf is turned into std::nullopt with a warning before it
+// by the policy (stats/math_policy.hpp), and every NaN/Inf is turned into std::nullopt with a warning before it
 // leaves this file.
 #include "stats/analysis.hpp"
 
@@ -23,20 +23,15 @@
 #include <boost/math/distributions/chi_squared.hpp>
 #include <boost/math/distributions/students_t.hpp>
 
+#include "stats/math_policy.hpp"
 #include "stats/multiple_testing.hpp"
 
 namespace rallyuxr::stats {
 namespace {
 
 namespace bm = boost::math;
-namespace bp = boost::math::policies;
 
-// No exceptions and no errno: an invalid argument or an overflow yields NaN/Inf, which the callers
-// check with std::isfinite.
-using Policy = bp::policy<bp::domain_error<bp::ignore_error>, bp::pole_error<bp::ignore_error>,
-                          bp::overflow_error<bp::ignore_error>, bp::underflow_error<bp::ignore_error>,
-                          bp::evaluation_error<bp::ignore_error>, bp::rounding_error<bp::ignore_error>,
-                          bp::indeterminate_result_error<bp::ignore_error>>;
+using Policy = MathPolicy;
 using StudentT = bm::students_t_distribution<double, Policy>;
 using ChiSquared = bm::chi_squared_distribution<double, Policy>;
 

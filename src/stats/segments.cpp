@@ -5,6 +5,7 @@
 // correction (across the segments of a dimension instead of across metrics) and Cochran's Q are
 // added here.
 #include "stats/segments.hpp"
+#include "stats/math_policy.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,11 +23,7 @@ namespace rallyuxr::stats {
 namespace {
 
 namespace bm = boost::math;
-namespace bp = boost::math::policies;
-using Policy = bp::policy<bp::domain_error<bp::ignore_error>, bp::pole_error<bp::ignore_error>,
-                          bp::overflow_error<bp::ignore_error>, bp::underflow_error<bp::ignore_error>,
-                          bp::evaluation_error<bp::ignore_error>, bp::rounding_error<bp::ignore_error>,
-                          bp::indeterminate_result_error<bp::ignore_error>>;
+using Policy = MathPolicy;
 using ChiSquared = bm::chi_squared_distribution<double, Policy>;
 using FisherF = bm::fisher_f_distribution<double, Policy>;
 
