@@ -162,6 +162,24 @@ TEST(CsvUpload, NumbersAreParsedInPlaceBitForBit) {
 
 // ============================================================================ shapes
 
+// The same series from both paths: ids, hours, and every number bit for bit.
+void expect_same_series(const std::vector<domain::MetricSeries>& a, const std::vector<domain::MetricSeries>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t m = 0; m < a.size(); ++m) {
+    EXPECT_EQ(a[m].metric_id, b[m].metric_id);
+    ASSERT_EQ(a[m].points.size(), b[m].points.size());
+    for (std::size_t i = 0; i < a[m].points.size(); ++i) {
+      const auto& x = a[m].points[i];
+      const auto& y = b[m].points[i];
+      EXPECT_EQ(x.timestamp, y.timestamp);
+      EXPECT_EQ(bits(x.treatment_value), bits(y.treatment_value));
+      EXPECT_EQ(bits(x.control_value), bits(y.control_value));
+      EXPECT_EQ(x.treatment_sample_size, y.treatment_sample_size);
+      EXPECT_EQ(x.control_sample_size, y.control_sample_size);
+    }
+  }
+}
+
 TEST(JsonUploadFast, AValidUploadGivesWhatTheGeneralPathGives) {
   const std::string text = R"({"uniqueUsers":{"treatment":15,"control":9},"version":3,
     "metrics":{
@@ -176,20 +194,7 @@ TEST(JsonUploadFast, AValidUploadGivesWhatTheGeneralPathGives) {
   auto f = fast(text, rules);
   ASSERT_TRUE(f.has_value());
   EXPECT_EQ(f->rows, g.rows);
-  ASSERT_EQ(f->metrics.size(), g.metrics.size());
-  for (std::size_t m = 0; m < g.metrics.size(); ++m) {
-    EXPECT_EQ(f->metrics[m].metric_id, g.metrics[m].metric_id);
-    ASSERT_EQ(f->metrics[m].points.size(), g.metrics[m].points.size());
-    for (std::size_t i = 0; i < g.metrics[m].points.size(); ++i) {
-      const auto& a = f->metrics[m].points[i];
-      const auto& b = g.metrics[m].points[i];
-      EXPECT_EQ(a.timestamp, b.timestamp);
-      EXPECT_EQ(bits(a.treatment_value), bits(b.treatment_value));
-      EXPECT_EQ(bits(a.control_value), bits(b.control_value));
-      EXPECT_EQ(a.treatment_sample_size, b.treatment_sample_size);
-      EXPECT_EQ(a.control_sample_size, b.control_sample_size);
-    }
-  }
+  expect_same_series(f->metrics, g.metrics);
   EXPECT_EQ(f->metrics[0].points[0].timestamp + 3600, f->metrics[0].points[1].timestamp) << "sorted by time";
   ASSERT_TRUE(f->unique_users && g.unique_users);
   EXPECT_EQ(f->unique_users->treatment, 15);
@@ -219,21 +224,7 @@ TEST(JsonUploadFast, SegmentsGiveWhatTheGeneralPathGives) {
   EXPECT_EQ(f->rows, g.rows);
   EXPECT_EQ(f->derived_overall_points, g.derived_overall_points);
   EXPECT_EQ(f->derived_overall_points, 2u);
-  auto same = [](const std::vector<domain::MetricSeries>& a, const std::vector<domain::MetricSeries>& b) {
-    ASSERT_EQ(a.size(), b.size());
-    for (std::size_t m = 0; m < a.size(); ++m) {
-      EXPECT_EQ(a[m].metric_id, b[m].metric_id);
-      ASSERT_EQ(a[m].points.size(), b[m].points.size());
-      for (std::size_t i = 0; i < a[m].points.size(); ++i) {
-        EXPECT_EQ(a[m].points[i].timestamp, b[m].points[i].timestamp);
-        EXPECT_EQ(bits(a[m].points[i].treatment_value), bits(b[m].points[i].treatment_value));
-        EXPECT_EQ(bits(a[m].points[i].control_value), bits(b[m].points[i].control_value));
-        EXPECT_EQ(a[m].points[i].treatment_sample_size, b[m].points[i].treatment_sample_size);
-        EXPECT_EQ(a[m].points[i].control_sample_size, b[m].points[i].control_sample_size);
-      }
-    }
-  };
-  same(f->metrics, g.metrics);
+  expect_same_series(f->metrics, g.metrics);
   ASSERT_EQ(f->segments.size(), 1u);
   ASSERT_EQ(g.segments.size(), 1u);
   const auto& fd = f->segments.at("device");
@@ -241,7 +232,7 @@ TEST(JsonUploadFast, SegmentsGiveWhatTheGeneralPathGives) {
   ASSERT_EQ(fd.size(), 2u);
   for (const auto& [name, seg] : gd) {
     ASSERT_TRUE(fd.count(name)) << name;
-    same(fd.at(name).series, seg.series);
+    expect_same_series(fd.at(name).series, seg.series);
     EXPECT_EQ(fd.at(name).unique_users.has_value(), seg.unique_users.has_value()) << name;
   }
   ASSERT_TRUE(fd.at("desktop").unique_users);
