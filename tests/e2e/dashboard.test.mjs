@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { REPO, SHOTS, freePort, launchChromium, startRallyuxr, webRequire } from './harness.mjs';
+import { REPO, SHOTS, freePort, launchChromium, startRallyuxr, webRequire, noHorizontalScroll } from './harness.mjs';
 
 const FAIL_MARK = 'e2e-injected-failure';
 const FIRST_LOAD_JS_BUDGET = 30 * 1024; // gzip bytes
@@ -113,15 +113,6 @@ async function axe(name) {
 }
 
 /** The page does not scroll sideways. */
-async function noHorizontalScroll() {
-  return page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-    wide: [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !el.closest('.table-scroll, .visually-hidden, dialog'))
-      .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
-  }));
-}
 process.on('exit', () => { if (server && server.exitCode === null) server.kill('SIGKILL'); });
 
 // --- set-up and tear-down ------------------------------------------------------------------------
@@ -890,7 +881,7 @@ test('390 px: no sideways scrolling of any page; axe-core finds nothing serious 
       await page.getByTestId(ready).first().waitFor();
       await page.waitForTimeout(300); // charts size themselves to the column
       if (width === 390) {
-        const w = await noHorizontalScroll();
+        const w = await noHorizontalScroll(page);
         if (w.scrollWidth > w.clientWidth) problems.push(`${name} @390: page scrolls sideways (${w.scrollWidth} > ${w.clientWidth}): ${w.wide.join(', ')}`);
         await shot(`21-mobile-${name}`);
         await page.screenshot({ path: join(SHOTS, `21-mobile-${name}-top.png`) });

@@ -70,3 +70,14 @@ export async function launchChromium() {
   const { chromium } = webRequire('playwright-core');
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
+
+/** What sticks out of the page sideways (at most 5 elements), outside the regions that scroll on purpose. */
+export async function noHorizontalScroll(page) {
+  return page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth,
+    clientWidth: document.documentElement.clientWidth,
+    wide: [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !el.closest('.table-scroll, .visually-hidden, dialog'))
+      .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
+  }));
+}

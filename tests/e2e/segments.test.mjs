@@ -22,7 +22,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO, SHOTS, freePort, launchChromium, startRallyuxr, webRequire } from './harness.mjs';
+import { REPO, SHOTS, freePort, launchChromium, startRallyuxr, webRequire, noHorizontalScroll } from './harness.mjs';
 
 const esbuild = webRequire('esbuild');
 const AXE_SOURCE = readFileSync(webRequire.resolve('axe-core/axe.min.js'), 'utf8');
@@ -173,15 +173,6 @@ async function checkSegmentView(metric) {
   return f;
 }
 
-async function noHorizontalScroll() {
-  return page.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    clientWidth: document.documentElement.clientWidth,
-    wide: [...document.querySelectorAll('body *')]
-      .filter((el) => el.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !el.closest('.table-scroll, .visually-hidden, dialog'))
-      .slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`),
-  }));
-}
 
 process.on('exit', () => { if (server && server.exitCode === null) server.kill('SIGKILL'); });
 
@@ -336,7 +327,7 @@ test('1366 and 390 px: readable, no sideways scrolling, nothing serious for axe-
     await page.getByTestId('segment-charts-title').waitFor({ timeout: 30_000 });
     await page.waitForTimeout(300); // charts size themselves to the column
     if (width === 390) {
-      const w = await noHorizontalScroll();
+      const w = await noHorizontalScroll(page);
       if (w.scrollWidth > w.clientWidth) problems.push(`@390: the page scrolls sideways (${w.scrollWidth} > ${w.clientWidth}): ${w.wide.join(', ')}`);
     }
     await page.getByTestId('segments').scrollIntoViewIfNeeded();
