@@ -133,7 +133,10 @@ TEST(Segments, EachSegmentIsTheOverallEstimatorOnItsSeries) {
       EXPECT_EQ(m.sample_size_treatment, got.sample_size_treatment);
     }
     EXPECT_EQ(direct.srm.method, r.srm.method);
-    EXPECT_EQ(*direct.srm.p_value, *r.srm.p_value);
+    // Compared as optionals: equal group sizes every hour leave the daily shares without spread, so
+    // neither has a p-value here (dereferencing the empty one read stale memory).
+    EXPECT_EQ(direct.srm.p_value, r.srm.p_value);
+    EXPECT_EQ(direct.srm.observed_treatment_share, r.srm.observed_treatment_share);
   }
 }
 
