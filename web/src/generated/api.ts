@@ -1578,7 +1578,7 @@ export interface components {
             df: number;
             /** @description Chi-square survival function of q on df; null when df is 0. */
             pValue: number | null;
-            /** @description pValue < alpha. */
+            /** @description welch.pValue < alpha where Welch's test exists (the calibrated one), else pValue < alpha (statistics.md, "Segments"). */
             significant: boolean;
             /** @description Segments with an estimate. */
             segments: number;
