@@ -552,7 +552,8 @@ SegmentReplication run_segment_replication(const SegmentCell& cell, std::uint64_
     const auto& h = segs.heterogeneity.at(in.segment_dimension).at(kMetricIds[m]);
     if (h.df > 0) {
       r.q_tests[m] = 1;
-      r.q_significant[m] = h.significant;
+      // Q's own chi-square verdict: `significant` follows Welch's test wherever it exists.
+      r.q_significant[m] = h.p_value < kAlpha;
     }
     if (h.welch) {
       r.welch_tests[m] = 1;
