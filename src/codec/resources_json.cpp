@@ -75,7 +75,6 @@ void append_experiment_json(std::string& out, const domain::Experiment& e,
     w.key("trueLift").begin_object();
     for (const auto& [k, v] : e.simulation->true_lift) w.key(k).number(v);
     w.end_object();
-    if (e.simulation->segments) w.key("segments").boolean(true);  // issue 17; absent when off
     w.end_object();
   }
   if (e.decision) {  // present once a decision was recorded (filled by the API)

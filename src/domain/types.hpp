@@ -106,9 +106,7 @@ struct SimulationConfig {
   int pre_period_days = 7;
   std::optional<double> daily_traffic;
   std::map<std::string, double> true_lift;  // relative lift per metric id
-  // Generate device segments (desktop / mobile / tablet at 55 / 35 / 10% of the traffic with
-  // different lifts, simulate::device_segments()); the overall series is their per-hour sum.
-  bool segments = false;
+  // Every simulated experiment also gets device segments (issue 17; jobs/processors.cpp).
 };
 
 // A decision recorded on a finished experiment (issue 16): ship, rollback or iterate, with who,

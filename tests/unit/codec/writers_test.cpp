@@ -186,13 +186,6 @@ TEST(ExperimentJson, OptionalFieldsAndEconomicImpact) {
   EXPECT_TRUE(b.at("dailyTraffic").is_null());
   EXPECT_TRUE(b.at("trueLift").as_object().empty());
   EXPECT_TRUE(parse(bare).at("metrics").as_array().empty());
-  EXPECT_FALSE(b.contains("segments"));  // absent unless the simulation generates segments
-
-  // Simulated device segments (issue 17).
-  e.simulation->segments = true;
-  std::string with_segments;
-  append_experiment_json(with_segments, e);
-  EXPECT_TRUE(parse(with_segments).at("simulation").at("segments").as_bool());
 }
 
 TEST(MetricValueJson, EveryFieldParsesBackToItsValue) {
