@@ -511,11 +511,12 @@ class DatabaseFaultsTest(unittest.TestCase):
             with Server(db_dir=mnt) as s:
                 s.create_experiment(name="Before")
                 filler = os.path.join(mnt, "filler")
-                with open(filler, "wb") as f:
+                # Unbuffered: a buffered file keeps the block that did not fit and fails again
+                # (ENOSPC) when it is closed.
+                with open(filler, "wb", buffering=0) as f:
                     try:
                         while True:
                             f.write(b"\0" * 65536)
-                            f.flush()
                     except OSError:
                         pass
                 saw_503 = False
