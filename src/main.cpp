@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 600000));
   option(s, "--pool-size", serve.pool_size, "Database connections (0: 2 x request threads + workers + 2)")
       ->check(CLI::Range(0, 512));
+  option(s, "--integrity-check-bytes", serve.integrity_check_bytes,
+         "SQLite files up to this size are checked whole before start; larger ones in the background");
   option(s, "--max-body-bytes", serve.max_body_bytes, "Largest request body (413 above)");
   option(s, "--max-import-bytes", serve.max_import_bytes, "Largest results upload (413 above)");
   option(s, "--web-root", serve.web_root, "Directory of the built dashboard");

@@ -184,7 +184,7 @@ int run_serve(const ServeConfig& cfg) {
   }
   std::unique_ptr<store::Store> store;
   try {
-    store = store::make_store(cfg.database, pool);
+    store = store::make_store(cfg.database, pool, cfg.integrity_check_bytes);
   } catch (const std::exception& e) {
     spdlog::critical("cannot open the database {}: {}", store::redact_database_url(cfg.database), e.what());
     return 1;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct ServeConfig {
   int max_attempts = 5;
   int retry_base_ms = 200;
   int pool_size = 0;  // 0: 2 x request_threads + workers + 2
+  // SQLite files larger than this get their whole integrity check in the background, not at start.
+  std::uint64_t integrity_check_bytes = 64ull << 20;
   std::size_t max_body_bytes = 1u << 20;
   std::size_t max_import_bytes = 32u << 20;
   std::string web_root = "web/dist";

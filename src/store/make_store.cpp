@@ -4,7 +4,7 @@
 
 namespace rallyuxr::store {
 namespace sqlite {
-std::unique_ptr<Store> make_sqlite_store(const std::string& path, int pool_size);
+std::unique_ptr<Store> make_sqlite_store(const std::string& path, int pool_size, std::uint64_t integrity_check_bytes);
 }
 #ifdef RALLYUXR_HAVE_POSTGRES
 namespace postgres {
@@ -12,12 +12,12 @@ std::unique_ptr<Store> make_postgres_store(const std::string& url, int pool_size
 }
 #endif
 
-std::unique_ptr<Store> make_store(const std::string& url, int pool_size) {
+std::unique_ptr<Store> make_store(const std::string& url, int pool_size, std::uint64_t integrity_check_bytes) {
   if (url.rfind("sqlite:", 0) == 0) {
     std::string path = url.substr(7);
     if (path.rfind("//", 0) == 0) path = path.substr(2);  // sqlite://path also accepted
     if (path.empty()) throw std::invalid_argument("database URL sqlite: needs a file path");
-    return sqlite::make_sqlite_store(path, pool_size);
+    return sqlite::make_sqlite_store(path, pool_size, integrity_check_bytes);
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
 #ifdef RALLYUXR_HAVE_POSTGRES

@@ -440,8 +440,15 @@ class Store : public JobQueue {
   std::atomic<std::uint64_t> commits_{0};
 };
 
+// SQLite files up to this size get the whole integrity check (PRAGMA quick_check, about 40 ms
+// per 100 MB from the page cache) before the server opens them; larger ones get a check of the
+// header and schema at start and the whole check on a background thread, so that start-up stays
+// bounded (docs/operations.md, "Integrity at start").
+inline constexpr std::uint64_t kDefaultIntegrityCheckBytes = 64ull << 20;
+
 // "sqlite:PATH" (PATH may be relative) or "postgresql://..." (when built with libpq).
 // Applies migrations. Throws std::invalid_argument on a bad URL.
-std::unique_ptr<Store> make_store(const std::string& url, int pool_size);
+std::unique_ptr<Store> make_store(const std::string& url, int pool_size,
+                                  std::uint64_t integrity_check_bytes = kDefaultIntegrityCheckBytes);
 
 }  // namespace rallyuxr::store

@@ -459,6 +459,68 @@ class DatabaseFaultsTest(unittest.TestCase):
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def test_large_file_checked_in_background(self):
+        """Above --integrity-check-bytes the whole check runs after start: a file with damaged
+        table pages starts, then health turns down with quick_check's finding; a file that is not
+        a database at all is still refused at start (its header and schema are read first)."""
+        tmp = tempfile.mkdtemp(prefix="rallyuxr-it-")
+        try:
+            with Server(db_dir=tmp) as s:
+                for i in range(60):
+                    s.create_experiment(name=f"Row {i}", description="x" * 400)
+                s.wait_idle()
+            path = os.path.join(tmp, "test.db")
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            pages = [r[0] for r in db.execute(
+                "SELECT pageno FROM dbstat WHERE name = 'experiments' AND pagetype = 'leaf'")]
+            page_size = db.execute("PRAGMA page_size").fetchone()[0]
+            db.close()
+            self.assertGreater(len(pages), 1)
+            with open(path, "r+b") as f:  # damage the experiments' leaf pages, not the schema
+                for p in pages:
+                    f.seek((p - 1) * page_size + 8)
+                    f.write(os.urandom(200))
+            with Server("--integrity-check-bytes", "0", db_dir=tmp) as s2:
+                deadline = time.time() + 30
+                h = None
+                while time.time() < deadline:
+                    h = s2.get("/api/health")
+                    if h.status == 503:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(h.status, 503, h.body[:300])
+                body = h.json()
+                self.assertEqual(body["data"]["services"]["database"], "down")
+                self.assertTrue(any("damaged" in x and "quick_check" in x for x in body["data"]["reasons"]), body)
+            with open(path, "wb") as f:
+                f.write(os.urandom(64 * 1024))
+            s3 = Server("--integrity-check-bytes", "0", db_dir=tmp)
+            with self.assertRaises(RuntimeError) as ctx:
+                s3.start(timeout=20)
+            s3.stop()
+            self.assertIn("integrity check", str(ctx.exception))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_sound_large_file_passes_background_check(self):
+        tmp = tempfile.mkdtemp(prefix="rallyuxr-it-")
+        try:
+            with Server(db_dir=tmp) as s:
+                s.create_experiment(name="Sound")
+                s.wait_idle()
+            with Server("--integrity-check-bytes", "0", db_dir=tmp) as s:
+                deadline = time.time() + 30
+                while time.time() < deadline and "passed in" not in s.read_log():
+                    time.sleep(0.1)
+                self.assertIn("integrity check of", s.read_log())
+                self.assertIn("passed in", s.read_log())
+                h = s.get("/api/health")
+                self.assertEqual(h.status, 200, h.body[:300])
+                self.assertEqual(h.json()["data"]["services"]["database"], "healthy")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_corruption_while_running_is_503_and_down(self):
         with Server() as s:
             for i in range(40):

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -15,9 +16,12 @@
 
 namespace rallyuxr::store::sqlite {
 
-// Runs PRAGMA quick_check on the file (when it exists); throws std::runtime_error with a clear
-// message when the file is not a database or is damaged.
-void check_integrity(const std::string& path);
+// Checks the file before the server opens it (nothing to check when it does not exist yet): the
+// whole PRAGMA quick_check when the file is at most `whole_check_bytes`, else only that its header
+// and schema read (the whole check then runs on HealthMonitor's thread). Throws
+// std::runtime_error with a clear message when the file is not a database or is damaged. Returns
+// whether the whole file was checked.
+bool check_integrity_at_start(const std::string& path, std::uint64_t whole_check_bytes);
 
 // Called by the connection layer on every failed SQLite call and every committed write.
 void record_sqlite_error(int rc, const char* message);
@@ -25,8 +29,10 @@ void record_write_ok();
 
 class HealthMonitor {
  public:
-  // Watches `path`'s WAL file once a second (not for ":memory:").
-  explicit HealthMonitor(std::string path);
+  // Watches `path`'s WAL file once a second (not for ":memory:"); with `check_integrity`, first
+  // runs the whole PRAGMA quick_check on a connection of its own, and a damaged file then makes
+  // health `down` as a damage met by a request does.
+  HealthMonitor(std::string path, bool check_integrity);
   ~HealthMonitor();
   HealthMonitor(const HealthMonitor&) = delete;
   HealthMonitor& operator=(const HealthMonitor&) = delete;
@@ -36,11 +42,13 @@ class HealthMonitor {
  private:
   void watch();
   void check_wal();
+  void integrity_check();
 
   std::string path_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};
   unsigned long long wal_inode_ = 0;  // 0: not seen yet
   std::string wal_problem_;           // set once, kept until restart
   std::thread thread_;

@@ -23,19 +23,20 @@ using domain::UnixSeconds;
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(const std::string& path, int pool_size) {
+  SqliteStore(const std::string& path, int pool_size, std::uint64_t integrity_check_bytes) {
     if (path != ":memory:") {
       auto parent = std::filesystem::path(path).parent_path();
       if (!parent.empty()) std::filesystem::create_directories(parent);
     }
-    check_integrity(path);  // refuse a damaged file before touching it
+    // Refuse a damaged file before touching it; a large one is checked whole in the background.
+    bool checked_whole = check_integrity_at_start(path, integrity_check_bytes);
     {
       Connection c(path);  // migrate on a connection of its own, before the pool opens
       migrate(c);
       c.exec(kRequeueOrphans);  // one node per SQLite file: a running job at start is orphaned
     }
     pool_ = std::make_unique<Pool>(path, pool_size);
-    monitor_ = std::make_unique<HealthMonitor>(path);
+    monitor_ = std::make_unique<HealthMonitor>(path, !checked_whole);
   }
 
   HealthReport health() override { return monitor_->report(); }
@@ -534,8 +535,8 @@ class SqliteStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> make_sqlite_store(const std::string& path, int pool_size) {
-  return std::make_unique<SqliteStore>(path, pool_size);
+std::unique_ptr<Store> make_sqlite_store(const std::string& path, int pool_size, std::uint64_t integrity_check_bytes) {
+  return std::make_unique<SqliteStore>(path, pool_size, integrity_check_bytes);
 }
 
 }  // namespace rallyuxr::store::sqlite
