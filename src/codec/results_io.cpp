@@ -376,6 +376,8 @@ bool fast_count(const dom::element& e, std::int64_t& v, std::int64_t max, bool m
 
 std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::size_t capacity,
                                                     const UploadRules& rules, bool envelope) {
+  // Plain uploads are read in one pass without a DOM; the rest (escapes, UTF-8 names, ...) here.
+  if (auto strict = parse_results_json_strict(text, rules, envelope)) return strict;
   dom::parser parser;
   if (parser.allocate(text.size(), kFastMaxDepth) != simdjson::SUCCESS) return std::nullopt;
   dom::element doc;
