@@ -18,12 +18,14 @@
 // literal as Boost.JSON's int64/uint64 converted to double ("-0" is the integer 0, so +0.0), other
 // numbers correctly rounded (the exact fast path of Clinger when the digits fit 2^53 and the power
 // of ten is exact, std::from_chars otherwise, which libstdc++ rounds correctly).
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "codec/results_io.hpp"
 #include "codec/upload_collector.hpp"
@@ -114,6 +116,9 @@ template <std::size_t N>
     return diff == 0;
   }
 }
+
+// The word-at-a-time code below reads the first byte of a word as its lowest.
+static_assert(std::endian::native == std::endian::little);
 
 // Eight ASCII digits in a little-endian word (the first in the lowest byte), and their value
 // (simdjson's parse_eight_digits_unrolled).
@@ -344,10 +349,14 @@ class Timestamps {
  public:
   Timestamps(const UploadRules& rules, Collector& col) : rules_(rules), col_(col) {}
 
-  bool read(std::string_view s, domain::UnixSeconds& t) {
+  // `s`: a string's bytes (checked: no quote, escape or control character). With `only_common`,
+  // any other form is refused (for bytes not checked as a string).
+  bool read(std::string_view s, domain::UnixSeconds& t, bool only_common = false) {
     if (s.size() != 20 || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' || !digits(s, 11) ||
-        !digits(s, 14) || !digits(s, 17))
+        !digits(s, 14) || !digits(s, 17)) {
+      if (only_common) return false;
       return col_.check_timestamp(std::string(), s, t);  // other forms: offsets, fractions, 't'/'z'
+    }
     const int h = two(s, 11), mi = two(s, 14), sec = two(s, 17);
     if (h > 23 || mi > 59 || sec > 60) return false;  // parse_iso8601_datetime rejects these too
     const domain::UnixSeconds time_of_day = h * 3600 + mi * 60 + (sec == 60 ? 59 : sec);
@@ -514,12 +523,13 @@ class StrictUpload {
   }
 
   // A point as serializers write it: the five fields in the contract's order, no whitespace, a
-  // timestamp of 20 bytes. Anything else (false): read_point_any_order reads it again.
+  // timestamp `YYYY-MM-DDTHH:MM:SSZ` (its 20 bytes are checked by their form, not as a string).
+  // Anything else (false): read_point_any_order reads it again.
   bool read_point_as_written(domain::HourlyPoint& p) {
     std::string_view ts;
     Number n;
     return in_.eat('{') && in_.exact(R"("timestamp":")") && in_.bytes_then(20, '"', ts) &&
-           times_.read(ts, p.timestamp) && in_.exact(R"(,"treatmentValue":)") && in_.number(n) &&
+           times_.read(ts, p.timestamp, /*only_common=*/true) && in_.exact(R"(,"treatmentValue":)") && in_.number(n) &&
            to_double(n, p.treatment_value) && in_.exact(R"(,"controlValue":)") && in_.number(n) &&
            to_double(n, p.control_value) && in_.exact(R"(,"treatmentSampleSize":)") && in_.number(n) &&
            to_count(n, p.treatment_sample_size, domain::kMaxSampleSize, false) &&
