@@ -54,10 +54,57 @@ struct Number {
 constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+// digits / 10^q correctly rounded (to nearest, ties to even), for digits != 0 and 1 <= q <= 19 where
+// the quotient needs no more than the 128 bits below: the exact integer division of digits * 2^s by
+// 10^q keeps 54 bits (53 and the rounding bit) and whether anything remains. For 17 significant
+// digits beyond 2^53, which Clinger's fast path cannot take. False: not in that range.
+inline bool divide_by_pow10(std::uint64_t digits, int q, double& v) {
+  static constexpr std::uint64_t kPow10Int[] = {1ULL,
+                                                10ULL,
+                                                100ULL,
+                                                1000ULL,
+                                                10000ULL,
+                                                100000ULL,
+                                                1000000ULL,
+                                                10000000ULL,
+                                                100000000ULL,
+                                                1000000000ULL,
+                                                10000000000ULL,
+                                                100000000000ULL,
+                                                1000000000000ULL,
+                                                10000000000000ULL,
+                                                100000000000000ULL,
+                                                1000000000000000ULL,
+                                                10000000000000000ULL,
+                                                100000000000000000ULL,
+                                                1000000000000000000ULL,
+                                                10000000000000000000ULL};
+  if (digits == 0 || q < 1 || q > 19) return false;
+  const std::uint64_t d = kPow10Int[q];
+  const int bits_n = 64 - __builtin_clzll(digits), bits_d = 64 - __builtin_clzll(d);
+  int s = 54 + bits_d - bits_n;  // digits * 2^s / d lies in [2^53, 2^55)
+  if (s < 0) return false;
+  const unsigned __int128 n = static_cast<unsigned __int128>(digits) << s;  // < 2^(54 + bits_d) <= 2^118
+  std::uint64_t quotient = static_cast<std::uint64_t>(n / d);
+  bool sticky = static_cast<unsigned __int128>(quotient) * d != n;
+  if (quotient >= (std::uint64_t{1} << 54)) {
+    sticky = sticky || (quotient & 1);
+    quotient >>= 1;
+    --s;
+  }
+  std::uint64_t mantissa = quotient >> 1;  // 53 bits; the value is mantissa * 2^(1 - s), then rounded
+  if ((quotient & 1) && (sticky || (mantissa & 1))) ++mantissa;  // 2^53 at most: still exact
+  // 2^(1 - s), a normal double for every s here (-1 <= s <= 117).
+  const double scale = std::bit_cast<double>(static_cast<std::uint64_t>(1023 + 1 - s) << 52);
+  v = static_cast<double>(mantissa) * scale;
+  return true;
+}
+
 // The double parse_json_exact gives for the number (Boost.JSON: an integer literal that fits 64
 // bits is an int64 or uint64, converted to the nearest double; everything else is converted from
-// its text with std::from_chars). False where that conversion fails or gives no finite value.
-bool to_double(const Number& n, double& v) {
+// its text with std::from_chars). False where that conversion fails or gives no finite value. The
+// two shortcuts before from_chars round correctly too, so they give its result.
+[[gnu::always_inline]] inline bool to_double(const Number& n, double& v) {
   if (n.integer && n.small) {  // int64/uint64 -> double, round to nearest; "-0" is the integer 0
     v = static_cast<double>(n.digits);
     if (n.negative && n.digits != 0) v = -v;
@@ -70,13 +117,17 @@ bool to_double(const Number& n, double& v) {
     if (n.negative) v = -v;
     return true;
   }
+  if (n.small && n.exp10 < 0 && divide_by_pow10(n.digits, -n.exp10, v)) {
+    if (n.negative) v = -v;
+    return true;
+  }
   auto [end, ec] = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
   return ec == std::errc() && end == n.text.data() + n.text.size() && std::isfinite(v);
 }
 
 // A count as parse_results_json reads it: an int64 or uint64 in [0, max], or a double that is a
 // non-negative whole number up to max (`max_exclusive_double`: below 9e15, as for uniqueUsers).
-bool to_count(const Number& n, std::int64_t& v, std::int64_t max, bool max_exclusive_double) {
+[[gnu::always_inline]] inline bool to_count(const Number& n, std::int64_t& v, std::int64_t max, bool max_exclusive_double) {
   if (n.integer) {
     if (!n.small) return false;  // beyond 64 bits: a double of at least 1e19, above every max
     if (n.negative) {
@@ -188,7 +239,7 @@ class Reader {
   }
 
   // A number in JSON's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-  bool number(Number& n) {
+  [[gnu::always_inline]] bool number(Number& n) {
     ws();
     const char* const s = p_;
     const char* p = s;

@@ -403,6 +403,40 @@ TEST(JsonUploadStrict, RandomDoublesRoundTripExactly) {
   }
 }
 
+// Decimals of up to 19 digits over 10^1..10^19 (the strict tier divides them exactly instead of
+// calling from_chars), ties to even included: std::from_chars' bits, which are the general path's.
+TEST(JsonUploadStrict, ExactDivisionGivesFromCharsBits) {
+  std::mt19937_64 rng(1919);
+  auto check = [](const std::string& text) {
+    double want = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), want);
+    ASSERT_TRUE(ec == std::errc() && end == text.data() + text.size()) << text;
+    auto f = strict(upload_with(text));
+    ASSERT_TRUE(f) << text;
+    ASSERT_EQ(bits(f->metrics[0].points[0].treatment_value), bits(want)) << text;
+  };
+  for (int i = 0; i < 200000; ++i) {
+    const int ndigits = 1 + static_cast<int>(rng() % 19);
+    std::uint64_t digits = rng() % 10;
+    for (int k = 1; k < ndigits; ++k) digits = digits * 10 + rng() % 10;
+    if (digits == 0) digits = 1 + rng() % 9;
+    const int q = 1 + static_cast<int>(rng() % 19);
+    check(std::to_string(digits) + "e-" + std::to_string(q));
+    std::string s = std::to_string(digits);  // the same as a decimal fraction, when it has enough digits
+    if (static_cast<int>(s.size()) > q) check((i % 2 ? "-" : "") + s.substr(0, s.size() - q) + "." + s.substr(s.size() - q));
+  }
+  // Exact halfway cases: (2k + 1) / 2^t with 53 bits in k, written as (2k + 1) * 5^t / 10^t.
+  for (int i = 0; i < 20000; ++i) {
+    const std::uint64_t k = (std::uint64_t{1} << 52) + (rng() >> 12);
+    const int t = 1 + static_cast<int>(rng() % 4);
+    std::uint64_t digits = 2 * k + 1;
+    for (int j = 0; j < t; ++j) digits *= 5;
+    check(std::to_string(digits) + "e-" + std::to_string(t));
+    check(std::to_string(digits - 1) + "e-" + std::to_string(t));
+    check(std::to_string(digits + 1) + "e-" + std::to_string(t));
+  }
+}
+
 TEST(JsonUploadStrict, CountsAreReadAsTheGeneralPathReadsThem) {
   auto with_size = [](const std::string& n) {
     return R"({"metrics":{"ctr":{"timeSeries":[{"timestamp":"2025-01-15T00:00:00Z","treatmentValue":0.5,"controlValue":0.5,"treatmentSampleSize":)" +
