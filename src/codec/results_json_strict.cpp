@@ -419,8 +419,9 @@ class Timestamps {
       day_known_ = true;
     }
     t = day_start_ + time_of_day;
-    // The checks of Collector::check_timestamp after parsing (any failure is an issue there).
-    if (t % domain::kSecondsPerHour != 0) return false;
+    // The checks of Collector::check_timestamp after parsing (any failure is an issue there). The
+    // day starts on the hour (it is midnight UTC), so the time is on the hour when :MM:SS is 0.
+    if (mi != 0 || sec != 0) return false;
     if (rules_.earliest && t < *rules_.earliest) return false;
     if (rules_.end && t >= *rules_.end) return false;
     return true;
