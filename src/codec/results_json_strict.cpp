@@ -25,6 +25,7 @@
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "codec/results_io.hpp"
@@ -440,18 +441,25 @@ class Timestamps {
   domain::UnixSeconds day_start_ = 0;
 };
 
-// Names seen in one object (metric ids, dimensions, segments): a repeated one declines.
+// Names seen in one object (metric ids, dimensions, segments): a repeated one declines. A few are
+// compared one by one; a hostile upload with many gets a hash set, not quadratic time.
 class Names {
  public:
   bool insert(std::string_view name) {
-    for (auto n : names_)
-      if (n == name) return false;
-    names_.push_back(name);
-    return true;
+    if (names_.size() < kFew) {
+      for (auto n : names_)
+        if (n == name) return false;
+      names_.push_back(name);
+      if (names_.size() == kFew) many_.insert(names_.begin(), names_.end());
+      return true;
+    }
+    return many_.insert(name).second;
   }
 
  private:
+  static constexpr std::size_t kFew = 16;
   std::vector<std::string_view> names_;
+  std::unordered_set<std::string_view> many_;
 };
 
 class StrictUpload {

@@ -541,6 +541,24 @@ TEST(JsonUploadStrict, DeclinesRepeatedAndUnknownKeys) {
   }
 }
 
+TEST(JsonUploadStrict, ManyNamesAreCheckedForRepeatsToo) {
+  // Past a handful, names are kept in a hash set: a repeat among thousands still declines.
+  auto upload = [](int n, bool repeat) {
+    std::string s = R"({"metrics":{)";
+    for (int i = 0; i < n; ++i) {
+      std::string id = "m";
+      for (int k = i; k > 0; k /= 26) id += static_cast<char>('a' + k % 26);
+      if (repeat && i == n - 1) id = "mb";
+      s += (i ? "," : "") + ("\"" + id + "\"") +
+           R"(:{"timeSeries":[{"timestamp":"2025-01-15T00:00:00Z","treatmentValue":0.5,"controlValue":0.5,"treatmentSampleSize":1,"controlSampleSize":1}]})";
+    }
+    return s + "}}";
+  };
+  ASSERT_TRUE(expect_strict_same(upload(2000, false)));
+  EXPECT_FALSE(strict(upload(2000, true)));
+  EXPECT_FALSE(strict(upload(10, true)));
+}
+
 TEST(JsonUploadStrict, AnyKeyOrderAndWhitespaceGiveTheSamePoints) {
   // The fields in the contract's order without whitespace take the quick way; any other order,
   // whitespace or extra field the general way of the strict tier: the same points either way.
