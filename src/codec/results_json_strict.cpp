@@ -16,8 +16,9 @@
 //    report as an issue.
 // Numbers come out as parse_json_exact + parse_results_json give them, bit for bit: an integer
 // literal as Boost.JSON's int64/uint64 converted to double ("-0" is the integer 0, so +0.0), other
-// numbers correctly rounded (the exact fast path of Clinger when the digits fit 2^53 and the power
-// of ten is exact, std::from_chars otherwise, which libstdc++ rounds correctly).
+// numbers correctly rounded, as std::from_chars rounds them in libstdc++ 12 (Clinger's exact fast
+// path when the digits fit 2^53 and the power of ten is exact; an exact 128-bit division for up to
+// 19 digits over 10^1..10^19; std::from_chars itself otherwise).
 #include <bit>
 #include <charconv>
 #include <cmath>
