@@ -470,7 +470,7 @@ class StrictUpload {
 
   std::optional<ParsedUpload> run(bool envelope) {
     bool ok;
-    if (envelope && starts_with_data_key()) {
+    if (envelope && !starts_with_body_key()) {
       ok = read_envelope();
     } else {
       ok = read_body();
@@ -485,16 +485,24 @@ class StrictUpload {
   }
 
  private:
-  // {"data": ...: a GET .../results response (or something else with a "data" key first).
-  bool starts_with_data_key() {
+  // The upload's fields and those of a GET .../results response's `results`.
+  static constexpr std::string_view kBodyKeys[] = {"metrics", "segments", "uniqueUsers", "experimentId",
+                                                   "generatedAt", "experimentPeriod", "version", "dimensions"};
+
+  // Whether the document's first key is one of the body's: an upload, or a results object on its
+  // own. Otherwise ({"success": true, "data": ...}, say) it is read as an envelope.
+  bool starts_with_body_key() {
     Reader probe = in_;
     std::string_view key;
-    return probe.eat('{') && probe.string(key) && key == "data";
+    if (!probe.eat('{') || !probe.string(key)) return true;  // read_body declines it
+    for (auto k : kBodyKeys)
+      if (key == k) return true;
+    return false;
   }
 
-  // {"data": {"results": {...}, ...}, ...}: the body at data.results; the rest is checked and
-  // dropped, as the general path's results_object() drops it. Without data.results the general
-  // path would read the top object, which has "data": declined.
+  // {..., "data": {..., "results": {...}, ...}, ...}: the body at data.results; the rest is checked
+  // and dropped, as the general path's results_object() drops it. Without data.results the general
+  // path would read the top object, which holds a key the body does not know: declined.
   bool read_envelope() {
     bool data_seen = false, results_seen = false;
     return in_.object([&](std::string_view key) {
@@ -514,8 +522,7 @@ class StrictUpload {
   // response, which are checked and dropped. Any other key declines, so that a field the general
   // parser learns is never dropped here unnoticed.
   bool read_body() {
-    static constexpr std::string_view kKeys[] = {"metrics", "segments", "uniqueUsers", "experimentId",
-                                                 "generatedAt", "experimentPeriod", "version", "dimensions"};
+    const auto& kKeys = kBodyKeys;
     unsigned seen = 0;
     bool metrics = false, segments = false;
     const bool ok = in_.object([&](std::string_view key) {

@@ -631,10 +631,27 @@ TEST(JsonUploadStrict, SegmentsUsersAndTheEnvelopeAsTheGeneralPathReadsThem) {
   ASSERT_TRUE(strict(envelope, {}, true));
   EXPECT_FALSE(strict(envelope, {}, false));
   EXPECT_EQ(strict(envelope, {}, true)->rows, 2u);
+  // The whole response as the API sends it: "success" first, the experiment and analysis beside.
+  const std::string response = R"({"success":true,"data":{"experiment":{"id":"e1","name":"Checkout test","metrics":["ctr"],"status":"running"},"results":{"experimentId":"e1","metrics":)" +
+                               series + R"(,"version":1},"analysis":{"didResults":{"ctr":{"pValue":0.5,"ci":[-1.5e-3,2]}},"x":null}}})";
+  ASSERT_TRUE(strict(response, {}, true)) << response;
+  expect_same_series(strict(response, {}, true)->metrics, strict(envelope, {}, true)->metrics);
+  // ... but a name with an escape in the experiment is the simdjson tier's, which reads it the same.
+  std::string escaped = response;
+  escaped.replace(escaped.find("Checkout test"), 13, "Checkout \\\"A\\\"");
+  EXPECT_FALSE(strict(escaped, {}, true));
+  auto f = parse_results_json_fast(escaped, escaped.capacity(), {}, true);
+  ASSERT_TRUE(f) << escaped;
+  expect_same_series(f->metrics, strict(envelope, {}, true)->metrics);
   for (const std::string& t : {std::string(R"({"data":{"result":{}}})"), std::string(R"({"data":[]})"),
-                               R"({"data":{"results":{"metrics":)" + series + R"(}},"data":{}})",
-                               R"({"meta":1,"data":{"results":{"metrics":)" + series + "}}}"})
+                               std::string(R"({"success":true})"), std::string("{}"),
+                               R"({"success":true,"data":{"results":{"metrics":)" + series + R"(},"results":{}}})",
+                               R"({"data":{"results":{"metrics":)" + series + R"(}},"data":{}})"})
     EXPECT_FALSE(strict(t, {}, true)) << t;
+  // An envelope is recognised by its first key not being the body's: "data" may come anywhere.
+  const std::string meta_first = R"({"meta":1,"data":{"results":{"metrics":)" + series + "}}}";
+  ASSERT_TRUE(strict(meta_first, {}, true));
+  expect_same_series(strict(meta_first, {}, true)->metrics, strict(envelope, {}, true)->metrics);
 }
 
 // Random uploads in many shapes: the strict tier declines or gives what the general path gives.
