@@ -65,8 +65,10 @@ bool is_json_text(std::string_view text) {
 
 namespace {
 
-// The results file mapped read-only (no copy, no zeroed pages: the page cache's own pages), when
-// its last page leaves simdjson's 64 bytes of padding after the text; otherwise read into memory.
+// The results file mapped read-only (no copy, no zeroed pages: the page cache's own pages, mapped
+// at once with MAP_POPULATE rather than one fault per page); stdin and other non-files are read
+// into memory. The mapping's last page is readable to its end: simdjson's tier parses in place
+// when that leaves its 64 bytes of padding, and copies the text otherwise.
 class InputText {
  public:
   bool open(const std::string& path) {
@@ -79,15 +81,13 @@ class InputText {
         const auto size = static_cast<std::size_t>(st.st_size);
         const auto mapped = (size + static_cast<std::size_t>(page) - 1) / static_cast<std::size_t>(page) *
                             static_cast<std::size_t>(page);
-        if (mapped - size >= 64) {
-          void* p = ::mmap(nullptr, mapped, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-          if (p != MAP_FAILED) {
-            ::close(fd);
-            map_ = p;
-            mapped_ = mapped;
-            text_ = std::string_view(static_cast<const char*>(p), size);
-            return true;
-          }
+        void* p = ::mmap(nullptr, mapped, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p != MAP_FAILED) {
+          ::close(fd);
+          map_ = p;
+          mapped_ = mapped;
+          text_ = std::string_view(static_cast<const char*>(p), size);
+          return true;
         }
       }
       ::close(fd);
@@ -253,7 +253,7 @@ int run_analyze(const AnalyzeConfig& cfg) {
       return fail("--guardrails: '" + g + "' is listed twice");
     e.guardrail_metrics.push_back(g);
   }
-  auto in = jobs::make_analysis_input(e, parsed.metrics, catalogue, parsed.unique_users);
+  auto in = jobs::make_analysis_input(e, std::move(parsed.metrics), catalogue, parsed.unique_users);
   in.correction = *correction;
   auto out = stats::analyze(in);
   // A file with segments gets the analysis per segment, as the server's analysis job does.

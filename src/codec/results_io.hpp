@@ -80,7 +80,8 @@ ParsedUpload parse_results_csv(std::string_view text, const UploadRules& rules);
 // JSON paths such as "metrics.conversion_rate.timeSeries.12.timestamp".
 ParsedUpload parse_results_json(const boost::json::object& body, const UploadRules& rules);
 
-// The same from the JSON text, the fast way (simdjson, no JSON tree), for an upload that is valid
+// The same from the JSON text, the fast way (parse_results_json_strict, then simdjson's DOM; no
+// JSON tree), for an upload that is valid
 // as it stands: numbers come out bit for bit as parse_json_exact gives them. Anything else
 // (malformed JSON, a problem to report, a repeated key, nesting deeper than 32) gives nullopt: the
 // caller then takes parse_json_exact + parse_results_json, which report every problem with its
@@ -92,6 +93,13 @@ ParsedUpload parse_results_json(const boost::json::object& body, const UploadRul
 // {"data": {"results": {...}}} document (a GET .../results response) is read at its results.
 std::optional<ParsedUpload> parse_results_json_fast(std::string_view text, std::size_t capacity,
                                                     const UploadRules& rules, bool envelope = false);
+
+// parse_results_json_fast's first tier (results_json_strict.cpp): one pass over the text without a
+// DOM, for the upload's shape in plain ASCII (no escapes), the same points bit for bit. It declines
+// more than the simdjson tier (any escape or byte >= 0x80 in a string, say); nullopt then means
+// "ask the next tier", never "invalid". Needs no padding behind the text.
+std::optional<ParsedUpload> parse_results_json_strict(std::string_view text, const UploadRules& rules,
+                                                      bool envelope = false);
 
 // Every hourly point, in the import format plus a `period` column (pre/post), numbers in their
 // shortest exact form so that export -> import round-trips exactly.

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -63,10 +64,13 @@ json::object period_of(const domain::Experiment& e) {
 
 }  // namespace
 
-stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
-                                         const std::vector<domain::MetricSeries>& series,
-                                         const std::vector<domain::MetricValue>& catalogue,
-                                         const std::optional<domain::UniqueUsers>& unique_users) {
+namespace {
+
+// make_analysis_input's work; with `take`, the series' points move from it instead of being copied.
+stats::AnalysisInput analysis_input(const domain::Experiment& e, const std::vector<domain::MetricSeries>& series,
+                                    std::vector<domain::MetricSeries>* take,
+                                    const std::vector<domain::MetricValue>& catalogue,
+                                    const std::optional<domain::UniqueUsers>& unique_users) {
   stats::AnalysisInput in;
   in.start_date = e.start_date;
   in.end_date = e.end_date;
@@ -80,7 +84,14 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
   for (const auto& s : series) by_id[s.metric_id] = &s;
   for (const auto& id : e.metrics) {
     auto it = by_id.find(id);
-    in.metrics.push_back(it == by_id.end() ? domain::MetricSeries{id, {}} : *it->second);
+    if (it == by_id.end()) {
+      in.metrics.push_back(domain::MetricSeries{id, {}});
+    } else if (take && std::count(e.metrics.begin(), e.metrics.end(), id) == 1) {
+      auto& source = (*take)[static_cast<std::size_t>(it->second - series.data())];
+      in.metrics.push_back(domain::MetricSeries{id, std::move(source.points)});
+    } else {
+      in.metrics.push_back(*it->second);
+    }
   }
   for (const auto& m : catalogue)
     if (by_id.count(m.metric_id) || std::find(e.metrics.begin(), e.metrics.end(), m.metric_id) != e.metrics.end()) {
@@ -92,6 +103,21 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
   auto after = domain::next_status(e.status, domain::analysis_finished(data_cover_period(e, in.metrics)));
   in.running = after.next == domain::ExperimentStatus::kRunning;
   return in;
+}
+
+}  // namespace
+
+stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
+                                         const std::vector<domain::MetricSeries>& series,
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users) {
+  return analysis_input(e, series, nullptr, catalogue, unique_users);
+}
+
+stats::AnalysisInput make_analysis_input(const domain::Experiment& e, std::vector<domain::MetricSeries>&& series,
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users) {
+  return analysis_input(e, series, &series, catalogue, unique_users);
 }
 
 bool data_cover_period(const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics) {

@@ -31,6 +31,11 @@ stats::AnalysisInput make_analysis_input(const domain::Experiment& e,
                                          const std::vector<domain::MetricSeries>& series,
                                          const std::vector<domain::MetricValue>& catalogue,
                                          const std::optional<domain::UniqueUsers>& unique_users = std::nullopt);
+// The same, the points moved out of `series` (the offline analysis: a year of ten metrics is 3.5 MB
+// that need not be copied).
+stats::AnalysisInput make_analysis_input(const domain::Experiment& e, std::vector<domain::MetricSeries>&& series,
+                                         const std::vector<domain::MetricValue>& catalogue,
+                                         const std::optional<domain::UniqueUsers>& unique_users = std::nullopt);
 
 // True when every metric's data reach the last hour of the period (the experiment is complete).
 bool data_cover_period(const domain::Experiment& e, const std::vector<domain::MetricSeries>& metrics);

@@ -1,6 +1,9 @@
 #include <stdexcept>
 
 #include "store/store.hpp"
+#ifdef RALLYUXR_HAVE_POSTGRES
+#include "store/postgres/libpq_loader.hpp"
+#endif
 
 namespace rallyuxr::store {
 namespace sqlite {
@@ -21,6 +24,8 @@ std::unique_ptr<Store> make_store(const std::string& url, int pool_size, std::ui
   }
   if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) {
 #ifdef RALLYUXR_HAVE_POSTGRES
+    // libpq is loaded here, on the first PostgreSQL URL (libpq_loader.hpp).
+    if (std::string error; !postgres::load_libpq(&error)) throw StoreUnavailable(error);
     return postgres::make_postgres_store(url, pool_size);
 #else
     throw std::invalid_argument("this build has no PostgreSQL support");

@@ -2,8 +2,10 @@
 // (parse_results_csv) and as JSON (parse_json_exact + parse_results_json), each once without
 // rules (offline analysis) and once with an experiment's window and metric set, as the handler
 // builds them. These parsers report problems as issues and never throw: any exception is a crash.
-// The simdjson path (parse_results_json_fast) either declines or gives exactly what the general
-// JSON path gives (the same points, bit for bit, and the same unique users).
+// The fast path (parse_results_json_fast), and its one-pass strict tier on its own
+// (parse_results_json_strict, which reads the text without padding, so a read past its end is an
+// ASan error here), either decline or give exactly what the general JSON path gives (the same
+// points, bit for bit, the same unique users and segments).
 // Properties checked for every accepted upload:
 //  - at most kMaxReportedIssues issues (+1 "more problems" line);
 //  - every point on the hour, inside the window, of an allowed metric, finite values,
@@ -15,6 +17,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -53,6 +56,27 @@ std::string describe(const codec::ParsedUpload& p) {
                   " issues=" + std::to_string(p.issues.size());
   for (std::size_t i = 0; i < p.issues.size() && i < 3; ++i) s += "\n  " + p.issues[i].path + ": " + p.issues[i].message;
   return s;
+}
+
+bool same_points(const std::vector<domain::MetricSeries>& a, const std::vector<domain::MetricSeries>& b);
+
+// Everything an accepted upload carries besides its overall points: unique users and segments.
+bool same_users(const std::optional<domain::UniqueUsers>& a, const std::optional<domain::UniqueUsers>& b) {
+  return a.has_value() == b.has_value() && (!a || (a->treatment == b->treatment && a->control == b->control));
+}
+bool same_segments(const domain::Segments& a, const domain::Segments& b) {
+  if (a.size() != b.size()) return false;
+  for (const auto& [dimension, segs] : b) {
+    auto d = a.find(dimension);
+    if (d == a.end() || d->second.size() != segs.size()) return false;
+    for (const auto& [name, seg] : segs) {
+      auto s = d->second.find(name);
+      if (s == d->second.end() || !same_points(s->second.series, seg.series) ||
+          !same_users(s->second.unique_users, seg.unique_users))
+        return false;
+    }
+  }
+  return true;
 }
 
 bool same_points(const std::vector<domain::MetricSeries>& a, const std::vector<domain::MetricSeries>& b) {
@@ -148,6 +172,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   padded.reserve(padded.size() + 64);
   for (const auto* rules : {&no_rules(), &experiment_rules()}) {
     auto fast = codec::parse_results_json_fast(padded, padded.capacity(), *rules);
+    // The strict tier on the fuzzer's own bytes (no copy, no padding), as an upload and as a file
+    // of `rallyuxr analyze` (the GET .../results envelope).
+    auto strict = codec::parse_results_json_strict(text, *rules);
+    auto strict_envelope = codec::parse_results_json_strict(text, *rules, /*envelope=*/true);
+    if (strict_envelope) {
+      FUZZ_CHECK(!ec && v.is_object(), "the strict tier read an envelope parse_json_exact rejects");
+      const json::object* body = &v.get_object();
+      if (auto d = body->find("data"); d != body->end() && d->value().is_object())
+        if (auto r = d->value().get_object().find("results"); r != d->value().get_object().end() && r->value().is_object())
+          body = &r->value().get_object();
+      auto general = codec::parse_results_json(*body, *rules);
+      FUZZ_CHECK(general.issues.empty() && strict_envelope->rows == general.rows &&
+                     same_points(strict_envelope->metrics, general.metrics) &&
+                     same_users(strict_envelope->unique_users, general.unique_users) &&
+                     same_segments(strict_envelope->segments, general.segments),
+                 "the strict tier reads an envelope differently: " + describe(*strict_envelope) + " vs " + describe(general));
+    }
     if (!ec && v.is_object()) {
       auto general = codec::parse_results_json(v.get_object(), *rules);
       check_upload(general, *rules, rules == &no_rules() ? "json" : "json+rules");
@@ -158,9 +199,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                        (!fast->unique_users || (fast->unique_users->treatment == general.unique_users->treatment &&
                                                 fast->unique_users->control == general.unique_users->control)),
                    "the simdjson path reads uniqueUsers differently");
+        FUZZ_CHECK(same_segments(fast->segments, general.segments), "the fast path reads segments differently");
+      }
+      if (strict) {
+        FUZZ_CHECK(general.issues.empty() && strict->rows == general.rows && same_points(strict->metrics, general.metrics) &&
+                       strict->derived_overall_points == general.derived_overall_points,
+                   "the strict tier differs from the general path: " + describe(*strict) + " vs " + describe(general));
+        FUZZ_CHECK(same_users(strict->unique_users, general.unique_users), "the strict tier reads uniqueUsers differently");
+        FUZZ_CHECK(same_segments(strict->segments, general.segments), "the strict tier reads segments differently");
+        FUZZ_CHECK(fast.has_value(), "the fast path declined what its strict tier accepts");
       }
     } else {
       FUZZ_CHECK(!fast, "the simdjson path accepted what parse_json_exact rejects: " + std::string(text.substr(0, 300)));
+      FUZZ_CHECK(!strict, "the strict tier accepted what parse_json_exact rejects: " + std::string(text.substr(0, 300)));
     }
   }
   return 0;
