@@ -179,13 +179,14 @@ StoredAnalysis analysis_from_row(const Row& s) {
   return a;
 }
 
-// Puts points read in metric order into the results' series: the experiment's metrics first (in
-// its order, already in `metrics`), then any metric with data that the experiment no longer lists,
-// so that its data stay visible. Both backends read results through it.
+// Puts series read in metric order into the results: the experiment's metrics first (in its order,
+// already in `metrics`), then any metric with data that the experiment no longer lists, so that
+// its data stay visible. Both backends read results through it.
 class SeriesCollector {
  public:
   explicit SeriesCollector(std::vector<domain::MetricSeries>& metrics) : metrics_(metrics) {}
-  void add(const std::string& metric_id, const domain::HourlyPoint& p) {
+  // The series of `metric_id`, to fill.
+  std::vector<domain::HourlyPoint>& points_of(const std::string& metric_id) {
     if (current_ < 0 || metrics_[current_].metric_id != metric_id) {
       current_ = -1;
       for (std::size_t i = 0; i < metrics_.size(); ++i)
@@ -195,7 +196,7 @@ class SeriesCollector {
         current_ = static_cast<long>(metrics_.size()) - 1;
       }
     }
-    metrics_[current_].points.push_back(p);
+    return metrics_[current_].points;
   }
 
  private:

@@ -139,10 +139,10 @@ async function startServer() {
     onLog: (chunk) => { serverLog = (serverLog + chunk).slice(-20000); },
     log: () => serverLog,
   }));
-  // A real fault: the database refuses the hourly rows of experiments named with FAIL_MARK (once
+  // A real fault: the database refuses the hourly series of experiments named with FAIL_MARK (once
   // per database: a restarted server keeps it).
   execFileSync('sqlite3', [join(workDir, 'e2e.db'),
-    `CREATE TRIGGER IF NOT EXISTS e2e_refuse_points BEFORE INSERT ON result_points
+    `CREATE TRIGGER IF NOT EXISTS e2e_refuse_points BEFORE INSERT ON result_series
      WHEN instr((SELECT name FROM experiments WHERE id = NEW.experiment_id), '${FAIL_MARK}') > 0
      BEGIN SELECT RAISE(ABORT, 'refused by the e2e trigger'); END;`]);
 }

@@ -10,11 +10,11 @@ import unittest
 from harness import Server, is_postgres, psql
 
 # A real fault instead of a test-only flag in the binary: the database itself refuses the hourly
-# rows of experiments whose name holds "[fail]" (a trigger installed by the test), so their
+# series of experiments whose name holds "[fail]" (a trigger installed by the test), so their
 # generation job fails on every attempt, is retried and ends failed.
 REFUSAL = "refused by the test trigger"
 SQLITE_TRIGGER = f"""
-CREATE TRIGGER test_refuse_points BEFORE INSERT ON result_points
+CREATE TRIGGER test_refuse_points BEFORE INSERT ON result_series
 WHEN instr((SELECT name FROM experiments WHERE id = NEW.experiment_id), '[fail]') > 0
 BEGIN SELECT RAISE(ABORT, '{REFUSAL}'); END;
 """
@@ -26,7 +26,7 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
-CREATE TRIGGER test_refuse_points BEFORE INSERT ON result_points
+CREATE TRIGGER test_refuse_points BEFORE INSERT ON result_series
   FOR EACH ROW EXECUTE FUNCTION test_refuse_points();
 """
 

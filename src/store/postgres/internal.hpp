@@ -21,15 +21,21 @@ domain::MetricValue read_metric(const Row& s);
 Params metric_params(const domain::MetricValue& m);
 Job read_job(const Row& s);
 StoredAnalysis read_analysis(const Row& s);
-// Upserts points in a few statements of parallel arrays. A (metric, hour) given twice keeps its
-// last occurrence, as row-by-row upserts would.
-void write_points(Connection& c, const std::string& exp_id, const std::vector<domain::MetricSeries>& metrics);
+// The overall series (result_series, store/series_blob.hpp): all of an experiment's into `metrics`
+// (the experiment's metrics first, see SeriesCollector); one metric's, its row locked until the
+// end of the transaction (empty when none); and a write of one metric's series, replacing it.
+void read_result_series(Connection& c, const std::string& experiment_id, std::vector<domain::MetricSeries>& metrics);
+std::vector<domain::HourlyPoint> lock_one_series(Connection& c, const std::string& experiment_id,
+                                                 const std::string& metric_id);
+void write_series(Connection& c, const std::string& experiment_id, const std::string& metric_id,
+                  const std::vector<domain::HourlyPoint>& points);
 std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& experiment_id);
 // Segments (issue 17): all of an experiment's, or one dimension's; and a replacement of all.
 domain::Segments read_segment_rows(Connection& c, const std::string& experiment_id,
                                    const std::optional<std::string>& dimension);
 void write_segment_rows(Connection& c, const std::string& experiment_id, const domain::Segments& segments);
-// The figures of ResultsInfo from the points as this connection sees them; nullopt without results.
+// The figures of ResultsInfo from the stored series as this connection sees them; nullopt without
+// results.
 std::optional<ResultsInfo> compute_results_info(Connection& c, const std::string& experiment_id);
 
 // A write transaction on a pooled connection (BEGIN, READ COMMITTED; rows locked with FOR UPDATE).

@@ -184,11 +184,7 @@ class PostgresStore final : public Store {
         auto order = c.exec(kSelectExperimentMetrics, Params().add(experiment_id));
         for (int i = 0; i < order.rows(); ++i) r.metrics.push_back(domain::MetricSeries{order.text(i, 0), {}});
       }
-      auto s = c.exec(kSelectPoints, Params().add(experiment_id));
-      SeriesCollector series(r.metrics);
-      for (int i = 0; i < s.rows(); ++i)
-        series.add(s.text(i, 0),
-                   domain::HourlyPoint{s.int64(i, 1), s.real(i, 2), s.real(i, 3), s.int64(i, 4), s.int64(i, 5)});
+      read_result_series(c, experiment_id, r.metrics);
       tx.commit();
       return r;
     });
@@ -220,6 +216,17 @@ class PostgresStore final : public Store {
   std::optional<ResultsInfo> results_info(const std::string& experiment_id) override {
     return run([&](Connection& c) -> std::optional<ResultsInfo> {
       Transaction tx(c, kReadSnapshot);  // the version and the points from one snapshot
+      auto kept = c.exec(kSelectResultsStats, Params().add(experiment_id));
+      if (kept.rows() == 0) return std::optional<ResultsInfo>();
+      if (!kept.is_null(0, 1) && kept.int64(0, 1) == kept.int64(0, 0)) {  // kept by write_results
+        ResultsInfo info;
+        info.version = kept.int64(0, 0);
+        info.points = kept.int64(0, 2);
+        info.participants = kept.int64(0, 3);
+        info.last_timestamp = kept.opt_int64(0, 4);
+        tx.commit();
+        return std::optional<ResultsInfo>(info);
+      }
       auto info = compute_results_info(c, experiment_id);
       tx.commit();
       return info;

@@ -3,16 +3,13 @@
 
 #include "store/postgres/internal.hpp"
 #include "store/row_mapping.hpp"
-#include "store/segment_blob.hpp"
+#include "store/series_blob.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::store::postgres {
 
 using domain::UnixSeconds;
 using namespace sql;
-
-// Points per INSERT ... SELECT FROM unnest(...) statement.
-constexpr std::size_t kPointsPerStatement = 5000;
 
 // ---- row mapping (column order as in sql.hpp)
 domain::Experiment read_experiment(const Row& s, std::optional<double>* impact) {
@@ -65,37 +62,31 @@ Job read_job(const Row& s) { return job_from_row(s); }
 
 StoredAnalysis read_analysis(const Row& s) { return analysis_from_row(s); }
 
-// Upserts points in a few statements of parallel arrays. A (metric, hour) given twice keeps its
-// last occurrence, as row-by-row upserts would.
-void write_points(Connection& c, const std::string& exp_id, const std::vector<domain::MetricSeries>& metrics) {
-  std::map<std::pair<std::string_view, UnixSeconds>, const domain::HourlyPoint*> points;
-  for (const auto& series : metrics)
-    for (const auto& p : series.points) points[{series.metric_id, p.timestamp}] = &p;
-  auto it = points.begin();
-  while (it != points.end()) {
-    std::vector<std::string> ids;
-    std::string ts = "{", tv = "{", cv = "{", tn = "{", cn = "{";
-    for (std::size_t n = 0; it != points.end() && n < kPointsPerStatement; ++it, ++n) {
-      if (n) {
-        ts += ',';
-        tv += ',';
-        cv += ',';
-        tn += ',';
-        cn += ',';
-      }
-      ids.emplace_back(it->first.first);
-      const auto& p = *it->second;
-      ts += std::to_string(p.timestamp);
-      tv += format_double(p.treatment_value);
-      cv += format_double(p.control_value);
-      tn += std::to_string(p.treatment_sample_size);
-      cn += std::to_string(p.control_sample_size);
-    }
-    c.exec(kUpsertPoints,
-           Params().add(exp_id).add(text_array(ids)).add(ts + '}').add(tv + '}').add(cv + '}').add(tn + '}').add(cn + '}'));
+void read_result_series(Connection& c, const std::string& experiment_id, std::vector<domain::MetricSeries>& metrics) {
+  auto r = c.exec(kSelectSeries, Params().add(experiment_id));
+  SeriesCollector series(metrics);
+  std::string bytes;
+  for (int i = 0; i < r.rows(); ++i) {
+    auto metric_id = r.text(i, 0);
+    if (!from_bytea_hex(r.text(i, 1), bytes) || !decode_points(bytes, series.points_of(metric_id)))
+      throw std::runtime_error("damaged series " + experiment_id + "/" + metric_id);
   }
 }
 
+std::vector<domain::HourlyPoint> lock_one_series(Connection& c, const std::string& experiment_id,
+                                                 const std::string& metric_id) {
+  std::vector<domain::HourlyPoint> points;
+  auto r = c.exec(kSelectSeriesOf, Params::of(experiment_id, metric_id));
+  std::string bytes;
+  if (r.rows() > 0 && (!from_bytea_hex(r.text(0, 0), bytes) || !decode_points(bytes, points)))
+    throw std::runtime_error("damaged series " + experiment_id + "/" + metric_id);
+  return points;
+}
+
+void write_series(Connection& c, const std::string& experiment_id, const std::string& metric_id,
+                  const std::vector<domain::HourlyPoint>& points) {
+  c.exec(kWriteSeries, Params::of(experiment_id, metric_id, to_bytea_hex(encode_points(points))));
+}
 
 std::optional<ResultsMeta> read_results_meta(Connection& c, const std::string& experiment_id) {
   auto r = c.exec(kSelectResultsMeta, Params().add(experiment_id));
@@ -112,21 +103,23 @@ std::optional<ResultsInfo> compute_results_info(Connection& c, const std::string
   if (period.rows() == 0) return std::nullopt;
   ResultsInfo info;
   info.version = period.int64(0, 0);
-  {
-    auto s = c.exec(kPointStats, Params().add(experiment_id));
-    for (int i = 0; i < s.rows(); ++i) {
-      info.points += s.int64(i, 1);
-      auto last = s.int64(i, 2);
-      if (!info.last_timestamp || last < *info.last_timestamp) info.last_timestamp = last;
+  bool has_period = !period.is_null(0, 1) && !period.is_null(0, 3);
+  std::int64_t from = has_period ? period.int64(0, 1) : 0, to = has_period ? period.int64(0, 2) : 0;
+  auto s = c.exec(kSeriesStats, Params().add(experiment_id).add(has_period ? period.opt_text(0, 3) : std::nullopt));
+  std::string bytes;
+  for (int i = 0; i < s.rows(); ++i) {
+    auto size = s.int64(i, 1);
+    if (size < static_cast<std::int64_t>(kPointBytes)) continue;
+    if (!from_bytea_hex(s.text(i, 2), bytes) || bytes.size() != 8)
+      throw std::runtime_error("damaged series " + experiment_id + "/" + s.text(i, 0));
+    info.points += size / static_cast<std::int64_t>(kPointBytes);
+    auto last = packed_int64(bytes, 0, 0);
+    if (!info.last_timestamp || last < *info.last_timestamp) info.last_timestamp = last;
+    if (!s.is_null(i, 3)) {
+      if (!from_bytea_hex(s.text(i, 3), bytes))
+        throw std::runtime_error("damaged series " + experiment_id + "/" + s.text(i, 0));
+      info.participants = packed_stats(bytes, true, from, to).participants;
     }
-  }
-  if (!period.is_null(0, 1) && !period.is_null(0, 3)) {
-    auto s = c.exec(kParticipants, Params()
-                                       .add(experiment_id)
-                                       .add(period.text(0, 3))
-                                       .add(period.int64(0, 1))
-                                       .add(period.int64(0, 2)));
-    if (s.rows() > 0) info.participants = s.int64(0, 0);
   }
   return info;
 }
@@ -140,7 +133,7 @@ domain::Segments read_segment_rows(Connection& c, const std::string& experiment_
     std::string bytes;
     for (int i = 0; i < r.rows(); ++i) {
       domain::MetricSeries series{r.text(i, 2), {}};
-      if (!from_bytea_hex(r.text(i, 3), bytes) || !decode_segment_points(bytes, series.points))
+      if (!from_bytea_hex(r.text(i, 3), bytes) || !decode_points(bytes, series.points))
         throw std::runtime_error("damaged segment series " + r.text(i, 0) + "/" + r.text(i, 1) + "/" + series.metric_id);
       out[r.text(i, 0)][r.text(i, 1)].series.push_back(std::move(series));
     }
@@ -169,7 +162,7 @@ void write_segment_rows(Connection& c, const std::string& experiment_id, const d
       c.exec(kInsertSegmentMeta, meta);
       for (const auto& series : seg.series)
         c.exec(kInsertSegmentSeries, Params::of(experiment_id, dimension, name, series.metric_id,
-                                                to_bytea_hex(encode_segment_points(series.points))));
+                                                to_bytea_hex(encode_points(series.points))));
     }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace rallyuxr::store::postgres {
@@ -20,7 +21,7 @@ inline constexpr int kCounterShards = 16;
 inline constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)";
 
-inline constexpr std::array<const char*, 9> kMigrations = {
+inline constexpr std::array<const char*, 10> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -372,7 +373,7 @@ CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq
 )SQL",
 
     // 9: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
-    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    // points packed (store/series_blob.hpp); one row per segment with its unique users.
     R"SQL(
 CREATE TABLE segment_series (
   experiment_id TEXT NOT NULL,
@@ -391,7 +392,40 @@ CREATE TABLE segment_meta (
   PRIMARY KEY (experiment_id, dimension, segment)
 );
 )SQL",
+
+    // 10: the overall series as one row per experiment and metric, its hours packed
+    // (store/series_blob.hpp) as segment_series does (issue 18): a year of 10 metrics is 10 rows
+    // instead of 87,600. result_points' rows move in bit for bit: float8send and int8send give
+    // the IEEE 754 and integer bits big-endian, reversed here to the stored little-endian order.
+    // And the figures of GET /experiments/{id} kept with the version that computed them, as the
+    // SQLite backend does (valid while stats_version = version).
+    R"SQL(
+CREATE TABLE result_series (
+  experiment_id TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BYTEA NOT NULL,
+  PRIMARY KEY (experiment_id, metric_id)
+);
+CREATE FUNCTION pg_temp.rallyuxr_le8(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT substring(b from 8 for 1) || substring(b from 7 for 1) || substring(b from 6 for 1) ||
+         substring(b from 5 for 1) || substring(b from 4 for 1) || substring(b from 3 for 1) ||
+         substring(b from 2 for 1) || substring(b from 1 for 1)
+$$;
+INSERT INTO result_series (experiment_id, metric_id, points)
+  SELECT experiment_id, metric_id,
+         string_agg(pg_temp.rallyuxr_le8(int8send(ts)) || pg_temp.rallyuxr_le8(float8send(tv)) ||
+                    pg_temp.rallyuxr_le8(float8send(cv)) || pg_temp.rallyuxr_le8(int8send(tn)) ||
+                    pg_temp.rallyuxr_le8(int8send(cn)), ''::bytea ORDER BY ts)
+    FROM result_points GROUP BY experiment_id, metric_id;
+DROP FUNCTION pg_temp.rallyuxr_le8(bytea);
+DROP TABLE result_points;
+ALTER TABLE results_meta ADD COLUMN stats_version BIGINT, ADD COLUMN points BIGINT,
+  ADD COLUMN participants BIGINT, ADD COLUMN last_ts BIGINT;
+)SQL",
 };
+
+// The migration that packs the points (10, above): the schema before it had result_points.
+inline constexpr std::size_t kPackPointsMigration = 10;
 
 static_assert(kCounterShards == 16, "the trigger in migration 1 hard-codes 16 shards");
 

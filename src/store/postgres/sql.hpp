@@ -123,19 +123,18 @@ inline constexpr Sql kTrackingExperiments{
     "ORDER BY e.seq"};
 
 // ---- results
-inline constexpr Sql kDeletePoints{"delete_points", "DELETE FROM result_points WHERE experiment_id = $1"};
-// $2..$7: parallel arrays (metric ids, hours, treatment/control values, treatment/control sizes).
-inline constexpr Sql kUpsertPoints{
-    "upsert_points",
-    "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) "
-    "SELECT $1::text, u.m, u.t, u.a, u.b, u.x, u.y FROM unnest($2::text[], $3::bigint[], $4::float8[], "
-    "$5::float8[], $6::bigint[], $7::bigint[]) AS u(m, t, a, b, x, y) "
-    "ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
-    "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn"};
-inline constexpr Sql kSelectPoints{
-    "select_points",
-    "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = $1 "
-    "ORDER BY metric_id COLLATE \"C\", ts"};
+// The overall series: one row per experiment and metric, its hours packed (store/series_blob.hpp).
+inline constexpr Sql kDeletePoints{"delete_points", "DELETE FROM result_series WHERE experiment_id = $1"};
+inline constexpr Sql kSelectSeriesOf{
+    "select_series_of",
+    "SELECT points FROM result_series WHERE experiment_id = $1 AND metric_id = $2 FOR UPDATE"};
+inline constexpr Sql kWriteSeries{
+    "write_series",
+    "INSERT INTO result_series (experiment_id, metric_id, points) VALUES ($1, $2, $3::bytea) "
+    "ON CONFLICT (experiment_id, metric_id) DO UPDATE SET points = excluded.points"};
+inline constexpr Sql kSelectSeries{
+    "select_series",
+    "SELECT metric_id, points FROM result_series WHERE experiment_id = $1 ORDER BY metric_id COLLATE \"C\""};
 // Segments (issue 17).
 inline constexpr Sql kDeleteSegmentSeries{"delete_segment_series", "DELETE FROM segment_series WHERE experiment_id = $1"};
 inline constexpr Sql kDeleteSegmentMeta{"delete_segment_meta", "DELETE FROM segment_meta WHERE experiment_id = $1"};
@@ -176,13 +175,19 @@ inline constexpr Sql kResultsPeriod{
     "SELECT r.version, e.start_date, e.end_date, (SELECT m.metric_id FROM experiment_metrics m "
     "WHERE m.experiment_id = r.experiment_id ORDER BY m.position LIMIT 1) "
     "FROM results_meta r LEFT JOIN experiments e ON e.id = r.experiment_id WHERE r.experiment_id = $1"};
-inline constexpr Sql kPointStats{
-    "point_stats",
-    "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = $1 GROUP BY metric_id"};
-inline constexpr Sql kParticipants{
-    "participants",
-    "SELECT coalesce(sum(tn + cn), 0)::bigint FROM result_points WHERE experiment_id = $1 "
-    "AND metric_id = $2 AND ts >= $3 AND ts < $4"};
+// Per series of the experiment: its size in bytes, its last point's hour (8 bytes), and the whole
+// series only for $2 (the first metric, whose participants are summed).
+inline constexpr Sql kSeriesStats{
+    "series_stats",
+    "SELECT metric_id, length(points), substring(points from greatest(length(points) - 39, 1) for 8), "
+    "CASE WHEN metric_id = $2 THEN points END FROM result_series WHERE experiment_id = $1"};
+inline constexpr Sql kSelectResultsStats{
+    "select_results_stats",
+    "SELECT version, stats_version, points, participants, last_ts FROM results_meta WHERE experiment_id = $1"};
+inline constexpr Sql kUpdateResultsStats{
+    "update_results_stats",
+    "UPDATE results_meta SET stats_version = version, points = $2, participants = $3, last_ts = $4 "
+    "WHERE experiment_id = $1 RETURNING version"};
 
 // ---- events
 inline constexpr Sql kInsertEvent{

@@ -3,8 +3,12 @@
 // other nodes queue behind it; the workflows are in pipeline/.
 #include <spdlog/spdlog.h>
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include "store/postgres/internal.hpp"
 #include "store/row_mapping.hpp"
+#include "store/series_blob.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::store::postgres {
@@ -76,10 +80,27 @@ class PgTransaction final : public store::Transaction {
 
   void delete_points(const std::string& experiment_id) override {
     c().exec(kDeletePoints, Params().add(experiment_id));
+    written_since_delete_[experiment_id].clear();
   }
 
+  // Each metric's series is one row (store/series_blob.hpp): after delete_points in this
+  // transaction (a replacing upload) it is written without a read; otherwise (a merge) the stored
+  // row is read FOR UPDATE, merged and written back.
   void upsert_points(const std::string& experiment_id, const std::vector<domain::MetricSeries>& metrics) override {
-    write_points(c(), experiment_id, metrics);
+    auto fresh = written_since_delete_.find(experiment_id);
+    for_each_metric(metrics, [&](const std::string& metric_id, const std::vector<domain::HourlyPoint>& points) {
+      if (points.empty()) return;
+      if (fresh != written_since_delete_.end() && !fresh->second.contains(metric_id)) {
+        write_series(c(), experiment_id, metric_id, points);
+        fresh->second.insert(metric_id);
+        return;
+      }
+      auto stored = lock_one_series(c(), experiment_id, metric_id);
+      if (stored.empty())
+        write_series(c(), experiment_id, metric_id, points);
+      else
+        write_series(c(), experiment_id, metric_id, merge_points(stored, points));
+    });
   }
 
   domain::Segments read_segments(const std::string& experiment_id) override {
@@ -91,7 +112,11 @@ class PgTransaction final : public store::Transaction {
   }
 
   ResultsInfo refresh_results_info(const std::string& experiment_id) override {
-    return compute_results_info(c(), experiment_id).value_or(ResultsInfo{});
+    auto info = compute_results_info(c(), experiment_id).value_or(ResultsInfo{});
+    auto r = c().exec(kUpdateResultsStats,
+                      Params::of(experiment_id, info.points, info.participants, info.last_timestamp));
+    if (r.rows() > 0) info.version = r.int64(0, 0);
+    return info;
   }
 
   void insert_event(const Event& e) override {
@@ -232,6 +257,8 @@ class PgTransaction final : public store::Transaction {
   const std::string& tag_;
   std::function<void(bool)> on_commit_;
   bool queued_job_ = false;
+  // Experiments whose points this transaction deleted -> the metrics it has written since.
+  std::unordered_map<std::string, std::unordered_set<std::string>> written_since_delete_;
 };
 
 }  // namespace

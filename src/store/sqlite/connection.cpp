@@ -36,6 +36,10 @@ Statement& Statement::bind_blob(int i, std::string_view v) {
   sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::bind_blob_view(int i, std::string_view v) {
+  sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_STATIC);
+  return *this;
+}
 std::string_view Statement::blob(int col) const {
   const void* p = sqlite3_column_blob(stmt_, col);
   if (!p) return {};

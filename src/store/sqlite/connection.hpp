@@ -36,6 +36,8 @@ class Statement {
   Statement& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
   Statement& bind_null(int i);
   Statement& bind_blob(int i, std::string_view v);
+  // Without a copy: the bytes must stay until the statement has run.
+  Statement& bind_blob_view(int i, std::string_view v);
   template <class T>
   Statement& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);

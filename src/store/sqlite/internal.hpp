@@ -79,8 +79,19 @@ domain::Experiment read_experiment(Statement& s, Connection& c, std::optional<do
 void load_metrics(Connection& c, std::vector<ExperimentRow>& rows, const std::vector<bool>& has_metrics);
 std::optional<std::pair<std::int64_t, std::int64_t>> locate_page(Connection& c, const std::string& status,
                                                                  std::int64_t offset);
-// The figures of ResultsInfo from the points themselves (all but the version).
+// The figures of ResultsInfo from the stored series (all but the version).
 void compute_results_stats(Connection& c, const std::string& experiment_id, ResultsInfo& info);
+// The overall series (result_series, store/series_blob.hpp): all of an experiment's into `metrics`
+// (the experiment's metrics first, see SeriesCollector); one metric's (empty when none); and a
+// write of one metric's packed series, replacing it.
+void read_result_series(Connection& c, const std::string& experiment_id, std::vector<domain::MetricSeries>& metrics);
+std::vector<domain::HourlyPoint> read_one_series(Connection& c, const std::string& experiment_id,
+                                                 const std::string& metric_id);
+void write_series(Connection& c, const std::string& experiment_id, const std::string& metric_id,
+                  std::string_view packed);
+// Migration 11: every result_points row into result_series, one packed value per experiment and
+// metric, read in the table's key order (one series in memory at a time).
+void pack_result_points(Connection& c);
 domain::MetricValue read_metric(Statement& s);
 void bind_metric(Statement& s, const domain::MetricValue& m);
 Job read_job(Statement& s);

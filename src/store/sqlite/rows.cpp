@@ -2,7 +2,7 @@
 #include <algorithm>
 
 #include "store/row_mapping.hpp"
-#include "store/segment_blob.hpp"
+#include "store/series_blob.hpp"
 #include "store/sqlite/internal.hpp"
 #include "store/store_util.hpp"
 
@@ -98,28 +98,82 @@ std::optional<std::pair<std::int64_t, std::int64_t>> locate_page(Connection& c, 
   return std::nullopt;
 }
 
-// The figures of ResultsInfo from the points themselves (all but the version).
+// The figures of ResultsInfo from the stored series (all but the version): every series' points
+// and last hour, and the participants of the first metric, in one pass over the packed values.
 void compute_results_stats(Connection& c, const std::string& experiment_id, ResultsInfo& info) {
   info.points = 0;
   info.participants = 0;
-  std::optional<domain::UnixSeconds> min_last;
+  info.last_timestamp.reset();
+  std::optional<std::string> first_metric;
+  std::int64_t from = 0, to = 0;
   {
-    auto s = c.prepare(kPointStats);
-    s.bind(1, experiment_id);
-    while (s.step()) {
-      info.points += s.int64(1);
-      auto last = s.int64(2);
-      if (!min_last || last < *min_last) min_last = last;
+    auto e = c.prepare(kExperimentPeriod);
+    e.bind(1, experiment_id);
+    if (e.step() && !e.is_null(2)) {
+      first_metric = e.text(2);
+      from = e.int64(0);
+      to = e.int64(1);
     }
   }
-  info.last_timestamp = min_last;
-  auto e = c.prepare(kExperimentPeriod);
-  e.bind(1, experiment_id);
-  if (e.step() && !e.is_null(2)) {
-    auto s = c.prepare(kParticipants);
-    s.bind(1, experiment_id).bind(2, e.text(2)).bind(3, e.int64(0)).bind(4, e.int64(1));
-    if (s.step()) info.participants = s.int64(0);
+  auto s = c.prepare(kSelectSeries);
+  s.bind(1, experiment_id);
+  while (s.step()) {
+    bool first = first_metric && s.text(0) == *first_metric;
+    auto stats = packed_stats(s.blob(1), first, from, to);
+    if (stats.points == 0) continue;
+    info.points += stats.points;
+    if (!info.last_timestamp || stats.last_timestamp < *info.last_timestamp) info.last_timestamp = stats.last_timestamp;
+    if (first) info.participants = stats.participants;
   }
+}
+
+void read_result_series(Connection& c, const std::string& experiment_id, std::vector<domain::MetricSeries>& metrics) {
+  auto s = c.prepare(kSelectSeries);
+  s.bind(1, experiment_id);
+  SeriesCollector series(metrics);
+  while (s.step()) {
+    auto metric_id = s.text(0);
+    if (!decode_points(s.blob(1), series.points_of(metric_id)))
+      throw std::runtime_error("damaged series " + experiment_id + "/" + metric_id);
+  }
+}
+
+std::vector<domain::HourlyPoint> read_one_series(Connection& c, const std::string& experiment_id,
+                                                 const std::string& metric_id) {
+  std::vector<domain::HourlyPoint> points;
+  auto s = c.prepare(kSelectSeriesOf);
+  s.bind(1, experiment_id).bind(2, metric_id);
+  if (s.step() && !decode_points(s.blob(0), points))
+    throw std::runtime_error("damaged series " + experiment_id + "/" + metric_id);
+  return points;
+}
+
+void write_series(Connection& c, const std::string& experiment_id, const std::string& metric_id,
+                  std::string_view packed) {
+  auto s = c.prepare(kWriteSeries);
+  s.bind(1, experiment_id).bind(2, metric_id).bind_blob_view(3, packed);
+  s.run();
+}
+
+void pack_result_points(Connection& c) {
+  auto ins = [&c](const std::string& experiment_id, const std::string& metric_id, const std::string& packed) {
+    c.prepare(kInsertMigratedSeries).bind(1, experiment_id).bind(2, metric_id).bind_blob_view(3, packed).run();
+  };
+  auto s = c.prepare(kSelectOldPoints);
+  std::string experiment_id, metric_id, packed;
+  while (s.step()) {
+    auto e = s.text(0);
+    auto m = s.text(1);
+    if (e != experiment_id || m != metric_id) {
+      if (!packed.empty()) ins(experiment_id, metric_id, packed);
+      packed.clear();
+      experiment_id = std::move(e);
+      metric_id = std::move(m);
+    }
+    domain::HourlyPoint p{s.int64(2), s.real(3), s.real(4), s.int64(5), s.int64(6)};
+    append_points(packed, &p, 1);
+  }
+  if (!packed.empty()) ins(experiment_id, metric_id, packed);
 }
 
 domain::MetricValue read_metric(Statement& s) { return metric_value_from_row(s); }
@@ -167,7 +221,7 @@ domain::Segments read_segment_rows(Connection& c, const std::string& experiment_
     if (dimension) s.bind(2, *dimension);
     while (s.step()) {
       domain::MetricSeries series{s.text(2), {}};
-      if (!decode_segment_points(s.blob(3), series.points))
+      if (!decode_points(s.blob(3), series.points))
         throw std::runtime_error("damaged segment series " + s.text(0) + "/" + s.text(1) + "/" + series.metric_id);
       out[s.text(0)][s.text(1)].series.push_back(std::move(series));
     }
@@ -199,7 +253,7 @@ void write_segment_rows(Connection& c, const std::string& experiment_id, const d
       for (const auto& series : seg.series) {
         auto s = c.prepare(kInsertSegmentSeries);
         s.bind_all(experiment_id, dimension, name, series.metric_id);
-        s.bind_blob(5, encode_segment_points(series.points));
+        s.bind_blob(5, encode_points(series.points));
         s.run();
       }
     }

@@ -2,10 +2,11 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 
 namespace rallyuxr::store::sqlite {
 
-inline constexpr std::array<const char*, 10> kMigrations = {
+inline constexpr std::array<const char*, 11> kMigrations = {
     // 1: the whole initial schema.
     R"SQL(
 CREATE TABLE experiments (
@@ -379,7 +380,7 @@ CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries(webhook_id, seq
 )SQL",
 
     // 10: segments (issue 17): one row per experiment, dimension, segment and metric, its hourly
-    // points packed (store/segment_blob.hpp); one row per segment with its unique users.
+    // points packed (store/series_blob.hpp); one row per segment with its unique users.
     R"SQL(
 CREATE TABLE segment_series (
   experiment_id TEXT NOT NULL,
@@ -398,6 +399,25 @@ CREATE TABLE segment_meta (
   PRIMARY KEY (experiment_id, dimension, segment)
 ) WITHOUT ROWID;
 )SQL",
+
+    // 11: the overall series as one row per experiment and metric, its hours packed
+    // (store/series_blob.hpp) as segment_series does (issue 18): a year of 10 metrics is 10 rows
+    // instead of 87,600. SQL cannot pack doubles, so after this statement the migration runs code
+    // (kPackPointsMigration): it moves every result_points row into result_series, bit for bit,
+    // and drops result_points.
+    R"SQL(
+CREATE TABLE result_series (
+  experiment_id TEXT NOT NULL,
+  metric_id     TEXT NOT NULL,
+  points        BLOB NOT NULL,
+  PRIMARY KEY (experiment_id, metric_id)
+);
+)SQL",
 };
+
+// The migration after whose SQL the points are packed (see migration 11).
+inline constexpr std::size_t kPackPointsMigration = 11;
+inline constexpr const char* kDropResultPoints = "DROP TABLE result_points";
+
 
 }  // namespace rallyuxr::store::sqlite

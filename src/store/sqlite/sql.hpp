@@ -2,8 +2,6 @@
 // SELECTs compose their column lists from store/sql_columns.hpp, in the order row_mapping.hpp reads.
 #pragma once
 
-#include <fmt/format.h>
-
 #include <string>
 
 #include "store/sql_columns.hpp"
@@ -101,30 +99,20 @@ inline constexpr const char* kTrackingExperiments =
     "FROM experiments e WHERE EXISTS (SELECT 1 FROM experiment_metrics m "
     "WHERE m.experiment_id = e.id AND m.metric_id = ?1) ORDER BY e.seq";
 
-inline constexpr const char* kDeletePoints = "DELETE FROM result_points WHERE experiment_id = ?1";
-inline constexpr const char* kUpsertPoint =
-    "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) "
-    "VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
-    "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn";
-// The same upsert for kPointsPerInsert rows at once (?1 experiment, ?2 metric, then 5 per row):
-// a results write binds the ids and steps once per 64 hours instead of once per hour.
-inline constexpr int kPointsPerInsert = 64;
-inline const char* upsert_points_sql() {
-  static const std::string sql = [] {
-    std::string q = "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) VALUES ";
-    for (int i = 0; i < kPointsPerInsert; ++i) {
-      int b = 3 + 5 * i;
-      q += fmt::format("{}(?1,?2,?{},?{},?{},?{},?{})", i ? "," : "", b, b + 1, b + 2, b + 3, b + 4);
-    }
-    q += " ON CONFLICT (experiment_id, metric_id, ts) DO UPDATE SET "
-         "tv = excluded.tv, cv = excluded.cv, tn = excluded.tn, cn = excluded.cn";
-    return q;
-  }();
-  return sql.c_str();
-}
-inline constexpr const char* kSelectPoints =
-    "SELECT metric_id, ts, tv, cv, tn, cn FROM result_points WHERE experiment_id = ?1 "
-    "ORDER BY metric_id, ts";
+// The overall series: one row per experiment and metric, its hours packed (store/series_blob.hpp).
+inline constexpr const char* kDeletePoints = "DELETE FROM result_series WHERE experiment_id = ?1";
+inline constexpr const char* kSelectSeriesOf =
+    "SELECT points FROM result_series WHERE experiment_id = ?1 AND metric_id = ?2";
+inline constexpr const char* kWriteSeries =
+    "INSERT INTO result_series (experiment_id, metric_id, points) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (experiment_id, metric_id) DO UPDATE SET points = excluded.points";
+inline constexpr const char* kSelectSeries =
+    "SELECT metric_id, points FROM result_series WHERE experiment_id = ?1 ORDER BY metric_id";
+// Migration 11 (sqlite_store.cpp): the rows of the former table in its key order.
+inline constexpr const char* kSelectOldPoints =
+    "SELECT experiment_id, metric_id, ts, tv, cv, tn, cn FROM result_points ORDER BY experiment_id, metric_id, ts";
+inline constexpr const char* kInsertMigratedSeries =
+    "INSERT INTO result_series (experiment_id, metric_id, points) VALUES (?1, ?2, ?3)";
 // Segments (issue 17).
 inline constexpr const char* kDeleteSegmentSeries = "DELETE FROM segment_series WHERE experiment_id = ?1";
 inline constexpr const char* kDeleteSegmentMeta = "DELETE FROM segment_meta WHERE experiment_id = ?1";
@@ -156,12 +144,6 @@ inline constexpr const char* kUpdateResultsStats =
 inline constexpr const char* kExperimentPeriod =
     "SELECT e.start_date, e.end_date, (SELECT metric_id FROM experiment_metrics m "
     "WHERE m.experiment_id = e.id ORDER BY position LIMIT 1) FROM experiments e WHERE e.id = ?1";
-inline constexpr const char* kPointStats =
-    "SELECT metric_id, count(*), max(ts) FROM result_points WHERE experiment_id = ?1 GROUP BY metric_id";
-inline constexpr const char* kParticipants =
-    "SELECT coalesce(sum(tn + cn), 0) FROM result_points WHERE experiment_id = ?1 AND metric_id = ?2 "
-    "AND ts >= ?3 AND ts < ?4";
-
 inline constexpr const char* kInsertEvent =
     "INSERT INTO events (" RALLYUXR_EVENT_COLUMNS ") VALUES (?1,?2,?3,?4,?5)";
 inline constexpr const char* kSelectEvents =

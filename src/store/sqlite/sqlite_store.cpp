@@ -192,11 +192,7 @@ class SqliteStore final : public Store {
       while (s.step()) order.push_back(s.text(0));
     }
     for (const auto& id : order) r.metrics.push_back(domain::MetricSeries{id, {}});
-    auto s = c->prepare(kSelectPoints);
-    s.bind(1, experiment_id);
-    SeriesCollector series(r.metrics);
-    while (s.step())
-      series.add(s.text(0), domain::HourlyPoint{s.int64(1), s.real(2), s.real(3), s.int64(4), s.int64(5)});
+    read_result_series(*c, experiment_id, r.metrics);
     cache_results(experiment_id, r);
     return r;
   }
@@ -453,6 +449,10 @@ class SqliteStore final : public Store {
     }
     for (std::size_t i = static_cast<std::size_t>(applied); i < kMigrations.size(); ++i) {
       c.exec(kMigrations[i]);
+      if (i + 1 == kPackPointsMigration) {
+        pack_result_points(c);
+        c.exec(kDropResultPoints);
+      }
       c.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)")
           .bind(1, static_cast<std::int64_t>(i + 1))
           .bind(2, domain::now_seconds())

@@ -3,9 +3,13 @@
 // bind SQL and nothing more. The workflows over them are in pipeline/.
 #include <fmt/format.h>
 
+#include <unordered_map>
+#include <unordered_set>
+
 #include "domain/ids.hpp"
 #include "store/sqlite/internal.hpp"
 #include "store/row_mapping.hpp"
+#include "store/series_blob.hpp"
 #include "store/store_util.hpp"
 
 namespace rallyuxr::store::sqlite {
@@ -79,40 +83,28 @@ class SqliteTransaction final : public store::Transaction {
 
   void delete_points(const std::string& experiment_id) override {
     run(kDeletePoints, experiment_id);
+    written_since_delete_[experiment_id].clear();
     effects_.results_changed.push_back(experiment_id);
   }
 
+  // Each metric's series is one row (store/series_blob.hpp): after delete_points in this
+  // transaction (a replacing upload) it is written without a read; otherwise (a merge) the stored
+  // row is read, merged and written back, all under this transaction's write lock.
   void upsert_points(const std::string& experiment_id, const std::vector<domain::MetricSeries>& metrics) override {
     auto& c = *lease_;
-    for (const auto& series : metrics) {
-      const auto& points = series.points;
-      std::size_t i = 0;
-      // A (metric, hour) twice inside one multi-row INSERT would be an error: rows go one by one
-      // when the batch is not strictly increasing in time.
-      for (; i + kPointsPerInsert <= points.size(); i += kPointsPerInsert) {
-        bool increasing = true;
-        for (int k = 1; k < kPointsPerInsert && increasing; ++k)
-          increasing = points[i + k].timestamp > points[i + k - 1].timestamp;
-        if (!increasing) break;
-        auto s = c.prepare(upsert_points_sql());
-        s.bind(1, experiment_id).bind(2, series.metric_id);
-        for (int k = 0; k < kPointsPerInsert; ++k) {
-          const auto& p = points[i + static_cast<std::size_t>(k)];
-          int b = 3 + 5 * k;
-          s.bind(b, p.timestamp)
-              .bind(b + 1, p.treatment_value)
-              .bind(b + 2, p.control_value)
-              .bind(b + 3, p.treatment_sample_size)
-              .bind(b + 4, p.control_sample_size);
-        }
-        s.run();
+    auto fresh = written_since_delete_.find(experiment_id);
+    for_each_metric(metrics, [&](const std::string& metric_id, const std::vector<domain::HourlyPoint>& points) {
+      if (points.empty()) return;
+      bool unread = fresh != written_since_delete_.end() && !fresh->second.contains(metric_id);
+      if (unread) {
+        packed_ = encode_points(points);
+        fresh->second.insert(metric_id);
+      } else {
+        auto stored = read_one_series(c, experiment_id, metric_id);
+        packed_ = stored.empty() ? encode_points(points) : encode_points(merge_points(stored, points));
       }
-      for (; i < points.size(); ++i) {
-        const auto& p = points[i];
-        run(kUpsertPoint, experiment_id, series.metric_id, p.timestamp, p.treatment_value, p.control_value,
-            p.treatment_sample_size, p.control_sample_size);
-      }
-    }
+      write_series(c, experiment_id, metric_id, packed_);
+    });
     effects_.results_changed.push_back(experiment_id);
   }
 
@@ -285,6 +277,9 @@ class SqliteTransaction final : public store::Transaction {
 
   Pool::Lease lease_;
   WriteTransaction tx_;
+  // Experiments whose points this transaction deleted -> the metrics it has written since.
+  std::unordered_map<std::string, std::unordered_set<std::string>> written_since_delete_;
+  std::string packed_;  // the series being written, reused
   std::function<void(const CommitEffects&)> on_commit_;
   CommitEffects effects_;
 };

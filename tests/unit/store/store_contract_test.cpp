@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <atomic>
@@ -20,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -31,6 +33,10 @@
 #include "pipeline/pipeline.hpp"
 #include "pipeline/tokens.hpp"
 #include "pipeline/webhooks.hpp"
+#include "store/postgres/schema.hpp"
+#include "store/sqlite/schema.hpp"
+
+#include <sqlite3.h>
 
 #if defined(RALLYUXR_HAVE_POSTGRES) && __has_include(<libpq-fe.h>)
 #include <libpq-fe.h>
@@ -154,6 +160,156 @@ void expect_same_points(const std::vector<domain::HourlyPoint>& a, const std::ve
     EXPECT_EQ(a[i].treatment_sample_size, b[i].treatment_sample_size) << i;
     EXPECT_EQ(a[i].control_sample_size, b[i].control_sample_size) << i;
   }
+}
+
+// ---------------------------------------------------------------------------- a database written
+// at the schema version before the packed series (issue 18): the old DDL, applied as the binary
+// before it did, and its rows written with plain SQL.
+
+// Hourly points whose numbers exercise every bit: random finite doubles of any exponent
+// (denormals included), integers up to 2^62, and the hours in the order given.
+std::vector<domain::HourlyPoint> odd_points(std::mt19937_64& rng, UnixSeconds first, int hours) {
+  auto any_double = [&rng] {
+    for (;;) {
+      double v = std::bit_cast<double>(rng());
+      // -0.0 is left out: SQLite keeps an integral REAL as an integer, so result_points never
+      // held a negative zero either.
+      if (std::isfinite(v) && !(v == 0 && std::signbit(v))) return v;
+    }
+  };
+  std::vector<domain::HourlyPoint> out;
+  for (int i = 0; i < hours; ++i)
+    out.push_back({first + i * kHour, i % 3 == 0 ? 0.1 + 0.2 : any_double(), any_double(),
+                   static_cast<std::int64_t>(rng() >> 2), static_cast<std::int64_t>(rng() % 1000)});
+  return out;
+}
+
+struct OldExperiment {
+  std::string id;
+  std::vector<std::string> metrics;                // the experiment's metrics
+  std::vector<domain::MetricSeries> stored;        // what result_points holds (any metric)
+};
+
+std::string sql_text(const std::string& s) { return "'" + s + "'"; }  // ids and names without quotes
+
+// The statements that write one experiment at the old schema (both backends take the same SQL),
+// with its points when `with_points` (doubles as %.17g: PostgreSQL reads them back exactly;
+// SQLite's text-to-double conversion can be one unit off in the last place, so there the points
+// are bound, as the binary wrote them).
+std::vector<std::string> old_rows_sql(const OldExperiment& e, bool with_points) {
+  std::vector<std::string> out;
+  out.push_back("INSERT INTO experiments (id, name, description, status, start_date, end_date, expected_outcome, "
+                "created_at, updated_at, confidence_level, traffic_split, data_source) VALUES (" +
+                sql_text(e.id) + ", 'Old', 'Written before the packed series', 'complete', " +
+                std::to_string(kT0) + ", " + std::to_string(kT0 + 14 * kDay) + ", 'positive', " +
+                std::to_string(kT0) + ", " + std::to_string(kT0) + ", 0.95, 0.5, 'imported')");
+  for (std::size_t i = 0; i < e.metrics.size(); ++i)
+    out.push_back("INSERT INTO experiment_metrics (experiment_id, position, metric_id) VALUES (" + sql_text(e.id) +
+                  ", " + std::to_string(i) + ", " + sql_text(e.metrics[i]) + ")");
+  out.push_back("INSERT INTO results_meta (experiment_id, version, generated_at) VALUES (" + sql_text(e.id) +
+                ", 3, " + std::to_string(kT0 + 5) + ")");
+  for (const auto& m : e.stored) {
+    if (!with_points) break;
+    // Rows in reverse hour order: the migration must not rely on the order they were written in.
+    for (auto p = m.points.rbegin(); p != m.points.rend(); ++p) {
+      char tv[40], cv[40];
+      std::snprintf(tv, sizeof tv, "%.17g", p->treatment_value);
+      std::snprintf(cv, sizeof cv, "%.17g", p->control_value);
+      out.push_back("INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) VALUES (" +
+                    sql_text(e.id) + ", " + sql_text(m.metric_id) + ", " + std::to_string(p->timestamp) + ", " +
+                    tv + ", " + cv + ", " + std::to_string(p->treatment_sample_size) + ", " +
+                    std::to_string(p->control_sample_size) + ")");
+    }
+  }
+  return out;
+}
+
+void write_old_sqlite(const std::string& path, const std::vector<OldExperiment>& experiments) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto exec = [db](const std::string& sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    ASSERT_EQ(rc, SQLITE_OK) << msg << "\n" << sql.substr(0, 300);
+  };
+  exec("PRAGMA journal_mode=WAL");
+  exec("BEGIN");
+  exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  for (std::size_t v = 1; v < sqlite::kPackPointsMigration; ++v) {
+    exec(sqlite::kMigrations[v - 1]);
+    exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", 0)");
+  }
+  sqlite3_stmt* insert = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO result_points (experiment_id, metric_id, ts, tv, cv, tn, cn) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &insert, nullptr), SQLITE_OK);
+  for (const auto& e : experiments) {
+    for (const auto& sql : old_rows_sql(e, false)) exec(sql);
+    for (const auto& m : e.stored)
+      for (auto p = m.points.rbegin(); p != m.points.rend(); ++p) {  // the migration may not rely on the order
+        sqlite3_bind_text(insert, 1, e.id.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(insert, 2, m.metric_id.c_str(), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(insert, 3, p->timestamp);
+        sqlite3_bind_double(insert, 4, p->treatment_value);
+        sqlite3_bind_double(insert, 5, p->control_value);
+        sqlite3_bind_int64(insert, 6, p->treatment_sample_size);
+        sqlite3_bind_int64(insert, 7, p->control_sample_size);
+        ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+        sqlite3_reset(insert);
+      }
+  }
+  sqlite3_finalize(insert);
+  exec("COMMIT");
+  sqlite3_close(db);
+}
+
+#ifdef RALLYUXR_TEST_CAN_RESET_POSTGRES
+void write_old_postgres(const std::string& url, const std::vector<OldExperiment>& experiments) {
+  PGconn* conn = PQconnectdb(url.c_str());
+  ASSERT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+  auto exec = [conn](const std::string& sql) {
+    PGresult* r = PQexec(conn, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    ASSERT_TRUE(ok) << PQerrorMessage(conn) << "\n" << sql.substr(0, 300);
+  };
+  exec("SET client_min_messages = warning");
+  exec("BEGIN");
+  exec(postgres::kCreateMigrationsTable);
+  for (std::size_t v = 1; v < postgres::kPackPointsMigration; ++v) {
+    exec(postgres::kMigrations[v - 1]);
+    exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", 0)");
+  }
+  for (const auto& e : experiments)
+    for (const auto& sql : old_rows_sql(e, true)) exec(sql);
+  exec("COMMIT");
+  PQfinish(conn);
+}
+#endif
+
+// Whether the old table is still there, asked of the database itself.
+bool has_result_points(const std::string& url) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    sqlite3* db = nullptr;
+    sqlite3_open(url.substr(7).c_str(), &db);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE name = 'result_points'", -1, &st, nullptr);
+    bool found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return found;
+  }
+#ifdef RALLYUXR_TEST_CAN_RESET_POSTGRES
+  PGconn* conn = PQconnectdb(url.c_str());
+  PGresult* r = PQexec(conn, "SELECT to_regclass('result_points') IS NOT NULL");
+  bool found = PQresultStatus(r) == PGRES_TUPLES_OK && std::string(PQgetvalue(r, 0, 0)) == "t";
+  PQclear(r);
+  PQfinish(conn);
+  return found;
+#else
+  return true;
+#endif
 }
 
 void expect_same_experiment(const domain::Experiment& a, const domain::Experiment& b) {
@@ -2162,6 +2318,154 @@ TEST_P(StoreContract, SegmentsOfARolledBackTransactionAreNotStored) {
   }  // not committed
   EXPECT_TRUE(s().segment_names(e.id).empty());
   EXPECT_EQ(s().get_segments(e.id, std::nullopt).version, 0);
+}
+
+// Each metric's series is one packed row (issue 18): within one write a later point for an hour
+// wins, across series of one metric too; a second write in the same transaction merges into the
+// first; every number comes back bit for bit.
+TEST_P(StoreContract, UpsertPointsKeepsTheLastPointOfAnHourAndEveryBit) {
+  auto e = experiment("Packed", {"conversion_rate", "aov"});
+  create(e);
+  ASSERT_EQ(write(e.id, WriteMode::kReplace, {series("conversion_rate", kT0, 4, 0.03)}, kT0 + 1), 1);
+  std::mt19937_64 rng(18);
+  auto odd = odd_points(rng, kT0, 6);
+  auto tx = s().begin();
+  tx->bump_results_version(e.id, kT0 + 2, std::nullopt);
+  tx->delete_points(e.id);
+  // Out of order, hour 2 given twice (the later wins), and the metric again in a second series.
+  domain::MetricSeries first{"conversion_rate", {odd[3], odd[1], {odd[2].timestamp, 9, 9, 9, 9}, odd[2], odd[0]}};
+  domain::MetricSeries again{"conversion_rate", {{odd[0].timestamp, 7, 7, 7, 7}, odd[4]}};
+  tx->upsert_points(e.id, {first, series("aov", kT0, 2, 50), again});
+  // The same transaction again: merged into what it wrote (odd[0] comes back; odd[5] is new).
+  tx->upsert_points(e.id, {{"conversion_rate", {odd[5], odd[0]}}});
+  auto info = tx->refresh_results_info(e.id);
+  EXPECT_EQ(info.points, 6 + 2);
+  EXPECT_EQ(info.last_timestamp, kT0 + kHour);  // the earliest of the metrics' last hours (aov's)
+  std::int64_t participants = 0;
+  for (const auto& p : odd) participants += p.treatment_sample_size + p.control_sample_size;
+  EXPECT_EQ(info.participants, participants);
+  tx->commit();
+
+  auto r = s().get_results(e.id);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_EQ(r->metrics.size(), 2u);
+  EXPECT_EQ(r->metrics[0].metric_id, "conversion_rate");
+  auto bits = [](const std::vector<domain::HourlyPoint>& points) {
+    std::vector<std::uint64_t> out;
+    for (const auto& p : points)
+      out.insert(out.end(), {static_cast<std::uint64_t>(p.timestamp), std::bit_cast<std::uint64_t>(p.treatment_value),
+                             std::bit_cast<std::uint64_t>(p.control_value),
+                             static_cast<std::uint64_t>(p.treatment_sample_size),
+                             static_cast<std::uint64_t>(p.control_sample_size)});
+    return out;
+  };
+  EXPECT_EQ(bits(r->metrics[0].points), bits(odd));
+  expect_same_points(r->metrics[1].points, series("aov", kT0, 2, 50).points);
+  auto kept = s().results_info(e.id);  // as refresh_results_info kept them, after the commit
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->version, 2);
+  EXPECT_EQ(kept->points, info.points);
+  EXPECT_EQ(kept->participants, info.participants);
+  EXPECT_EQ(kept->last_timestamp, info.last_timestamp);
+
+  // A merge in a later transaction reads the stored row: hour 1 replaced, the rest kept.
+  domain::HourlyPoint replaced{kT0 + kHour, 0.5, 0.25, 3, 4};
+  ASSERT_EQ(write(e.id, WriteMode::kMerge, {{"conversion_rate", {replaced}}}, kT0 + 3), 3);
+  auto merged = odd;
+  merged[1] = replaced;
+  auto after = s().get_results(e.id);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(bits(*points_of(*after, "conversion_rate")), bits(merged));
+}
+
+// A database written by the binary before the packed series (schema version 10 on SQLite, 9 on
+// PostgreSQL), with points in result_points, opens with every series as it was: bit for bit, in
+// the experiment's metric order (a metric the experiment no longer lists after them), with the
+// same figures; and result_points is gone.
+TEST_P(StoreContract, PointsWrittenBeforeThePackedSeriesAreMigratedBitForBit) {
+  std::mt19937_64 rng(2026);
+  std::vector<OldExperiment> old;
+  for (int i = 0; i < 3; ++i) {
+    OldExperiment e;
+    e.id = domain::new_uuid_v7();
+    e.metrics = {"conversion_rate", "aov"};
+    e.stored.push_back({"conversion_rate", odd_points(rng, kT0 - 24 * kHour, 24 * 15)});
+    e.stored.push_back({"aov", odd_points(rng, kT0, 5 + i)});
+    if (i == 1) e.stored.push_back({"bounce_rate", odd_points(rng, kT0, 3)});  // no longer listed
+    old.push_back(std::move(e));
+  }
+  OldExperiment without_points;  // results_meta but no rows: stays without series
+  without_points.id = domain::new_uuid_v7();
+  without_points.metrics = {"conversion_rate"};
+  old.push_back(without_points);
+
+  store_.reset();
+  std::string url = url_;
+  if (GetParam().postgres_url.empty()) {
+    url = "sqlite:" + (dir_ / "old.db").string();
+    write_old_sqlite(url.substr(7), old);
+  } else {
+#ifdef RALLYUXR_TEST_CAN_RESET_POSTGRES
+    reset_postgres(url_);
+    write_old_postgres(url_, old);
+#else
+    GTEST_SKIP() << "built without libpq";
+#endif
+  }
+  if (HasFatalFailure()) return;
+  ASSERT_TRUE(has_result_points(url));
+  store_ = make_store(url, 4);
+  EXPECT_FALSE(has_result_points(url));
+
+  for (const auto& e : old) {
+    auto r = s().get_results(e.id);
+    ASSERT_TRUE(r.has_value()) << e.id;
+    EXPECT_EQ(r->version, 3);
+    std::vector<std::string> order;
+    for (const auto& m : r->metrics) order.push_back(m.metric_id);
+    std::vector<std::string> expected_order = e.metrics;
+    for (const auto& m : e.stored)
+      if (std::find(expected_order.begin(), expected_order.end(), m.metric_id) == expected_order.end())
+        expected_order.push_back(m.metric_id);
+    EXPECT_EQ(order, expected_order);
+    std::int64_t points = 0, participants = 0;
+    std::optional<UnixSeconds> last;
+    for (const auto& m : e.stored) {
+      const auto* got = points_of(*r, m.metric_id);
+      ASSERT_NE(got, nullptr) << m.metric_id;
+      ASSERT_EQ(got->size(), m.points.size());
+      for (std::size_t i = 0; i < got->size(); ++i) {
+        EXPECT_EQ((*got)[i].timestamp, m.points[i].timestamp);
+        EXPECT_EQ(std::bit_cast<std::uint64_t>((*got)[i].treatment_value),
+                  std::bit_cast<std::uint64_t>(m.points[i].treatment_value)) << m.metric_id << " " << i;
+        EXPECT_EQ(std::bit_cast<std::uint64_t>((*got)[i].control_value),
+                  std::bit_cast<std::uint64_t>(m.points[i].control_value)) << m.metric_id << " " << i;
+        EXPECT_EQ((*got)[i].treatment_sample_size, m.points[i].treatment_sample_size);
+        EXPECT_EQ((*got)[i].control_sample_size, m.points[i].control_sample_size);
+      }
+      points += static_cast<std::int64_t>(m.points.size());
+      if (!last || m.points.back().timestamp < *last) last = m.points.back().timestamp;
+      if (m.metric_id == e.metrics[0])
+        for (const auto& p : m.points)
+          if (p.timestamp >= kT0 && p.timestamp < kT0 + 14 * kDay)
+            participants += p.treatment_sample_size + p.control_sample_size;
+    }
+    for (const auto& m : r->metrics)
+      if (std::none_of(e.stored.begin(), e.stored.end(), [&](const auto& x) { return x.metric_id == m.metric_id; }))
+        EXPECT_TRUE(m.points.empty());
+    auto info = s().results_info(e.id);
+    ASSERT_TRUE(info.has_value());
+    EXPECT_EQ(info->version, 3);
+    EXPECT_EQ(info->points, points);
+    EXPECT_EQ(info->participants, participants);
+    EXPECT_EQ(info->last_timestamp, last);
+  }
+  // Writes go on as usual after the migration: a merge into a migrated series.
+  domain::HourlyPoint added{kT0 + 500 * kHour, 1, 2, 3, 4};
+  ASSERT_EQ(write(old[0].id, WriteMode::kMerge, {{"aov", {added}}}, kT0 + 6), 4);
+  auto aov = *points_of(*s().get_results(old[0].id), "aov");
+  ASSERT_EQ(aov.size(), old[0].stored[1].points.size() + 1);
+  EXPECT_EQ(aov.back().timestamp, added.timestamp);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(backends()),
