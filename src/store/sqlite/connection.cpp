@@ -139,9 +139,12 @@ void Transaction::commit() {
   done_ = true;
 }
 
-Pool::Pool(const std::string& path, int size) {
+Pool::Pool(const std::string& path, int size, const std::function<void(Connection&)>& setup) {
   if (size < 1) size = 1;
-  for (int i = 0; i < size; ++i) idle_.push_back(std::make_unique<Connection>(path));
+  for (int i = 0; i < size; ++i) {
+    idle_.push_back(std::make_unique<Connection>(path));
+    if (setup) setup(*idle_.back());
+  }
 }
 
 Pool::Lease Pool::acquire() {

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,7 +102,8 @@ class Transaction {
 
 class Pool {
  public:
-  Pool(const std::string& path, int size);
+  // `setup` runs once on each new connection.
+  Pool(const std::string& path, int size, const std::function<void(Connection&)>& setup = {});
 
   using Lease = PoolLease<Pool, Connection>;
   friend Lease;  // gives its connection back

@@ -10,6 +10,7 @@
 
 #include "domain/ids.hpp"
 #include "domain/time.hpp"
+#include "store/sqlite/checkpointer.hpp"
 #include "store/sqlite/health_monitor.hpp"
 #include "store/sqlite/internal.hpp"
 #include "store/row_mapping.hpp"
@@ -35,7 +36,10 @@ class SqliteStore final : public Store {
       migrate(c);
       c.exec(kRequeueOrphans);  // one node per SQLite file: a running job at start is orphaned
     }
-    pool_ = std::make_unique<Pool>(path, pool_size);
+    if (path != ":memory:") checkpointer_ = std::make_unique<Checkpointer>(path);
+    pool_ = std::make_unique<Pool>(path, pool_size, [this](Connection& c) {
+      if (checkpointer_) checkpointer_->attach(c);
+    });
     monitor_ = std::make_unique<HealthMonitor>(path, !checked_whole);
   }
 
@@ -524,6 +528,7 @@ class SqliteStore final : public Store {
     cache_.erase(it);
   }
 
+  std::unique_ptr<Checkpointer> checkpointer_;  // before pool_: its connections report to it
   std::unique_ptr<Pool> pool_;
   std::timed_mutex write_mu_;  // see WriteTransaction
   std::unique_ptr<HealthMonitor> monitor_;
