@@ -395,8 +395,10 @@ CREATE TABLE segment_meta (
 
     // 10: the overall series as one row per experiment and metric, its hours packed
     // (store/series_blob.hpp) as segment_series does (issue 18): a year of 10 metrics is 10 rows
-    // instead of 87,600. result_points' rows move in bit for bit: float8send and int8send give
-    // the IEEE 754 and integer bits big-endian, reversed here to the stored little-endian order.
+    // instead of 87,600. Stored uncompressed (STORAGE EXTERNAL): packed doubles do not compress,
+    // and the last point of a series is then read without the rest. result_points' rows move in
+    // bit for bit: integers byte-swapped by shifts and sent (int8send, big-endian), doubles sent
+    // (float8send: their IEEE 754 bits, big-endian) and their bytes reversed.
     // And the figures of GET /experiments/{id} kept with the version that computed them, as the
     // SQLite backend does (valid while stats_version = version).
     R"SQL(
@@ -406,6 +408,12 @@ CREATE TABLE result_series (
   points        BYTEA NOT NULL,
   PRIMARY KEY (experiment_id, metric_id)
 );
+ALTER TABLE result_series ALTER COLUMN points SET STORAGE EXTERNAL;
+CREATE FUNCTION pg_temp.rallyuxr_le8(x bigint) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+  SELECT int8send(((x & 255) << 56) | ((x >> 8 & 255) << 48) | ((x >> 16 & 255) << 40) |
+                  ((x >> 24 & 255) << 32) | ((x >> 32 & 255) << 24) | ((x >> 40 & 255) << 16) |
+                  ((x >> 48 & 255) << 8) | (x >> 56 & 255))
+$$;
 CREATE FUNCTION pg_temp.rallyuxr_le8(b bytea) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
   SELECT substring(b from 8 for 1) || substring(b from 7 for 1) || substring(b from 6 for 1) ||
          substring(b from 5 for 1) || substring(b from 4 for 1) || substring(b from 3 for 1) ||
@@ -413,10 +421,11 @@ CREATE FUNCTION pg_temp.rallyuxr_le8(b bytea) RETURNS bytea LANGUAGE sql IMMUTAB
 $$;
 INSERT INTO result_series (experiment_id, metric_id, points)
   SELECT experiment_id, metric_id,
-         string_agg(pg_temp.rallyuxr_le8(int8send(ts)) || pg_temp.rallyuxr_le8(float8send(tv)) ||
-                    pg_temp.rallyuxr_le8(float8send(cv)) || pg_temp.rallyuxr_le8(int8send(tn)) ||
-                    pg_temp.rallyuxr_le8(int8send(cn)), ''::bytea ORDER BY ts)
+         string_agg(pg_temp.rallyuxr_le8(ts) || pg_temp.rallyuxr_le8(float8send(tv)) ||
+                    pg_temp.rallyuxr_le8(float8send(cv)) || pg_temp.rallyuxr_le8(tn) || pg_temp.rallyuxr_le8(cn),
+                    ''::bytea ORDER BY ts)
     FROM result_points GROUP BY experiment_id, metric_id;
+DROP FUNCTION pg_temp.rallyuxr_le8(bigint);
 DROP FUNCTION pg_temp.rallyuxr_le8(bytea);
 DROP TABLE result_points;
 ALTER TABLE results_meta ADD COLUMN stats_version BIGINT, ADD COLUMN points BIGINT,
