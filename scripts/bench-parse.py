@@ -12,9 +12,10 @@
 2. Uploads through a running server (`rallyuxr serve`, a temporary SQLite database): PUT of the
    87,600-row CSV (10 metrics x 8,760 hours) and of the same data as JSON, each to a fresh imported
    experiment, sent with Python's http.client (no `Expect: 100-continue`); rows/s from the request's
-   wall time (send to response), median of RUNS; then the server's peak RSS (VmHWM).
+   wall time (send to response), median of RUNS; then the server's peak RSS (VmHWM). --database
+   names another database (a PostgreSQL URL) for the server.
 
-Usage: scripts/bench-parse.py --bin build-bench/src/rallyuxr [--runs 5] [--only analyze|upload]
+Usage: scripts/bench-parse.py --bin build-bench/src/rallyuxr [--runs 5] [--only analyze|upload] [--database URL]
 """
 import argparse
 import http.client
@@ -140,11 +141,11 @@ def free_port():
 
 
 class Server:
-    def __init__(self, binary, tmp):
+    def __init__(self, binary, tmp, database=None):
         self.port = free_port()
         self.log = open(os.path.join(tmp, "server.log"), "wb")
         self.proc = subprocess.Popen([binary, "serve", "--port", str(self.port), "--database",
-                                      "sqlite:" + os.path.join(tmp, "bench.db"), "--web-root",
+                                      database or "sqlite:" + os.path.join(tmp, "bench.db"), "--web-root",
                                       os.path.join(tmp, "no-web"), "--log-level", "warn"],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
@@ -195,7 +196,7 @@ def bench_upload(args, tmp):
     start = datetime(2024, 1, 1, tzinfo=timezone.utc)
     series = {m: points(start, 8760, seed=100 + i) for i, m in enumerate(METRICS)}
     bodies = [("CSV", "text/csv", results_csv(series)), ("JSON", "application/json", results_json(series))]
-    server = Server(args.bin, tmp)
+    server = Server(args.bin, tmp, args.database)
     try:
         rss_idle = server.status("VmRSS")
         print("upload: 87,600 rows (10 metrics x 8,760 hours), PUT .../results to a fresh imported experiment")
@@ -231,6 +232,8 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--scipy-python", default=None)
     ap.add_argument("--only", choices=["analyze", "upload"])
+    ap.add_argument("--database", help="uploads: this database URL (e.g. postgresql://...) instead of a temporary "
+                                       "SQLite file")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="rallyuxr-bench-parse-")
     try:
