@@ -337,6 +337,63 @@ class ImportTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r.body[:500])
         self.assertEqual(r.data["totalPoints"], 87600)
 
+    def test_bodies_arrive_whole_however_they_are_sent(self):
+        """A body of declared length is read straight into its string (issue 18): whether it comes
+        with the header, in small pieces with pauses, or followed by the next request on the same
+        connection, each request sees exactly its body; a client that leaves mid-body gets no
+        answer, stores nothing and leaves the server serving."""
+        import socket
+        s = self.server
+        exp_id = self.imported(metrics=("conversion_rate",))
+        body = to_csv({"conversion_rate": make_points("c")[:200]}).encode()
+
+        def put_head(length, keep_alive=True):
+            return (f"PUT /api/experiments/{exp_id}/results HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Content-Type: text/csv\r\nContent-Length: {length}\r\n"
+                    f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n\r\n").encode()
+
+        def responses(sock, count):
+            data, out = b"", []
+            sock.settimeout(30)
+            while len(out) < count:
+                while b"\r\n\r\n" not in data:
+                    chunk = sock.recv(65536)
+                    self.assertTrue(chunk, f"connection closed after {len(out)} responses")
+                    data += chunk
+                head, data = data.split(b"\r\n\r\n", 1)
+                length = int([line.split(b":", 1)[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")][0])
+                while len(data) < length:
+                    data += sock.recv(65536)
+                out.append((int(head.split(b" ", 2)[1]), json.loads(data[:length])))
+                data = data[length:]
+            return out
+
+        # In one send with its header, then a GET pipelined behind it in the same send.
+        with socket.create_connection(("127.0.0.1", s.port)) as sock:
+            sock.sendall(put_head(len(body)) + body + b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            (put_status, put), (health_status, _) = responses(sock, 2)
+        self.assertEqual(put_status, 200, put)
+        self.assertEqual(put["data"]["pointsStored"], 200)
+        self.assertEqual(health_status, 200)
+        # In pieces of 1,000 bytes with pauses, the header alone first.
+        with socket.create_connection(("127.0.0.1", s.port)) as sock:
+            sock.sendall(put_head(len(body), keep_alive=False))
+            for i in range(0, len(body), 1000):
+                sock.sendall(body[i:i + 1000])
+                if i % 10000 == 0:
+                    time.sleep(0.01)
+            [(status, doc)] = responses(sock, 1)
+        self.assertEqual(status, 200, doc)
+        self.assertEqual(doc["data"]["resultsVersion"], 2)
+        # Half a body, then the client leaves: nothing is answered or stored.
+        with socket.create_connection(("127.0.0.1", s.port)) as sock:
+            sock.sendall(put_head(len(body)) + body[: len(body) // 2])
+            time.sleep(0.2)
+        self.assertEqual(s.get("/api/health").status, 200)
+        analyses = s.get(f"/api/experiments/{exp_id}/analyses").data["analyses"]
+        self.assertEqual(sorted(a["resultsVersion"] for a in analyses), [1, 2])  # one per stored write
+
     def test_import_body_limit(self):
         small = Server("--max-import-bytes", "1000")
         try:
