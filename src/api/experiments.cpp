@@ -389,18 +389,35 @@ std::string results_key(Context& ctx, const http::Request& req) {
   std::string key = "results|" + query_key(req) + "|";
   append_experiment_json(key, e);
   key += info ? "|v" + std::to_string(info->version) : "|none";
-  auto a = ctx.store.latest_complete_analysis(e.id);
+  // Which analysis and its state, not its document (the bulk of the row).
+  using Lookup = store::Store::AnalysisLookup;
+  auto a = ctx.store.find_analysis(Lookup::kLatestCompleteStamp, e.id);
   if (!a) {
-    auto latest = ctx.store.latest_analysis(e.id);
+    auto latest = ctx.store.find_analysis(Lookup::kLatestStamp, e.id);
     if (latest && latest->status == "failed") a = latest;
   }
   if (a) key += "|" + a->analysis_id + ":" + a->status + ":" + std::to_string(a->updated_at);
   return key;
 }
 
+// The second name of a kept results response, stamped with this process's commit count: while
+// no commit has happened since its versions were read, they are still current (where this process
+// is the only writer), so the response is answered on the I/O thread without the database.
+std::string results_alias(const http::Request& req) { return "results|" + req.params[0] + "|" + query_key(req); }
+
 http::Response cached_results(Context& ctx, const http::Request& req) {
   if (!ctx.responses) return with_etag<results>(ctx, req);
-  return ctx.responses->get_or_make(results_key(ctx, req), [&] { return results(ctx, req); });
+  const auto commits = ctx.store.commits();  // before the versions: a commit in between makes the alias stale
+  auto key = results_key(ctx, req);
+  auto r = ctx.responses->get_or_make(key, [&] { return results(ctx, req); });
+  if (ctx.responses->caches_list_pages()) ctx.responses->alias(results_alias(req), std::to_string(commits), key);
+  return r;
+}
+
+std::optional<http::Response> results_from_memory(Context& ctx, const http::Request& req) {
+  if (!ctx.responses || !ctx.responses->caches_list_pages()) return std::nullopt;
+  return ctx.responses->peek_alias(results_alias(req), std::to_string(ctx.store.commits()),
+                                   http::accepts_gzip(req.header("accept-encoding")));
 }
 
 // A list page depends on every experiment: kept until this process's next commit, and only where
@@ -450,6 +467,8 @@ void register_experiment_routes(http::Router& router, Context& ctx) {
   router.answer_from_memory("GET", "/experiments", [&ctx](const http::Request& r) { return list_from_memory(ctx, r); });
   router.add("GET", "/experiments/{id}", bind(ctx, details));
   router.add("GET", "/experiments/{id}/results", bind(ctx, cached_results));
+  router.answer_from_memory("GET", "/experiments/{id}/results",
+                            [&ctx](const http::Request& r) { return results_from_memory(ctx, r); });
   router.add("GET", "/experiments/{id}/events", bind(ctx, events));
   router.add("GET", "/experiments/{id}/analyses", bind(ctx, with_etag<analyses>));
   router.add("POST", "/experiments/{id}/analyses", bind(ctx, request_analysis));

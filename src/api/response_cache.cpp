@@ -60,13 +60,50 @@ std::optional<http::Response> ResponseCache::peek(const std::string& key, bool w
     std::lock_guard lock(mu_);
     auto it = index_.find(key);
     if (it == index_.end()) return std::nullopt;
-    e = *it->second;
-    // gzip bytes not made yet are made on a request thread, not here.
-    if (wants_gzip && e->body->size() >= http::kCompressMinBytes && !e->gzip_ready.load(std::memory_order_acquire))
-      return std::nullopt;
-    lru_.splice(lru_.begin(), lru_, it->second);
-    ++hits_;
+    e = take_kept(it->second, wants_gzip);
   }
+  if (!e) return std::nullopt;
+  return respond(e);
+}
+
+std::shared_ptr<ResponseCache::Entry> ResponseCache::take_kept(Lru::iterator it, bool wants_gzip) {
+  std::shared_ptr<Entry> e = *it;
+  // gzip bytes not made yet are made on a request thread, not here.
+  if (wants_gzip && e->body->size() >= http::kCompressMinBytes && !e->gzip_ready.load(std::memory_order_acquire))
+    return nullptr;
+  lru_.splice(lru_.begin(), lru_, it);
+  ++hits_;
+  return e;
+}
+
+void ResponseCache::alias(const std::string& name, const std::string& stamp, const std::string& key) {
+  if (!enabled()) return;
+  std::lock_guard lock(mu_);
+  auto it = index_.find(key);
+  if (it == index_.end()) {
+    aliases_.erase(name);
+    return;
+  }
+  aliases_[name] = Alias{stamp, *it->second};
+  if (aliases_.size() > 2 * index_.size() + 64)
+    std::erase_if(aliases_, [](const auto& kv) { return kv.second.entry.expired(); });
+}
+
+std::optional<http::Response> ResponseCache::peek_alias(const std::string& name, const std::string& stamp,
+                                                        bool wants_gzip) {
+  if (!enabled()) return std::nullopt;
+  std::shared_ptr<Entry> e;
+  {
+    std::lock_guard lock(mu_);
+    auto a = aliases_.find(name);
+    if (a == aliases_.end() || a->second.stamp != stamp) return std::nullopt;
+    auto named = a->second.entry.lock();
+    if (!named) return std::nullopt;
+    auto it = index_.find(named->key);
+    if (it == index_.end() || *it->second != named) return std::nullopt;  // evicted, or made again since
+    e = take_kept(it->second, wants_gzip);
+  }
+  if (!e) return std::nullopt;
   return respond(e);
 }
 

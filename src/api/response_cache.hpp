@@ -46,6 +46,14 @@ class ResponseCache {
   // the I/O thread (http::MemoryAnswer); a miss is not counted (the handler's path counts it).
   std::optional<http::Response> peek(const std::string& key, bool wants_gzip);
 
+  // A second name for the entry kept under `key` (when one is), valid while `stamp` is the same:
+  // for a memory answer whose own key would need the database, e.g. an experiment's results named
+  // by its id and this process's commit count (where this process is the only writer). One
+  // stamp per name: naming it again replaces it. Names whose entry is gone are dropped as they
+  // pile up.
+  void alias(const std::string& name, const std::string& stamp, const std::string& key);
+  std::optional<http::Response> peek_alias(const std::string& name, const std::string& stamp, bool wants_gzip);
+
   struct Stats {
     std::uint64_t hits = 0;
     std::uint64_t misses = 0;
@@ -71,7 +79,15 @@ class ResponseCache {
   };
   using Lru = std::list<std::shared_ptr<Entry>>;
 
+  struct Alias {
+    std::string stamp;
+    std::weak_ptr<Entry> entry;
+  };
+
   http::Response respond(const std::shared_ptr<Entry>& e);
+  // The kept entry at `it`, made most recently used and counted as a hit; null when its gzip
+  // bytes are wanted and not made yet (mu_ held).
+  std::shared_ptr<Entry> take_kept(Lru::iterator it, bool wants_gzip);
   std::shared_ptr<const std::string> gzip_of(const std::shared_ptr<Entry>& e);
   void charge(const std::shared_ptr<Entry>& e, std::size_t bytes);  // mu_ held
   void evict_to_bound();                                            // mu_ held
@@ -81,6 +97,7 @@ class ResponseCache {
   mutable std::mutex mu_;
   Lru lru_;  // most recently used first
   std::unordered_map<std::string, Lru::iterator> index_;
+  std::unordered_map<std::string, Alias> aliases_;
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0, misses_ = 0, evictions_ = 0;
 };

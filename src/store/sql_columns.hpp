@@ -24,6 +24,10 @@
 // analysis_from_row.
 #define RALLYUXR_ANALYSIS_COLUMNS \
   "analysis_id, experiment_id, status, results_version, document, total_impact, created_at, updated_at"
+// The same row without its document (an empty one), for a lookup that needs only which analysis
+// and its state: the document is the row's bulk (tens of KB with segments).
+#define RALLYUXR_ANALYSIS_STAMP_COLUMNS \
+  "analysis_id, experiment_id, status, results_version, '' AS document, total_impact, created_at, updated_at"
 // decision_from_row; also the INSERT's column list.
 #define RALLYUXR_DECISION_COLUMNS "decision_id, experiment_id, decision, reason, decided_by, decided_at"
 // token_from_row.

@@ -383,8 +383,10 @@ class Store : public JobQueue {
   // The dimensions and segment names, without their points.
   virtual SegmentNames segment_names(const std::string& experiment_id) = 0;
   // One analysis row: by its id, or an experiment's newest complete one, or its newest of any
-  // status (to show a failure or progress). Backends implement find_analysis once, with their SQL.
-  enum class AnalysisLookup { kById, kLatestComplete, kLatest };
+  // status (to show a failure or progress); the last two also without the document (an empty
+  // one), when only which analysis and its state are needed. Backends implement find_analysis
+  // once, with their SQL.
+  enum class AnalysisLookup { kById, kLatestComplete, kLatest, kLatestCompleteStamp, kLatestStamp };
   virtual std::optional<StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) = 0;
   std::optional<StoredAnalysis> get_analysis(const std::string& analysis_id) {
     return find_analysis(AnalysisLookup::kById, analysis_id);

@@ -293,6 +293,13 @@ inline constexpr Sql kLatestComplete{
 inline constexpr Sql kLatestAny{
     "latest_any",
     "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = $1 ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kLatestCompleteStamp{
+    "latest_complete_stamp",
+    "SELECT " RALLYUXR_ANALYSIS_STAMP_COLUMNS " FROM analyses WHERE experiment_id = $1 AND status = 'complete' "
+    "ORDER BY seq DESC LIMIT 1"};
+inline constexpr Sql kLatestAnyStamp{
+    "latest_any_stamp",
+    "SELECT " RALLYUXR_ANALYSIS_STAMP_COLUMNS " FROM analyses WHERE experiment_id = $1 ORDER BY seq DESC LIMIT 1"};
 inline constexpr Sql kListAnalyses{
     "list_analyses",
     "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = $1 ORDER BY seq DESC"};

@@ -229,6 +229,10 @@ inline constexpr const char* kLatestComplete =
     "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = ?1 AND status = 'complete' ORDER BY seq DESC LIMIT 1";
 inline constexpr const char* kLatestAny =
     "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
+inline constexpr const char* kLatestCompleteStamp =
+    "SELECT " RALLYUXR_ANALYSIS_STAMP_COLUMNS " FROM analyses WHERE experiment_id = ?1 AND status = 'complete' ORDER BY seq DESC LIMIT 1";
+inline constexpr const char* kLatestAnyStamp =
+    "SELECT " RALLYUXR_ANALYSIS_STAMP_COLUMNS " FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC LIMIT 1";
 inline constexpr const char* kListAnalyses =
     "SELECT " RALLYUXR_ANALYSIS_COLUMNS " FROM analyses WHERE experiment_id = ?1 ORDER BY seq DESC";
 inline constexpr const char* kNewestCompleteImpact =

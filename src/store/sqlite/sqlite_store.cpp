@@ -242,7 +242,8 @@ class SqliteStore final : public Store {
 
 
   std::optional<StoredAnalysis> find_analysis(AnalysisLookup which, const std::string& key) override {
-    static constexpr const char* kQuery[] = {kGetAnalysis, kLatestComplete, kLatestAny};  // AnalysisLookup's order
+    static constexpr const char* kQuery[] = {kGetAnalysis, kLatestComplete, kLatestAny, kLatestCompleteStamp,
+                                             kLatestAnyStamp};  // AnalysisLookup's order
     return one_analysis(kQuery[static_cast<int>(which)], key);
   }
   std::vector<StoredAnalysis> list_analyses(const std::string& exp_id) override {

@@ -94,6 +94,38 @@ TEST(ResponseCacheTest, PeekAnswersOnlyWithoutWork) {
   EXPECT_FALSE(ResponseCache(0).peek("k", false));
 }
 
+TEST(ResponseCacheTest, AnAliasAnswersOnlyWithItsStampAndWhileItsEntryIsKept) {
+  ResponseCache cache(30000);
+  EXPECT_FALSE(cache.peek_alias("a", "1", false));
+  cache.alias("a", "1", "k");  // nothing kept under k yet: no alias
+  EXPECT_FALSE(cache.peek_alias("a", "1", false));
+  auto made = cache.get_or_make("k", [] { return body_of(5000, 'q'); });
+  cache.alias("a", "1", "k");
+  auto hit = cache.peek_alias("a", "1", false);
+  ASSERT_TRUE(hit);
+  EXPECT_EQ(hit->body_view(), made.body_view());
+  EXPECT_EQ(hit->etag, made.etag);
+  EXPECT_FALSE(cache.peek_alias("a", "2", false));  // another stamp (a commit since)
+  EXPECT_FALSE(cache.peek_alias("a", "1", true));   // gzip bytes not made yet
+  made.gzip_body();
+  EXPECT_TRUE(cache.peek_alias("a", "1", true));
+  cache.alias("a", "2", "k");  // named again: the new stamp replaces the old
+  EXPECT_FALSE(cache.peek_alias("a", "1", false));
+  EXPECT_TRUE(cache.peek_alias("a", "2", false));
+  // Pushed out of the bound: the alias no longer answers.
+  for (int i = 0; i < 10; ++i) cache.get_or_make("other" + std::to_string(i), [] { return body_of(5000); });
+  EXPECT_FALSE(cache.peek_alias("a", "2", false));
+  // Names of entries that are gone do not pile up.
+  for (int i = 0; i < 500; ++i) {
+    auto key = "e" + std::to_string(i);
+    cache.get_or_make(key, [] { return body_of(5000); });
+    cache.alias("n" + std::to_string(i), "1", key);
+  }
+  EXPECT_TRUE(cache.peek_alias("n499", "1", false));
+  EXPECT_FALSE(cache.peek_alias("n0", "1", false));
+  EXPECT_FALSE(ResponseCache(0).peek_alias("a", "1", false));
+}
+
 TEST(ResponseCacheTest, ErrorsAndHugeResponsesAreNotKept) {
   ResponseCache cache(100000);
   int made = 0;
