@@ -6,7 +6,9 @@
 // makes the next request miss: no node serves stale bytes. List pages, which depend on every
 // experiment, are keyed by this process's count of commits instead (store::Store::commits(): the
 // API's writes and the workers' alike), which is exact only while this process is the database's
-// only writer (SQLite); with PostgreSQL, where other nodes write, they are not cached.
+// only writer (SQLite); with PostgreSQL, where other nodes write, they are not cached. There, a
+// kept results response also gets a second name stamped with that count (alias), so that it is
+// answered on the I/O thread until the next commit, without reading its versions.
 //
 // Memory is bounded (least recently used entries go first); an entry keeps its identity bytes,
 // a strong ETag of them and, made on first demand, its gzip bytes (compressed once per version).
