@@ -93,9 +93,8 @@ void BM_ValidateCreate(benchmark::State& state) {
 }
 BENCHMARK(BM_ValidateCreate)->Unit(benchmark::kMicrosecond);
 
-// CSV import of 10 metrics x 8,760 hours (87,600 rows), as PUT .../results with text/csv.
-void BM_ParseResultsCsv(benchmark::State& state) {
-  auto e = experiment();
+// The experiment's series from its start on (10 metrics x 8,760 hours): what an upload carries.
+std::vector<domain::MetricSeries> post_period_series(const domain::Experiment& e) {
   std::vector<domain::MetricSeries> post;
   for (const auto& s : series()) {
     domain::MetricSeries m{s.metric_id, {}};
@@ -103,6 +102,13 @@ void BM_ParseResultsCsv(benchmark::State& state) {
       if (p.timestamp >= e.start_date) m.points.push_back(p);
     post.push_back(std::move(m));
   }
+  return post;
+}
+
+// CSV import of 10 metrics x 8,760 hours (87,600 rows), as PUT .../results with text/csv.
+void BM_ParseResultsCsv(benchmark::State& state) {
+  auto e = experiment();
+  auto post = post_period_series(e);
   std::string csv = codec::results_to_csv(post, e.start_date);
   codec::UploadRules rules;
   rules.earliest = e.start_date - 30 * domain::kSecondsPerDay;
@@ -127,13 +133,7 @@ BENCHMARK(BM_ParseResultsCsv)->Unit(benchmark::kMillisecond);
 // and simdjson reads), 2 the general path (parse_json_exact + parse_results_json).
 void BM_ParseResultsJson(benchmark::State& state) {
   auto e = experiment();
-  std::vector<domain::MetricSeries> post;
-  for (const auto& s : series()) {
-    domain::MetricSeries m{s.metric_id, {}};
-    for (const auto& p : s.points)
-      if (p.timestamp >= e.start_date) m.points.push_back(p);
-    post.push_back(std::move(m));
-  }
+  auto post = post_period_series(e);
   std::string text;
   codec::append_results_export_json(text, e, post, std::nullopt, {});
   if (state.range(0) == 1) text.replace(text.find("\"timestamp\""), 11, "\"timest\\u0061mp\"");

@@ -438,6 +438,13 @@ class FramingTest(ServerTestCase):
 class DatabaseFaultsTest(unittest.TestCase):
     """Items 8-10: corruption, a deleted WAL and a full disk are visible in health."""
 
+    def assert_refused_at_start(self, *args, db_dir):
+        s = Server(*args, db_dir=db_dir)
+        with self.assertRaises(RuntimeError) as ctx:
+            s.start(timeout=20)
+        s.stop()
+        self.assertIn("integrity check", str(ctx.exception))
+
     def test_corrupt_file_refused_at_start(self):
         tmp = tempfile.mkdtemp(prefix="rallyuxr-it-")
         try:
@@ -451,11 +458,7 @@ class DatabaseFaultsTest(unittest.TestCase):
                 for off in range(4096, size, 4096):
                     f.seek(off + 100)
                     f.write(os.urandom(64))
-            s2 = Server(db_dir=tmp)
-            with self.assertRaises(RuntimeError) as ctx:
-                s2.start(timeout=20)
-            s2.stop()
-            self.assertIn("integrity check", str(ctx.exception))
+            self.assert_refused_at_start(db_dir=tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -495,11 +498,7 @@ class DatabaseFaultsTest(unittest.TestCase):
                 self.assertTrue(any("damaged" in x and "quick_check" in x for x in body["data"]["reasons"]), body)
             with open(path, "wb") as f:
                 f.write(os.urandom(64 * 1024))
-            s3 = Server("--integrity-check-bytes", "0", db_dir=tmp)
-            with self.assertRaises(RuntimeError) as ctx:
-                s3.start(timeout=20)
-            s3.stop()
-            self.assertIn("integrity check", str(ctx.exception))
+            self.assert_refused_at_start("--integrity-check-bytes", "0", db_dir=tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
