@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -118,6 +120,13 @@ HealthMonitor::HealthMonitor(std::string path, bool check_integrity) : path_(std
 // 40 ms per 100 MB from the page cache, more from disk) on this thread's own connection; requests
 // go on meanwhile, and a damaged page they meet is reported as ever.
 void HealthMonitor::integrity_check() {
+  {
+    // Not in the way of start-up: the check begins a second after it, on a thread of low priority
+    // (a thread's own nice value, Linux), and ends early when the store closes.
+    std::unique_lock lock(mu_);
+    if (cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_; })) return;
+  }
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   auto t0 = Clock::now();
   spdlog::info("database: checking the integrity of {} in the background", path_);
   std::string problem = run_check(path_, kQuickCheck, &stopping_);
