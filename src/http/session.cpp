@@ -167,12 +167,17 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // The string's memory is reserved at once but filled (made resident) only a step ahead of what
+  // has arrived: a client that declares a large body and sends little holds little memory.
+  static constexpr std::size_t kBodyStep = 1 << 20;
+
   void read_body_direct(std::uint64_t length) {
     body_ = std::string();
-    body_.reserve(static_cast<std::size_t>(length) + kBodyPadding);
-    body_.resize(static_cast<std::size_t>(length));
+    body_length_ = static_cast<std::size_t>(length);
+    body_.reserve(body_length_ + kBodyPadding);
     // What came with the header (up to the body's end: a pipelined request after it stays).
-    std::size_t have = std::min<std::size_t>(buffer_.size(), body_.size());
+    std::size_t have = std::min<std::size_t>(buffer_.size(), body_length_);
+    body_.resize(have);
     net::buffer_copy(net::buffer(body_.data(), have), buffer_.data());
     buffer_.consume(have);
     body_read_ = have;
@@ -180,8 +185,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body_step() {
+    if (body_read_ == body_.size() && body_.size() < body_length_)
+      body_.resize(std::min(body_length_, body_.size() + kBodyStep));  // within the reserve: no copy
     std::size_t left = body_.size() - body_read_;
-    if (left == 0) {
+    if (body_read_ == body_length_) {
       auto msg = parser_->release();
       msg.body() = std::move(body_);
       return handle(std::move(msg));
@@ -425,6 +432,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::vector<char> drain_buffer_;
   std::string body_;  // a body of declared length while it is read (read_body_direct)
   std::size_t body_read_ = 0;
+  std::size_t body_length_ = 0;  // its declared length
   std::size_t drained_ = 0;
 };
 

@@ -123,6 +123,33 @@ class HostileInputTest(ServerTestCase):
             s.close()
         self.assertLess(time.time() - t0, 9)
 
+    def test_declared_but_unsent_bodies_hold_little_memory(self):
+        """A body of declared length is made resident as it arrives, not on its header: four
+        clients that each declare 30 MB and send 1 KB must not grow the server by 120 MB."""
+        s = Server("--max-import-bytes", "40000000").start()
+        socks = []
+        try:
+            def rss_kb():
+                with open(f"/proc/{s.proc.pid}/status") as f:
+                    return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+            exp = s.create_experiment(name="Declared", dataSource="imported")
+            before = rss_kb()
+            for _ in range(4):
+                c = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+                c.sendall(f"PUT /api/experiments/{exp}/results HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Content-Type: text/csv\r\nContent-Length: 30000000\r\n\r\n".encode() + b"m" * 1000)
+                socks.append(c)
+            time.sleep(1)
+            self.assertEqual(s.get("/api/health").status, 200)
+            grown = rss_kb() - before
+            self.assertLess(grown, 30_000, f"server grew by {grown} kB for 4 KB of body received")
+        finally:
+            for c in socks:
+                c.close()
+            s.stop()
+            if s.tmp:
+                s.tmp.cleanup()
+
     def test_idle_keep_alive_is_closed(self):
         s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
         s.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
