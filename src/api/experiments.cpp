@@ -138,6 +138,17 @@ std::string join_keys(const store::SegmentNames& names) {
   return out;
 }
 
+// The analysis a results response shows: the newest complete one, else a failed newest one (to
+// show its error); `with_document` false reads only which one and its state (the cache key).
+std::optional<store::StoredAnalysis> shown_analysis(Context& ctx, const std::string& experiment_id, bool with_document) {
+  using Lookup = store::Store::AnalysisLookup;
+  auto a = ctx.store.find_analysis(with_document ? Lookup::kLatestComplete : Lookup::kLatestCompleteStamp, experiment_id);
+  if (a) return a;
+  auto latest = ctx.store.find_analysis(with_document ? Lookup::kLatest : Lookup::kLatestStamp, experiment_id);
+  if (latest && latest->status == "failed") return latest;
+  return std::nullopt;
+}
+
 http::Response results(Context& ctx, const http::Request& req) {
   auto e = load_experiment(ctx, req.params[0]);
   // Segments (issue 17): results.dimensions always; ?dimension= adds that dimension's series.
@@ -148,12 +159,7 @@ http::Response results(Context& ctx, const http::Request& req) {
                                              (dimensions.empty() ? std::string("the experiment has no segments")
                                                                  : "its dimensions are " + join_keys(dimensions)));
   auto r = ctx.store.get_results(e.id);
-  auto a = ctx.store.latest_complete_analysis(e.id);
-  if (!a) {
-    // Show a failure (with its error) when nothing complete exists yet.
-    auto latest = ctx.store.latest_analysis(e.id);
-    if (latest && latest->status == "failed") a = latest;
-  }
+  auto a = shown_analysis(ctx, e.id, true);
   return ok_json([&](JsonWriter& w) {
     w.begin_object();
     w.key("experiment");
@@ -389,13 +395,7 @@ std::string results_key(Context& ctx, const http::Request& req) {
   std::string key = "results|" + query_key(req) + "|";
   append_experiment_json(key, e);
   key += info ? "|v" + std::to_string(info->version) : "|none";
-  // Which analysis and its state, not its document (the bulk of the row).
-  using Lookup = store::Store::AnalysisLookup;
-  auto a = ctx.store.find_analysis(Lookup::kLatestCompleteStamp, e.id);
-  if (!a) {
-    auto latest = ctx.store.find_analysis(Lookup::kLatestStamp, e.id);
-    if (latest && latest->status == "failed") a = latest;
-  }
+  auto a = shown_analysis(ctx, e.id, false);  // which one and its state, not its document
   if (a) key += "|" + a->analysis_id + ":" + a->status + ":" + std::to_string(a->updated_at);
   return key;
 }
