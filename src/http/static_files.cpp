@@ -1,12 +1,11 @@
 #include "http/static_files.hpp"
 
-#include <zlib.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "domain/ids.hpp"
+#include "http/representation.hpp"
 
 namespace rallyuxr::http {
 namespace {
@@ -29,18 +28,13 @@ bool compressible(const std::string& type) {
          type.find("svg") != std::string::npos;
 }
 
+// The dashboard's files are compressed once, at start, at the highest level.
 std::string gzip(const std::string& in) {
-  z_stream zs{};
-  if (deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END ? out : std::string();
+  try {
+    return gzip_compress(in, 9);
+  } catch (const std::runtime_error&) {
+    return {};  // served uncompressed
+  }
 }
 
 }  // namespace
